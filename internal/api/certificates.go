@@ -1,0 +1,49 @@
+package api
+
+import (
+	"encoding/pem"
+	"net/http"
+	"strings"
+)
+
+type issueRequest struct {
+	LoginID  string `json:"login_id"`
+	Password string `json:"password"`
+	CSR      string `json:"csr"`
+}
+
+type certificateResponse struct {
+	Serial      string `json:"serial"`
+	Certificate string `json:"certificate"`
+	Chain       string `json:"chain"`
+	NotBefore   string `json:"not_before"`
+	NotAfter    string `json:"not_after"`
+}
+
+// issueCertificate is POST /api/v1/certificates (電子証明書発行).
+func (a *API) issueCertificate(w http.ResponseWriter, r *http.Request) {
+	var req issueRequest
+	if err := decode(w, r, &req); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	c, err := a.c.Certs.Issue(r.Context(), strings.TrimSpace(req.LoginID), req.Password, []byte(req.CSR))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, certificateResponse{
+		Serial:      c.Serial,
+		Certificate: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.DER})),
+		Chain:       string(a.c.CAChain),
+		NotBefore:   timeString(c.NotBefore),
+		NotAfter:    timeString(c.NotAfter),
+	})
+}
+
+// caChain is GET /pki/ca.pem: the client-issuing CA and the root.
+func (a *API) caChain(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(a.c.CAChain)
+}

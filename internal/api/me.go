@@ -1,0 +1,72 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"kinko/internal/certs"
+	"kinko/internal/identity"
+)
+
+type certificateJSON struct {
+	Serial    string `json:"serial"`
+	NotBefore string `json:"not_before"`
+	NotAfter  string `json:"not_after"`
+	DaysLeft  int    `json:"days_left"`
+}
+
+type meResponse struct {
+	sessionResponse
+	Certificate *certificateJSON `json:"certificate"`
+}
+
+// me is GET /api/v1/me: the session's user, organization and certificate
+// (R10: the user can see the validity of their certificate).
+func (a *API) me(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	resp := meResponse{sessionResponse: sessionJSON(p)}
+	c := p.Certificate
+	if c == nil {
+		cur, err := a.c.Certs.CurrentCertificate(r.Context(), p.User.ID)
+		if err != nil && !errors.Is(err, certs.ErrNotFound) {
+			a.writeError(w, r, err)
+			return
+		}
+		if err == nil && cur.Status == certs.StatusIssued {
+			c = &cur
+		}
+	}
+	if c != nil {
+		now := a.c.Now()
+		resp.Certificate = &certificateJSON{Serial: c.Serial, NotBefore: timeString(c.NotBefore), NotAfter: timeString(c.NotAfter), DaysLeft: c.DaysLeft(now)}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+type changePasswordRequest struct {
+	Current string `json:"current"`
+	New     string `json:"new"`
+}
+
+// changePassword is POST /api/v1/me/password and
+// POST /api/v1/me/confirmation-password.
+func (a *API) changePassword(kind identity.PasswordKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req changePasswordRequest
+		if err := decode(w, r, &req); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		p := principal(r)
+		if err := a.c.Identity.ChangePassword(r.Context(), p.User, kind, req.Current, req.New); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		u, _, err := a.c.Identity.UserByID(r.Context(), p.User.ID)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"password_change_required": u.PasswordChangeRequired || u.ConfirmationChangeRequired})
+	}
+}

@@ -1,0 +1,279 @@
+// Package auth logs users in and keeps their sessions: ID + password on the
+// portal (refused once the organization uses certificate login, R8), and
+// certificate + password on the certificate portal, where the server finds
+// the user by the SHA-256 fingerprint of the exact certificate it issued,
+// never by a name inside it (R3, R7). A session made by certificate login
+// is bound to that certificate. Sessions live in the database so that any
+// server can serve them. This package never issues or revokes certificates.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"kinko/internal/audit"
+	"kinko/internal/certs"
+	"kinko/internal/identity"
+	"kinko/internal/pki"
+)
+
+// Errors.
+var (
+	ErrCertificateLoginRequired = errors.New("auth: the organization uses certificate login")
+	ErrNoSession                = errors.New("auth: no valid session")
+	ErrCertificateMismatch      = errors.New("auth: the session belongs to another certificate")
+	ErrCertificateRequired      = errors.New("auth: a client certificate is required")
+	ErrUnknownCertificate       = errors.New("auth: certificate not issued by this bank")
+	ErrCertificateRevoked       = errors.New("auth: certificate revoked")
+	ErrCertificateExpired       = errors.New("auth: certificate expired")
+	ErrCertificateNotYetValid   = errors.New("auth: certificate not yet valid")
+	ErrUserUnavailable          = errors.New("auth: the certificate's user is locked or deleted")
+)
+
+// Session is a logged-in session.
+type Session struct {
+	IDHash        string // hex SHA-256 of the cookie's token
+	UserID        int64
+	CertificateID int64  // 0 for an ID+password session
+	Fingerprint   string // of the bound certificate
+	CreatedAt     time.Time
+	LastSeenAt    time.Time
+	ExpiresAt     time.Time // absolute end
+}
+
+// Store is what auth needs from storage.
+type Store interface {
+	CreateSession(ctx context.Context, s Session, ev audit.Event) error
+	SessionByHash(ctx context.Context, idHash string) (Session, error)
+	TouchSession(ctx context.Context, idHash string, now time.Time) error
+	DeleteSession(ctx context.Context, idHash string, ev audit.Event) error
+	AppendAudit(ctx context.Context, ev audit.Event) error
+}
+
+// Principal is who makes a request.
+type Principal struct {
+	Session      Session
+	User         identity.User
+	Organization identity.Organization
+	Certificate  *certs.Certificate // the bound certificate, nil for ID+password
+}
+
+// PasswordChangeRequired reports whether a password set by someone else must
+// be changed before anything else.
+func (p Principal) PasswordChangeRequired() bool {
+	return p.User.PasswordChangeRequired || p.User.ConfirmationChangeRequired
+}
+
+// Config holds a Manager's dependencies.
+type Config struct {
+	Store           Store
+	Identity        *identity.Service
+	Certs           *certs.Service
+	Now             func() time.Time // default time.Now
+	Rand            io.Reader        // default crypto/rand
+	IdleTimeout     time.Duration    // default 15 minutes
+	AbsoluteTimeout time.Duration    // default 12 hours
+}
+
+// Manager logs users in and checks their sessions.
+type Manager struct {
+	c Config
+}
+
+// New returns a Manager.
+func New(c Config) *Manager {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 15 * time.Minute
+	}
+	if c.AbsoluteTimeout == 0 {
+		c.AbsoluteTimeout = 12 * time.Hour
+	}
+	return &Manager{c: c}
+}
+
+// IdleTimeout returns the idle timeout of sessions.
+func (m *Manager) IdleTimeout() time.Duration { return m.c.IdleTimeout }
+
+// touchEvery is how stale last_seen_at may get before a request writes it:
+// the idle timeout is exact to within this much, and a busy session costs
+// one write a minute rather than one a request.
+const touchEvery = time.Minute
+
+// PasswordLogin logs in with login ID and password on the portal. Users of an
+// organization with certificate login get ErrCertificateLoginRequired, after
+// the password check so that the answer gives nothing away to someone who
+// does not know the password (R8).
+func (m *Manager) PasswordLogin(ctx context.Context, loginID, password string) (string, Principal, error) {
+	u, org, err := m.c.Identity.Authenticate(ctx, loginID, password, "password login")
+	if err != nil {
+		return "", Principal{}, err
+	}
+	if org.CertificateLogin {
+		_ = m.c.Store.AppendAudit(ctx, audit.Event{At: m.c.Now(), Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID),
+			OrganizationID: org.ID, UserID: u.ID, Detail: "password login: certificate login required"})
+		return "", Principal{}, ErrCertificateLoginRequired
+	}
+	return m.newSession(ctx, u, org, nil, "password login")
+}
+
+// CertificateLogin logs in on the certificate portal with the connection's
+// verified client certificate and the user's login password.
+func (m *Manager) CertificateLogin(ctx context.Context, peer *x509.Certificate, password string) (string, Principal, error) {
+	c, u, org, err := m.CheckCertificate(ctx, peer)
+	if err != nil {
+		return "", Principal{}, err
+	}
+	if err := m.c.Identity.CheckPassword(ctx, u, identity.LoginPassword, password, "certificate login"); err != nil {
+		return "", Principal{}, err
+	}
+	return m.newSession(ctx, u, org, &c, "certificate login")
+}
+
+func (m *Manager) newSession(ctx context.Context, u identity.User, org identity.Organization, c *certs.Certificate, channel string) (string, Principal, error) {
+	var raw [32]byte
+	if _, err := io.ReadFull(m.c.Rand, raw[:]); err != nil {
+		return "", Principal{}, fmt.Errorf("auth: session token: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw[:])
+	now := m.c.Now().UTC()
+	s := Session{IDHash: hashToken(token), UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(m.c.AbsoluteTimeout)}
+	ev := audit.Event{At: now, Type: audit.LoginSucceeded, Actor: audit.UserActor(u.LoginID),
+		OrganizationID: org.ID, UserID: u.ID, Detail: channel}
+	if c != nil {
+		s.CertificateID, s.Fingerprint = c.ID, c.Fingerprint
+		ev.Serial = c.Serial
+	}
+	if err := m.c.Store.CreateSession(ctx, s, ev); err != nil {
+		return "", Principal{}, err
+	}
+	return token, Principal{Session: s, User: u, Organization: org, Certificate: c}, nil
+}
+
+func hashToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// CheckCertificate finds the certificate record of a client certificate by
+// its fingerprint and checks that it is issued, unrevoked, within its
+// validity, and that its user is neither locked nor deleted.
+func (m *Manager) CheckCertificate(ctx context.Context, peer *x509.Certificate) (certs.Certificate, identity.User, identity.Organization, error) {
+	if peer == nil {
+		return certs.Certificate{}, identity.User{}, identity.Organization{}, ErrCertificateRequired
+	}
+	c, err := m.c.Certs.ByFingerprint(ctx, pki.Fingerprint(peer.Raw))
+	if errors.Is(err, certs.ErrNotFound) {
+		return certs.Certificate{}, identity.User{}, identity.Organization{}, ErrUnknownCertificate
+	}
+	if err != nil {
+		return certs.Certificate{}, identity.User{}, identity.Organization{}, err
+	}
+	u, org, err := m.checkRecord(ctx, c)
+	return c, u, org, err
+}
+
+func (m *Manager) checkRecord(ctx context.Context, c certs.Certificate) (identity.User, identity.Organization, error) {
+	now := m.c.Now()
+	switch {
+	case c.Status == certs.StatusRevoked:
+		return identity.User{}, identity.Organization{}, ErrCertificateRevoked
+	case c.Status != certs.StatusIssued:
+		return identity.User{}, identity.Organization{}, ErrUnknownCertificate
+	case c.Expired(now):
+		return identity.User{}, identity.Organization{}, ErrCertificateExpired
+	case now.Before(c.NotBefore):
+		return identity.User{}, identity.Organization{}, ErrCertificateNotYetValid
+	}
+	u, org, err := m.c.Identity.UserByID(ctx, c.UserID)
+	if err != nil {
+		return identity.User{}, identity.Organization{}, err
+	}
+	if u.Locked() || u.Deleted() {
+		return identity.User{}, identity.Organization{}, ErrUserUnavailable
+	}
+	return u, org, nil
+}
+
+// Authenticate checks a session token on a request. peer is the
+// connection's client certificate (nil on the portal). A session made by
+// certificate login is valid only on a connection that presents the very
+// same certificate, and only while that certificate is active; an ID+password
+// session only on a connection without a certificate, and only while the
+// organization does not use certificate login.
+func (m *Manager) Authenticate(ctx context.Context, token string, peer *x509.Certificate) (Principal, error) {
+	if token == "" {
+		return Principal{}, ErrNoSession
+	}
+	s, err := m.c.Store.SessionByHash(ctx, hashToken(token))
+	if errors.Is(err, ErrNoSession) {
+		return Principal{}, ErrNoSession
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	now := m.c.Now()
+	if !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) >= m.c.IdleTimeout {
+		_ = m.c.Store.DeleteSession(ctx, s.IDHash, audit.Event{At: now, Type: audit.SessionEnded, Actor: audit.System,
+			UserID: s.UserID, Detail: "expired"})
+		return Principal{}, ErrNoSession
+	}
+	p := Principal{Session: s}
+	if s.CertificateID != 0 {
+		if peer == nil {
+			return Principal{}, ErrCertificateRequired
+		}
+		if pki.Fingerprint(peer.Raw) != s.Fingerprint {
+			return Principal{}, ErrCertificateMismatch
+		}
+		c, err := m.c.Certs.ByID(ctx, s.CertificateID)
+		if err != nil {
+			return Principal{}, err
+		}
+		if c.Fingerprint != s.Fingerprint {
+			return Principal{}, ErrCertificateMismatch
+		}
+		if p.User, p.Organization, err = m.checkRecord(ctx, c); err != nil {
+			return Principal{}, err
+		}
+		p.Certificate = &c
+	} else {
+		if peer != nil {
+			return Principal{}, ErrCertificateMismatch
+		}
+		if p.User, p.Organization, err = m.c.Identity.UserByID(ctx, s.UserID); err != nil {
+			return Principal{}, err
+		}
+		if p.User.Locked() || p.User.Deleted() {
+			return Principal{}, ErrNoSession
+		}
+		if p.Organization.CertificateLogin {
+			return Principal{}, ErrCertificateLoginRequired
+		}
+	}
+	if now.Sub(s.LastSeenAt) >= touchEvery {
+		if err := m.c.Store.TouchSession(ctx, s.IDHash, now); err != nil {
+			return Principal{}, err
+		}
+	}
+	return p, nil
+}
+
+// Logout ends the session of token.
+func (m *Manager) Logout(ctx context.Context, p Principal) error {
+	return m.c.Store.DeleteSession(ctx, p.Session.IDHash, audit.Event{At: m.c.Now(), Type: audit.SessionEnded,
+		Actor: audit.UserActor(p.User.LoginID), OrganizationID: p.Organization.ID, UserID: p.User.ID, Detail: "logout"})
+}

@@ -1,0 +1,336 @@
+// Package certs is the registration authority: it applies the certificate
+// rules R2..R13 (who may get a certificate, one per login ID, at most 20 per
+// organization, who may revoke whose) and then asks pki to sign. It records
+// every certificate before it is signed, so that a crash never leaves a
+// signed certificate that nobody knows of. It never touches key material
+// other than through pki.Issuer, and never decides anything from a name
+// inside a certificate.
+package certs
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"kinko/internal/audit"
+	"kinko/internal/identity"
+	"kinko/internal/pki"
+)
+
+// Status is the state of a certificate record.
+type Status string
+
+// Statuses.
+const (
+	StatusPending Status = "pending" // recorded, not (yet) signed
+	StatusIssued  Status = "issued"
+	StatusRevoked Status = "revoked"
+)
+
+// MaxPerOrganization is R6's limit: 1 master + 19 general users.
+const MaxPerOrganization = 20
+
+// Certificate is a client certificate record.
+type Certificate struct {
+	ID               int64
+	Serial           string // lowercase hex
+	UserID           int64
+	OrganizationID   int64
+	Status           Status
+	TBS              []byte
+	DER              []byte
+	Fingerprint      string // SHA-256 of DER, lowercase hex
+	NotBefore        time.Time
+	NotAfter         time.Time
+	CreatedAt        time.Time
+	IssuedAt         time.Time
+	RevokedAt        time.Time
+	RevocationReason string
+	RevokedBy        string
+	RequestRef       string
+}
+
+// Expired reports whether the certificate is past its notAfter at now
+// (notAfter itself is still inside the validity, RFC 5280).
+func (c Certificate) Expired(now time.Time) bool { return now.After(c.NotAfter) }
+
+// Active reports whether the certificate is issued, not revoked and within
+// its validity at now.
+func (c Certificate) Active(now time.Time) bool {
+	return c.Status == StatusIssued && !now.Before(c.NotBefore) && !c.Expired(now)
+}
+
+// DaysLeft is the number of days from now until notAfter, counting a part
+// of a day as a day (0 when expired).
+func (c Certificate) DaysLeft(now time.Time) int {
+	if c.Expired(now) {
+		return 0
+	}
+	day := 24 * time.Hour
+	return int((c.NotAfter.Sub(now) + day - 1) / day)
+}
+
+// Revocation reasons (RFC 5280 names and codes).
+var reasonCodes = map[string]int{
+	"unspecified":          0,
+	"keyCompromise":        1,
+	"affiliationChanged":   3,
+	"superseded":           4,
+	"cessationOfOperation": 5,
+}
+
+// ReasonCode returns the RFC 5280 CRLReason code of a reason name.
+func ReasonCode(reason string) (int, bool) {
+	c, ok := reasonCodes[reason]
+	return c, ok
+}
+
+// Errors.
+var (
+	ErrInvalidCSR                 = pki.ErrInvalidCSR
+	ErrUnsupportedKey             = pki.ErrUnsupportedKey
+	ErrCertificateLoginNotEnabled = errors.New("certs: certificate login is not enabled for the organization")
+	ErrActiveCertificateExists    = errors.New("certs: the user has an active certificate")
+	ErrOrganizationLimit          = errors.New("certs: the organization has the maximum number of active certificates")
+	ErrNotFound                   = errors.New("certs: certificate not found")
+	ErrNoActiveCertificate        = errors.New("certs: the user has no active certificate")
+	ErrAlreadyRevoked             = errors.New("certs: certificate already revoked")
+	ErrInvalidReason              = errors.New("certs: invalid revocation reason")
+	ErrRequestRefRequired         = errors.New("certs: the written request's reference is required")
+	ErrForbidden                  = identity.ErrForbidden
+)
+
+// Revocation describes a revocation.
+type Revocation struct {
+	Reason     string
+	At         time.Time
+	By         string // actor
+	RequestRef string
+}
+
+// Store is what certs needs from storage.
+type Store interface {
+	// RecordPending records c as pending in the user's active place, after
+	// checking under the organization's lock that the user holds no active
+	// certificate and the organization fewer than limit. A pending record
+	// created before staleBefore (a crash between recording and signing) is
+	// revoked and does not block. An expired one gives up its place.
+	RecordPending(ctx context.Context, c *Certificate, limit int, staleBefore, now time.Time, ev audit.Event) error
+	MarkIssued(ctx context.Context, id int64, der []byte, fingerprint string, issuedAt time.Time, ev audit.Event) error
+	Revoke(ctx context.Context, id int64, r Revocation, ev audit.Event) error
+	CertificateBySerial(ctx context.Context, serial string) (Certificate, error)
+	CertificateByFingerprint(ctx context.Context, fingerprint string) (Certificate, error)
+	CertificateByID(ctx context.Context, id int64) (Certificate, error)
+	CurrentCertificate(ctx context.Context, userID int64) (Certificate, error)
+	ListCertificates(ctx context.Context, organizationID int64) ([]Certificate, error)
+	AppendAudit(ctx context.Context, ev audit.Event) error
+}
+
+// Validity computes a certificate's notAfter from its notBefore.
+type Validity func(notBefore time.Time) time.Time
+
+// OneYear is R9's validity: the same instant one calendar year later.
+func OneYear(nb time.Time) time.Time { return nb.AddDate(1, 0, 0) }
+
+// Config holds a Service's dependencies.
+type Config struct {
+	Store    Store
+	Identity *identity.Service
+	Issuer   *pki.Issuer
+	Validity Validity         // default OneYear
+	Now      func() time.Time // default time.Now
+	Rand     io.Reader        // serials; default crypto/rand
+	CRLURL   string           // optional, put in issued certificates
+	OCSPURL  string           // optional, put in issued certificates
+}
+
+// Service issues and revokes client certificates.
+type Service struct {
+	c Config
+}
+
+// New returns a Service.
+func New(c Config) *Service {
+	if c.Validity == nil {
+		c.Validity = OneYear
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return &Service{c: c}
+}
+
+// staleAfter is how long a pending record may wait for its signature before
+// it is taken for the trace of a crash.
+const staleAfter = 2 * time.Minute
+
+// Issue is 電子証明書発行 (R4, R6, R7, R11): with the login ID and login
+// password, the user gets a certificate for the public key of csr, if the
+// organization uses certificate login and the user holds no active one.
+func (s *Service) Issue(ctx context.Context, loginID, password string, csr []byte) (Certificate, error) {
+	req, err := pki.ParseCSR(csr)
+	if err != nil {
+		return Certificate{}, err
+	}
+	u, org, err := s.c.Identity.Authenticate(ctx, loginID, password, "certificate issuance")
+	if err != nil {
+		return Certificate{}, err
+	}
+	return s.IssueFor(ctx, u, org, req)
+}
+
+// IssueFor issues a certificate to an authenticated user for req's public
+// key: record, sign, store.
+func (s *Service) IssueFor(ctx context.Context, u identity.User, org identity.Organization, req *x509.CertificateRequest) (Certificate, error) {
+	now := s.c.Now().UTC().Truncate(time.Second)
+	refuse := func(err error, why string) (Certificate, error) {
+		_ = s.c.Store.AppendAudit(ctx, audit.Event{At: now, Type: audit.CertificateRefused, Actor: audit.UserActor(u.LoginID),
+			OrganizationID: org.ID, UserID: u.ID, Detail: why})
+		return Certificate{}, err
+	}
+	if !org.CertificateLogin {
+		return refuse(ErrCertificateLoginNotEnabled, "certificate login not enabled")
+	}
+	if u.Locked() {
+		return Certificate{}, identity.ErrAccountLocked
+	}
+	// A cheap look first, so that a refused request costs no signature; the
+	// decision that counts is taken again under the lock in RecordPending.
+	if cur, err := s.c.Store.CurrentCertificate(ctx, u.ID); err == nil && cur.Status == StatusIssued && !cur.Expired(now) {
+		return refuse(ErrActiveCertificateExists, "active certificate "+cur.Serial)
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return Certificate{}, err
+	}
+	serial, err := pki.NewSerial(s.c.Rand)
+	if err != nil {
+		return Certificate{}, err
+	}
+	p, err := s.c.Issuer.Prepare(pki.Request{
+		Serial: serial, PublicKey: req.PublicKey,
+		Organization: org.Name, CommonName: u.LoginID,
+		NotBefore: now, NotAfter: s.c.Validity(now),
+		CRLURL: s.c.CRLURL, OCSPURL: s.c.OCSPURL,
+	})
+	if err != nil {
+		return Certificate{}, fmt.Errorf("certs: prepare for %q: %w", u.LoginID, err)
+	}
+	c := Certificate{
+		Serial: pki.SerialHex(serial), UserID: u.ID, OrganizationID: org.ID, Status: StatusPending,
+		TBS: p.TBS, NotBefore: now, NotAfter: s.c.Validity(now).UTC().Truncate(time.Second), CreatedAt: now,
+	}
+	ev := audit.Event{At: now, Type: audit.CertificateRequested, Actor: audit.UserActor(u.LoginID),
+		OrganizationID: org.ID, UserID: u.ID, Serial: c.Serial}
+	if err := s.c.Store.RecordPending(ctx, &c, MaxPerOrganization, now.Add(-staleAfter), now, ev); err != nil {
+		if errors.Is(err, ErrActiveCertificateExists) || errors.Is(err, ErrOrganizationLimit) {
+			return refuse(err, err.Error())
+		}
+		return Certificate{}, err
+	}
+	der, cert, err := s.c.Issuer.Sign(p)
+	if err != nil {
+		// Nothing usable was signed; free the user's place.
+		_ = s.c.Store.Revoke(ctx, c.ID, Revocation{Reason: "unspecified", At: now, By: audit.System},
+			audit.Event{At: now, Type: audit.CertificateRevoked, Actor: audit.System, OrganizationID: org.ID, UserID: u.ID,
+				Serial: c.Serial, Detail: "signing failed"})
+		return Certificate{}, fmt.Errorf("certs: sign for %q: %w", u.LoginID, err)
+	}
+	c.DER, c.Fingerprint, c.Status, c.IssuedAt = der, pki.Fingerprint(der), StatusIssued, now
+	c.NotBefore, c.NotAfter = cert.NotBefore.UTC(), cert.NotAfter.UTC()
+	ev = audit.Event{At: now, Type: audit.CertificateIssued, Actor: audit.UserActor(u.LoginID),
+		OrganizationID: org.ID, UserID: u.ID, Serial: c.Serial, Detail: "not after " + c.NotAfter.Format(time.RFC3339)}
+	if err := s.c.Store.MarkIssued(ctx, c.ID, der, c.Fingerprint, now, ev); err != nil {
+		return Certificate{}, err
+	}
+	return c, nil
+}
+
+// RevokeByMaster is the master user's online revocation (R12, R13): a
+// general user's certificate in the same organization, or the master's own.
+// It needs the master's confirmation password. A general user can revoke
+// nothing; a user of another organization is not found.
+func (s *Service) RevokeByMaster(ctx context.Context, actor identity.User, targetLoginID, reason, confirmation string) (Certificate, error) {
+	if actor.Role != identity.RoleMaster {
+		return Certificate{}, ErrForbidden
+	}
+	if _, ok := ReasonCode(reason); !ok {
+		return Certificate{}, ErrInvalidReason
+	}
+	target, _, err := s.c.Identity.UserByLoginID(ctx, targetLoginID)
+	if errors.Is(err, identity.ErrNotFound) || (err == nil && target.OrganizationID != actor.OrganizationID) {
+		return Certificate{}, identity.ErrNotFound
+	}
+	if err != nil {
+		return Certificate{}, err
+	}
+	if target.Role == identity.RoleMaster && target.ID != actor.ID {
+		return Certificate{}, ErrForbidden
+	}
+	if err := s.c.Identity.CheckPassword(ctx, actor, identity.ConfirmationPassword, confirmation, "certificate revocation"); err != nil {
+		return Certificate{}, err
+	}
+	now := s.c.Now().UTC()
+	cur, err := s.c.Store.CurrentCertificate(ctx, target.ID)
+	if errors.Is(err, ErrNotFound) || (err == nil && (cur.Status == StatusRevoked || cur.Expired(now))) {
+		return Certificate{}, ErrNoActiveCertificate
+	}
+	if err != nil {
+		return Certificate{}, err
+	}
+	return s.revoke(ctx, cur, Revocation{Reason: reason, At: now, By: audit.UserActor(actor.LoginID)})
+}
+
+// RevokeByBank is the bank's revocation of any certificate, the master's
+// included, on a written request whose reference is recorded (R12).
+func (s *Service) RevokeByBank(ctx context.Context, serial, reason, operator, requestRef string) (Certificate, error) {
+	if _, ok := ReasonCode(reason); !ok {
+		return Certificate{}, ErrInvalidReason
+	}
+	if requestRef == "" {
+		return Certificate{}, ErrRequestRefRequired
+	}
+	c, err := s.c.Store.CertificateBySerial(ctx, serial)
+	if err != nil {
+		return Certificate{}, err
+	}
+	return s.revoke(ctx, c, Revocation{Reason: reason, At: s.c.Now().UTC(), By: audit.OperatorActor(operator), RequestRef: requestRef})
+}
+
+func (s *Service) revoke(ctx context.Context, c Certificate, r Revocation) (Certificate, error) {
+	if c.Status == StatusRevoked {
+		return Certificate{}, ErrAlreadyRevoked
+	}
+	ev := audit.Event{At: r.At, Type: audit.CertificateRevoked, Actor: r.By, OrganizationID: c.OrganizationID,
+		UserID: c.UserID, Serial: c.Serial, RequestRef: r.RequestRef, Detail: "reason " + r.Reason}
+	if err := s.c.Store.Revoke(ctx, c.ID, r, ev); err != nil {
+		return Certificate{}, err
+	}
+	c.Status, c.RevokedAt, c.RevocationReason, c.RevokedBy, c.RequestRef = StatusRevoked, r.At, r.Reason, r.By, r.RequestRef
+	return c, nil
+}
+
+// CurrentCertificate returns the certificate that holds the user's place
+// (pending, issued or expired), or ErrNotFound.
+func (s *Service) CurrentCertificate(ctx context.Context, userID int64) (Certificate, error) {
+	return s.c.Store.CurrentCertificate(ctx, userID)
+}
+
+// ByFingerprint returns the certificate with the given SHA-256 fingerprint.
+func (s *Service) ByFingerprint(ctx context.Context, fingerprint string) (Certificate, error) {
+	return s.c.Store.CertificateByFingerprint(ctx, fingerprint)
+}
+
+// ByID returns a certificate by its record ID.
+func (s *Service) ByID(ctx context.Context, id int64) (Certificate, error) {
+	return s.c.Store.CertificateByID(ctx, id)
+}
+
+// List returns the certificates of an organization (all when 0), newest first.
+func (s *Service) List(ctx context.Context, organizationID int64) ([]Certificate, error) {
+	return s.c.Store.ListCertificates(ctx, organizationID)
+}
+
+// Now returns the service's current time.
+func (s *Service) Now() time.Time { return s.c.Now() }

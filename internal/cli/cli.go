@@ -1,0 +1,116 @@
+// Package cli is kinko's command line: one file per subcommand, each of which
+// parses its flags and wires the packages together. It holds no rules.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Env is what a subcommand may use of its surroundings.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// Ready, when set, is called by serve and demo once the listeners are
+	// open (tests use it to learn the addresses).
+	Ready func(portalAddr, certPortalAddr string)
+}
+
+const usage = `kinko: internet banking for organizations, with certificate login.
+
+Usage:
+  kinko demo     [--data DIR] [--db DSN] [--portal-addr ADDR] [--cert-addr ADDR]
+                 the trial version (体験版): a demo bank with seeded organizations
+  kinko init     --data DIR [--name BANK] [--server-name NAME]...
+                 create the bank's certificate authority and database
+  kinko serve    --config FILE
+                 run the portal and the certificate portal
+  kinko operator --data DIR|--db DSN [--operator NAME] [--json] <noun> <verb> [flags]
+                 the bank's operator commands (org, cert, user)
+  kinko cert     enroll --portal URL --ca FILE --login-id ID --out PREFIX
+                 make a key, request a certificate, save it (the user's side)
+  kinko migrate  --data DIR|--db DSN
+                 apply database migrations
+
+Run "kinko <command> --help" for a command's flags.
+`
+
+// Main runs kinko with args and returns the exit status.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, args, Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
+}
+
+// Run runs one subcommand until it ends or ctx is done.
+func Run(ctx context.Context, args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return 2
+	}
+	cmds := map[string]func(context.Context, []string, Env) error{
+		"demo":     runDemo,
+		"init":     runInit,
+		"serve":    runServe,
+		"operator": runOperator,
+		"cert":     runCert,
+		"migrate":  runMigrate,
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		if args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
+			fmt.Fprint(env.Stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(env.Stderr, "kinko: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	err := cmd(ctx, args[1:], env)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(env.Stderr, "kinko %s: %v\n", args[0], err)
+		return 2
+	default:
+		fmt.Fprintf(env.Stderr, "kinko %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func usageErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet("kinko "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+// newLogger returns the process's logger.
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"kinko/internal/config"
+	"kinko/internal/demo"
+	"kinko/internal/pki"
+	"kinko/internal/store"
+)
+
+// runDemo is "kinko demo", the trial version (体験版): it creates the
+// authority and seeds two organizations on first start, reuses them later,
+// and serves both listeners.
+func runDemo(ctx context.Context, args []string, env Env) error {
+	fs := newFlags("demo", env)
+	data := fs.String("data", "./kinko-demo", "data directory")
+	db := fs.String("db", "", "PostgreSQL DSN (default: SQLite in the data directory)")
+	portalAddr := fs.String("portal-addr", config.DefaultPortalAddr, "portal listener address")
+	certAddr := fs.String("cert-addr", config.DefaultCertPortalAddr, "certificate portal listener address")
+	validity := fs.Duration("cert-validity", 0, "client certificate validity (default: one calendar year)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg := config.Config{DataDir: *data, DB: *db, PortalAddr: *portalAddr, CertPortalAddr: *certAddr,
+		BankName: "kinko demo bank", CertValidity: config.Duration(*validity), LogLevel: *logLevel}.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	logger := newLogger(env.Stderr, cfg.LogLevel, cfg.LogFormat)
+	dir := pkiDir(cfg.DataDir)
+	if err := pki.Create(dir, pki.CreateOptions{Name: cfg.BankName}); err != nil && !errors.Is(err, pki.ErrExists) {
+		return err
+	} else if err == nil {
+		fmt.Fprintf(env.Stdout, "Created the demo bank's certificate authority in %s.\n", dir)
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	orgs, err := demo.Seed(ctx, a.identity)
+	if err != nil {
+		return err
+	}
+	serverCA, err := filepath.Abs(filepath.Join(dir, pki.RootCertFile))
+	if err != nil {
+		return err
+	}
+	return a.run(ctx, env, func(portal, certPortal string) error {
+		f := demo.File{PortalURL: "https://" + portal, CertPortalURL: "https://" + certPortal, ServerCA: serverCA, Organizations: orgs}
+		if err := f.Write(demo.Path(cfg.DataDir)); err != nil {
+			return err
+		}
+		printDemo(env, f, cfg, a.db.Dialect())
+		return nil
+	})
+}
+
+func printDemo(env Env, f demo.File, cfg config.Config, dialect store.Dialect) {
+	w := env.Stdout
+	fmt.Fprintf(w, "\nkinko demo (体験版) is running. Stop it with Ctrl-C; the data stays in %s (%s).\n\n", cfg.DataDir, dialect)
+	fmt.Fprintf(w, "  Portal (ID+password login, 電子証明書発行):  %s\n", f.PortalURL)
+	fmt.Fprintf(w, "  Certificate portal (電子証明書ログイン):       %s\n", f.CertPortalURL)
+	fmt.Fprintf(w, "  Server CA to trust:                          %s\n\n", f.ServerCA)
+	for _, o := range f.Organizations {
+		mode := "ID + password login"
+		if o.CertificateLogin {
+			mode = "certificate login (電子証明書方式)"
+		}
+		fmt.Fprintf(w, "  %s (code %s): %s\n", o.Name, o.Code, mode)
+		for _, u := range o.Users {
+			fmt.Fprintf(w, "    %-7s %-9s password %-16s confirmation %s\n", u.Role, u.LoginID, u.Password, u.ConfirmationPassword)
+		}
+	}
+	cu := f.Organizations[0].Users[1]
+	fmt.Fprintf(w, `
+Next: get a certificate for %[1]s and log in with it.
+  go run ./cmd/kinko cert enroll --portal %[2]s --ca %[3]s --login-id %[1]s --out %[1]s
+    (asks for the login password %[4]s; writes %[1]s.key and %[1]s.pem)
+  curl --cacert %[3]s --cert %[1]s.pem --key %[1]s.key -c cookies.txt \
+       -H 'Content-Type: application/json' -d '{"password":"%[4]s"}' %[5]s/api/v1/sessions
+  curl --cacert %[3]s --cert %[1]s.pem --key %[1]s.key -b cookies.txt %[5]s/api/v1/me
+The same logins and URLs are in %[6]s.
+`, cu.LoginID, f.PortalURL, f.ServerCA, cu.Password, f.CertPortalURL, demo.Path(cfg.DataDir))
+}

@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"kinko/internal/pki"
+	"kinko/internal/store"
+)
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// runInit is "kinko init": create the authority and the database.
+func runInit(ctx context.Context, args []string, env Env) error {
+	fs := newFlags("init", env)
+	data := fs.String("data", "", "data directory (keys, certificates, SQLite database)")
+	db := fs.String("db", "", "PostgreSQL DSN (default: SQLite in the data directory)")
+	name := fs.String("name", "kinko", "the bank's name, used in the CA certificates")
+	var names stringList
+	fs.Var(&names, "server-name", "DNS name or IP address of the listeners (repeatable; default localhost and 127.0.0.1)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return usageErr("--data is required")
+	}
+	if len(names) == 0 {
+		names = stringList{"localhost", "127.0.0.1"}
+	}
+	dir := pkiDir(*data)
+	err := pki.Create(dir, pki.CreateOptions{Name: *name})
+	switch {
+	case errors.Is(err, pki.ErrExists):
+		fmt.Fprintf(env.Stdout, "The authority in %s already exists; keeping it.\n", dir)
+	case err != nil:
+		return err
+	default:
+		fmt.Fprintf(env.Stdout, "Created the root CA and the client-issuing CA in %s (keys mode 0600).\n", dir)
+	}
+	authority, err := pki.Load(dir)
+	if err != nil {
+		return err
+	}
+	if _, err := authority.ServerCertificate(names, nowFunc(), nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Server certificate for %s in %s; clients trust %s/%s.\n", names.String(), dir, dir, pki.RootCertFile)
+	d, err := store.Open(ctx, dsnFor(*data, *db))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fmt.Fprintf(env.Stdout, "Database ready (%s).\nNext: kinko operator --data %s org create --name NAME --master-login-id ID --master-email E\n", d.Dialect(), *data)
+	return nil
+}

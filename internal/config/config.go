@@ -1,0 +1,237 @@
+// Package config is kinko's configuration: one struct whose zero values are
+// usable defaults, read from a JSON file (unknown keys are an error) and then
+// from KINKO_* environment variables, checked by Validate at start-up.
+// Secrets can be read from files (*_file keys). It never logs a secret:
+// Redacted gives the dump for logs.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Duration is a time.Duration written as a Go duration string ("15m", "720h").
+type Duration time.Duration
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string like \"15m\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes a duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// Config is the configuration of a kinko server.
+type Config struct {
+	// DataDir holds the authority's keys and certificates (DataDir/pki) and,
+	// without DB, the SQLite database DataDir/kinko.db.
+	DataDir string `json:"data_dir"`
+	// DB is a PostgreSQL DSN (postgres://...) or the path of a SQLite file.
+	// Empty: SQLite in DataDir.
+	DB string `json:"db"`
+	// DBFile names a file whose content is DB (to keep a password out of
+	// the config file).
+	DBFile string `json:"db_file"`
+	// PortalAddr is the portal listener's address.
+	PortalAddr string `json:"portal_addr"`
+	// CertPortalAddr is the certificate portal listener's address.
+	CertPortalAddr string `json:"cert_portal_addr"`
+	// ServerNames are the DNS names and IP addresses in the listeners'
+	// server certificate.
+	ServerNames []string `json:"server_names"`
+	// BankName names the bank in the authority's certificates.
+	BankName string `json:"bank_name"`
+	// CertValidity is the validity of client certificates; zero means one
+	// calendar year (R9).
+	CertValidity Duration `json:"cert_validity"`
+	// SessionIdleTimeout ends a session after this long without a request.
+	SessionIdleTimeout Duration `json:"session_idle_timeout"`
+	// SessionAbsoluteTimeout ends a session this long after login.
+	SessionAbsoluteTimeout Duration `json:"session_absolute_timeout"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `json:"log_level"`
+	// LogFormat is text or json.
+	LogFormat string `json:"log_format"`
+}
+
+// Defaults.
+const (
+	DefaultDataDir                = "kinko-data"
+	DefaultPortalAddr             = "127.0.0.1:8443"
+	DefaultCertPortalAddr         = "127.0.0.1:8444"
+	DefaultBankName               = "kinko"
+	DefaultSessionIdleTimeout     = 15 * time.Minute
+	DefaultSessionAbsoluteTimeout = 12 * time.Hour
+)
+
+// WithDefaults returns c with every empty field set to its default.
+func (c Config) WithDefaults() Config {
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.PortalAddr == "" {
+		c.PortalAddr = DefaultPortalAddr
+	}
+	if c.CertPortalAddr == "" {
+		c.CertPortalAddr = DefaultCertPortalAddr
+	}
+	if len(c.ServerNames) == 0 {
+		c.ServerNames = []string{"localhost", "127.0.0.1"}
+	}
+	if c.BankName == "" {
+		c.BankName = DefaultBankName
+	}
+	if c.SessionIdleTimeout == 0 {
+		c.SessionIdleTimeout = Duration(DefaultSessionIdleTimeout)
+	}
+	if c.SessionAbsoluteTimeout == 0 {
+		c.SessionAbsoluteTimeout = Duration(DefaultSessionAbsoluteTimeout)
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+	}
+	return c
+}
+
+// Load reads a config file (when path is not empty), then KINKO_*
+// environment variables (KINKO_ plus the upper-case key: KINKO_PORTAL_ADDR),
+// reads DBFile, applies defaults and validates.
+func Load(path string, env func(string) string) (Config, error) {
+	var c Config
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return Config{}, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	if env == nil {
+		env = os.Getenv
+	}
+	if err := c.applyEnv(env); err != nil {
+		return Config{}, err
+	}
+	if c.DBFile != "" {
+		b, err := os.ReadFile(c.DBFile)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: db_file: %w", err)
+		}
+		c.DB = strings.TrimSpace(string(b))
+	}
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// applyEnv sets fields from KINKO_<KEY> variables.
+func (c *Config) applyEnv(env func(string) string) error {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		key := strings.Split(t.Field(i).Tag.Get("json"), ",")[0]
+		val := env("KINKO_" + strings.ToUpper(key))
+		if val == "" {
+			continue
+		}
+		f := v.Field(i)
+		switch f.Interface().(type) {
+		case string:
+			f.SetString(val)
+		case []string:
+			var parts []string
+			for _, p := range strings.Split(val, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					parts = append(parts, p)
+				}
+			}
+			f.Set(reflect.ValueOf(parts))
+		case Duration:
+			d, err := time.ParseDuration(val)
+			if err != nil {
+				return fmt.Errorf("config: KINKO_%s: %w", strings.ToUpper(key), err)
+			}
+			f.Set(reflect.ValueOf(Duration(d)))
+		}
+	}
+	return nil
+}
+
+// Validate checks a config with defaults applied.
+func (c Config) Validate() error {
+	var errs []error
+	for name, addr := range map[string]string{"portal_addr": c.PortalAddr, "cert_portal_addr": c.CertPortalAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", name, addr, err))
+		}
+	}
+	if c.PortalAddr == c.CertPortalAddr {
+		errs = append(errs, errors.New("portal_addr and cert_portal_addr must differ"))
+	}
+	if c.CertValidity < 0 || (c.CertValidity > 0 && time.Duration(c.CertValidity) < time.Hour) {
+		errs = append(errs, errors.New("cert_validity must be at least 1h (or empty for one year)"))
+	}
+	if time.Duration(c.SessionIdleTimeout) < time.Minute {
+		errs = append(errs, errors.New("session_idle_timeout must be at least 1m"))
+	}
+	if c.SessionAbsoluteTimeout < c.SessionIdleTimeout {
+		errs = append(errs, errors.New("session_absolute_timeout must not be shorter than session_idle_timeout"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log_format %q: want text or json", c.LogFormat))
+	}
+	for _, n := range c.ServerNames {
+		if n == "" || strings.ContainsAny(n, " /:") && net.ParseIP(n) == nil {
+			errs = append(errs, fmt.Errorf("server_names: %q is not a host name or IP address", n))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+// Redacted returns the config as JSON for logs, with the password in a DSN
+// hidden.
+func (c Config) Redacted() string {
+	if u, err := url.Parse(c.DB); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "REDACTED")
+			c.DB = u.String()
+		}
+	}
+	b, _ := json.Marshal(c)
+	return string(b)
+}

@@ -1,0 +1,124 @@
+// Package demo is the seed data of "kinko demo" (体験版): two organizations,
+// one that uses certificate login and one that logs in with ID and password,
+// with fixed, published passwords. It must never be used by "kinko serve".
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"kinko/internal/identity"
+)
+
+// User is a demo user.
+type User struct {
+	LoginID              string `json:"login_id"`
+	Name                 string `json:"-"`
+	Email                string `json:"-"`
+	Password             string `json:"password"`
+	ConfirmationPassword string `json:"confirmation_password"`
+	Role                 string `json:"role"`
+}
+
+// Organization is a demo organization.
+type Organization struct {
+	Code             string `json:"code"`
+	Name             string `json:"name"`
+	CertificateLogin bool   `json:"certificate_login"`
+	Users            []User `json:"users"` // the master first
+}
+
+// Organizations are the demo's organizations, without their codes.
+func Organizations() []Organization {
+	return []Organization{
+		{
+			Name: "ひかり労働組合 中央支部", CertificateLogin: true,
+			Users: []User{
+				{LoginID: "sato0001", Name: "佐藤 花子", Email: "sato@hikari-union.example", Password: "Hikari-Sato1", ConfirmationPassword: "Kakunin-Sato1", Role: "master"},
+				{LoginID: "tanaka01", Name: "田中 一郎", Email: "tanaka@hikari-union.example", Password: "Hikari-Tanaka1", ConfirmationPassword: "Kakunin-Tanaka1", Role: "general"},
+				{LoginID: "suzuki01", Name: "鈴木 次郎", Email: "suzuki@hikari-union.example", Password: "Hikari-Suzuki1", ConfirmationPassword: "Kakunin-Suzuki1", Role: "general"},
+			},
+		},
+		{
+			Name: "みどり生活協同組合", CertificateLogin: false,
+			Users: []User{
+				{LoginID: "kato0001", Name: "加藤 美咲", Email: "kato@midori-coop.example", Password: "Midori-Kato1", ConfirmationPassword: "Kakunin-Kato1", Role: "master"},
+				{LoginID: "ito00001", Name: "伊藤 健", Email: "ito@midori-coop.example", Password: "Midori-Ito1", ConfirmationPassword: "Kakunin-Ito1", Role: "general"},
+			},
+		},
+	}
+}
+
+// Seed creates the demo organizations and users unless their master users
+// exist already, and returns the organizations with their codes. Demo users
+// need not change their passwords at first login.
+func Seed(ctx context.Context, ident *identity.Service) ([]Organization, error) {
+	orgs := Organizations()
+	for i := range orgs {
+		o := &orgs[i]
+		m := o.Users[0]
+		_, existing, err := ident.UserByLoginID(ctx, m.LoginID)
+		if err == nil {
+			o.Code = existing.Code
+			continue
+		}
+		if !errors.Is(err, identity.ErrNotFound) {
+			return nil, err
+		}
+		org, _, _, err := ident.CreateOrganization(ctx, identity.NewOrganization{
+			Name: o.Name, MasterLoginID: m.LoginID, MasterName: m.Name, MasterEmail: m.Email,
+			Passwords: identity.InitialPasswords{Password: m.Password, ConfirmationPassword: m.ConfirmationPassword},
+		}, "system:demo")
+		if err != nil {
+			return nil, fmt.Errorf("demo: %s: %w", o.Name, err)
+		}
+		o.Code = org.Code
+		master, _, err := ident.UserByLoginID(ctx, m.LoginID)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range o.Users[1:] {
+			if _, _, err := ident.CreateGeneralUserWithPasswords(ctx, master, g.LoginID, g.Name, g.Email,
+				identity.InitialPasswords{Password: g.Password, ConfirmationPassword: g.ConfirmationPassword}); err != nil {
+				return nil, fmt.Errorf("demo: %s: %w", g.LoginID, err)
+			}
+		}
+		if o.CertificateLogin {
+			if _, err := ident.SetCertificateLogin(ctx, o.Code, true, "system:demo", "DEMO-APPLICATION-0001"); err != nil {
+				return nil, fmt.Errorf("demo: %s: %w", o.Name, err)
+			}
+		}
+	}
+	return orgs, nil
+}
+
+// File is demo.json: what a newcomer or a test needs to use the demo.
+type File struct {
+	PortalURL     string         `json:"portal_url"`
+	CertPortalURL string         `json:"cert_portal_url"`
+	ServerCA      string         `json:"server_ca"`
+	Organizations []Organization `json:"organizations"`
+}
+
+// Write writes f to path (mode 0600: it holds passwords).
+func (f File) Write(path string) error {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	return nil
+}
+
+// Path is demo.json's place in a data directory.
+func Path(dataDir string) string { return filepath.Join(dataDir, "demo.json") }

@@ -1,0 +1,452 @@
+// Package identity holds organizations and their users: the master user and
+// up to 19 general users (R6), their login and confirmation passwords
+// (argon2id), initial passwords and lockout after repeated failures. It knows
+// nothing of certificates, sessions or HTTP, and never stores a password in
+// clear.
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"time"
+
+	"kinko/internal/audit"
+)
+
+// Role is a user's role in the organization.
+type Role string
+
+// Roles.
+const (
+	RoleMaster  Role = "master"
+	RoleGeneral Role = "general"
+)
+
+// Limits of R6 and the lockout rule.
+const (
+	MaxGeneralUsers = 19
+	LockAfter       = 6
+)
+
+// Organization is a customer of the bank.
+type Organization struct {
+	ID               int64
+	Code             string
+	Name             string
+	CertificateLogin bool // the bank enabled certificate login on written application (R2, R4)
+	CreatedAt        time.Time
+}
+
+// User is a master or general user of an organization.
+type User struct {
+	ID                         int64
+	OrganizationID             int64
+	LoginID                    string
+	Name                       string
+	Email                      string
+	Role                       Role
+	PasswordHash               string
+	ConfirmationHash           string
+	PasswordChangeRequired     bool
+	ConfirmationChangeRequired bool
+	FailedLogins               int
+	LockedAt                   time.Time // zero when not locked
+	DeletedAt                  time.Time // zero when not deleted
+	CreatedAt                  time.Time
+}
+
+// Locked reports whether the user is locked out.
+func (u User) Locked() bool { return !u.LockedAt.IsZero() }
+
+// Deleted reports whether the user has been deleted.
+func (u User) Deleted() bool { return !u.DeletedAt.IsZero() }
+
+// InitialPasswords are passwords set for a user by someone else, shown once.
+type InitialPasswords struct {
+	Password             string
+	ConfirmationPassword string
+}
+
+// PasswordKind says which of a user's two passwords is meant.
+type PasswordKind int
+
+// Password kinds.
+const (
+	LoginPassword PasswordKind = iota
+	ConfirmationPassword
+)
+
+// Errors.
+var (
+	ErrInvalidCredentials        = errors.New("identity: invalid credentials")
+	ErrInvalidConfirmation       = errors.New("identity: invalid confirmation password")
+	ErrAccountLocked             = errors.New("identity: account locked")
+	ErrNotFound                  = errors.New("identity: not found")
+	ErrForbidden                 = errors.New("identity: forbidden")
+	ErrLoginIDTaken              = errors.New("identity: login ID already in use")
+	ErrOrganizationCodeTaken     = errors.New("identity: organization code already in use")
+	ErrOrganizationUserLimit     = errors.New("identity: organization has the maximum number of general users")
+	ErrNotLocked                 = errors.New("identity: user is not locked")
+	ErrMasterUnlockByBank        = errors.New("identity: a master user is unlocked by the bank")
+	ErrInvalidName               = errors.New("identity: invalid name")
+	ErrInvalidEmail              = errors.New("identity: invalid e-mail address")
+	ErrCertificateLoginUnchanged = errors.New("identity: certificate login already in that state")
+)
+
+// Store is what identity needs from storage. Every method that changes
+// state writes ev to the audit log in the same transaction.
+type Store interface {
+	CreateOrganization(ctx context.Context, org *Organization, master *User, ev audit.Event) error
+	SetCertificateLogin(ctx context.Context, code string, enabled bool, ev audit.Event) (Organization, error)
+	OrganizationByCode(ctx context.Context, code string) (Organization, error)
+	ListOrganizations(ctx context.Context) ([]Organization, error)
+	UserByLoginID(ctx context.Context, loginID string) (User, Organization, error)
+	UserByID(ctx context.Context, id int64) (User, Organization, error)
+	ListUsers(ctx context.Context, organizationID int64) ([]User, error)
+	CreateGeneralUser(ctx context.Context, u *User, maxGeneral int, ev audit.Event) error
+	RecordLoginFailure(ctx context.Context, userID int64, lockAfter int, now time.Time, ev audit.Event) (locked bool, err error)
+	ResetLoginFailures(ctx context.Context, userID int64) error
+	SetPassword(ctx context.Context, userID int64, kind PasswordKind, hash string, changeRequired bool, ev audit.Event) error
+	Unlock(ctx context.Context, userID int64, ev audit.Event) error
+	AppendAudit(ctx context.Context, ev audit.Event) error
+}
+
+// Config holds the dependencies of a Service.
+type Config struct {
+	Store  Store
+	Hasher Hasher
+	Now    func() time.Time // default time.Now
+	Rand   io.Reader        // default crypto/rand.Reader
+}
+
+// Service manages organizations, users and passwords.
+type Service struct {
+	store     Store
+	hasher    Hasher
+	now       func() time.Time
+	rand      io.Reader
+	dummyHash string
+}
+
+// New returns a Service.
+func New(c Config) (*Service, error) {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	}
+	if c.Hasher.Rand == nil {
+		c.Hasher.Rand = c.Rand
+	}
+	// A hash of a random password, verified for unknown login IDs so that an
+	// unknown ID costs the same time as a wrong password.
+	pw, err := GeneratePassword(c.Rand)
+	if err != nil {
+		return nil, err
+	}
+	dummy, err := c.Hasher.Hash(pw)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{store: c.Store, hasher: c.Hasher, now: c.Now, rand: c.Rand, dummyHash: dummy}, nil
+}
+
+// Now returns the service's current time.
+func (s *Service) Now() time.Time { return s.now() }
+
+// NewOrganization describes an organization to create.
+type NewOrganization struct {
+	Name          string
+	MasterLoginID string
+	MasterName    string
+	MasterEmail   string
+	// Passwords, when set, are the master's passwords and need no change at
+	// first login (demo data). When empty, initial passwords are generated
+	// and must be changed at first login.
+	Passwords InitialPasswords
+}
+
+// CreateOrganization creates an organization, without certificate login, and
+// its master user. It returns the passwords to hand to the master user.
+func (s *Service) CreateOrganization(ctx context.Context, n NewOrganization, actor string) (Organization, User, InitialPasswords, error) {
+	if err := ValidateName(n.Name); err != nil {
+		return Organization{}, User{}, InitialPasswords{}, err
+	}
+	master, pw, err := s.newUser(n.MasterLoginID, n.MasterName, n.MasterEmail, RoleMaster, n.Passwords)
+	if err != nil {
+		return Organization{}, User{}, InitialPasswords{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		code, err := s.newOrganizationCode()
+		if err != nil {
+			return Organization{}, User{}, InitialPasswords{}, err
+		}
+		org := Organization{Code: code, Name: n.Name, CreatedAt: s.now()}
+		ev := audit.Event{At: org.CreatedAt, Type: audit.OrganizationCreated, Actor: actor,
+			Detail: fmt.Sprintf("organization %s %q, master %s", code, n.Name, master.LoginID)}
+		err = s.store.CreateOrganization(ctx, &org, &master, ev)
+		if errors.Is(err, ErrOrganizationCodeTaken) && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return Organization{}, User{}, InitialPasswords{}, err
+		}
+		return org, master, pw, nil
+	}
+}
+
+// newOrganizationCode returns a random 8-digit organization code.
+func (s *Service) newOrganizationCode() (string, error) {
+	n, err := rand.Int(s.rand, big.NewInt(90000000))
+	if err != nil {
+		return "", fmt.Errorf("identity: organization code: %w", err)
+	}
+	return fmt.Sprintf("%08d", n.Int64()+10000000), nil
+}
+
+// newUser validates and builds a user with hashed passwords. With no given
+// passwords it generates initial ones that must be changed at first login.
+func (s *Service) newUser(loginID, name, email string, role Role, given InitialPasswords) (User, InitialPasswords, error) {
+	if err := ValidateLoginID(loginID); err != nil {
+		return User{}, InitialPasswords{}, err
+	}
+	if err := ValidateName(name); err != nil {
+		return User{}, InitialPasswords{}, err
+	}
+	if err := ValidateEmail(email); err != nil {
+		return User{}, InitialPasswords{}, err
+	}
+	pw := given
+	mustChange := false
+	if pw.Password == "" && pw.ConfirmationPassword == "" {
+		mustChange = true
+		var err error
+		if pw.Password, err = GeneratePassword(s.rand); err != nil {
+			return User{}, InitialPasswords{}, err
+		}
+		if pw.ConfirmationPassword, err = GeneratePassword(s.rand); err != nil {
+			return User{}, InitialPasswords{}, err
+		}
+	}
+	if err := ValidatePassword(pw.Password, loginID); err != nil {
+		return User{}, InitialPasswords{}, err
+	}
+	if err := ValidatePassword(pw.ConfirmationPassword, loginID); err != nil {
+		return User{}, InitialPasswords{}, err
+	}
+	ph, err := s.hasher.Hash(pw.Password)
+	if err != nil {
+		return User{}, InitialPasswords{}, err
+	}
+	ch, err := s.hasher.Hash(pw.ConfirmationPassword)
+	if err != nil {
+		return User{}, InitialPasswords{}, err
+	}
+	return User{
+		LoginID: loginID, Name: name, Email: email, Role: role,
+		PasswordHash: ph, ConfirmationHash: ch,
+		PasswordChangeRequired: mustChange, ConfirmationChangeRequired: mustChange,
+		CreatedAt: s.now(),
+	}, pw, nil
+}
+
+// SetCertificateLogin turns certificate login on or off for an organization,
+// as the bank does on a written application (R2, R4). Turning it on ends the
+// organization's ID+password sessions (R8).
+func (s *Service) SetCertificateLogin(ctx context.Context, code string, enabled bool, actor, requestRef string) (Organization, error) {
+	typ := audit.CertificateLoginEnabled
+	if !enabled {
+		typ = audit.CertificateLoginDisabled
+	}
+	ev := audit.Event{At: s.now(), Type: typ, Actor: actor, RequestRef: requestRef}
+	return s.store.SetCertificateLogin(ctx, code, enabled, ev)
+}
+
+// Authenticate checks a login ID and login password. An unknown login ID and
+// a wrong password give the same error and cost the same time. Wrong
+// passwords count towards the lockout; LockAfter in a row lock the user.
+func (s *Service) Authenticate(ctx context.Context, loginID, password, channel string) (User, Organization, error) {
+	u, org, err := s.store.UserByLoginID(ctx, loginID)
+	if errors.Is(err, ErrNotFound) {
+		_, _ = s.hasher.Verify(password, s.dummyHash)
+		_ = s.store.AppendAudit(ctx, audit.Event{At: s.now(), Type: audit.LoginFailed, Actor: audit.System,
+			Detail: fmt.Sprintf("%s: unknown login ID %q", channel, truncate(loginID, 40))})
+		return User{}, Organization{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return User{}, Organization{}, err
+	}
+	return u, org, s.CheckPassword(ctx, u, LoginPassword, password, channel)
+}
+
+// CheckPassword verifies one of u's passwords. A wrong one counts towards the
+// lockout. It returns ErrAccountLocked for a locked user without looking at
+// the password, ErrInvalidCredentials for a wrong login password and
+// ErrInvalidConfirmation for a wrong confirmation password.
+func (s *Service) CheckPassword(ctx context.Context, u User, kind PasswordKind, password, channel string) error {
+	if u.Locked() {
+		_ = s.store.AppendAudit(ctx, audit.Event{At: s.now(), Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID),
+			OrganizationID: u.OrganizationID, UserID: u.ID, Detail: channel + ": account locked"})
+		return ErrAccountLocked
+	}
+	hash, wrong, what := u.PasswordHash, ErrInvalidCredentials, "wrong login password"
+	if kind == ConfirmationPassword {
+		hash, wrong, what = u.ConfirmationHash, ErrInvalidConfirmation, "wrong confirmation password"
+	}
+	ok, err := s.hasher.Verify(password, hash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		now := s.now()
+		ev := audit.Event{At: now, Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID),
+			OrganizationID: u.OrganizationID, UserID: u.ID, Detail: channel + ": " + what}
+		locked, err := s.store.RecordLoginFailure(ctx, u.ID, LockAfter, now, ev)
+		if err != nil {
+			return err
+		}
+		if locked {
+			return ErrAccountLocked
+		}
+		return wrong
+	}
+	if u.FailedLogins > 0 {
+		if err := s.store.ResetLoginFailures(ctx, u.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateGeneralUser adds a general user to the master's organization (R6: at
+// most 19). It returns the initial passwords, to be shown once.
+func (s *Service) CreateGeneralUser(ctx context.Context, master User, loginID, name, email string) (User, InitialPasswords, error) {
+	return s.CreateGeneralUserWithPasswords(ctx, master, loginID, name, email, InitialPasswords{})
+}
+
+// CreateGeneralUserWithPasswords is CreateGeneralUser with given passwords
+// that need no change at first login (demo data); with empty ones it
+// generates initial passwords.
+func (s *Service) CreateGeneralUserWithPasswords(ctx context.Context, master User, loginID, name, email string, given InitialPasswords) (User, InitialPasswords, error) {
+	if master.Role != RoleMaster {
+		return User{}, InitialPasswords{}, ErrForbidden
+	}
+	u, pw, err := s.newUser(loginID, name, email, RoleGeneral, given)
+	if err != nil {
+		return User{}, InitialPasswords{}, err
+	}
+	u.OrganizationID = master.OrganizationID
+	ev := audit.Event{At: u.CreatedAt, Type: audit.UserCreated, Actor: audit.UserActor(master.LoginID),
+		OrganizationID: master.OrganizationID, Detail: "general user " + loginID}
+	if err := s.store.CreateGeneralUser(ctx, &u, MaxGeneralUsers, ev); err != nil {
+		return User{}, InitialPasswords{}, err
+	}
+	return u, pw, nil
+}
+
+// ChangePassword changes one of the user's own passwords after checking the
+// current one.
+func (s *Service) ChangePassword(ctx context.Context, u User, kind PasswordKind, current, next string) error {
+	if err := s.CheckPassword(ctx, u, kind, current, "password change"); err != nil {
+		return err
+	}
+	if err := ValidatePassword(next, u.LoginID); err != nil {
+		return err
+	}
+	if next == current {
+		return &PasswordError{Reason: "same_as_current"}
+	}
+	other := u.ConfirmationHash
+	if kind == ConfirmationPassword {
+		other = u.PasswordHash
+	}
+	if same, _ := s.hasher.Verify(next, other); same {
+		return &PasswordError{Reason: "same_as_other"}
+	}
+	hash, err := s.hasher.Hash(next)
+	if err != nil {
+		return err
+	}
+	which := "login password"
+	if kind == ConfirmationPassword {
+		which = "confirmation password"
+	}
+	ev := audit.Event{At: s.now(), Type: audit.PasswordChanged, Actor: audit.UserActor(u.LoginID),
+		OrganizationID: u.OrganizationID, UserID: u.ID, Detail: which}
+	return s.store.SetPassword(ctx, u.ID, kind, hash, false, ev)
+}
+
+// UnlockByMaster unlocks a general user of the master's own organization.
+// A user of another organization is ErrNotFound; a master user is unlocked
+// only by the bank.
+func (s *Service) UnlockByMaster(ctx context.Context, master User, loginID string) error {
+	if master.Role != RoleMaster {
+		return ErrForbidden
+	}
+	u, _, err := s.store.UserByLoginID(ctx, loginID)
+	if err != nil {
+		return err
+	}
+	if u.OrganizationID != master.OrganizationID {
+		return ErrNotFound
+	}
+	if u.Role == RoleMaster {
+		return ErrMasterUnlockByBank
+	}
+	return s.unlock(ctx, u, audit.UserActor(master.LoginID), "")
+}
+
+// UnlockByBank unlocks any user, on a written request.
+func (s *Service) UnlockByBank(ctx context.Context, loginID, operator, requestRef string) error {
+	u, _, err := s.store.UserByLoginID(ctx, loginID)
+	if err != nil {
+		return err
+	}
+	return s.unlock(ctx, u, audit.OperatorActor(operator), requestRef)
+}
+
+func (s *Service) unlock(ctx context.Context, u User, actor, requestRef string) error {
+	if !u.Locked() {
+		return ErrNotLocked
+	}
+	ev := audit.Event{At: s.now(), Type: audit.UserUnlocked, Actor: actor,
+		OrganizationID: u.OrganizationID, UserID: u.ID, RequestRef: requestRef, Detail: u.LoginID}
+	return s.store.Unlock(ctx, u.ID, ev)
+}
+
+// UserByLoginID returns a user, not deleted, with the organization.
+func (s *Service) UserByLoginID(ctx context.Context, loginID string) (User, Organization, error) {
+	return s.store.UserByLoginID(ctx, loginID)
+}
+
+// UserByID returns a user with the organization.
+func (s *Service) UserByID(ctx context.Context, id int64) (User, Organization, error) {
+	return s.store.UserByID(ctx, id)
+}
+
+// ListUsers returns the users of an organization, the master first.
+func (s *Service) ListUsers(ctx context.Context, organizationID int64) ([]User, error) {
+	return s.store.ListUsers(ctx, organizationID)
+}
+
+// OrganizationByCode returns an organization.
+func (s *Service) OrganizationByCode(ctx context.Context, code string) (Organization, error) {
+	return s.store.OrganizationByCode(ctx, code)
+}
+
+// ListOrganizations returns all organizations.
+func (s *Service) ListOrganizations(ctx context.Context) ([]Organization, error) {
+	return s.store.ListOrganizations(ctx)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,86 @@
+package identity
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+)
+
+// LoginIDError says why a login ID is not acceptable.
+type LoginIDError struct{ Reason string }
+
+func (e *LoginIDError) Error() string { return "identity: invalid login ID: " + e.Reason }
+
+// PasswordError says why a password is not acceptable.
+type PasswordError struct{ Reason string }
+
+func (e *PasswordError) Error() string { return "identity: invalid password: " + e.Reason }
+
+// ValidateLoginID checks the login ID rule: 6..12 ASCII letters and digits,
+// with at least one of each.
+func ValidateLoginID(id string) error {
+	if len(id) < 6 || len(id) > 12 {
+		return &LoginIDError{Reason: "length"}
+	}
+	var letter, digit bool
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digit = true
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+			letter = true
+		default:
+			return &LoginIDError{Reason: "characters"}
+		}
+	}
+	if !letter || !digit {
+		return &LoginIDError{Reason: "letters_and_digits"}
+	}
+	return nil
+}
+
+// ValidatePassword checks the password rule: 8..64 printable ASCII
+// characters without spaces, not equal to the login ID.
+func ValidatePassword(pw, loginID string) error {
+	if len(pw) < 8 || len(pw) > 64 {
+		return &PasswordError{Reason: "length"}
+	}
+	for i := 0; i < len(pw); i++ {
+		if pw[i] < 0x21 || pw[i] > 0x7e {
+			return &PasswordError{Reason: "characters"}
+		}
+	}
+	if strings.EqualFold(pw, loginID) {
+		return &PasswordError{Reason: "same_as_login_id"}
+	}
+	return nil
+}
+
+// ValidateName checks a person's or organization's name: 1..100 characters,
+// valid UTF-8, no control characters.
+func ValidateName(name string) error {
+	n := strings.TrimSpace(name)
+	if n == "" || !utf8.ValidString(n) || utf8.RuneCountInString(n) > 100 {
+		return ErrInvalidName
+	}
+	for _, r := range n {
+		if r < 0x20 || r == 0x7f {
+			return ErrInvalidName
+		}
+	}
+	return nil
+}
+
+// ValidateEmail checks an e-mail address (a bare address, at most 254 bytes).
+func ValidateEmail(email string) error {
+	if len(email) > 254 {
+		return ErrInvalidEmail
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || a.Name != "" || !strings.Contains(email[strings.LastIndexByte(email, '@')+1:], ".") {
+		return fmt.Errorf("%w: %q", ErrInvalidEmail, email)
+	}
+	return nil
+}

@@ -1,0 +1,300 @@
+package pki
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// File names inside an authority directory.
+const (
+	RootCertFile    = "root-ca.pem"
+	RootKeyFile     = "root-ca.key"
+	IssuingCertFile = "client-ca.pem"
+	IssuingKeyFile  = "client-ca.key"
+	ServerCertFile  = "server.pem"
+	ServerKeyFile   = "server.key"
+)
+
+// Validity periods of the CA certificates Create makes.
+const (
+	rootValidityYears    = 20
+	issuingValidityYears = 10
+)
+
+// CreateOptions configures Create.
+type CreateOptions struct {
+	// Name of the bank, for example "kinko demo bank". It becomes the
+	// organisation (O) of both CA subjects; the common names are
+	// "<Name> Root CA" and "<Name> Client Issuing CA". Required.
+	Name string
+	// Curve of both CA keys: elliptic.P256() (the default when nil) or
+	// elliptic.P384().
+	Curve elliptic.Curve
+	// Rand is the source of randomness; crypto/rand.Reader when nil.
+	Rand io.Reader
+	// Now is the start of the CA validity periods; time.Now() when zero.
+	Now time.Time
+}
+
+// Create makes a new authority in dir, creating the directory with mode 0700
+// if it is missing. It generates a self-signed root CA (valid 20 years,
+// path length 1, key usage certSign and cRLSign) and a client-issuing CA
+// signed by the root (valid 10 years, path length 0, key usage certSign,
+// cRLSign and digitalSignature, extended key usage clientAuth), both on the
+// same curve and both with subject key identifiers. It writes root-ca.pem,
+// root-ca.key, client-ca.pem and client-ca.key; the keys are PKCS#8 PEM with
+// mode 0600 and every file is written atomically, root-ca.pem last.
+//
+// If any of those four files already exists, Create changes nothing and
+// returns an error wrapping ErrExists; a directory left half-written by an
+// interrupted Create must be cleared by hand.
+func Create(dir string, o CreateOptions) error {
+	if strings.TrimSpace(o.Name) == "" {
+		return errors.New("pki: create: empty authority name")
+	}
+	curve := o.Curve
+	if curve == nil {
+		curve = elliptic.P256()
+	}
+	if curve != elliptic.P256() && curve != elliptic.P384() {
+		return fmt.Errorf("%w: curve %s", ErrUnsupportedKey, curve.Params().Name)
+	}
+	rnd := o.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	now = now.UTC().Truncate(time.Second)
+
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("pki: create: %w", err)
+	}
+	for _, name := range []string{RootCertFile, RootKeyFile, IssuingCertFile, IssuingKeyFile} {
+		p := filepath.Join(dir, name)
+		_, err := os.Lstat(p)
+		if err == nil {
+			return fmt.Errorf("%w: %s exists", ErrExists, p)
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("pki: create: %w", err)
+		}
+	}
+
+	rootKey, err := ecdsa.GenerateKey(curve, rnd)
+	if err != nil {
+		return fmt.Errorf("pki: create: generating root key: %w", err)
+	}
+	issKey, err := ecdsa.GenerateKey(curve, rnd)
+	if err != nil {
+		return fmt.Errorf("pki: create: generating issuing key: %w", err)
+	}
+	sigAlg, err := signatureAlgorithm(rootKey.Public())
+	if err != nil {
+		return err
+	}
+
+	rootSerial, err := NewSerial(rnd)
+	if err != nil {
+		return err
+	}
+	rootSKI, err := subjectKeyID(rootKey.Public())
+	if err != nil {
+		return err
+	}
+	rootTmpl := &x509.Certificate{
+		SerialNumber: rootSerial,
+		Subject: pkix.Name{
+			Organization: []string{o.Name},
+			CommonName:   o.Name + " Root CA",
+		},
+		NotBefore:             now,
+		NotAfter:              now.AddDate(rootValidityYears, 0, 0),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLen:            1,
+		SubjectKeyId:          rootSKI,
+		SignatureAlgorithm:    sigAlg,
+	}
+	rootDER, err := x509.CreateCertificate(rnd, rootTmpl, rootTmpl, rootKey.Public(), rootKey)
+	if err != nil {
+		return fmt.Errorf("pki: create: signing root certificate: %w", err)
+	}
+	root, err := x509.ParseCertificate(rootDER)
+	if err != nil {
+		return fmt.Errorf("pki: create: parsing root certificate: %w", err)
+	}
+
+	issSerial, err := NewSerial(rnd)
+	if err != nil {
+		return err
+	}
+	issSKI, err := subjectKeyID(issKey.Public())
+	if err != nil {
+		return err
+	}
+	issTmpl := &x509.Certificate{
+		SerialNumber: issSerial,
+		Subject: pkix.Name{
+			Organization: []string{o.Name},
+			CommonName:   o.Name + " Client Issuing CA",
+		},
+		NotBefore:             now,
+		NotAfter:              now.AddDate(issuingValidityYears, 0, 0),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLen:            0,
+		MaxPathLenZero:        true,
+		SubjectKeyId:          issSKI,
+		AuthorityKeyId:        root.SubjectKeyId,
+		SignatureAlgorithm:    sigAlg,
+	}
+	issDER, err := x509.CreateCertificate(rnd, issTmpl, root, issKey.Public(), rootKey)
+	if err != nil {
+		return fmt.Errorf("pki: create: signing issuing certificate: %w", err)
+	}
+
+	rootKeyPEM, err := marshalPrivateKey(rootKey)
+	if err != nil {
+		return err
+	}
+	issKeyPEM, err := marshalPrivateKey(issKey)
+	if err != nil {
+		return err
+	}
+	files := []struct {
+		name string
+		data []byte
+		perm os.FileMode
+	}{
+		{RootKeyFile, rootKeyPEM, 0o600},
+		{IssuingKeyFile, issKeyPEM, 0o600},
+		{IssuingCertFile, pemBlocks("CERTIFICATE", issDER), 0o644},
+		{RootCertFile, pemBlocks("CERTIFICATE", rootDER), 0o644},
+	}
+	for _, f := range files {
+		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data, f.perm); err != nil {
+			return err
+		}
+	}
+	clear(rootKeyPEM)
+	clear(issKeyPEM)
+	return nil
+}
+
+// Authority is an authority directory loaded by Load.
+type Authority struct {
+	// Dir is the directory the authority was loaded from.
+	Dir string
+	// Root is the self-signed root CA certificate.
+	Root *x509.Certificate
+	// Issuing is the client-issuing CA certificate, signed by Root.
+	Issuing *x509.Certificate
+	// IssuingKey is the private key of Issuing.
+	IssuingKey crypto.Signer
+	// RootKey is the private key of Root.
+	RootKey crypto.Signer
+}
+
+// Load reads an authority created by Create from dir. It refuses a key file
+// that group or others may access (mode & 0077 != 0), naming the file, and
+// checks that each key belongs to its certificate, that both certificates
+// are CAs and that the issuing CA is signed by the root.
+func Load(dir string) (*Authority, error) {
+	root, err := readCertificate(filepath.Join(dir, RootCertFile))
+	if err != nil {
+		return nil, fmt.Errorf("pki: load: %w", err)
+	}
+	iss, err := readCertificate(filepath.Join(dir, IssuingCertFile))
+	if err != nil {
+		return nil, fmt.Errorf("pki: load: %w", err)
+	}
+	rootKey, err := LoadSigner(filepath.Join(dir, RootKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	issKey, err := LoadSigner(filepath.Join(dir, IssuingKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	if !publicKeysEqual(rootKey.Public(), root.PublicKey) {
+		return nil, fmt.Errorf("pki: load: %s does not match %s", RootKeyFile, RootCertFile)
+	}
+	if !publicKeysEqual(issKey.Public(), iss.PublicKey) {
+		return nil, fmt.Errorf("pki: load: %s does not match %s", IssuingKeyFile, IssuingCertFile)
+	}
+	for _, c := range []*x509.Certificate{root, iss} {
+		if !c.BasicConstraintsValid || !c.IsCA || c.KeyUsage&x509.KeyUsageCertSign == 0 {
+			return nil, fmt.Errorf("pki: load: %q is not a CA certificate", c.Subject.CommonName)
+		}
+	}
+	if err := root.CheckSignatureFrom(root); err != nil {
+		return nil, fmt.Errorf("pki: load: root certificate is not self-signed: %w", err)
+	}
+	if err := iss.CheckSignatureFrom(root); err != nil {
+		return nil, fmt.Errorf("pki: load: issuing certificate is not signed by the root: %w", err)
+	}
+	return &Authority{Dir: dir, Root: root, Issuing: iss, IssuingKey: issKey, RootKey: rootKey}, nil
+}
+
+// ClientCAChainPEM returns the PEM encoding of the client-issuing CA
+// certificate followed by the root, which is what clients are given to
+// install.
+func (a *Authority) ClientCAChainPEM() []byte {
+	return pemBlocks("CERTIFICATE", a.Issuing.Raw, a.Root.Raw)
+}
+
+// readCertificates reads a PEM file holding one or more certificates.
+func readCertificates(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var certs []*x509.Certificate
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("%s: no PEM certificate", path)
+	}
+	return certs, nil
+}
+
+// readCertificate reads a PEM file and returns its first certificate.
+func readCertificate(path string) (*x509.Certificate, error) {
+	certs, err := readCertificates(path)
+	if err != nil {
+		return nil, err
+	}
+	return certs[0], nil
+}

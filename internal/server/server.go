@@ -1,0 +1,226 @@
+// Package server runs kinko's TLS listeners: the portal, which never asks for
+// a client certificate, and the certificate portal, which requires one that
+// chains to the client-issuing CA and is, by a database lookup of its exact
+// fingerprint, issued, unrevoked, unexpired and held by an active user. The
+// check runs in tls.Config.VerifyConnection (called on resumed connections
+// too) and again on every request. It also runs background jobs and shuts
+// down gracefully. It holds no business rules of its own.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"kinko/internal/auth"
+)
+
+// Config holds a Server's dependencies.
+type Config struct {
+	PortalAddr     string
+	CertPortalAddr string
+	Certificate    tls.Certificate // the listeners' server certificate
+	ClientCAs      *x509.CertPool  // the client-issuing CA only
+	Auth           *auth.Manager
+	Portal         http.Handler
+	CertPortal     http.Handler
+	Logger         *slog.Logger
+	Now            func() time.Time
+	// Jobs run in the background until shutdown.
+	Jobs []Job
+}
+
+// Job is a background task run every Every.
+type Job struct {
+	Name  string
+	Every time.Duration
+	Run   func(ctx context.Context) error
+}
+
+// Server is kinko's set of listeners.
+type Server struct {
+	c          Config
+	portal     *http.Server
+	certPortal *http.Server
+	portalLn   net.Listener
+	certLn     net.Listener
+}
+
+// New returns a Server; Listen opens its listeners.
+func New(c Config) *Server {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return &Server{c: c}
+}
+
+// PortalTLSConfig is the portal's TLS configuration: TLS 1.2+, no client
+// certificate.
+func PortalTLSConfig(cert tls.Certificate) *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.NoClientCert,
+	}
+}
+
+// CertPortalTLSConfig is the certificate portal's TLS configuration: TLS
+// 1.2+, a client certificate verified against clientCAs and then checked
+// against the database by check.
+func CertPortalTLSConfig(cert tls.Certificate, clientCAs *x509.CertPool, now func() time.Time, check func(context.Context, *x509.Certificate) error) *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    clientCAs,
+		Time:         now,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 || len(cs.VerifiedChains) == 0 {
+				return auth.ErrCertificateRequired
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return check(ctx, cs.PeerCertificates[0])
+		},
+	}
+}
+
+// Listen opens both listeners.
+func (s *Server) Listen() error {
+	check := func(ctx context.Context, c *x509.Certificate) error {
+		_, _, _, err := s.c.Auth.CheckCertificate(ctx, c)
+		if err != nil {
+			s.c.Logger.Info("client certificate refused", "serial", fmt.Sprintf("%x", c.SerialNumber), "err", err)
+		}
+		return err
+	}
+	var err error
+	if s.portalLn, err = net.Listen("tcp", s.c.PortalAddr); err != nil {
+		return fmt.Errorf("server: portal listener: %w", err)
+	}
+	if s.certLn, err = net.Listen("tcp", s.c.CertPortalAddr); err != nil {
+		s.portalLn.Close()
+		return fmt.Errorf("server: certificate portal listener: %w", err)
+	}
+	s.portal = s.httpServer("portal", s.c.Portal, PortalTLSConfig(s.c.Certificate))
+	s.certPortal = s.httpServer("cert-portal", s.c.CertPortal, CertPortalTLSConfig(s.c.Certificate, s.c.ClientCAs, s.c.Now, check))
+	return nil
+}
+
+func (s *Server) httpServer(name string, h http.Handler, tc *tls.Config) *http.Server {
+	srv := &http.Server{
+		Handler:           s.logRequests(name, h),
+		TLSConfig:         tc,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+	}
+	srv.ErrorLog = slog.NewLogLogger(s.c.Logger.Handler(), slog.LevelDebug)
+	return srv
+}
+
+// PortalAddr returns the portal's bound address.
+func (s *Server) PortalAddr() net.Addr { return s.portalLn.Addr() }
+
+// CertPortalAddr returns the certificate portal's bound address.
+func (s *Server) CertPortalAddr() net.Addr { return s.certLn.Addr() }
+
+// Serve serves until ctx is done, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() { errc <- s.portal.ServeTLS(s.portalLn, "", "") }()
+	go func() { errc <- s.certPortal.ServeTLS(s.certLn, "", "") }()
+	var wg sync.WaitGroup
+	jobCtx, stopJobs := context.WithCancel(ctx)
+	for _, j := range s.c.Jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.runJob(jobCtx, j)
+		}()
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	stopJobs()
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = s.portal.Shutdown(shutCtx)
+	_ = s.certPortal.Shutdown(shutCtx)
+	wg.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("server: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) runJob(ctx context.Context, j Job) {
+	t := time.NewTicker(j.Every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := j.Run(ctx); err != nil && ctx.Err() == nil {
+				s.c.Logger.Error("job failed", "job", j.Name, "err", err)
+			}
+		}
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// logRequests writes one log line per request and sets the headers every
+// response carries.
+func (s *Server) logRequests(listener string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		attrs := []any{"listener", listener, "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"bytes", sw.bytes, "duration", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr}
+		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+			attrs = append(attrs, "client_serial", strings.ToLower(r.TLS.PeerCertificates[0].SerialNumber.Text(16)))
+		}
+		s.c.Logger.Info("request", attrs...)
+	})
+}

@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"kinko/internal/audit"
+	"kinko/internal/certs"
+	"kinko/internal/identity"
+)
+
+var _ certs.Store = (*DB)(nil)
+
+const certColumns = `c.id, c.serial, c.user_id, c.organization_id, c.status, c.tbs, c.der, c.fingerprint, c.not_before, c.not_after,
+	c.created_at, c.issued_at, c.revoked_at, c.revocation_reason, c.revoked_by, c.request_ref`
+
+func scanCertificate(s scanner) (certs.Certificate, error) {
+	var c certs.Certificate
+	var status string
+	var fp, reason, by, ref sql.NullString
+	var nb, na, created int64
+	var issued, revoked sql.NullInt64
+	err := s.Scan(&c.ID, &c.Serial, &c.UserID, &c.OrganizationID, &status, &c.TBS, &c.DER, &fp, &nb, &na,
+		&created, &issued, &revoked, &reason, &by, &ref)
+	if err != nil {
+		return certs.Certificate{}, err
+	}
+	c.Status = certs.Status(status)
+	c.Fingerprint, c.RevocationReason, c.RevokedBy, c.RequestRef = fp.String, reason.String, by.String, ref.String
+	c.NotBefore, c.NotAfter, c.CreatedAt = fromMicros(nb), fromMicros(na), fromMicros(created)
+	c.IssuedAt, c.RevokedAt = fromNullMicros(issued), fromNullMicros(revoked)
+	return c, nil
+}
+
+func isDomainError(err error) bool {
+	for _, e := range []error{identity.ErrNotFound, identity.ErrOrganizationUserLimit, identity.ErrNotLocked,
+		identity.ErrCertificateLoginUnchanged, identity.ErrLoginIDTaken, identity.ErrOrganizationCodeTaken,
+		certs.ErrActiveCertificateExists, certs.ErrOrganizationLimit, certs.ErrNotFound, certs.ErrAlreadyRevoked} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// RecordPending records a certificate to be signed in the user's active
+// place. See certs.Store.
+func (d *DB) RecordPending(ctx context.Context, c *certs.Certificate, limit int, staleBefore, now time.Time, ev audit.Event) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		if err := d.lockOrganization(ctx, tx, c.OrganizationID); err != nil {
+			return err
+		}
+		var id int64
+		var status string
+		var notAfter, created int64
+		var serial string
+		err := tx.QueryRowContext(ctx, `SELECT id, serial, status, not_after, created_at FROM certificates
+			WHERE user_id = $1 AND active_slot = TRUE`, c.UserID).Scan(&id, &serial, &status, &notAfter, &created)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case status == string(certs.StatusPending) && fromMicros(created).Before(staleBefore):
+			// Recorded, never signed: the trace of a crash. Revoke it so that
+			// it can never be completed, and free the place.
+			if _, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 'revoked', active_slot = NULL, revoked_at = $1,
+				revocation_reason = 'unspecified', revoked_by = $2 WHERE id = $3`, micros(now), audit.System, id); err != nil {
+				return err
+			}
+			if err := insertAudit(ctx, tx, audit.Event{At: now, Type: audit.CertificateRevoked, Actor: audit.System,
+				OrganizationID: c.OrganizationID, UserID: c.UserID, Serial: serial, Detail: "never signed"}); err != nil {
+				return err
+			}
+		case status == string(certs.StatusIssued) && now.After(fromMicros(notAfter)):
+			// Expired (R11): it gives up the place.
+			if _, err := tx.ExecContext(ctx, `UPDATE certificates SET active_slot = NULL WHERE id = $1`, id); err != nil {
+				return err
+			}
+		default:
+			return certs.ErrActiveCertificateExists
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM certificates WHERE organization_id = $1 AND active_slot = TRUE
+			AND (status = 'pending' OR not_after >= $2)`, c.OrganizationID, micros(now)).Scan(&n); err != nil {
+			return err
+		}
+		if n >= limit {
+			return certs.ErrOrganizationLimit
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO certificates (serial, user_id, organization_id, status, active_slot, tbs, not_before, not_after, created_at)
+			VALUES ($1, $2, $3, 'pending', TRUE, $4, $5, $6, $7) RETURNING id`,
+			c.Serial, c.UserID, c.OrganizationID, c.TBS, micros(c.NotBefore), micros(c.NotAfter), micros(c.CreatedAt)).Scan(&c.ID)
+		if err != nil {
+			if name, ok := uniqueViolation(err); ok && !strings.Contains(name, "serial") {
+				return certs.ErrActiveCertificateExists
+			}
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+	if err != nil && !isDomainError(err) {
+		return fmt.Errorf("store: record certificate: %w", err)
+	}
+	return err
+}
+
+// MarkIssued stores the signed certificate of a pending record.
+func (d *DB) MarkIssued(ctx context.Context, id int64, der []byte, fingerprint string, issuedAt time.Time, ev audit.Event) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 'issued', der = $1, fingerprint = $2, issued_at = $3
+			WHERE id = $4 AND status = 'pending'`, der, fingerprint, micros(issuedAt), id)
+		if err != nil {
+			return fmt.Errorf("store: mark issued: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("store: mark issued: certificate %d is no longer pending", id)
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+}
+
+// Revoke marks a certificate revoked, frees its place and ends the sessions
+// bound to it, in one transaction.
+func (d *DB) Revoke(ctx context.Context, id int64, r certs.Revocation, ev audit.Event) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 'revoked', active_slot = NULL, revoked_at = $1,
+			revocation_reason = $2, revoked_by = $3, request_ref = $4 WHERE id = $5 AND status <> 'revoked'`,
+			micros(r.At), r.Reason, r.By, nullString(r.RequestRef), id)
+		if err != nil {
+			return fmt.Errorf("store: revoke: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return certs.ErrAlreadyRevoked
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE certificate_id = $1`, id); err != nil {
+			return fmt.Errorf("store: revoke: end sessions: %w", err)
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+}
+
+func (d *DB) certificateWhere(ctx context.Context, where string, arg any) (certs.Certificate, error) {
+	c, err := scanCertificate(d.db.QueryRowContext(ctx, `SELECT `+certColumns+` FROM certificates c WHERE `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return certs.Certificate{}, certs.ErrNotFound
+	}
+	if err != nil {
+		return certs.Certificate{}, fmt.Errorf("store: certificate: %w", err)
+	}
+	return c, nil
+}
+
+// CertificateBySerial returns a certificate by its hex serial.
+func (d *DB) CertificateBySerial(ctx context.Context, serial string) (certs.Certificate, error) {
+	return d.certificateWhere(ctx, `c.serial = $1`, serial)
+}
+
+// CertificateByFingerprint returns a certificate by its SHA-256 fingerprint.
+func (d *DB) CertificateByFingerprint(ctx context.Context, fingerprint string) (certs.Certificate, error) {
+	return d.certificateWhere(ctx, `c.fingerprint = $1`, fingerprint)
+}
+
+// CertificateByID returns a certificate by its record ID.
+func (d *DB) CertificateByID(ctx context.Context, id int64) (certs.Certificate, error) {
+	return d.certificateWhere(ctx, `c.id = $1`, id)
+}
+
+// CurrentCertificate returns the certificate in the user's active place.
+func (d *DB) CurrentCertificate(ctx context.Context, userID int64) (certs.Certificate, error) {
+	return d.certificateWhere(ctx, `c.user_id = $1 AND c.active_slot = TRUE`, userID)
+}
+
+// ListCertificates returns an organization's certificates (all when 0),
+// newest first.
+func (d *DB) ListCertificates(ctx context.Context, organizationID int64) ([]certs.Certificate, error) {
+	q := `SELECT ` + certColumns + ` FROM certificates c`
+	var args []any
+	if organizationID != 0 {
+		q += ` WHERE c.organization_id = $1`
+		args = append(args, organizationID)
+	}
+	rows, err := d.db.QueryContext(ctx, q+` ORDER BY c.id DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list certificates: %w", err)
+	}
+	defer rows.Close()
+	var out []certs.Certificate
+	for rows.Next() {
+		c, err := scanCertificate(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list certificates: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

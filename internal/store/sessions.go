@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"kinko/internal/audit"
+	"kinko/internal/auth"
+)
+
+var _ auth.Store = (*DB)(nil)
+
+// CreateSession stores a new session.
+func (d *DB) CreateSession(ctx context.Context, s auth.Session, ev audit.Event) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, certificate_id, fingerprint, created_at, last_seen_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.IDHash, s.UserID, nullInt(s.CertificateID), nullString(s.Fingerprint),
+			micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt))
+		if err != nil {
+			return fmt.Errorf("store: create session: %w", err)
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+}
+
+// SessionByHash returns a session, or auth.ErrNoSession.
+func (d *DB) SessionByHash(ctx context.Context, idHash string) (auth.Session, error) {
+	var s auth.Session
+	var certID sql.NullInt64
+	var fp sql.NullString
+	var created, seen, expires int64
+	err := d.db.QueryRowContext(ctx, `SELECT id_hash, user_id, certificate_id, fingerprint, created_at, last_seen_at, expires_at
+		FROM sessions WHERE id_hash = $1`, idHash).Scan(&s.IDHash, &s.UserID, &certID, &fp, &created, &seen, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.Session{}, auth.ErrNoSession
+	}
+	if err != nil {
+		return auth.Session{}, fmt.Errorf("store: session: %w", err)
+	}
+	s.CertificateID, s.Fingerprint = certID.Int64, fp.String
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expires)
+	return s, nil
+}
+
+// TouchSession records activity on a session.
+func (d *DB) TouchSession(ctx context.Context, idHash string, now time.Time) error {
+	if _, err := d.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2`, micros(now), idHash); err != nil {
+		return fmt.Errorf("store: touch session: %w", err)
+	}
+	return nil
+}
+
+// DeleteSession ends a session.
+func (d *DB) DeleteSession(ctx context.Context, idHash string, ev audit.Event) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash); err != nil {
+			return fmt.Errorf("store: delete session: %w", err)
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+}
+
+// DeleteExpiredSessions removes sessions past their absolute end or idle
+// for longer than idle, and returns how many.
+func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time, idle time.Duration) (int64, error) {
+	res, err := d.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2`,
+		micros(now), micros(now.Add(-idle)))
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,246 @@
+// Package store keeps kinko's state in SQLite (embedded, the default) or
+// PostgreSQL (for several servers sharing one database). It implements the
+// Store interfaces that the domain packages declare, applies the embedded
+// migrations of its dialect at start-up, and writes each audit event in the
+// transaction of the change it records. It holds no business rules beyond
+// the invariants that the database itself must guarantee.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Dialect is a database engine.
+type Dialect string
+
+// Dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is kinko's database.
+type DB struct {
+	db      *sql.DB
+	dialect Dialect
+}
+
+// Dialect returns the engine in use.
+func (d *DB) Dialect() Dialect { return d.dialect }
+
+// SQL returns the underlying handle, for tests and tools.
+func (d *DB) SQL() *sql.DB { return d.db }
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+// SQLitePath returns the DSN of the SQLite database file in a data directory.
+func SQLitePath(dataDir string) string { return filepath.Join(dataDir, "kinko.db") }
+
+// Open opens the database named by dsn and applies pending migrations. A
+// dsn starting with postgres:// or postgresql:// is PostgreSQL; anything
+// else is the path of a SQLite file (created if missing).
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	var d *DB
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(20)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		d = &DB{db: db, dialect: Postgres}
+	} else {
+		path := strings.TrimPrefix(dsn, "sqlite://")
+		q := url.Values{}
+		for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(20000)"} {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", "immediate")
+		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+		if err != nil {
+			return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+		}
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+		d = &DB{db: db, dialect: SQLite}
+	}
+	if err := d.db.PingContext(ctx); err != nil {
+		d.db.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	if err := d.migrate(ctx); err != nil {
+		d.db.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// migrate applies, each in its own transaction, the embedded migrations not
+// yet recorded in schema_migrations.
+func (d *DB) migrate(ctx context.Context) error {
+	dir := "migrations/" + string(d.dialect)
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	if d.dialect == Postgres {
+		// Several servers may start at once: one migrates, the others wait.
+		conn, err := d.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("store: migrations: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(4711001)`); err != nil {
+			return fmt.Errorf("store: migration lock: %w", err)
+		}
+		defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(4711001)`)
+	}
+	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrations table: %w", err)
+	}
+	for _, name := range names {
+		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("store: migration %s: bad name", name)
+		}
+		body, err := migrations.ReadFile(dir + "/" + name)
+		if err != nil {
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+		err = d.tx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, version, micros(time.Now()))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// tx runs fn in a transaction. On SQLite the transaction takes the write
+// lock at BEGIN (IMMEDIATE), so writers are serialized; on PostgreSQL the
+// caller locks the rows it decides on.
+func (d *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// lockOrganization takes the row lock that serializes decisions about one
+// organization (user and certificate limits). SQLite's IMMEDIATE
+// transaction already holds the database's write lock.
+func (d *DB) lockOrganization(ctx context.Context, tx *sql.Tx, id int64) error {
+	if d.dialect != Postgres {
+		return nil
+	}
+	var got int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM organizations WHERE id = $1 FOR UPDATE`, id).Scan(&got)
+	if err != nil {
+		return fmt.Errorf("store: lock organization: %w", err)
+	}
+	return nil
+}
+
+// uniqueViolation reports whether err is a unique-constraint violation, and
+// the text that names the constraint or column.
+func uniqueViolation(err error) (string, bool) {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "23505" {
+		return pg.ConstraintName, true
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return se.Error(), true
+	}
+	return "", false
+}
+
+// micros converts a time to Unix microseconds; the zero time is 0.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// nullMicros converts a time to Unix microseconds, NULL for the zero time.
+func nullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+// fromMicros converts Unix microseconds to a UTC time.
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// fromNullMicros converts nullable Unix microseconds; NULL is the zero time.
+func fromNullMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMicros(v.Int64)
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func nullInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }
+
+// insertAudit appends an event in tx.
+func insertAudit(ctx context.Context, tx *sql.Tx, ev auditEvent) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, type, actor, organization_id, user_id, serial, request_ref, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		micros(ev.At), ev.Type, ev.Actor, nullInt(ev.OrganizationID), nullInt(ev.UserID), nullString(ev.Serial), nullString(ev.RequestRef), ev.Detail)
+	if err != nil {
+		return fmt.Errorf("store: audit %s: %w", ev.Type, err)
+	}
+	return nil
+}
