@@ -2,15 +2,11 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"time"
 
-	"kinko/internal/api"
-	"kinko/internal/auth"
 	"kinko/internal/certs"
 	"kinko/internal/config"
 	"kinko/internal/identity"
@@ -33,13 +29,11 @@ func dsnFor(dataDir, db string) string {
 
 // app is kinko wired together.
 type app struct {
-	cfg       config.Config
-	db        *store.DB
-	authority *pki.Authority
-	identity  *identity.Service
-	certs     *certs.Service
-	auth      *auth.Manager
-	logger    *slog.Logger
+	cfg      config.Config
+	db       *store.DB
+	services *server.Services
+	identity *identity.Service
+	logger   *slog.Logger
 }
 
 // openApp opens the database and the authority and builds the services.
@@ -52,60 +46,23 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	if err != nil {
 		return nil, err
 	}
-	a, err := newApp(cfg, db, authority, logger)
+	var validity certs.Validity
+	if d := time.Duration(cfg.CertValidity); d > 0 {
+		validity = func(nb time.Time) time.Time { return nb.Add(d) }
+	}
+	svc, err := server.Assemble(server.Parts{DB: db, Authority: authority, Logger: logger, Validity: validity,
+		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), MaxSession: time.Duration(cfg.SessionAbsoluteTimeout),
+		ServerNames: cfg.ServerNames})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	return a, nil
-}
-
-func newApp(cfg config.Config, db *store.DB, authority *pki.Authority, logger *slog.Logger) (*app, error) {
-	ident, err := identity.New(identity.Config{Store: db, Hasher: identity.Hasher{Params: identity.DefaultParams}})
-	if err != nil {
-		return nil, err
-	}
-	issuer, err := pki.NewIssuer(authority.Issuing, authority.IssuingKey, rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	validity := certs.OneYear
-	if d := time.Duration(cfg.CertValidity); d > 0 {
-		validity = func(nb time.Time) time.Time { return nb.Add(d) }
-	}
-	cs := certs.New(certs.Config{Store: db, Identity: ident, Issuer: issuer, Validity: validity})
-	am := auth.New(auth.Config{Store: db, Identity: ident, Certs: cs,
-		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), AbsoluteTimeout: time.Duration(cfg.SessionAbsoluteTimeout)})
-	return &app{cfg: cfg, db: db, authority: authority, identity: ident, certs: cs, auth: am, logger: logger}, nil
-}
-
-// server builds the listeners.
-func (a *app) server() (*server.Server, error) {
-	cert, err := a.authority.ServerCertificate(a.cfg.ServerNames, time.Now(), nil)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(a.authority.Issuing)
-	chain := a.authority.ClientCAChainPEM()
-	portal := api.New(api.Config{Listener: api.Portal, Identity: a.identity, Certs: a.certs, Auth: a.auth, CAChain: chain, Logger: a.logger})
-	certPortal := api.New(api.Config{Listener: api.CertPortal, Identity: a.identity, Certs: a.certs, Auth: a.auth, CAChain: chain, Logger: a.logger})
-	idle := time.Duration(a.cfg.SessionIdleTimeout)
-	return server.New(server.Config{
-		PortalAddr: a.cfg.PortalAddr, CertPortalAddr: a.cfg.CertPortalAddr,
-		Certificate: cert, ClientCAs: pool, Auth: a.auth,
-		Portal: portal.Handler(), CertPortal: certPortal.Handler(),
-		Logger: a.logger,
-		Jobs: []server.Job{{Name: "expired sessions", Every: 5 * time.Minute, Run: func(ctx context.Context) error {
-			_, err := a.db.DeleteExpiredSessions(ctx, time.Now(), idle)
-			return err
-		}}},
-	}), nil
+	return &app{cfg: cfg, db: db, services: svc, identity: svc.Identity, logger: logger}, nil
 }
 
 // run opens the listeners, reports them, and serves until ctx is done.
 func (a *app) run(ctx context.Context, env Env, onReady func(portal, certPortal string) error) error {
-	srv, err := a.server()
+	srv, err := a.services.Server(a.cfg.PortalAddr, a.cfg.CertPortalAddr)
 	if err != nil {
 		return err
 	}

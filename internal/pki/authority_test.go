@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"kinko/internal/testutil"
 )
@@ -80,7 +81,7 @@ func TestCreateLoad(t *testing.T) {
 			if a.Dir != dir {
 				t.Errorf("Dir = %q, want %q", a.Dir, dir)
 			}
-			start := testNow.Truncate(1e9)
+			start := testNow.Truncate(time.Second)
 			root, ica := a.Root, a.Issuing
 
 			// Root CA.

@@ -295,7 +295,7 @@ func TestCheckProfile(t *testing.T) {
 	tests := []struct {
 		name   string
 		mutate func(tmpl *x509.Certificate) crypto.PublicKey // returns the key to certify
-		want   string                                         // substring of the error; "" for success
+		want   string                                        // substring of the error; "" for success
 	}{
 		{"baseline", func(*x509.Certificate) crypto.PublicKey { return pub }, ""},
 		{"extra key usage", func(c *x509.Certificate) crypto.PublicKey {

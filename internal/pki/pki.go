@@ -11,7 +11,7 @@
 // the real CA key and refuses the result unless its TBSCertificate is
 // identical to the checked one.
 //
-// pki must never know about users, accounts, sessions or databases: it signs
+// pki must never know about users, accounts, logins or databases: it signs
 // exactly what its caller asks for, once, and records nothing. Deciding who
 // may have a certificate, recording serials and revocation are the job of
 // other packages. It never logs or prints private keys; signers loaded from

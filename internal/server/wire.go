@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"log/slog"
+	"time"
+
+	"kinko/internal/api"
+	"kinko/internal/auth"
+	"kinko/internal/certs"
+	"kinko/internal/identity"
+	"kinko/internal/pki"
+	"kinko/internal/store"
+)
+
+// Parts are the settings and dependencies from which Assemble builds
+// kinko's services.
+type Parts struct {
+	DB          *store.DB
+	Authority   *pki.Authority
+	Logger      *slog.Logger
+	Now         func() time.Time // default time.Now
+	Rand        io.Reader        // default crypto/rand
+	Hasher      identity.Params  // default identity.DefaultParams
+	Validity    certs.Validity   // default certs.OneYear
+	IdleTimeout time.Duration    // default 15 minutes
+	MaxSession  time.Duration    // default 12 hours
+	ServerNames []string         // default localhost, 127.0.0.1
+	ServerCert  *tls.Certificate // default: the authority's server certificate for ServerNames
+}
+
+// Services are kinko's domain services, wired to one database and authority.
+type Services struct {
+	Parts    Parts
+	Identity *identity.Service
+	Certs    *certs.Service
+	Auth     *auth.Manager
+}
+
+// Assemble builds the services.
+func Assemble(p Parts) (*Services, error) {
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if p.Rand == nil {
+		p.Rand = rand.Reader
+	}
+	if p.Hasher.MemoryKiB == 0 {
+		p.Hasher = identity.DefaultParams
+	}
+	if p.Logger == nil {
+		p.Logger = slog.Default()
+	}
+	ident, err := identity.New(identity.Config{Store: p.DB, Hasher: identity.Hasher{Params: p.Hasher, Rand: p.Rand}, Now: p.Now, Rand: p.Rand})
+	if err != nil {
+		return nil, err
+	}
+	var issuer *pki.Issuer
+	if p.Authority != nil {
+		if issuer, err = pki.NewIssuer(p.Authority.Issuing, p.Authority.IssuingKey, p.Rand); err != nil {
+			return nil, err
+		}
+	}
+	cs := certs.New(certs.Config{Store: p.DB, Identity: ident, Issuer: issuer, Validity: p.Validity, Now: p.Now, Rand: p.Rand})
+	am := auth.New(auth.Config{Store: p.DB, Identity: ident, Certs: cs, Now: p.Now, Rand: p.Rand,
+		IdleTimeout: p.IdleTimeout, AbsoluteTimeout: p.MaxSession})
+	return &Services{Parts: p, Identity: ident, Certs: cs, Auth: am}, nil
+}
+
+// Server builds the listeners for the services.
+func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
+	p := s.Parts
+	var cert tls.Certificate
+	if p.ServerCert != nil {
+		cert = *p.ServerCert
+	} else {
+		names := p.ServerNames
+		if len(names) == 0 {
+			names = []string{"localhost", "127.0.0.1"}
+		}
+		var err error
+		if cert, err = p.Authority.ServerCertificate(names, p.Now(), nil); err != nil {
+			return nil, err
+		}
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(p.Authority.Issuing)
+	chain := p.Authority.ClientCAChainPEM()
+	mk := func(l api.Listener) *api.API {
+		return api.New(api.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth, CAChain: chain, Logger: p.Logger, Now: p.Now})
+	}
+	idle := s.Auth.IdleTimeout()
+	return New(Config{
+		PortalAddr: portalAddr, CertPortalAddr: certPortalAddr,
+		Certificate: cert, ClientCAs: pool, Auth: s.Auth,
+		Portal: mk(api.Portal).Handler(), CertPortal: mk(api.CertPortal).Handler(),
+		Logger: p.Logger, Now: p.Now,
+		Jobs: []Job{{Name: "expired sessions", Every: 5 * time.Minute, Run: func(ctx context.Context) error {
+			_, err := p.DB.DeleteExpiredSessions(ctx, p.Now(), idle)
+			return err
+		}}},
+	}), nil
+}

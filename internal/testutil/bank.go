@@ -1,0 +1,277 @@
+package testutil
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"kinko/internal/identity"
+	"kinko/internal/pki"
+	"kinko/internal/server"
+	"kinko/internal/store"
+)
+
+// FastHasher are argon2id parameters that keep tests quick. The real
+// parameters are tested in identity and measured by the benchmarks.
+var FastHasher = identity.Params{MemoryKiB: 64, Time: 1, Threads: 1}
+
+// Bank is a whole kinko on real TLS listeners on 127.0.0.1, with a fake
+// clock that starts at the present second.
+type Bank struct {
+	DB            *store.DB
+	Clock         *Clock
+	Authority     *pki.Authority
+	Services      *server.Services
+	PortalURL     string
+	CertPortalURL string
+	Roots         *x509.CertPool // trusts the listeners' certificate
+}
+
+// Creds are a user's login ID and passwords.
+type Creds struct {
+	LoginID      string
+	Password     string
+	Confirmation string
+	Role         identity.Role
+}
+
+// Org is an organization made by NewOrg.
+type Org struct {
+	ID     int64
+	Code   string
+	Name   string
+	Master Creds
+}
+
+// NewBank starts a bank on db; it stops when the test ends.
+func NewBank(t testing.TB, db *store.DB) *Bank {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "pki")
+	if err := pki.Create(dir, pki.CreateOptions{Name: "kinko test bank"}); err != nil {
+		t.Fatalf("create authority: %v", err)
+	}
+	authority, err := pki.Load(dir)
+	if err != nil {
+		t.Fatalf("load authority: %v", err)
+	}
+	clock := NewClock(time.Now().UTC().Truncate(time.Second))
+	svc, err := server.Assemble(server.Parts{
+		DB: db, Authority: authority, Now: clock.Now, Hasher: FastHasher,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatalf("assemble: %v", err)
+	}
+	srv, err := svc.Server("127.0.0.1:0", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("server: %v", err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	roots := x509.NewCertPool()
+	roots.AddCert(authority.Root)
+	return &Bank{
+		DB: db, Clock: clock, Authority: authority, Services: svc, Roots: roots,
+		PortalURL: "https://" + srv.PortalAddr().String(), CertPortalURL: "https://" + srv.CertPortalAddr().String(),
+	}
+}
+
+// NewOrg creates an organization whose master user has known passwords that
+// need no change.
+func (b *Bank) NewOrg(t testing.TB, name string, certificateLogin bool) Org {
+	t.Helper()
+	ctx := context.Background()
+	loginID := uniqueLoginID("m")
+	master := Creds{LoginID: loginID, Password: "Login-" + loginID, Confirmation: "Confirm-" + loginID, Role: identity.RoleMaster}
+	org, _, _, err := b.Services.Identity.CreateOrganization(ctx, identity.NewOrganization{
+		Name: name, MasterLoginID: loginID, MasterName: "マスター " + loginID, MasterEmail: loginID + "@example.org",
+		Passwords: identity.InitialPasswords{Password: master.Password, ConfirmationPassword: master.Confirmation},
+	}, "operator:test")
+	if err != nil {
+		t.Fatalf("create organization: %v", err)
+	}
+	if certificateLogin {
+		if _, err := b.Services.Identity.SetCertificateLogin(ctx, org.Code, true, "operator:test", "REQ-TEST"); err != nil {
+			t.Fatalf("enable certificate login: %v", err)
+		}
+	}
+	return Org{ID: org.ID, Code: org.Code, Name: org.Name, Master: master}
+}
+
+// NewGeneralUser adds a general user with known passwords that need no change.
+func (b *Bank) NewGeneralUser(t testing.TB, org Org) Creds {
+	t.Helper()
+	ctx := context.Background()
+	master, _, err := b.Services.Identity.UserByLoginID(ctx, org.Master.LoginID)
+	if err != nil {
+		t.Fatalf("master: %v", err)
+	}
+	loginID := uniqueLoginID("g")
+	c := Creds{LoginID: loginID, Password: "Login-" + loginID, Confirmation: "Confirm-" + loginID, Role: identity.RoleGeneral}
+	if _, _, err := b.Services.Identity.CreateGeneralUserWithPasswords(ctx, master, loginID, "一般 "+loginID, loginID+"@example.org",
+		identity.InitialPasswords{Password: c.Password, ConfirmationPassword: c.Confirmation}); err != nil {
+		t.Fatalf("create general user: %v", err)
+	}
+	return c
+}
+
+var loginIDs = make(chan int, 1)
+
+func init() { loginIDs <- 0 }
+
+// uniqueLoginID returns a valid login ID not used before in this process.
+func uniqueLoginID(prefix string) string {
+	n := <-loginIDs
+	loginIDs <- n + 1
+	return fmt.Sprintf("%s%07d", prefix, n+1)
+}
+
+// NewCSR returns a PEM CSR for key with a subject that the bank must ignore.
+func NewCSR(t testing.TB, key any) string {
+	t.Helper()
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "ignored", Organization: []string{"ignored"}}}, key)
+	if err != nil {
+		t.Fatalf("csr: %v", err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
+}
+
+// IssueCertificate issues a certificate to c through the API with a new
+// P-256 key, checks it with zlint, and returns it ready for a TLS client.
+func (b *Bank) IssueCertificate(t testing.TB, c Creds) *tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := b.Client(nil).Portal(http.MethodPost, "/api/v1/certificates", map[string]string{
+		"login_id": c.LoginID, "password": c.Password, "csr": NewCSR(t, key)})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("issue certificate for %s: %d %s", c.LoginID, r.Status, r.Raw)
+	}
+	return CertificateFromResponse(t, r, key)
+}
+
+// CertificateFromResponse turns an issuance response into a TLS client
+// certificate with key, after linting it.
+func CertificateFromResponse(t testing.TB, r Response, key any) *tls.Certificate {
+	t.Helper()
+	block, _ := pem.Decode([]byte(r.String("certificate")))
+	if block == nil {
+		t.Fatalf("no certificate in response: %s", r.Raw)
+	}
+	LintCertificate(t, block.Bytes)
+	leaf, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Certificate{Certificate: [][]byte{block.Bytes}, PrivateKey: key, Leaf: leaf}
+}
+
+// Client is an HTTPS client of the bank with its own cookie jar and,
+// optionally, a client certificate.
+type Client struct {
+	HTTP *http.Client
+	bank *Bank
+}
+
+// Client returns a new client presenting cert (nil: none). Each request
+// opens a new connection unless KeepAlive is used.
+func (b *Bank) Client(cert *tls.Certificate) *Client {
+	jar, _ := cookiejar.New(nil)
+	tc := &tls.Config{RootCAs: b.Roots, MinVersion: tls.VersionTLS12}
+	if cert != nil {
+		tc.Certificates = []tls.Certificate{*cert}
+	}
+	return &Client{bank: b, HTTP: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: tc, MaxIdleConnsPerHost: 4}}}
+}
+
+// Response is what a request got: a status and a JSON body, or Err when
+// the request failed below HTTP (for example a refused client certificate).
+type Response struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+	Raw    []byte
+	Err    error
+}
+
+// String returns a top-level string field of the body.
+func (r Response) String(key string) string {
+	s, _ := r.Body[key].(string)
+	return s
+}
+
+// ErrorCode returns the body's error code.
+func (r Response) ErrorCode() string { return r.String("error") }
+
+// Portal sends a request to the portal.
+func (c *Client) Portal(method, path string, body any) Response {
+	return c.Do(method, c.bank.PortalURL+path, body)
+}
+
+// CertPortal sends a request to the certificate portal.
+func (c *Client) CertPortal(method, path string, body any) Response {
+	return c.Do(method, c.bank.CertPortalURL+path, body)
+}
+
+// Do sends a request; a non-nil body is sent as JSON.
+func (c *Client) Do(method, url string, body any) Response {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return Response{Err: err}
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		return Response{Err: err}
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return Response{Err: err}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return Response{Status: resp.StatusCode, Err: err}
+	}
+	r := Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	if len(raw) > 0 && raw[0] == '{' {
+		_ = json.Unmarshal(raw, &r.Body)
+	}
+	return r
+}
+
+// CloseIdle closes the client's idle connections, so that the next request
+// opens a new TLS connection.
+func (c *Client) CloseIdle() { c.HTTP.CloseIdleConnections() }
