@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -82,7 +83,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
-	case errors.Is(err, errUsage):
+	case errors.Is(err, errUsage), isFlagError(err):
 		fmt.Fprintf(env.Stderr, "kinko %s: %v\n", args[0], err)
 		return 2
 	default:
@@ -92,6 +93,17 @@ func Run(ctx context.Context, args []string, env Env) int {
 }
 
 var errUsage = errors.New("usage")
+
+// isFlagError reports whether err is the flag package's complaint about the
+// command line (it has no error type of its own): bad usage, like errUsage.
+func isFlagError(err error) bool {
+	for _, p := range []string{"flag provided but not defined", "flag needs an argument", "bad flag syntax", "invalid value", "invalid boolean value", "invalid boolean flag"} {
+		if strings.HasPrefix(err.Error(), p) {
+			return true
+		}
+	}
+	return false
+}
 
 func usageErr(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))

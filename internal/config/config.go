@@ -190,7 +190,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %q: %w", name, addr, err))
 		}
 	}
-	if c.PortalAddr == c.CertPortalAddr {
+	if _, port, _ := net.SplitHostPort(c.PortalAddr); c.PortalAddr == c.CertPortalAddr && port != "0" {
 		errs = append(errs, errors.New("portal_addr and cert_portal_addr must differ"))
 	}
 	if c.CertValidity < 0 || (c.CertValidity > 0 && time.Duration(c.CertValidity) < time.Hour) {

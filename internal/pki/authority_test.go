@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"kinko/internal/testutil"
+	"kinko/internal/testutil/zlint"
 )
 
 func TestCreateLoad(t *testing.T) {
@@ -144,7 +144,7 @@ func TestCreateLoad(t *testing.T) {
 				if c.SignatureAlgorithm != tt.wantSigAlg {
 					t.Errorf("%s signature algorithm %v, want %v", c.Subject.CommonName, c.SignatureAlgorithm, tt.wantSigAlg)
 				}
-				testutil.LintCertificate(t, c.Raw)
+				zlint.LintCertificate(t, c.Raw)
 			}
 			if !publicKeysEqual(a.RootKey.Public(), root.PublicKey) || !publicKeysEqual(a.IssuingKey.Public(), ica.PublicKey) {
 				t.Errorf("loaded keys do not match certificates")

@@ -18,7 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"kinko/internal/testutil"
+	"kinko/internal/testutil/zlint"
 )
 
 // hostileCSR is a request asking for everything the profile must ignore:
@@ -175,8 +175,8 @@ func TestIssueClientCertificate(t *testing.T) {
 					t.Errorf("client certificate verifies for serverAuth")
 				}
 
-				testutil.LintCertificate(t, der)
-				testutil.LintCertificate(t, p.LintCertificate())
+				zlint.LintCertificate(t, der)
+				zlint.LintCertificate(t, p.LintCertificate())
 			})
 		}
 	}
@@ -209,7 +209,7 @@ func TestIssueWithURLs(t *testing.T) {
 			if len(c.Extensions) != tt.wantExts {
 				t.Errorf("%d extensions, want %d", len(c.Extensions), tt.wantExts)
 			}
-			testutil.LintCertificate(t, der)
+			zlint.LintCertificate(t, der)
 		})
 	}
 }
@@ -571,7 +571,7 @@ func TestLintCertificateComplains(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &recordingTB{TB: t}
-	testutil.LintCertificate(rec, der)
+	zlint.LintCertificate(rec, der)
 	if len(rec.errors) == 0 {
 		t.Fatal("LintCertificate accepted a certificate with an empty subject and no SAN")
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"kinko/internal/testutil"
+	"kinko/internal/testutil/zlint"
 )
 
 // handshake runs a TLS handshake over an in-memory connection between a
@@ -137,7 +137,7 @@ func TestServerCertificate(t *testing.T) {
 				if fi.Mode().Perm() != 0o600 {
 					t.Errorf("%s mode %04o", ServerKeyFile, fi.Mode().Perm())
 				}
-				testutil.LintCertificate(t, leaf.Raw)
+				zlint.LintCertificate(t, leaf.Raw)
 			})
 
 			serial := SerialHex(leaf.SerialNumber)

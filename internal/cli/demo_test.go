@@ -1,0 +1,495 @@
+package cli_test
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"kinko/internal/demo"
+	"kinko/internal/testutil"
+)
+
+// demoFile is demo.json as a newcomer's script reads it.
+type demoFile struct {
+	PortalURL     string    `json:"portal_url"`
+	CertPortalURL string    `json:"cert_portal_url"`
+	ServerCA      string    `json:"server_ca"`
+	Organizations []demoOrg `json:"organizations"`
+}
+
+type demoOrg struct {
+	Code             string     `json:"code"`
+	Name             string     `json:"name"`
+	CertificateLogin bool       `json:"certificate_login"`
+	Users            []demoUser `json:"users"`
+}
+
+type demoUser struct {
+	LoginID              string `json:"login_id"`
+	Password             string `json:"password"`
+	ConfirmationPassword string `json:"confirmation_password"`
+	Role                 string `json:"role"`
+}
+
+func readDemoFile(t *testing.T, dir string) demoFile {
+	t.Helper()
+	p := filepath.Join(dir, "demo.json")
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatalf("demo.json: %v", err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("demo.json mode = %v, want 0600 (it holds passwords)", st.Mode().Perm())
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var f demoFile
+	if err := dec.Decode(&f); err != nil {
+		t.Fatalf("demo.json: %v\n%s", err, b)
+	}
+	return f
+}
+
+// checkDemoFile checks every field of demo.json against the running demo
+// and the seed data.
+func checkDemoFile(t *testing.T, f demoFile, dir string, r *running) {
+	t.Helper()
+	if want := "https://" + r.portalAddr; f.PortalURL != want {
+		t.Errorf("portal_url = %q, want %q", f.PortalURL, want)
+	}
+	if want := "https://" + r.certAddr; f.CertPortalURL != want {
+		t.Errorf("cert_portal_url = %q, want %q", f.CertPortalURL, want)
+	}
+	wantCA, _ := filepath.Abs(filepath.Join(dir, "pki", "root-ca.pem"))
+	if f.ServerCA != wantCA {
+		t.Errorf("server_ca = %q, want %q", f.ServerCA, wantCA)
+	}
+	if _, err := os.Stat(f.ServerCA); err != nil {
+		t.Errorf("server_ca: %v", err)
+	}
+
+	// The seed, with the codes the bank gave.
+	var want []demoOrg
+	codes := map[string]bool{}
+	for i, o := range demo.Organizations() {
+		w := demoOrg{Name: o.Name, CertificateLogin: o.CertificateLogin}
+		if i < len(f.Organizations) {
+			w.Code = f.Organizations[i].Code
+		}
+		for _, u := range o.Users {
+			w.Users = append(w.Users, demoUser{LoginID: u.LoginID, Password: u.Password, ConfirmationPassword: u.ConfirmationPassword, Role: u.Role})
+		}
+		want = append(want, w)
+	}
+	if diff := cmp.Diff(want, f.Organizations); diff != "" {
+		t.Errorf("organizations (-want +got):\n%s", diff)
+	}
+	code := regexp.MustCompile(`^[0-9]{8}$`)
+	for _, o := range f.Organizations {
+		if !code.MatchString(o.Code) || codes[o.Code] {
+			t.Errorf("organization %q: code %q, want 8 digits, unique", o.Name, o.Code)
+		}
+		codes[o.Code] = true
+	}
+
+	// What the issue asks for, independently of the seed's details: one
+	// organization with certificate login and a master and two general
+	// users, one without.
+	if len(f.Organizations) != 2 {
+		t.Fatalf("%d organizations, want 2", len(f.Organizations))
+	}
+	roles := func(o demoOrg) map[string]int {
+		m := map[string]int{}
+		for _, u := range o.Users {
+			m[u.Role]++
+		}
+		return m
+	}
+	if o := f.Organizations[0]; !o.CertificateLogin || !cmp.Equal(roles(o), map[string]int{"master": 1, "general": 2}) {
+		t.Errorf("first organization: certificate_login %v, roles %v; want true, 1 master and 2 general", o.CertificateLogin, roles(o))
+	}
+	if o := f.Organizations[1]; o.CertificateLogin || roles(o)["master"] != 1 {
+		t.Errorf("second organization: certificate_login %v, roles %v; want false and a master", o.CertificateLogin, roles(o))
+	}
+}
+
+// httpsClient returns a client that trusts the demo's server CA, presents
+// cert when it is not nil, and keeps cookies.
+func httpsClient(t *testing.T, serverCA string, cert *tls.Certificate) *http.Client {
+	t.Helper()
+	b, err := os.ReadFile(serverCA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		t.Fatalf("no certificate in %s", serverCA)
+	}
+	tc := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if cert != nil {
+		tc.Certificates = []tls.Certificate{*cert}
+	}
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: tc}}
+}
+
+// call makes a request with a JSON body (when body is not nil) and returns
+// the status, the decoded JSON object and the response.
+func call(t *testing.T, c *http.Client, method, url string, body any) (int, map[string]any, *http.Response) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if len(raw) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("%s %s: body is not a JSON object: %v\n%s", method, url, err, raw)
+		}
+	}
+	return resp.StatusCode, m, resp
+}
+
+// get returns the body of a GET that must answer 200.
+func get(t *testing.T, c *http.Client, url string) string {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+// opensslCSR makes a P-256 key and a CSR with the openssl command line, as
+// a user without kinko's own tool would, and returns the key and CSR PEM.
+func opensslCSR(t *testing.T) (keyPEM, csrPEM []byte) {
+	t.Helper()
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl not installed: the openssl-style CSR test needs it")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(openssl, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+		"-keyout", filepath.Join(dir, "k.pem"), "-subj", "/CN=whatever/O=Not The Bank", "-out", filepath.Join(dir, "csr.pem"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	keyPEM, err = os.ReadFile(filepath.Join(dir, "k.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	csrPEM, err = os.ReadFile(filepath.Join(dir, "csr.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keyPEM, csrPEM
+}
+
+func parsePEMCertificates(t *testing.T, s string) []*x509.Certificate {
+	t.Helper()
+	var out []*x509.Certificate
+	rest := []byte(s)
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			t.Fatalf("PEM block %q, want CERTIFICATE", b.Type)
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// TestDemo starts "kinko demo" on free ports, reads demo.json, issues a
+// certificate to a demo user from an openssl-made CSR, logs in with it on the
+// certificate portal, enrolls another user with "kinko cert enroll", and
+// starts the demo again on the same data to see that it is reused.
+func TestDemo(t *testing.T) {
+	engines := []struct {
+		name string
+		db   func(t *testing.T) []string
+	}{
+		{"sqlite", func(*testing.T) []string { return nil }},
+		{"postgres", func(t *testing.T) []string { return []string{"--db", postgresDSN(t)} }},
+	}
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			testDemo(t, e.db(t))
+		})
+	}
+}
+
+func testDemo(t *testing.T, dbArgs []string) {
+	keyPEM, csrPEM := opensslCSR(t)
+	dir := filepath.Join(t.TempDir(), "kinko-demo")
+	args := append([]string{"demo", "--data", dir, "--portal-addr", "127.0.0.1:0", "--cert-addr", "127.0.0.1:0"}, dbArgs...)
+
+	first := start(t, args...)
+	f := readDemoFile(t, dir)
+	checkDemoFile(t, f, dir, first)
+	if t.Failed() {
+		t.FailNow()
+	}
+	certOrg := f.Organizations[0]
+	general, other := certOrg.Users[1], certOrg.Users[2]
+
+	out := first.stdout.String()
+	for _, s := range []string{"Created the demo bank's certificate authority", f.PortalURL, f.CertPortalURL, f.ServerCA,
+		general.LoginID, general.Password, "cert enroll", "/api/v1/sessions", "/api/v1/me", "demo.json"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("the demo's output does not mention %q:\n%s", s, out)
+		}
+	}
+	rootBefore, err := os.ReadFile(filepath.Join(dir, "pki", "root-ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuingBefore, err := os.ReadFile(filepath.Join(dir, "pki", "client-ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// 電子証明書発行 with an openssl-style CSR (R4): the subject of the CSR is
+	// ignored; the certificate names the organization and the login ID.
+	portal := httpsClient(t, f.ServerCA, nil)
+	status, body, _ := call(t, portal, http.MethodPost, f.PortalURL+"/api/v1/certificates",
+		map[string]string{"login_id": general.LoginID, "password": general.Password, "csr": string(csrPEM)})
+	if status != http.StatusCreated {
+		t.Fatalf("issue: %d %v", status, body)
+	}
+	for _, k := range []string{"serial", "certificate", "chain", "not_before", "not_after"} {
+		if s, _ := body[k].(string); s == "" {
+			t.Errorf("issue response: %q missing or empty: %v", k, body)
+		}
+	}
+	certs := parsePEMCertificates(t, body["certificate"].(string))
+	chain := parsePEMCertificates(t, body["chain"].(string))
+	if len(certs) != 1 || len(chain) != 2 {
+		t.Fatalf("issue response: %d certificates and a chain of %d, want 1 and 2 (issuing CA, root)", len(certs), len(chain))
+	}
+	leaf := certs[0]
+	testutil.LintCertificate(t, leaf.Raw)
+	if got, want := body["serial"], leaf.SerialNumber.Text(16); got != want {
+		t.Errorf("serial = %v, want the certificate's %s", got, want)
+	}
+	if leaf.Subject.CommonName != general.LoginID || len(leaf.Subject.Organization) != 1 || leaf.Subject.Organization[0] != certOrg.Name {
+		t.Errorf("subject = %v, want O=%s, CN=%s", leaf.Subject, certOrg.Name, general.LoginID)
+	}
+	if got, want := body["not_before"], leaf.NotBefore.UTC().Format(time.RFC3339); got != want {
+		t.Errorf("not_before = %v, want %s", got, want)
+	}
+	if got, want := body["not_after"], leaf.NotAfter.UTC().Format(time.RFC3339); got != want {
+		t.Errorf("not_after = %v, want %s", got, want)
+	}
+	if want := leaf.NotBefore.AddDate(1, 0, 0); !leaf.NotAfter.Equal(want) {
+		t.Errorf("valid until %v, want one calendar year after %v (R9)", leaf.NotAfter, leaf.NotBefore)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(chain[1])
+	inter := x509.NewCertPool()
+	inter.AddCert(chain[0])
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("certificate does not chain to the returned CA chain for client auth: %v", err)
+	}
+	if iss := parsePEMCertificates(t, string(issuingBefore)); len(iss) != 1 || !bytes.Equal(iss[0].Raw, chain[0].Raw) {
+		t.Errorf("chain[0] is not the client-issuing CA of the data directory")
+	}
+	caPEM := get(t, portal, f.PortalURL+"/pki/ca.pem")
+	if caPEM != body["chain"] {
+		t.Errorf("GET /pki/ca.pem = %q, want the chain of the issue response %q", caPEM, body["chain"])
+	}
+
+	// 電子証明書ログイン: the certificate that openssl's key goes with, then the
+	// login password.
+	pair, err := tls.X509KeyPair([]byte(body["certificate"].(string)), keyPEM)
+	if err != nil {
+		t.Fatalf("the issued certificate does not go with the CSR's key: %v", err)
+	}
+	serial := body["serial"].(string)
+	cp := httpsClient(t, f.ServerCA, &pair)
+	status, login, resp := call(t, cp, http.MethodPost, f.CertPortalURL+"/api/v1/sessions", map[string]string{"password": general.Password})
+	if status != http.StatusCreated {
+		t.Fatalf("certificate login: %d %v", status, login)
+	}
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "__Host-kinko-cert-session" {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.Secure || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode || cookie.Path != "/" {
+		t.Errorf("session cookie = %+v, want __Host-kinko-cert-session, Secure, HttpOnly, SameSite=Strict, Path=/", cookie)
+	}
+	status, me, _ := call(t, cp, http.MethodGet, f.CertPortalURL+"/api/v1/me", nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET /api/v1/me: %d %v", status, me)
+	}
+	days := float64(leaf.NotAfter.Sub(leaf.NotBefore) / (24 * time.Hour))
+	wantMe := map[string]any{
+		"login_id": general.LoginID, "role": "general", "name": me["name"], "password_change_required": false,
+		"organization": map[string]any{"code": certOrg.Code, "name": certOrg.Name, "certificate_login": true},
+		"certificate":  map[string]any{"serial": serial, "not_before": body["not_before"], "not_after": body["not_after"], "days_left": days},
+	}
+	if diff := cmp.Diff(wantMe, me); diff != "" {
+		t.Errorf("GET /api/v1/me (-want +got):\n%s", diff)
+	}
+	if name, _ := me["name"].(string); name == "" {
+		t.Errorf("GET /api/v1/me: empty name")
+	}
+
+	// kinko cert enroll, the user's side in one command.
+	pwFile := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pwFile, []byte(other.Password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	prefix := filepath.Join(t.TempDir(), other.LoginID)
+	enroll := mustRun(t, "cert", "enroll", "--portal", f.PortalURL, "--ca", f.ServerCA, "--login-id", other.LoginID,
+		"--out", prefix, "--password-file", pwFile)
+	enrolled, err := tls.LoadX509KeyPair(prefix+".pem", prefix+".key")
+	if err != nil {
+		t.Fatalf("cert enroll wrote files that do not go together: %v", err)
+	}
+	if st, err := os.Stat(prefix + ".key"); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("private key file: %v, mode %v; want 0600", err, st.Mode().Perm())
+	}
+	if len(enrolled.Certificate) != 3 {
+		t.Errorf("%s.pem holds %d certificates, want the certificate and the chain (3)", prefix, len(enrolled.Certificate))
+	}
+	el, err := x509.ParseCertificate(enrolled.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.LintCertificate(t, el.Raw)
+	if el.Subject.CommonName != other.LoginID {
+		t.Errorf("enrolled certificate CN = %q, want %q", el.Subject.CommonName, other.LoginID)
+	}
+	if !strings.Contains(enroll.stdout, el.SerialNumber.Text(16)) || !strings.Contains(enroll.stdout, other.LoginID) {
+		t.Errorf("cert enroll output does not name the serial %x and %s:\n%s", el.SerialNumber, other.LoginID, enroll.stdout)
+	}
+
+	t.Run("enroll refusals", func(t *testing.T) {
+		wrong := filepath.Join(t.TempDir(), "wrong")
+		if err := os.WriteFile(wrong, []byte("Not-The-Password1"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		master := certOrg.Users[0]
+		pwOf := func(u demoUser) string {
+			p := filepath.Join(t.TempDir(), "pw")
+			if err := os.WriteFile(p, []byte(u.Password), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		tests := []struct {
+			name     string
+			args     []string
+			code     int
+			contains string
+		}{
+			{"wrong password", []string{"--login-id", master.LoginID, "--password-file", wrong}, 1, "invalid_credentials"},
+			{"organization without certificate login (R2)", []string{"--login-id", f.Organizations[1].Users[0].LoginID, "--password-file", pwOf(f.Organizations[1].Users[0])}, 1, "certificate_login_not_enabled"},
+			{"no login ID", []string{"--password-file", wrong}, 2, "--login-id"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				out := filepath.Join(t.TempDir(), "x")
+				args := append([]string{"cert", "enroll", "--portal", f.PortalURL, "--ca", f.ServerCA, "--out", out}, tt.args...)
+				r := run(t, args...)
+				if r.code != tt.code || !strings.Contains(r.stderr, tt.contains) {
+					t.Errorf("exit %d, stderr %q; want exit %d and %q", r.code, r.stderr, tt.code, tt.contains)
+				}
+				if _, err := os.Stat(out + ".key"); err == nil {
+					t.Errorf("a refused enrollment left a key file")
+				}
+			})
+		}
+	})
+
+	first.stop(t)
+
+	// A second start reuses the authority, the organizations and the
+	// certificates.
+	second := start(t, args...)
+	f2 := readDemoFile(t, dir)
+	checkDemoFile(t, f2, dir, second)
+	if diff := cmp.Diff(f.Organizations, f2.Organizations); diff != "" {
+		t.Errorf("organizations changed on the second start (-first +second):\n%s", diff)
+	}
+	if strings.Contains(second.stdout.String(), "Created the demo bank's certificate authority") {
+		t.Errorf("the second start made a new authority:\n%s", second.stdout)
+	}
+	for name, before := range map[string][]byte{"root-ca.pem": rootBefore, "client-ca.pem": issuingBefore} {
+		after, err := os.ReadFile(filepath.Join(dir, "pki", name))
+		if err != nil || !bytes.Equal(before, after) {
+			t.Errorf("%s changed on the second start (err %v)", name, err)
+		}
+	}
+	// The certificate issued before is still known: the certificate portal
+	// takes it (no session yet: 401, not a refused handshake).
+	cp2 := httpsClient(t, f2.ServerCA, &pair)
+	status, body, _ = call(t, cp2, http.MethodGet, f2.CertPortalURL+"/api/v1/me", nil)
+	if status != http.StatusUnauthorized || body["error"] != "unauthenticated" {
+		t.Errorf("GET /api/v1/me without a session after restart: %d %v, want 401 unauthenticated", status, body)
+	}
+	// ... and it still counts as the user's active certificate (R6, R7).
+	_, csr2 := opensslCSR(t)
+	status, body, _ = call(t, httpsClient(t, f2.ServerCA, nil), http.MethodPost, f2.PortalURL+"/api/v1/certificates",
+		map[string]string{"login_id": general.LoginID, "password": general.Password, "csr": string(csr2)})
+	if status != http.StatusConflict || body["error"] != "active_certificate_exists" {
+		t.Errorf("second issuance after restart: %d %v, want 409 active_certificate_exists", status, body)
+	}
+}
