@@ -23,6 +23,13 @@ type Params struct {
 // DefaultParams are the parameters new hashes are made with.
 var DefaultParams = Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
 
+// Bounds on the parameters read from a stored hash.
+const (
+	maxMemoryKiB = 1 << 20 // 1 GiB
+	maxTime      = 64
+	maxThreads   = 64
+)
+
 const (
 	saltLen = 16
 	keyLen  = 32
@@ -68,7 +75,10 @@ func (h Hasher) Verify(password, encoded string) (bool, error) {
 		return false, errBadHash
 	}
 	var p Params
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil {
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil || p.Time == 0 || p.Threads == 0 ||
+		p.MemoryKiB > maxMemoryKiB || p.Time > maxTime || p.Threads > maxThreads {
+		// argon2 panics on zero time or threads; a tampered hash must not make
+		// a login take gigabytes or minutes.
 		return false, errBadHash
 	}
 	enc := base64.RawStdEncoding

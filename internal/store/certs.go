@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"kinko/internal/audit"
@@ -50,8 +51,8 @@ func isDomainError(err error) bool {
 // RecordPending records a certificate to be signed in the user's active
 // place. See certs.Store.
 func (d *DB) RecordPending(ctx context.Context, c *certs.Certificate, limit int, staleBefore, now time.Time, ev audit.Event) error {
-	err := d.tx(ctx, func(tx *sql.Tx) error {
-		if err := d.lockOrganization(ctx, tx, c.OrganizationID); err != nil {
+	err := d.certTx(ctx, func(ctx context.Context, tx certWriteTx) error {
+		if err := d.lockOrganization(ctx, tx.tx, c.OrganizationID); err != nil {
 			return err
 		}
 		var id int64
@@ -59,7 +60,7 @@ func (d *DB) RecordPending(ctx context.Context, c *certs.Certificate, limit int,
 		var notAfter, created int64
 		var serial string
 		err := tx.QueryRowContext(ctx, `SELECT id, serial, status, not_after, created_at FROM certificates
-			WHERE user_id = $1 AND active_slot = TRUE`, c.UserID).Scan(&id, &serial, &status, &notAfter, &created)
+			WHERE user_id = $1 AND `+d.activeSlot(""), c.UserID).Scan(&id, &serial, &status, &notAfter, &created)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -110,7 +111,7 @@ func (d *DB) RecordPending(ctx context.Context, c *certs.Certificate, limit int,
 
 // MarkIssued stores the signed certificate of a pending record.
 func (d *DB) MarkIssued(ctx context.Context, id int64, der []byte, fingerprint string, issuedAt time.Time, ev audit.Event) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	return d.certTx(ctx, func(ctx context.Context, tx certWriteTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 'issued', der = $1, fingerprint = $2, issued_at = $3
 			WHERE id = $4 AND status = 'pending'`, der, fingerprint, micros(issuedAt), id)
 		if err != nil {
@@ -121,6 +122,168 @@ func (d *DB) MarkIssued(ctx context.Context, id int64, der []byte, fingerprint s
 		}
 		return insertAudit(ctx, tx, ev)
 	})
+}
+
+// groupCommit batches the certificate writes of issuance (RecordPending,
+// MarkIssued) on SQLite, where every commit waits for the disk and writers
+// take turns on one lock: the writes queued while a commit is under way go
+// into the next transaction together, each inside its own savepoint, so
+// that each is still all or nothing and sees the ones before it. A caller
+// returns only after the commit that holds its write, so a certificate is
+// durably recorded before it is signed, as without batching. The zero value
+// is ready to use; a goroutine runs while writes are queued and ends when
+// the queue is empty. That goroutine also keeps the writes' statements
+// prepared, so that SQLite parses them once per connection, not once per
+// write.
+type groupCommit struct {
+	mu      sync.Mutex
+	queue   []*queuedWrite
+	running bool
+	// stmts holds the prepared statements by query, and nil for a query
+	// to prepare after the current transaction (preparing needs a
+	// connection of its own, which must never be waited for while the
+	// write lock is held). Used by the running goroutine only.
+	stmts map[string]*sql.Stmt
+}
+
+type queuedWrite struct {
+	ctx  context.Context
+	fn   func(ctx context.Context, tx certWriteTx) error
+	done chan error
+}
+
+// certWriteTx is the transaction a certificate write runs in. With stmts,
+// it runs the statements prepared in stmts and notes the others there.
+type certWriteTx struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+// stmt returns the prepared statement for query, bound to the transaction,
+// or nil.
+func (t certWriteTx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if t.stmts == nil {
+		return nil
+	}
+	s, ok := t.stmts[query]
+	if !ok {
+		t.stmts[query] = nil
+	}
+	if s == nil {
+		return nil
+	}
+	return t.tx.StmtContext(ctx, s)
+}
+
+// ExecContext runs a statement in the transaction.
+func (t certWriteTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := t.stmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query that returns one row in the transaction.
+func (t certWriteTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := t.stmt(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+// certTx runs fn in a transaction: on SQLite one shared with the other
+// certificate writes queued at the same time, on PostgreSQL its own (its
+// writers do not wait for each other's commits).
+func (d *DB) certTx(ctx context.Context, fn func(ctx context.Context, tx certWriteTx) error) error {
+	if d.dialect != SQLite {
+		return d.tx(ctx, func(tx *sql.Tx) error { return fn(ctx, certWriteTx{tx: tx}) })
+	}
+	w := &queuedWrite{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	g := &d.certWrites
+	g.mu.Lock()
+	g.queue = append(g.queue, w)
+	if !g.running {
+		g.running = true
+		go d.writeQueued()
+	}
+	g.mu.Unlock()
+	return <-w.done
+}
+
+// writeQueued commits the queued writes, batch after batch, until the queue
+// is empty.
+func (d *DB) writeQueued() {
+	g := &d.certWrites
+	if g.stmts == nil {
+		g.stmts = map[string]*sql.Stmt{}
+	}
+	for {
+		g.mu.Lock()
+		batch := g.queue
+		g.queue = nil
+		if len(batch) == 0 {
+			g.running = false
+			g.mu.Unlock()
+			return
+		}
+		g.mu.Unlock()
+		d.writeBatch(batch, g.stmts)
+		for q, s := range g.stmts {
+			if s == nil {
+				if s, err := d.db.PrepareContext(context.Background(), q); err == nil {
+					g.stmts[q] = s
+				}
+			}
+		}
+	}
+}
+
+// writeBatch runs a batch of writes in one transaction, each in a
+// savepoint: a write that fails is rolled back alone and gets its error;
+// when the transaction itself fails, every write gets that error. A write
+// whose context is done before its turn is not run; once started it runs to
+// the end, so that a caller going away cannot interrupt the others.
+func (d *DB) writeBatch(batch []*queuedWrite, stmts map[string]*sql.Stmt) {
+	errs := make([]error, len(batch))
+	ctx := context.Background()
+	err := d.tx(ctx, func(sqlTx *sql.Tx) error {
+		tx := certWriteTx{tx: sqlTx, stmts: stmts}
+		if len(batch) == 1 {
+			// Alone in its transaction: no savepoint needed.
+			w := batch[0]
+			if errs[0] = w.ctx.Err(); errs[0] == nil {
+				errs[0] = w.fn(context.WithoutCancel(w.ctx), tx)
+			}
+			return errs[0]
+		}
+		for i, w := range batch {
+			if errs[i] = w.ctx.Err(); errs[i] != nil {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT certificate_write`); err != nil {
+				return err
+			}
+			if errs[i] = w.fn(context.WithoutCancel(w.ctx), tx); errs[i] != nil {
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO certificate_write`); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE certificate_write`); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, w := range batch {
+		switch {
+		case err == nil:
+		case len(batch) == 1 && errs[i] != nil:
+			// The write's own error, for which its transaction was rolled back.
+		default:
+			errs[i] = fmt.Errorf("store: certificate write: %w", err)
+		}
+		w.done <- errs[i]
+	}
 }
 
 // Revoke marks a certificate revoked, frees its place and ends the sessions
@@ -144,7 +307,7 @@ func (d *DB) Revoke(ctx context.Context, id int64, r certs.Revocation, ev audit.
 }
 
 func (d *DB) certificateWhere(ctx context.Context, where string, arg any) (certs.Certificate, error) {
-	c, err := scanCertificate(d.db.QueryRowContext(ctx, `SELECT `+certColumns+` FROM certificates c WHERE `+where, arg))
+	c, err := scanCertificate(d.queryRow(ctx, `SELECT `+certColumns+` FROM certificates c WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return certs.Certificate{}, certs.ErrNotFound
 	}
@@ -169,9 +332,21 @@ func (d *DB) CertificateByID(ctx context.Context, id int64) (certs.Certificate, 
 	return d.certificateWhere(ctx, `c.id = $1`, id)
 }
 
+// activeSlot is the condition "holds the user's active place" on the
+// certificates table (qualified by prefix), written so that the engine finds
+// the user's row through the partial index certificates_one_active: SQLite
+// does not see that "active_slot = TRUE" implies the index's
+// "active_slot = 1", and would scan the whole table.
+func (d *DB) activeSlot(prefix string) string {
+	if d.dialect == SQLite {
+		return prefix + "active_slot = 1"
+	}
+	return prefix + "active_slot = TRUE"
+}
+
 // CurrentCertificate returns the certificate in the user's active place.
 func (d *DB) CurrentCertificate(ctx context.Context, userID int64) (certs.Certificate, error) {
-	return d.certificateWhere(ctx, `c.user_id = $1 AND c.active_slot = TRUE`, userID)
+	return d.certificateWhere(ctx, `c.user_id = $1 AND `+d.activeSlot("c."), userID)
 }
 
 // ListCertificates returns an organization's certificates (all when 0),

@@ -167,7 +167,7 @@ func (d *DB) ListOrganizations(ctx context.Context) ([]identity.Organization, er
 
 func (d *DB) userWhere(ctx context.Context, where string, arg any) (identity.User, identity.Organization, error) {
 	var s orgScan
-	row := d.db.QueryRowContext(ctx, `SELECT `+userColumns+`, `+orgColumns+` FROM users u JOIN organizations o ON o.id = u.organization_id WHERE `+where, arg)
+	row := d.queryRow(ctx, `SELECT `+userColumns+`, `+orgColumns+` FROM users u JOIN organizations o ON o.id = u.organization_id WHERE `+where, arg)
 	u, err := scanUser(row, s.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return identity.User{}, identity.Organization{}, identity.ErrNotFound
@@ -279,8 +279,12 @@ func (d *DB) SetPassword(ctx context.Context, userID int64, kind identity.Passwo
 		q = `UPDATE users SET confirmation_hash = $1, confirmation_change_required = $2 WHERE id = $3`
 	}
 	return d.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, q, hash, changeRequired, userID); err != nil {
+		res, err := tx.ExecContext(ctx, q, hash, changeRequired, userID)
+		if err != nil {
 			return fmt.Errorf("store: set password: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return identity.ErrNotFound
 		}
 		return insertAudit(ctx, tx, ev)
 	})

@@ -32,7 +32,7 @@ func (d *DB) SessionByHash(ctx context.Context, idHash string) (auth.Session, er
 	var certID sql.NullInt64
 	var fp sql.NullString
 	var created, seen, expires int64
-	err := d.db.QueryRowContext(ctx, `SELECT id_hash, user_id, certificate_id, fingerprint, created_at, last_seen_at, expires_at
+	err := d.queryRow(ctx, `SELECT id_hash, user_id, certificate_id, fingerprint, created_at, last_seen_at, expires_at
 		FROM sessions WHERE id_hash = $1`, idHash).Scan(&s.IDHash, &s.UserID, &certID, &fp, &created, &seen, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Session{}, auth.ErrNoSession

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -42,6 +43,10 @@ const (
 type DB struct {
 	db      *sql.DB
 	dialect Dialect
+	// certWrites batches the certificate writes of SQLite (see certs.go).
+	certWrites groupCommit
+	// reads keeps prepared the lookups made on every request.
+	reads stmtCache
 }
 
 // Dialect returns the engine in use.
@@ -174,6 +179,33 @@ func (d *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// stmtCache holds prepared statements by query. On SQLite a query prepared
+// once per connection costs a fraction of one parsed on every call, and the
+// lookups of every request on the certificate portal (session, certificate,
+// user) are a good part of its cost; PostgreSQL's driver keeps its own.
+type stmtCache struct {
+	m sync.Map // query -> *sql.Stmt
+}
+
+// queryRow runs a query that returns at most one row, outside any
+// transaction, with the statement kept prepared on SQLite.
+func (d *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if d.dialect != SQLite {
+		return d.db.QueryRowContext(ctx, query, args...)
+	}
+	s, ok := d.reads.m.Load(query)
+	if !ok {
+		prepared, err := d.db.PrepareContext(ctx, query)
+		if err != nil {
+			return d.db.QueryRowContext(ctx, query, args...)
+		}
+		if s, ok = d.reads.m.LoadOrStore(query, prepared); ok {
+			prepared.Close()
+		}
+	}
+	return s.(*sql.Stmt).QueryRowContext(ctx, args...)
+}
+
 // lockOrganization takes the row lock that serializes decisions about one
 // organization (user and certificate limits). SQLite's IMMEDIATE
 // transaction already holds the database's write lock.
@@ -234,8 +266,14 @@ func nullString(s string) sql.NullString { return sql.NullString{String: s, Vali
 
 func nullInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }
 
+// execer runs statements in a transaction: a *sql.Tx, or the transaction
+// of a batched certificate write (certs.go).
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
 // insertAudit appends an event in tx.
-func insertAudit(ctx context.Context, tx *sql.Tx, ev auditEvent) error {
+func insertAudit(ctx context.Context, tx execer, ev auditEvent) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, type, actor, organization_id, user_id, serial, request_ref, detail)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		micros(ev.At), ev.Type, ev.Actor, nullInt(ev.OrganizationID), nullInt(ev.UserID), nullString(ev.Serial), nullString(ev.RequestRef), ev.Detail)

@@ -1,0 +1,183 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"kinko/internal/auth"
+	"kinko/internal/certs"
+	"kinko/internal/identity"
+	"kinko/internal/pki"
+)
+
+// wantStatus is the error mapping of the API, written out independently of
+// errorTable: the codes and statuses that docs/api.md and clients rely on.
+var wantStatus = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{certs.ErrInvalidCSR, 400, "invalid_csr"},
+	{certs.ErrUnsupportedKey, 400, "unsupported_key"},
+	{certs.ErrInvalidReason, 400, "invalid_reason"},
+	{identity.ErrInvalidName, 400, "invalid_name"},
+	{identity.ErrInvalidEmail, 400, "invalid_email"},
+	{identity.ErrInvalidCredentials, 401, "invalid_credentials"},
+	{auth.ErrNoSession, 401, "unauthenticated"},
+	{identity.ErrInvalidConfirmation, 403, "invalid_confirmation_password"},
+	{auth.ErrCertificateLoginRequired, 403, "certificate_login_required"},
+	{certs.ErrCertificateLoginNotEnabled, 403, "certificate_login_not_enabled"},
+	{auth.ErrCertificateRequired, 403, "certificate_required"},
+	{auth.ErrCertificateMismatch, 403, "certificate_mismatch"},
+	{auth.ErrUnknownCertificate, 403, "unknown_certificate"},
+	{auth.ErrCertificateRevoked, 403, "certificate_revoked"},
+	{auth.ErrCertificateExpired, 403, "certificate_expired"},
+	{auth.ErrCertificateNotYetValid, 403, "certificate_not_yet_valid"},
+	{auth.ErrUserUnavailable, 403, "user_unavailable"},
+	{identity.ErrMasterUnlockByBank, 403, "master_unlock_by_bank"},
+	{identity.ErrForbidden, 403, "forbidden"},
+	{errPasswordChangeRequired, 403, "password_change_required"},
+	{errCrossOrigin, 403, "cross_origin"},
+	{identity.ErrNotFound, 404, "not_found"},
+	{certs.ErrNotFound, 404, "not_found"},
+	{certs.ErrNoActiveCertificate, 404, "no_active_certificate"},
+	{errNotFoundRoute, 404, "not_found"},
+	{certs.ErrActiveCertificateExists, 409, "active_certificate_exists"},
+	{certs.ErrOrganizationLimit, 409, "organization_certificate_limit"},
+	{identity.ErrOrganizationUserLimit, 409, "organization_user_limit"},
+	{identity.ErrLoginIDTaken, 409, "login_id_taken"},
+	{certs.ErrAlreadyRevoked, 409, "already_revoked"},
+	{identity.ErrNotLocked, 409, "not_locked"},
+	{errUnsupportedMediaType, 415, "unsupported_media_type"},
+	{identity.ErrAccountLocked, 423, "account_locked"},
+}
+
+func TestToStatusErrorTable(t *testing.T) {
+	// Every entry of the table is one of the expected mappings, and the
+	// other way round.
+	if len(errorTable) != len(wantStatus) {
+		t.Errorf("error table has %d entries, this test %d: keep them in step", len(errorTable), len(wantStatus))
+	}
+	for _, e := range errorTable {
+		found := false
+		for _, w := range wantStatus {
+			if w.err == e.err {
+				found = true
+				if w.status != e.status || w.code != e.code {
+					t.Errorf("table maps %v to %d %s, want %d %s", e.err, e.status, e.code, w.status, w.code)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("table entry %v (%d %s) is not tested", e.err, e.status, e.code)
+		}
+	}
+	for _, w := range wantStatus {
+		for name, err := range map[string]error{
+			"bare":                  w.err,
+			"wrapped":               fmt.Errorf("store: something: %w", w.err),
+			"wrapped twice":         fmt.Errorf("certs: issue for %q: %w", "abc123", fmt.Errorf("inner: %w", w.err)),
+			"joined":                errors.Join(errors.New("cleanup failed"), w.err),
+			"wrapped with %w twice": fmt.Errorf("%w: %w", w.err, errors.New("detail")),
+		} {
+			t.Run(w.code+" "+name, func(t *testing.T) {
+				status, code, msg := ToStatus(err)
+				if status != w.status || code != w.code {
+					t.Fatalf("ToStatus(%v) = %d %s, want %d %s", err, status, code, w.status, w.code)
+				}
+				if !strings.Contains(msg, " / ") || msg == internal.message {
+					t.Errorf("message %q is not the entry's Japanese / English text", msg)
+				}
+				if strings.Contains(msg, err.Error()) {
+					t.Errorf("message %q carries the error text", msg)
+				}
+			})
+		}
+	}
+}
+
+func TestToStatusSharedErrors(t *testing.T) {
+	// certs re-exports some errors; they map the same.
+	for _, tc := range []struct {
+		a, b error
+	}{
+		{certs.ErrForbidden, identity.ErrForbidden},
+		{certs.ErrInvalidCSR, pki.ErrInvalidCSR},
+		{certs.ErrUnsupportedKey, pki.ErrUnsupportedKey},
+	} {
+		sa, ca, _ := ToStatus(tc.a)
+		sb, cb, _ := ToStatus(tc.b)
+		if sa != sb || ca != cb {
+			t.Errorf("%v -> %d %s but %v -> %d %s", tc.a, sa, ca, tc.b, sb, cb)
+		}
+	}
+	// A CSR error from pki carries its cause after the sentinel.
+	if s, c, _ := ToStatus(fmt.Errorf("%w: %w", pki.ErrInvalidCSR, errors.New("asn1: structure error"))); s != 400 || c != "invalid_csr" {
+		t.Errorf("pki CSR error -> %d %s, want 400 invalid_csr", s, c)
+	}
+}
+
+func TestToStatusTypedErrors(t *testing.T) {
+	cases := []struct {
+		name    string
+		err     error
+		status  int
+		code    string
+		message string
+	}{
+		{"login ID", &identity.LoginIDError{Reason: "length"}, 400, "invalid_login_id", loginIDMessage.message},
+		{"password length", &identity.PasswordError{Reason: "length"}, 400, "invalid_password", passwordMessage.message},
+		{"password characters", fmt.Errorf("x: %w", &identity.PasswordError{Reason: "characters"}), 400, "invalid_password", passwordMessage.message},
+		{"password same as login ID", &identity.PasswordError{Reason: "same_as_login_id"}, 400, "invalid_password", passwordMessage.message},
+		{"password same as current", &identity.PasswordError{Reason: "same_as_current"}, 400, "invalid_password", samePassword.message},
+		{"password same as other", fmt.Errorf("x: %w", &identity.PasswordError{Reason: "same_as_other"}), 400, "invalid_password", samePassword.message},
+		{"malformed request", &requestError{detail: "bad JSON"}, 400, "invalid_request", badRequest.message},
+		{"body too large", fmt.Errorf("read: %w", &http.MaxBytesError{Limit: 1 << 16}), 413, "request_too_large", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, code, msg := ToStatus(tc.err)
+			if status != tc.status || code != tc.code {
+				t.Fatalf("ToStatus(%v) = %d %s, want %d %s", tc.err, status, code, tc.status, tc.code)
+			}
+			if tc.message != "" && msg != tc.message {
+				t.Errorf("message %q, want %q", msg, tc.message)
+			}
+			if msg == "" || strings.Contains(msg, tc.err.Error()) {
+				t.Errorf("message %q", msg)
+			}
+		})
+	}
+}
+
+func TestToStatusUnknownErrorLeaksNothing(t *testing.T) {
+	secrets := []string{"kinko_prod", "10.0.3.7", "hunter2", "certificates_one_active", "/var/lib/kinko"}
+	cases := []error{
+		errors.New("failed to connect to `host=10.0.3.7 user=kinko_prod database=kinko`: password hunter2 rejected"),
+		fmt.Errorf("store: record certificate: %w", errors.New(`duplicate key value violates unique constraint "certificates_one_active"`)),
+		fmt.Errorf("pki: load: open /var/lib/kinko/client-ca.key: permission denied"),
+		errors.New(""),
+	}
+	for _, err := range cases {
+		t.Run(err.Error(), func(t *testing.T) {
+			status, code, msg := ToStatus(err)
+			if status != 500 || code != "internal_error" {
+				t.Fatalf("ToStatus = %d %s, want 500 internal_error", status, code)
+			}
+			if msg != internal.message {
+				t.Errorf("message %q, want the fixed internal message", msg)
+			}
+			for _, s := range secrets {
+				if strings.Contains(msg, s) {
+					t.Errorf("message %q leaks %q", msg, s)
+				}
+			}
+		})
+	}
+	if status, code, _ := ToStatus(nil); status != 500 || code != "internal_error" {
+		t.Errorf("ToStatus(nil) = %d %s, want 500 internal_error", status, code)
+	}
+}

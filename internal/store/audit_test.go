@@ -1,0 +1,214 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"kinko/internal/audit"
+	"kinko/internal/auth"
+	"kinko/internal/certs"
+	"kinko/internal/identity"
+	"kinko/internal/store"
+	"kinko/internal/testutil"
+)
+
+func TestListAuditFilters(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		// Events of organizations and users that exist nowhere: the log
+		// keeps what happened even for rows deleted since.
+		evs := []audit.Event{
+			{At: unitT0, Type: audit.LoginFailed, Actor: "system", Detail: "unknown login ID"},
+			{At: unitT0.Add(time.Second), Type: audit.LoginSucceeded, Actor: "user:a", OrganizationID: 701, UserID: 801, Detail: "password login"},
+			{At: unitT0.Add(2 * time.Second), Type: audit.CertificateIssued, Actor: "user:a", OrganizationID: 701, UserID: 801, Serial: "0abc", Detail: "x"},
+			{At: unitT0.Add(3 * time.Second), Type: audit.CertificateRevoked, Actor: "operator:s", OrganizationID: 701, UserID: 802, Serial: "0abd", RequestRef: "REQ-9", Detail: "reason superseded"},
+			{At: unitT0.Add(4 * time.Second), Type: audit.LoginSucceeded, Actor: "user:b", OrganizationID: 702, UserID: 803, Detail: "certificate login"},
+		}
+		for _, ev := range evs {
+			if err := db.AppendAudit(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pick := func(idx ...int) []audit.Event {
+			var out []audit.Event
+			for _, i := range idx {
+				out = append(out, evs[i])
+			}
+			return out
+		}
+		cases := []struct {
+			name string
+			f    store.AuditFilter
+			want []audit.Event
+		}{
+			{"all, in order", store.AuditFilter{}, evs},
+			{"organization", store.AuditFilter{OrganizationID: 701}, pick(1, 2, 3)},
+			{"user", store.AuditFilter{UserID: 801}, pick(1, 2)},
+			{"type", store.AuditFilter{Type: audit.LoginSucceeded}, pick(1, 4)},
+			{"since is inclusive", store.AuditFilter{Since: unitT0.Add(3 * time.Second)}, pick(3, 4)},
+			{"until is exclusive", store.AuditFilter{Until: unitT0.Add(2 * time.Second)}, pick(0, 1)},
+			{"combined", store.AuditFilter{OrganizationID: 701, Type: audit.LoginSucceeded, Since: unitT0, Until: unitT0.Add(time.Hour)}, pick(1)},
+			{"limit", store.AuditFilter{Limit: 2}, pick(0, 1)},
+			{"nothing", store.AuditFilter{OrganizationID: 703}, nil},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				if diff := cmp.Diff(tc.want, unitAudit(t, db, tc.f)); diff != "" {
+					t.Errorf("events (-want +got):\n%s", diff)
+				}
+			})
+		}
+	})
+}
+
+// TestAuditInTheSameTransaction checks, for every method that changes state,
+// that its audit event is written with the change, and that when the event
+// cannot be written the change does not happen either.
+func TestAuditInTheSameTransaction(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ev := func(typ string) audit.Event {
+			return audit.Event{At: unitT0, Type: typ, Actor: "user:test", Detail: "t"}
+		}
+		end := unitT0.Add(12 * time.Hour)
+		cases := []struct {
+			name    string
+			typ     string
+			prepare func(t *testing.T) func() error
+		}{
+			{"CreateOrganization", audit.OrganizationCreated, func(t *testing.T) func() error {
+				return func() error {
+					org := identity.Organization{Code: unitName("9"), Name: "n", CreatedAt: unitT0}
+					m := identity.User{LoginID: unitName("m"), Name: "n", Email: "n@example.org", Role: identity.RoleMaster,
+						PasswordHash: "h", ConfirmationHash: "h", CreatedAt: unitT0}
+					return db.CreateOrganization(ctx, &org, &m, ev(audit.OrganizationCreated))
+				}
+			}},
+			{"CreateGeneralUser", audit.UserCreated, func(t *testing.T) func() error {
+				org, _ := unitOrg(t, db)
+				return func() error {
+					u := identity.User{OrganizationID: org.ID, LoginID: unitName("g"), Name: "n", Email: "n@example.org",
+						Role: identity.RoleGeneral, PasswordHash: "h", ConfirmationHash: "h", CreatedAt: unitT0}
+					return db.CreateGeneralUser(ctx, &u, identity.MaxGeneralUsers, ev(audit.UserCreated))
+				}
+			}},
+			{"SetCertificateLogin", audit.CertificateLoginEnabled, func(t *testing.T) func() error {
+				org, master := unitOrg(t, db)
+				unitSession(t, db, master, nil, unitT0, end)
+				return func() error {
+					_, err := db.SetCertificateLogin(ctx, org.Code, true, ev(audit.CertificateLoginEnabled))
+					return err
+				}
+			}},
+			{"RecordPending", audit.CertificateRequested, func(t *testing.T) func() error {
+				_, master := unitOrg(t, db)
+				unitPending(t, db, master, unitT0) // stale by the time of the call
+				return func() error {
+					now := unitT0.Add(time.Hour)
+					c := unitPendingRecord(master, now)
+					return db.RecordPending(ctx, &c, certs.MaxPerOrganization, now.Add(-2*time.Minute), now, ev(audit.CertificateRequested))
+				}
+			}},
+			{"MarkIssued", audit.CertificateIssued, func(t *testing.T) func() error {
+				_, master := unitOrg(t, db)
+				c := unitPending(t, db, master, unitT0)
+				return func() error {
+					return db.MarkIssued(ctx, c.ID, []byte("der"), unitRandomHex(32), unitT0, ev(audit.CertificateIssued))
+				}
+			}},
+			{"Revoke", audit.CertificateRevoked, func(t *testing.T) func() error {
+				_, master := unitOrg(t, db)
+				c := unitIssued(t, db, master, unitT0, end)
+				unitSession(t, db, master, &c, unitT0, end)
+				return func() error {
+					return db.Revoke(ctx, c.ID, certs.Revocation{Reason: "superseded", At: unitT0, By: "user:x"}, ev(audit.CertificateRevoked))
+				}
+			}},
+			{"RecordLoginFailure", audit.LoginFailed, func(t *testing.T) func() error {
+				_, master := unitOrg(t, db)
+				return func() error {
+					_, err := db.RecordLoginFailure(ctx, master.ID, identity.LockAfter, unitT0, ev(audit.LoginFailed))
+					return err
+				}
+			}},
+			{"RecordLoginFailure that locks", audit.UserLocked, func(t *testing.T) func() error {
+				_, master := unitOrg(t, db)
+				if _, err := db.SQL().Exec(`UPDATE users SET failed_logins = $1 WHERE id = $2`, identity.LockAfter-1, master.ID); err != nil {
+					t.Fatal(err)
+				}
+				return func() error {
+					_, err := db.RecordLoginFailure(ctx, master.ID, identity.LockAfter, unitT0, ev(audit.LoginFailed))
+					return err
+				}
+			}},
+			{"SetPassword", audit.PasswordChanged, func(t *testing.T) func() error {
+				_, master := unitOrg(t, db)
+				return func() error {
+					return db.SetPassword(ctx, master.ID, identity.LoginPassword, "new hash", false, ev(audit.PasswordChanged))
+				}
+			}},
+			{"Unlock", audit.UserUnlocked, func(t *testing.T) func() error {
+				_, master := unitOrg(t, db)
+				if _, err := db.SQL().Exec(`UPDATE users SET failed_logins = 6, locked_at = 1 WHERE id = $1`, master.ID); err != nil {
+					t.Fatal(err)
+				}
+				return func() error { return db.Unlock(ctx, master.ID, ev(audit.UserUnlocked)) }
+			}},
+			{"CreateSession", audit.LoginSucceeded, func(t *testing.T) func() error {
+				_, master := unitOrg(t, db)
+				return func() error {
+					return db.CreateSession(ctx, auth.Session{IDHash: unitRandomHex(32), UserID: master.ID, CreatedAt: unitT0,
+						LastSeenAt: unitT0, ExpiresAt: end}, ev(audit.LoginSucceeded))
+				}
+			}},
+			{"DeleteSession", audit.SessionEnded, func(t *testing.T) func() error {
+				_, master := unitOrg(t, db)
+				h := unitSession(t, db, master, nil, unitT0, end)
+				return func() error { return db.DeleteSession(ctx, h, ev(audit.SessionEnded)) }
+			}},
+		}
+		count := func(t *testing.T, typ string) int {
+			return len(unitAudit(t, db, store.AuditFilter{Type: typ}))
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Run("written with the change", func(t *testing.T) {
+					do := tc.prepare(t)
+					before, state := count(t, tc.typ), unitState(t, db)
+					if err := do(); err != nil {
+						t.Fatalf("change: %v", err)
+					}
+					if got := count(t, tc.typ); got != before+1 {
+						t.Errorf("%s events %d -> %d, want one more", tc.typ, before, got)
+					}
+					if unitState(t, db) == state {
+						t.Error("the change changed nothing")
+					}
+				})
+				t.Run("no change without it", func(t *testing.T) {
+					do := tc.prepare(t)
+					before, state := len(unitAudit(t, db, store.AuditFilter{})), unitState(t, db)
+					if _, err := db.SQL().Exec(`ALTER TABLE audit_events RENAME TO audit_events_off`); err != nil {
+						t.Fatal(err)
+					}
+					err := do()
+					if _, rerr := db.SQL().Exec(`ALTER TABLE audit_events_off RENAME TO audit_events`); rerr != nil {
+						t.Fatalf("restore audit table: %v", rerr)
+					}
+					if err == nil {
+						t.Fatal("change succeeded although its audit event could not be written")
+					}
+					if diff := cmp.Diff(state, unitState(t, db)); diff != "" {
+						t.Errorf("state changed without its audit event (-before +after):\n%s", diff)
+					}
+					if after := len(unitAudit(t, db, store.AuditFilter{})); after != before {
+						t.Errorf("audit events %d -> %d", before, after)
+					}
+				})
+			})
+		}
+	})
+}

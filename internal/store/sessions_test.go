@@ -1,0 +1,91 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"kinko/internal/audit"
+	"kinko/internal/auth"
+	"kinko/internal/store"
+	"kinko/internal/testutil"
+)
+
+func TestSessionRoundTrip(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		org, master := unitOrg(t, db)
+		c := unitIssued(t, db, master, unitT0, unitT0.AddDate(1, 0, 0))
+		want := auth.Session{IDHash: unitRandomHex(32), UserID: master.ID, CertificateID: c.ID, Fingerprint: c.Fingerprint,
+			CreatedAt: unitT0, LastSeenAt: unitT0.Add(time.Second), ExpiresAt: unitT0.Add(12 * time.Hour)}
+		if err := db.CreateSession(ctx, want, audit.Event{At: unitT0, Type: audit.LoginSucceeded, Actor: "user:x", OrganizationID: org.ID}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.SessionByHash(ctx, want.IDHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("session (-want +got):\n%s", diff)
+		}
+		if err := db.TouchSession(ctx, want.IDHash, unitT0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = db.SessionByHash(ctx, want.IDHash)
+		if !got.LastSeenAt.Equal(unitT0.Add(time.Minute)) {
+			t.Errorf("last seen %s after touch, want %s", got.LastSeenAt, unitT0.Add(time.Minute))
+		}
+		if err := db.DeleteSession(ctx, want.IDHash, audit.Event{At: unitT0, Type: audit.SessionEnded, Actor: "user:x"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SessionByHash(ctx, want.IDHash); !errors.Is(err, auth.ErrNoSession) {
+			t.Errorf("deleted session: %v, want ErrNoSession", err)
+		}
+	})
+}
+
+func TestDeleteExpiredSessions(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		_, u := unitOrg(t, db)
+		now := unitT0.Add(24 * time.Hour)
+		const idle = 15 * time.Minute
+		cases := []struct {
+			name             string
+			lastSeen, expiry time.Time
+			kept             bool
+		}{
+			{"past its absolute end", now.Add(-time.Minute), now.Add(-time.Second), false},
+			{"at its absolute end", now.Add(-time.Minute), now, false},
+			{"idle for the idle timeout", now.Add(-idle), now.Add(time.Hour), false},
+			{"idle for longer", now.Add(-2 * idle), now.Add(time.Hour), false},
+			{"idle for a second less", now.Add(-idle + time.Second), now.Add(time.Hour), true},
+			{"fresh", now, now.Add(time.Hour), true},
+		}
+		hashes := make([]string, len(cases))
+		wantDeleted := int64(0)
+		for i, tc := range cases {
+			hashes[i] = unitSession(t, db, u, nil, tc.lastSeen, tc.expiry)
+			if !tc.kept {
+				wantDeleted++
+			}
+		}
+		n, err := db.DeleteExpiredSessions(ctx, now, idle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != wantDeleted {
+			t.Errorf("deleted %d sessions, want %d", n, wantDeleted)
+		}
+		for i, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				if got := unitSessionExists(t, db, hashes[i]); got != tc.kept {
+					t.Errorf("kept = %v, want %v", got, tc.kept)
+				}
+			})
+		}
+	})
+}
