@@ -297,6 +297,13 @@ func (d *DB) Revoke(ctx context.Context, id int64, r certs.Revocation, ev audit.
 			return fmt.Errorf("store: revoke: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
+			var exists int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM certificates WHERE id = $1`, id).Scan(&exists); err != nil {
+				return fmt.Errorf("store: revoke: %w", err)
+			}
+			if exists == 0 {
+				return certs.ErrNotFound
+			}
 			return certs.ErrAlreadyRevoked
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE certificate_id = $1`, id); err != nil {

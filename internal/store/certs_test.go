@@ -230,8 +230,8 @@ func TestRevokeEndsBoundSessions(t *testing.T) {
 		if evs := unitAudit(t, db, store.AuditFilter{Type: audit.CertificateRevoked, UserID: g.ID}); len(evs) != 1 || evs[0].RequestRef != "REQ-7" {
 			t.Errorf("revocation events %+v, want exactly one with REQ-7", evs)
 		}
-		if err := db.Revoke(ctx, 987654321, rev, ev); !errors.Is(err, certs.ErrAlreadyRevoked) {
-			t.Errorf("revoke of an unknown record: %v, want ErrAlreadyRevoked", err)
+		if err := db.Revoke(ctx, 987654321, rev, ev); !errors.Is(err, certs.ErrNotFound) {
+			t.Errorf("revoke of an unknown record: %v, want ErrNotFound", err)
 		}
 	})
 }

@@ -56,7 +56,13 @@ func (d *DB) Dialect() Dialect { return d.dialect }
 func (d *DB) SQL() *sql.DB { return d.db }
 
 // Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	d.reads.m.Range(func(_, s any) bool {
+		s.(*sql.Stmt).Close()
+		return true
+	})
+	return d.db.Close()
+}
 
 // SQLitePath returns the DSN of the SQLite database file in a data directory.
 func SQLitePath(dataDir string) string { return filepath.Join(dataDir, "kinko.db") }
