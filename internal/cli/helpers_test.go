@@ -3,11 +3,6 @@ package cli_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -120,40 +115,5 @@ func (r *running) stop(t *testing.T) {
 	}
 }
 
-// postgresDSN returns the DSN of a new, empty schema in the PostgreSQL
-// database of KINKO_TEST_POSTGRES, dropped when the test ends; it skips the
-// test when the variable is unset.
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv(testutil.PostgresEnv)
-	if dsn == "" {
-		t.Skipf("PostgreSQL tests skipped: set %s to a DSN such as postgres://postgres@127.0.0.1:5432/test?sslmode=disable", testutil.PostgresEnv)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "kinko_cli_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("postgres: create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		a, err := sql.Open("pgx", dsn)
-		if err != nil {
-			return
-		}
-		defer a.Close()
-		_, _ = a.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("postgres: %s: %v", testutil.PostgresEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// postgresDSN returns the DSN of a new, empty PostgreSQL schema, or skips.
+func postgresDSN(t *testing.T) string { return testutil.PostgresDSN(t) }

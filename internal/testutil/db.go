@@ -45,9 +45,26 @@ func OpenSQLite(t testing.TB) *store.DB {
 // the variable is unset.
 func OpenPostgres(t testing.TB) *store.DB {
 	t.Helper()
+	db, err := store.Open(context.Background(), PostgresDSN(t))
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// PostgresDSN returns the DSN of a new, empty schema in the PostgreSQL
+// database named by KINKO_TEST_POSTGRES, dropped when the test ends; it
+// skips the test when the variable is unset.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
 	dsn := os.Getenv(PostgresEnv)
 	if dsn == "" {
 		t.Skipf("PostgreSQL tests skipped: set %s to a DSN such as postgres://postgres@127.0.0.1:5432/test?sslmode=disable", PostgresEnv)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || !strings.HasPrefix(u.Scheme, "postgres") {
+		t.Fatalf("postgres: %s must be a postgres:// URL", PostgresEnv)
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -68,17 +85,8 @@ func OpenPostgres(t testing.TB) *store.DB {
 		defer a.Close()
 		_, _ = a.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
 	})
-	u, err := url.Parse(dsn)
-	if err != nil || !strings.HasPrefix(u.Scheme, "postgres") {
-		t.Fatalf("postgres: %s must be a postgres:// URL", PostgresEnv)
-	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := store.Open(context.Background(), u.String())
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return u.String()
 }
