@@ -50,7 +50,7 @@ func runOperator(ctx context.Context, args []string, env Env) error {
 		fmt.Fprint(env.Stderr, `Usage: kinko operator --data DIR|--db DSN [--operator NAME] [--json] <command>
 
 Commands:
-  org create --name N --master-login-id ID --master-email E [--master-name NAME]
+  org create --name N --master-login-id ID --master-email E [--master-name NAME] [--request-ref REF]
   org certificate-login --org CODE --enable|--disable --request-ref REF
   org list
   cert revoke --serial HEX --reason R --request-ref REF
@@ -128,6 +128,7 @@ func opOrgCreate(ctx context.Context, env Env, of operatorFlags, args []string) 
 	loginID := fs.String("master-login-id", "", "the master user's login ID")
 	email := fs.String("master-email", "", "the master user's e-mail address")
 	masterName := fs.String("master-name", "マスターユーザ", "the master user's name")
+	ref := fs.String("request-ref", "", "reference of the application form (利用申込書)")
 	oc, err := of.parse(ctx, env, fs, args)
 	if err != nil {
 		return err
@@ -137,7 +138,7 @@ func opOrgCreate(ctx context.Context, env Env, of operatorFlags, args []string) 
 		return usageErr("--name, --master-login-id and --master-email are required")
 	}
 	org, master, pw, err := oc.identity.CreateOrganization(ctx, identity.NewOrganization{
-		Name: *name, MasterLoginID: *loginID, MasterName: *masterName, MasterEmail: *email}, operatorActor(oc))
+		Name: *name, MasterLoginID: *loginID, MasterName: *masterName, MasterEmail: *email, RequestRef: *ref}, operatorActor(oc))
 	if err != nil {
 		return explain(err)
 	}

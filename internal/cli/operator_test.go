@@ -197,7 +197,7 @@ func testOperator(t *testing.T, b bank) {
 	}
 
 	// org create --json.
-	r = mustRun(t, b.operator("--json", "--operator", "yamada", "org", "create", "--name", "みどり生協", "--master-login-id", "midori01", "--master-email", "m@midori.example")...)
+	r = mustRun(t, b.operator("--json", "--operator", "yamada", "org", "create", "--name", "みどり生協", "--master-login-id", "midori01", "--master-email", "m@midori.example", "--request-ref", "APP-2026-0042")...)
 	var created orgCreated
 	decodeStrict(t, r.stdout, &created)
 	if !regexp.MustCompile(`^[0-9]{8}$`).MatchString(created.Code) || created.Code == code1 || created.Name != "みどり生協" || created.CertificateLogin ||
@@ -206,8 +206,8 @@ func testOperator(t *testing.T, b bank) {
 		t.Errorf("org create --json = %+v", created)
 	}
 	evs := auditEvents(t, db, audit.OrganizationCreated)
-	if len(evs) != 2 || evs[1].Actor != "operator:yamada" || !strings.Contains(evs[1].Detail, created.Code) {
-		t.Errorf("organization.created events = %+v, want the second by operator:yamada naming %s", evs, created.Code)
+	if len(evs) != 2 || evs[1].Actor != "operator:yamada" || !strings.Contains(evs[1].Detail, created.Code) || evs[1].RequestRef != "APP-2026-0042" || evs[0].RequestRef != "" {
+		t.Errorf("organization.created events = %+v, want the second by operator:yamada naming %s with request APP-2026-0042", evs, created.Code)
 	}
 	osUser, err := user.Current()
 	if err == nil && len(evs) == 2 && evs[0].Actor != "operator:"+osUser.Username {

@@ -165,6 +165,8 @@ type NewOrganization struct {
 	MasterLoginID string
 	MasterName    string
 	MasterEmail   string
+	// RequestRef is the reference of the bank's application form, if any.
+	RequestRef string
 	// Passwords, when set, are the master's passwords and need no change at
 	// first login (demo data). When empty, initial passwords are generated
 	// and must be changed at first login.
@@ -187,7 +189,7 @@ func (s *Service) CreateOrganization(ctx context.Context, n NewOrganization, act
 			return Organization{}, User{}, InitialPasswords{}, err
 		}
 		org := Organization{Code: code, Name: n.Name, CreatedAt: s.now()}
-		ev := audit.Event{At: org.CreatedAt, Type: audit.OrganizationCreated, Actor: actor,
+		ev := audit.Event{At: org.CreatedAt, Type: audit.OrganizationCreated, Actor: actor, RequestRef: n.RequestRef,
 			Detail: fmt.Sprintf("organization %s %q, master %s", code, n.Name, master.LoginID)}
 		err = s.store.CreateOrganization(ctx, &org, &master, ev)
 		if errors.Is(err, ErrOrganizationCodeTaken) && attempt < 5 {
