@@ -13,6 +13,7 @@ import (
 	"kinko/internal/pki"
 	"kinko/internal/server"
 	"kinko/internal/store"
+	"kinko/internal/web"
 )
 
 // pkiDir is where the authority lives in a data directory.
@@ -52,7 +53,8 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	}
 	svc, err := server.Assemble(server.Parts{DB: db, Authority: authority, Logger: logger, Validity: validity,
 		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), MaxSession: time.Duration(cfg.SessionAbsoluteTimeout),
-		ServerNames: cfg.ServerNames})
+		ServerNames: cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL,
+		ServiceHours: web.ServiceHours{Weekdays: cfg.ServiceHours.Weekdays, Weekends: cfg.ServiceHours.Weekends}})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -69,6 +69,22 @@ type Config struct {
 	LogLevel string `json:"log_level"`
 	// LogFormat is text or json.
 	LogFormat string `json:"log_format"`
+	// PortalURL is the portal's address as users reach it (https://host:port).
+	// Empty: https:// + the host a request came to + portal_addr's port.
+	PortalURL string `json:"portal_url"`
+	// CertPortalURL is the certificate portal's address as users reach it,
+	// the target of the 電子証明書ログイン button. Empty: https:// + the host
+	// a request came to + cert_portal_addr's port.
+	CertPortalURL string `json:"cert_portal_url"`
+	// ServiceHours are the service hours shown on the service hours page.
+	ServiceHours ServiceHours `json:"service_hours"`
+}
+
+// ServiceHours are the bank's service hours, each "HH:MM-HH:MM" (end at
+// most 24:00) or "closed". Empty fields show the web's defaults.
+type ServiceHours struct {
+	Weekdays string `json:"weekdays"` // Monday to Friday, except holidays
+	Weekends string `json:"weekends"` // Saturdays, Sundays and holidays
 }
 
 // Defaults.
@@ -177,6 +193,14 @@ func (c *Config) applyEnv(env func(string) string) error {
 				return fmt.Errorf("config: KINKO_%s: %w", strings.ToUpper(key), err)
 			}
 			f.Set(reflect.ValueOf(Duration(d)))
+		case ServiceHours:
+			dec := json.NewDecoder(strings.NewReader(val))
+			dec.DisallowUnknownFields()
+			var h ServiceHours
+			if err := dec.Decode(&h); err != nil {
+				return fmt.Errorf("config: KINKO_%s: want a JSON object like {\"weekdays\": \"08:00-21:00\"}: %w", strings.ToUpper(key), err)
+			}
+			f.Set(reflect.ValueOf(h))
 		}
 	}
 	return nil
@@ -217,10 +241,70 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("server_names: %q is not a host name or IP address", n))
 		}
 	}
+	for name, u := range map[string]string{"portal_url": c.PortalURL, "cert_portal_url": c.CertPortalURL} {
+		if err := checkPublicURL(u); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", name, u, err))
+		}
+	}
+	for name, h := range map[string]string{"service_hours.weekdays": c.ServiceHours.Weekdays, "service_hours.weekends": c.ServiceHours.Weekends} {
+		if h != "" && !ValidHours(h) {
+			errs = append(errs, fmt.Errorf("%s %q: want HH:MM-HH:MM (the end after the start, at most 24:00) or closed", name, h))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil
+}
+
+// checkPublicURL checks a listener's public URL: empty, or https://host
+// with an optional port and no path, query or fragment.
+func checkPublicURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme != "https" || u.Host == "" || u.Hostname() == "":
+		return errors.New("want https://host or https://host:port")
+	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "", u.User != nil:
+		return errors.New("want no path, query, fragment or user")
+	}
+	return nil
+}
+
+// ValidHours reports whether s is "closed" or a span "HH:MM-HH:MM" of one
+// day, the end after the start and at most 24:00.
+func ValidHours(s string) bool {
+	if s == "closed" {
+		return true
+	}
+	from, to, ok := strings.Cut(s, "-")
+	if !ok {
+		return false
+	}
+	a, okA := minuteOfDay(from)
+	b, okB := minuteOfDay(to)
+	return okA && okB && a < b && b <= 24*60
+}
+
+// minuteOfDay parses "HH:MM" (00:00 to 24:00).
+func minuteOfDay(s string) (int, bool) {
+	if len(s) != 5 || s[2] != ':' {
+		return 0, false
+	}
+	for _, i := range []int{0, 1, 3, 4} {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	h, m := int(s[0]-'0')*10+int(s[1]-'0'), int(s[3]-'0')*10+int(s[4]-'0')
+	if h > 24 || m > 59 || h == 24 && m != 0 {
+		return 0, false
+	}
+	return h*60 + m, true
 }
 
 // Redacted returns the config as JSON for logs, with the password in a DSN

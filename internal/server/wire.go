@@ -7,14 +7,18 @@ import (
 	"crypto/x509"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"time"
 
 	"kinko/internal/api"
+	"kinko/internal/audit"
 	"kinko/internal/auth"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
 	"kinko/internal/pki"
 	"kinko/internal/store"
+	"kinko/internal/web"
 )
 
 // Parts are the settings and dependencies from which Assemble builds
@@ -31,6 +35,12 @@ type Parts struct {
 	MaxSession  time.Duration    // default 12 hours
 	ServerNames []string         // default localhost, 127.0.0.1
 	ServerCert  *tls.Certificate // default: the authority's server certificate for ServerNames
+	// PortalURL and CertPortalURL are the listeners' addresses as users
+	// reach them; default https:// + the host of the request + the
+	// listener's port.
+	PortalURL     string
+	CertPortalURL string
+	ServiceHours  web.ServiceHours // default web.DefaultServiceHours
 }
 
 // Services are kinko's domain services, wired to one database and authority.
@@ -93,15 +103,63 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 	mk := func(l api.Listener) *api.API {
 		return api.New(api.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth, CAChain: chain, Logger: p.Logger, Now: p.Now})
 	}
+	var srv *Server
+	addrs := func() (net.Addr, net.Addr) {
+		if srv == nil || srv.portalLn == nil || srv.certLn == nil {
+			return nil, nil
+		}
+		return srv.PortalAddr(), srv.CertPortalAddr()
+	}
+	mount := func(l api.Listener) (http.Handler, error) {
+		w, err := web.New(web.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth,
+			Logins: loginHistory{p.DB}, ServiceHours: p.ServiceHours,
+			PortalURL: p.PortalURL, CertPortalURL: p.CertPortalURL, Addrs: addrs,
+			Logger: p.Logger, Now: p.Now, Rand: p.Rand})
+		if err != nil {
+			return nil, err
+		}
+		a := mk(l).Handler()
+		mux := http.NewServeMux()
+		mux.Handle("/api/", a)
+		mux.Handle("/pki/", a)
+		mux.Handle("/", w.Handler())
+		return mux, nil
+	}
+	portal, err := mount(api.Portal)
+	if err != nil {
+		return nil, err
+	}
+	certPortal, err := mount(api.CertPortal)
+	if err != nil {
+		return nil, err
+	}
 	idle := s.Auth.IdleTimeout()
-	return New(Config{
+	srv = New(Config{
 		PortalAddr: portalAddr, CertPortalAddr: certPortalAddr,
 		Certificate: cert, ClientCAs: pool, Auth: s.Auth,
-		Portal: mk(api.Portal).Handler(), CertPortal: mk(api.CertPortal).Handler(),
+		Portal: portal, CertPortal: certPortal,
 		Logger: p.Logger, Now: p.Now,
 		Jobs: []Job{{Name: "expired sessions", Every: 5 * time.Minute, Run: func(ctx context.Context) error {
 			_, err := p.DB.DeleteExpiredSessions(ctx, p.Now(), idle)
 			return err
 		}}},
-	}), nil
+	})
+	return srv, nil
+}
+
+// loginHistory gives the web the last logins from the audit log.
+type loginHistory struct{ db *store.DB }
+
+// RecentLogins returns the times of the user's last n successful logins,
+// newest first.
+func (h loginHistory) RecentLogins(ctx context.Context, userID int64, n int) ([]time.Time, error) {
+	evs, err := h.db.ListAudit(ctx, store.AuditFilter{UserID: userID, Type: audit.LoginSucceeded, Limit: n, NewestFirst: true})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]time.Time, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.At
+	}
+	return out, nil
 }

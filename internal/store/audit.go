@@ -24,9 +24,11 @@ type AuditFilter struct {
 	Type           string
 	Since, Until   time.Time
 	Limit          int
+	NewestFirst    bool // newest first instead of in order of recording
 }
 
-// ListAudit returns audit events in order of recording.
+// ListAudit returns audit events in order of recording, or newest first
+// when f.NewestFirst is set (with Limit: the newest Limit events).
 func (d *DB) ListAudit(ctx context.Context, f AuditFilter) ([]audit.Event, error) {
 	q := `SELECT at, type, actor, organization_id, user_id, serial, request_ref, detail FROM audit_events WHERE 1 = 1`
 	var args []any
@@ -50,6 +52,9 @@ func (d *DB) ListAudit(ctx context.Context, f AuditFilter) ([]audit.Event, error
 		add("at <", micros(f.Until))
 	}
 	q += " ORDER BY id"
+	if f.NewestFirst {
+		q += " DESC"
+	}
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}

@@ -1,0 +1,211 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"kinko/internal/api"
+	"kinko/internal/auth"
+	"kinko/internal/identity"
+)
+
+//go:embed templates
+var templateFiles embed.FS
+
+// templates are the pages, parsed once per language at start-up: each page
+// is templates/layout.html with one file of templates/pages.
+type templates struct {
+	pages map[lang]map[string]*template.Template
+}
+
+// funcs are the template functions for language l: t (a message of the
+// catalogue), dateTime and date.
+func funcs(cat *catalogue, l lang) template.FuncMap {
+	return template.FuncMap{
+		"t":        func(key string, args ...any) string { return cat.text(l, key, args...) },
+		"dateTime": func(t time.Time) string { return cat.dateTime(l, t) },
+		"date":     func(t time.Time) string { return cat.date(l, t) },
+	}
+}
+
+// parseTemplates parses every page for every language.
+func parseTemplates(cat *catalogue) (*templates, error) {
+	files, err := fs.Glob(templateFiles, "templates/pages/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	ts := &templates{pages: map[lang]map[string]*template.Template{}}
+	for _, l := range languages {
+		base, err := template.New("layout.html").Funcs(funcs(cat, l)).ParseFS(templateFiles, "templates/layout.html")
+		if err != nil {
+			return nil, fmt.Errorf("web: templates: %w", err)
+		}
+		ts.pages[l] = map[string]*template.Template{}
+		for _, f := range files {
+			t, err := base.Clone()
+			if err != nil {
+				return nil, fmt.Errorf("web: templates: %w", err)
+			}
+			if t, err = t.ParseFS(templateFiles, f); err != nil {
+				return nil, fmt.Errorf("web: templates: %w", err)
+			}
+			ts.pages[l][strings.TrimSuffix(path.Base(f), ".html")] = t
+		}
+	}
+	return ts, nil
+}
+
+// titleKey is the catalogue key of a page's title.
+func titleKey(page string) string { return "page." + page + ".title" }
+
+// view is what every page's template gets.
+type view struct {
+	Lang  lang
+	Title string // catalogue key of the page's title, set by render
+	// Page names the page for the navigation (aria-current).
+	Page string
+	// SwitchURL switches to SwitchLang and comes back to this page.
+	SwitchURL  string
+	SwitchLang lang
+	CSRF       string // the form token
+	Nav        []navItem
+	Member     *member // the logged-in user; nil on public pages
+	// PortalURL and CertPortalURL are the listeners' addresses; Home is
+	// the service's top page and Login its login page, absolute on the
+	// certificate portal.
+	PortalURL, CertPortalURL string
+	Home, Login              string
+	CertPortal               bool // the page is served by the certificate portal
+	Errors                   []message
+	Notice                   string // catalogue key of a confirmation
+	Data                     any
+}
+
+// message is a message of the catalogue shown on a page.
+type message struct {
+	Key string
+}
+
+// navItem is a link of the navigation.
+type navItem struct {
+	Href    string
+	Key     string // catalogue key of its text
+	Current bool
+}
+
+// member is the logged-in user as the pages show it.
+type member struct {
+	LoginID          string
+	Name             string
+	Organization     string
+	OrganizationCode string
+	RoleKey          string // catalogue key of the role
+	CertificateLogin bool   // logged in with a certificate
+	MustChange       bool   // only the password change is reachable
+}
+
+// roleKeys are the catalogue keys of the roles.
+var roleKeys = map[identity.Role]string{
+	identity.RoleMaster:  "role.master",
+	identity.RoleGeneral: "role.general",
+}
+
+func memberOf(p auth.Principal) *member {
+	return &member{
+		LoginID: p.User.LoginID, Name: p.User.Name,
+		Organization: p.Organization.Name, OrganizationCode: p.Organization.Code,
+		RoleKey: roleKeys[p.User.Role], CertificateLogin: p.Certificate != nil,
+		MustChange: p.PasswordChangeRequired(),
+	}
+}
+
+// render writes a page: the whole page is rendered into a buffer first, so
+// that a template error never sends half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, v *view) {
+	l := language(r)
+	t := h.tmpl.pages[l][page]
+	if t == nil {
+		h.c.Logger.ErrorContext(r.Context(), "web: no such template", "page", page)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	v.Lang = l
+	v.Title = titleKey(page)
+	if v.Page == "" {
+		v.Page = page
+	}
+	v.SwitchLang = langEN
+	if l == langEN {
+		v.SwitchLang = langJA
+	}
+	here := r.URL.Path
+	if r.Method == http.MethodGet && r.URL.RawQuery != "" {
+		here += "?" + r.URL.RawQuery
+	}
+	v.SwitchURL = "/lang/" + string(v.SwitchLang) + "?next=" + url.QueryEscape(here)
+	v.CSRF = h.csrfToken(w, r)
+	v.PortalURL, v.CertPortalURL = h.portalURL(r), h.certPortalURL(r)
+	v.CertPortal = h.c.Listener == api.CertPortal
+	v.Home, v.Login = "/", pathLogin
+	if v.CertPortal {
+		v.Home, v.Login = v.PortalURL+"/", v.PortalURL+pathLogin
+	}
+	v.Nav = h.publicNav(v)
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		h.c.Logger.ErrorContext(r.Context(), "web: render", "page", page, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// publicNav is the navigation of the public pages and the login.
+func (h *Handler) publicNav(v *view) []navItem {
+	prefix := ""
+	if v.CertPortal {
+		prefix = v.PortalURL
+	}
+	var nav []navItem
+	for _, pg := range publicPages {
+		if pg.path == "/" {
+			continue
+		}
+		nav = append(nav, navItem{Href: prefix + pg.path, Key: pg.nav, Current: !v.CertPortal && v.Page == pg.name})
+	}
+	return append(nav, navItem{Href: prefix + pathLogin, Key: "nav.login", Current: !v.CertPortal && v.Page == "login"})
+}
+
+// renderError shows a page that says what went wrong and what to do.
+func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	status, msgs := h.refusal(r, err)
+	d := errorPage{CertificateProblem: certificateProblem(err)}
+	if r.Method == http.MethodPost {
+		d.Back = r.URL.Path
+		if d.Back == pathLogout {
+			d.Back = pathHome
+		}
+	}
+	h.render(w, r, status, "error", &view{Errors: msgs, Data: d})
+}
+
+// errorPage is the data of the error page.
+type errorPage struct {
+	// CertificateProblem: the certificate cannot be used, so the page
+	// explains how to get a new one.
+	CertificateProblem bool
+	// Back is the page of a refused form, to try again.
+	Back string
+}

@@ -1,0 +1,233 @@
+// Package web is kinko's customer portal in the browser: server-rendered
+// pages in Japanese first and English by a switch, on the portal (public
+// pages, ID + password login, the way to certificate issuance) and on the
+// certificate portal (certificate login). It shares the API's sessions and
+// its error codes, whose messages live in the message catalogue. Every page
+// is rendered from embedded templates parsed once at start-up, every form is
+// protected against cross-site requests, and every response carries a
+// Content-Security-Policy without inline code. It decides nothing itself:
+// the rules live in identity, certs and auth, and it must never hold a
+// user-visible sentence outside the catalogue.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"kinko/internal/api"
+	"kinko/internal/auth"
+	"kinko/internal/certs"
+	"kinko/internal/identity"
+)
+
+// LoginHistory gives a user's most recent successful logins.
+type LoginHistory interface {
+	// RecentLogins returns the times of the user's last n successful
+	// logins, newest first.
+	RecentLogins(ctx context.Context, userID int64, n int) ([]time.Time, error)
+}
+
+// Config holds the web's dependencies.
+type Config struct {
+	Listener api.Listener
+	Identity *identity.Service
+	Certs    *certs.Service
+	Auth     *auth.Manager
+	Logins   LoginHistory
+	// ServiceHours are shown on the service hours page; empty fields show
+	// DefaultServiceHours.
+	ServiceHours ServiceHours
+	// PortalURL and CertPortalURL are the listeners' addresses as users
+	// reach them (https://host:port). Empty: https:// + the host the
+	// request came to + the port of the listener's address from Addrs.
+	PortalURL     string
+	CertPortalURL string
+	// Addrs returns the listeners' bound addresses; it is called per
+	// request, so it may be set before the listeners are open.
+	Addrs  func() (portal, certPortal net.Addr)
+	Logger *slog.Logger
+	Now    func() time.Time // default time.Now
+	Rand   io.Reader        // default crypto/rand
+}
+
+// Handler serves the pages of one listener.
+type Handler struct {
+	c      Config
+	cookie string // the session cookie, shared with the API
+	cat    *catalogue
+	tmpl   *templates
+	mux    *http.ServeMux
+}
+
+// New returns the web handler of one listener. It fails only when the
+// embedded catalogue or templates are broken.
+func New(c Config) (*Handler, error) {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	}
+	c.ServiceHours = c.ServiceHours.withDefaults()
+	cat, err := loadCatalogue()
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := parseTemplates(cat)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{c: c, cookie: api.PortalCookie, cat: cat, tmpl: tmpl, mux: http.NewServeMux()}
+	if c.Listener == api.CertPortal {
+		h.cookie = api.CertPortalCookie
+	}
+	h.routes()
+	return h, nil
+}
+
+// Paths of the pages that other pages link to.
+const (
+	pathLogin           = "/login"
+	pathIssue           = "/issue"
+	pathHome            = "/home"
+	pathCertificate     = "/certificate"
+	pathPassword        = "/password"
+	pathInitialPassword = "/password/initial"
+	pathLogout          = "/logout"
+	pathLoggedOut       = "/logged-out"
+	pathSessionEnded    = "/session-ended"
+)
+
+func (h *Handler) routes() {
+	m := h.mux
+	if h.c.Listener == api.CertPortal {
+		m.HandleFunc("GET /{$}", h.certificateLoginForm)
+		m.HandleFunc("POST /{$}", h.form(h.certificateLogin, h.renderCertificateLogin))
+	} else {
+		for _, pg := range publicPages {
+			m.HandleFunc("GET "+pg.path+pageSuffix(pg.path), h.publicPage(pg))
+		}
+		m.HandleFunc("GET "+pathLogin, h.loginForm)
+		m.HandleFunc("POST "+pathLogin, h.form(h.passwordLogin, h.renderLogin))
+		m.HandleFunc("GET "+pathIssue, h.issuance)
+	}
+	m.HandleFunc("GET /lang/{lang}", h.switchLanguage)
+	m.Handle("GET /static/", h.static())
+	m.HandleFunc("GET "+pathHome, h.session(h.home, 0))
+	m.HandleFunc("GET "+pathCertificate, h.session(h.certificate, 0))
+	m.HandleFunc("GET "+pathPassword, h.session(h.passwordForm, 0))
+	m.HandleFunc("POST "+pathPassword, h.form(h.session(h.changePassword, 0), nil))
+	m.HandleFunc("GET "+pathInitialPassword, h.session(h.initialPasswordForm, allowDuringPasswordChange))
+	m.HandleFunc("POST "+pathInitialPassword, h.form(h.session(h.initialPassword, allowDuringPasswordChange), nil))
+	m.HandleFunc("POST "+pathLogout, h.form(h.session(h.logout, allowDuringPasswordChange), nil))
+	m.HandleFunc("GET "+pathLoggedOut, h.loggedOut)
+	m.HandleFunc("GET "+pathSessionEnded, h.sessionEnded)
+	m.HandleFunc("/", h.notFound)
+}
+
+// pageSuffix makes the pattern of the top page match "/" only.
+func pageSuffix(path string) string {
+	if path == "/" {
+		return "{$}"
+	}
+	return ""
+}
+
+// contentSecurityPolicy allows only kinko's own scripts, styles and images:
+// no inline code, no framing, forms only to kinko.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+// ServeHTTP serves the pages with the security headers every web response
+// carries. (HSTS and X-Frame-Options come from the server for every
+// listener.)
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", contentSecurityPolicy)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	h.mux.ServeHTTP(w, r)
+}
+
+// Handler returns the pages wrapped in cross-origin protection: a form
+// posted from another site is refused before any handler sees it. Every
+// form also carries a token (see form).
+func (h *Handler) Handler() http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.renderError(w, r, errCrossOrigin)
+	}))
+	return cop.Handler(h)
+}
+
+// peerCertificate returns the verified client certificate of the request's
+// TLS connection on the certificate portal, nil otherwise.
+func (h *Handler) peerCertificate(r *http.Request) *x509.Certificate {
+	if h.c.Listener != api.CertPortal || r.TLS == nil || len(r.TLS.PeerCertificates) == 0 || len(r.TLS.VerifiedChains) == 0 {
+		return nil
+	}
+	return r.TLS.PeerCertificates[0]
+}
+
+// portalURL returns the portal's address as the user reaches it.
+func (h *Handler) portalURL(r *http.Request) string {
+	return h.listenerURL(r, h.c.PortalURL, 0)
+}
+
+// certPortalURL returns the certificate portal's address as the user
+// reaches it.
+func (h *Handler) certPortalURL(r *http.Request) string {
+	return h.listenerURL(r, h.c.CertPortalURL, 1)
+}
+
+func (h *Handler) listenerURL(r *http.Request, configured string, which int) string {
+	if configured != "" {
+		return trimSlash(configured)
+	}
+	host := r.Host
+	if hn, _, err := net.SplitHostPort(host); err == nil {
+		host = hn
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	var port string
+	if h.c.Addrs != nil {
+		portal, cert := h.c.Addrs()
+		a := portal
+		if which == 1 {
+			a = cert
+		}
+		if a != nil {
+			_, port, _ = net.SplitHostPort(a.String())
+		}
+	}
+	if port == "" || port == "443" {
+		return fmt.Sprintf("https://%s", hostForURL(host))
+	}
+	return fmt.Sprintf("https://%s", net.JoinHostPort(host, port))
+}
+
+func hostForURL(host string) string {
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		return "[" + host + "]"
+	}
+	return host
+}
+
+func trimSlash(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
