@@ -102,6 +102,9 @@ func (a *API) Handler() http.Handler {
 	return cop.Handler(a)
 }
 
+// Refuse writes the JSON error response for err (status, code, message).
+func (a *API) Refuse(w http.ResponseWriter, r *http.Request, err error) { a.writeError(w, r, err) }
+
 type principalKey struct{}
 
 // principal returns the authenticated principal of a request.
@@ -135,10 +138,12 @@ func (a *API) session(h http.HandlerFunc, flags int) http.HandlerFunc {
 	}
 }
 
-// peerCertificate returns the verified client certificate of the request's
-// TLS connection on the certificate portal, nil otherwise.
+// peerCertificate returns the client certificate of the request's TLS
+// connection on the certificate portal, nil otherwise. The certificate
+// portal's VerifyConnection has verified its chain to the client-issuing CA
+// (crypto/tls does not, with RequestClientCert, so VerifiedChains is empty).
 func peerCertificate(r *http.Request, l Listener) *x509.Certificate {
-	if l != CertPortal || r.TLS == nil || len(r.TLS.PeerCertificates) == 0 || len(r.TLS.VerifiedChains) == 0 {
+	if l != CertPortal || r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return nil
 	}
 	return r.TLS.PeerCertificates[0]

@@ -47,9 +47,14 @@ func TestServe(t *testing.T) {
 	if status != http.StatusForbidden || body["error"] != "password_change_required" {
 		t.Errorf("GET /api/v1/users before the password change: %d %v; want 403 password_change_required", status, body)
 	}
-	// The certificate portal refuses a connection without a certificate.
-	if _, err := httpsClient(t, serverCA, nil).Get("https://" + s.certAddr + "/api/v1/me"); err == nil {
-		t.Errorf("the certificate portal answered a connection without a client certificate")
+	// The certificate portal refuses a request without a certificate, and says why.
+	if resp, err := httpsClient(t, serverCA, nil).Get("https://" + s.certAddr + "/api/v1/me"); err != nil {
+		t.Errorf("certificate portal without a client certificate: %v, want an explanation", err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("certificate portal without a client certificate: %d, want 403", resp.StatusCode)
+		}
 	}
 	s.stop(t)
 

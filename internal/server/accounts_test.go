@@ -76,7 +76,8 @@ func TestLockoutAfterSixWrongPasswords(t *testing.T) {
 					// The certificate's user is locked: the certificate is
 					// refused before any password.
 					expect(t, "right password", login(g.Password), http.StatusForbidden, "user_unavailable")
-					expectRefusedTLS(t, "new connection of a locked user", b.Client(gc).CertPortal(http.MethodGet, pathMe, nil))
+					expect(t, "new connection of a locked user", b.Client(gc).CertPortal(http.MethodGet, pathMe, nil),
+						http.StatusForbidden, "user_unavailable")
 				} else {
 					expect(t, "right password", login(g.Password), http.StatusLocked, "account_locked")
 				}

@@ -95,7 +95,8 @@ func TestR3_NoCertificateNoLogin(t *testing.T) {
 		}
 		for _, c := range refused {
 			t.Run("without certificate/"+c.name, func(t *testing.T) {
-				expectRefusedTLS(t, c.name, c.do())
+				// The connection is kept so that the portal can explain.
+				expect(t, c.name, c.do(), http.StatusForbidden, "certificate_required")
 			})
 		}
 
@@ -513,8 +514,9 @@ func TestR11_ExpiredCertificateRefusedThenReissued(t *testing.T) {
 
 		b.Clock.Advance(time.Second)
 		t.Run("new connection", func(t *testing.T) {
-			expectRefusedTLS(t, "login after expiry", b.Client(old).CertPortal(http.MethodPost, pathSessions, map[string]string{"password": g.Password}))
-			expectAlert(t, "expired certificate", b, old, alertExpired)
+			expect(t, "login after expiry", b.Client(old).CertPortal(http.MethodPost, pathSessions, map[string]string{"password": g.Password}),
+				http.StatusForbidden, "certificate_expired")
+			expect(t, "page after expiry", b.Client(old).CertPortal(http.MethodGet, pathMe, nil), http.StatusForbidden, "certificate_expired")
 		})
 		t.Run("connection opened before the expiry", func(t *testing.T) {
 			expect(t, "login after expiry", login(), http.StatusForbidden, "certificate_expired")
@@ -533,7 +535,7 @@ func TestR11_ExpiredCertificateRefusedThenReissued(t *testing.T) {
 			if got := certificateOfMe(t, cl.CertPortal(http.MethodGet, pathMe, nil))["serial"]; got != serialOf(fresh) {
 				t.Fatalf("GET /api/v1/me serial %v, want %s", got, serialOf(fresh))
 			}
-			expectRefusedTLS(t, "expired certificate", b.Client(old).CertPortal(http.MethodGet, pathMe, nil))
+			expect(t, "expired certificate", b.Client(old).CertPortal(http.MethodGet, pathMe, nil), http.StatusForbidden, "certificate_expired")
 		})
 	})
 }
@@ -562,7 +564,7 @@ func TestR12_MasterRevokesGeneral(t *testing.T) {
 
 		t.Run("effective at once", func(t *testing.T) {
 			expectSessionRefused(t, "general user's session", gs.CertPortal(http.MethodGet, pathMe, nil))
-			expectRefusedTLS(t, "revoked certificate on a new connection", b.Client(gc).CertPortal(http.MethodGet, pathMe, nil))
+			expect(t, "revoked certificate on a new connection", b.Client(gc).CertPortal(http.MethodGet, pathMe, nil), http.StatusForbidden, "certificate_revoked")
 		})
 
 		t.Run("recorded", func(t *testing.T) {
@@ -636,7 +638,7 @@ func TestR12_BankRevokesMaster(t *testing.T) {
 			expectSessionRefused(t, "master's session", m.CertPortal(http.MethodGet, pathMe, nil))
 			expect(t, "master's login on the open connection", m.CertPortal(http.MethodPost, pathSessions, map[string]string{"password": org.Master.Password}),
 				http.StatusForbidden, "certificate_revoked")
-			expectRefusedTLS(t, "revoked certificate on a new connection", b.Client(mc).CertPortal(http.MethodGet, pathMe, nil))
+			expect(t, "revoked certificate on a new connection", b.Client(mc).CertPortal(http.MethodGet, pathMe, nil), http.StatusForbidden, "certificate_revoked")
 			// The general user's certificate is untouched.
 			certLogin(t, b, gc, g)
 		})
@@ -699,7 +701,7 @@ func TestR12_RevocationNeedsConfirmationPassword(t *testing.T) {
 			})
 		}
 		expect(t, "revocation with the confirmation password", revoke(m, org.Master, g.LoginID, "keyCompromise"), http.StatusOK, "")
-		expectRefusedTLS(t, "revoked certificate", b.Client(gc).CertPortal(http.MethodGet, pathMe, nil))
+		expect(t, "revoked certificate", b.Client(gc).CertPortal(http.MethodGet, pathMe, nil), http.StatusForbidden, "certificate_revoked")
 	})
 }
 
@@ -723,7 +725,7 @@ func TestR13_MasterRevokesOwnBeforeNewPC(t *testing.T) {
 		if n := dials.Load(); n != 1 {
 			t.Fatalf("%d connections, want 1 kept alive", n)
 		}
-		expectRefusedTLS(t, "old certificate on a new connection", b.Client(old).CertPortal(http.MethodGet, pathMe, nil))
+		expect(t, "old certificate on a new connection", b.Client(old).CertPortal(http.MethodGet, pathMe, nil), http.StatusForbidden, "certificate_revoked")
 
 		// The new PC makes its own key and gets its own certificate.
 		r, fresh := issue(t, b, org.Master)

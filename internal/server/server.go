@@ -76,18 +76,27 @@ func PortalTLSConfig(cert tls.Certificate) *tls.Config {
 }
 
 // CertPortalTLSConfig is the certificate portal's TLS configuration: TLS
-// 1.2+, a client certificate verified against clientCAs and then checked
-// against the database by check.
+// 1.2+, a client certificate asked for (naming clientCAs) but not required,
+// so that a person whose browser has none, or one that is revoked or
+// expired, gets a page that says so instead of a browser error. A
+// certificate that is presented must chain to clientCAs for clientAuth (its
+// own expiry aside: that one is explained too), or the handshake fails; then
+// check looks it up in the database, and fails the handshake for a
+// certificate the bank never issued. VerifyConnection runs on resumed
+// connections too. Every request is checked again (RequireCertificate).
 func CertPortalTLSConfig(cert tls.Certificate, clientCAs *x509.CertPool, now func() time.Time, check func(context.Context, *x509.Certificate) error) *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientAuth:   tls.RequestClientCert,
 		ClientCAs:    clientCAs,
 		Time:         now,
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 || len(cs.VerifiedChains) == 0 {
-				return auth.ErrCertificateRequired
+			if len(cs.PeerCertificates) == 0 {
+				return nil // explained by RequireCertificate
+			}
+			if err := verifyClientChain(cs.PeerCertificates, clientCAs, now()); err != nil {
+				return err
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -96,12 +105,79 @@ func CertPortalTLSConfig(cert tls.Certificate, clientCAs *x509.CertPool, now fun
 	}
 }
 
+// verifyClientChain verifies that certs[0] chains to roots for clientAuth.
+// The leaf is verified at now, or, when now lies outside its validity, at
+// the nearest instant inside it: a certificate past its notAfter is still
+// recognized as ours, and refused with an explanation per request.
+func verifyClientChain(certs []*x509.Certificate, roots *x509.CertPool, now time.Time) error {
+	leaf := certs[0]
+	at := now
+	if at.After(leaf.NotAfter) {
+		at = leaf.NotAfter
+	}
+	if at.Before(leaf.NotBefore) {
+		at = leaf.NotBefore
+	}
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	if err != nil {
+		return fmt.Errorf("server: client certificate: %w", err)
+	}
+	return nil
+}
+
+// explained reports whether a refusal of a certificate is one that the
+// certificate portal explains to its holder on a page, rather than by
+// failing the handshake: no certificate, or one of ours that is revoked,
+// expired, not yet valid or held by a locked or deleted user.
+func explained(err error) bool {
+	for _, e := range []error{auth.ErrCertificateRequired, auth.ErrCertificateRevoked, auth.ErrCertificateExpired,
+		auth.ErrCertificateNotYetValid, auth.ErrUserUnavailable} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// RequireCertificate wraps the certificate portal's handler: every request
+// must come on a connection whose certificate is issued, unrevoked,
+// unexpired and held by an active user, checked in the database each time
+// (so a revocation takes effect on connections opened before it). Other
+// requests get refuse, which explains why; the portal's static files
+// (staticPrefix, if not empty) are served to all, so that the explanation
+// has its styles.
+func RequireCertificate(h http.Handler, a *auth.Manager, staticPrefix string, refuse func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if staticPrefix != "" && strings.HasPrefix(r.URL.Path, staticPrefix) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		var peer *x509.Certificate
+		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+			peer = r.TLS.PeerCertificates[0]
+		}
+		if _, _, _, err := a.CheckCertificate(r.Context(), peer); err != nil {
+			refuse(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // Listen opens both listeners.
 func (s *Server) Listen() error {
 	check := func(ctx context.Context, c *x509.Certificate) error {
 		_, _, _, err := s.c.Auth.CheckCertificate(ctx, c)
 		if err != nil {
 			s.c.Logger.Info("client certificate refused", "serial", fmt.Sprintf("%x", c.SerialNumber), "err", err)
+		}
+		if explained(err) {
+			return nil
 		}
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"kinko/internal/api"
@@ -110,6 +111,10 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 		}
 		return srv.PortalAddr(), srv.CertPortalAddr()
 	}
+	// mount serves the API at /api/ and /pki/ and the pages elsewhere. On
+	// the certificate portal every request first needs an active
+	// certificate; a refusal is explained in JSON to the API and on a page
+	// to the browser.
 	mount := func(l api.Listener) (http.Handler, error) {
 		w, err := web.New(web.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth,
 			Logins: loginHistory{p.DB}, ServiceHours: p.ServiceHours,
@@ -118,12 +123,22 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		a := mk(l).Handler()
+		a := mk(l)
 		mux := http.NewServeMux()
-		mux.Handle("/api/", a)
-		mux.Handle("/pki/", a)
+		mux.Handle("/api/", a.Handler())
+		mux.Handle("/pki/", a.Handler())
 		mux.Handle("/", w.Handler())
-		return mux, nil
+		if l != api.CertPortal {
+			return mux, nil
+		}
+		refuse := func(rw http.ResponseWriter, r *http.Request, err error) {
+			if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/pki/") {
+				a.Refuse(rw, r, err)
+				return
+			}
+			w.RefuseCertificate(rw, r, err)
+		}
+		return RequireCertificate(mux, s.Auth, "/static/", refuse), nil
 	}
 	portal, err := mount(api.Portal)
 	if err != nil {

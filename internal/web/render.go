@@ -201,6 +201,13 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 	h.render(w, r, status, "error", &view{Errors: msgs, Data: d})
 }
 
+// RefuseCertificate answers a request on the certificate portal whose
+// certificate cannot be used (none, revoked, expired, its user locked) with
+// a page that says so and what to do, instead of a browser error (R11, R12).
+func (h *Handler) RefuseCertificate(w http.ResponseWriter, r *http.Request, err error) {
+	h.renderError(w, r, err)
+}
+
 // errorPage is the data of the error page.
 type errorPage struct {
 	// CertificateProblem: the certificate cannot be used, so the page

@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"crypto/tls"
 	"net/http"
 	"net/url"
 	"strings"
@@ -183,4 +185,61 @@ func TestCertificatePageWithoutCertificate(t *testing.T) {
 	p := get(t, c, b.PortalURL+"/certificate")
 	wantPage(t, p, http.StatusOK, "/certificate")
 	wantText(t, p, msg(t, "ja", "page.certificate.none"), msg(t, "ja", "page.certificate.none_password"))
+}
+
+// TestR11_R12_CertificatePortalExplainsRefusals: a browser without a
+// certificate, or with one that is revoked or expired, gets a page on the
+// certificate portal that says why and what to do, not a browser error;
+// the API on the same listener answers in JSON, and the stylesheet is
+// served to all so that the page has its styles.
+func TestR11_R12_CertificatePortalExplainsRefusals(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		b := testutil.NewBank(t, db)
+		org := b.NewOrg(t, "せつめい労働組合", true)
+		revoked := b.NewGeneralUser(t, org)
+		revokedCert := b.IssueCertificate(t, revoked)
+		if _, err := b.Services.Certs.RevokeByBank(context.Background(), revokedCert.Leaf.SerialNumber.Text(16), "keyCompromise", "test", "REQ-1"); err != nil {
+			t.Fatal(err)
+		}
+		expired := b.NewGeneralUser(t, org)
+		expiredCert := b.IssueCertificate(t, expired)
+		b.Clock.Set(expiredCert.Leaf.NotAfter.Add(time.Second))
+		activeCert := b.IssueCertificate(t, b.NewGeneralUser(t, org))
+		cases := []struct {
+			name string
+			cert *tls.Certificate
+			key  string
+			help bool
+		}{
+			{"no certificate", nil, "error.certificate_required", true},
+			{"revoked", revokedCert, "error.certificate_revoked", true},
+			{"expired", expiredCert, "error.certificate_expired", true},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				cl := b.Client(c.cert)
+				for _, path := range []string{"/", "/home", "/certificate"} {
+					p := get(t, cl, b.CertPortalURL+path)
+					if p.Status != http.StatusForbidden {
+						t.Fatalf("%s: %d, want 403 with an explanation", path, p.Status)
+					}
+					wantText(t, p, msg(t, "ja", c.key), msg(t, "ja", "error.certificate_help.heading"))
+					if !strings.Contains(p.Raw, `href="`+b.PortalURL+`/issue"`) {
+						t.Errorf("%s: no link to the issuance page", path)
+					}
+				}
+				r := cl.CertPortal(http.MethodGet, "/api/v1/me", nil)
+				if r.Status != http.StatusForbidden || r.ErrorCode() != strings.TrimPrefix(c.key, "error.") {
+					t.Errorf("API: %d %s, want 403 %s", r.Status, r.Raw, c.key)
+				}
+				if css := get(t, cl, b.CertPortalURL+"/static/kinko.css"); css.Status != http.StatusOK {
+					t.Errorf("stylesheet: %d", css.Status)
+				}
+			})
+		}
+		// An active certificate still reaches the login page.
+		if p := get(t, b.Client(activeCert), b.CertPortalURL+"/"); p.Status != http.StatusOK {
+			t.Errorf("active certificate: %d", p.Status)
+		}
+	})
 }

@@ -170,10 +170,11 @@ func (h *Handler) Handler() http.Handler {
 	return cop.Handler(h)
 }
 
-// peerCertificate returns the verified client certificate of the request's
-// TLS connection on the certificate portal, nil otherwise.
+// peerCertificate returns the client certificate of the request's TLS
+// connection on the certificate portal, nil otherwise. The certificate
+// portal's VerifyConnection has verified its chain to the client-issuing CA.
 func (h *Handler) peerCertificate(r *http.Request) *x509.Certificate {
-	if h.c.Listener != api.CertPortal || r.TLS == nil || len(r.TLS.PeerCertificates) == 0 || len(r.TLS.VerifiedChains) == 0 {
+	if h.c.Listener != api.CertPortal || r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return nil
 	}
 	return r.TLS.PeerCertificates[0]
