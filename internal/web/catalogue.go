@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"slices"
 	"strconv"
@@ -45,20 +46,35 @@ type catalogue struct {
 	msgs map[lang]map[string]string
 }
 
-// loadCatalogue reads messages/<lang>.json for every language and checks
-// that they have the same keys.
+// loadCatalogue reads, for every language, messages/<lang>.json and the
+// files messages/<lang>-<part>.json (one part per area of the portal), and
+// checks that no key is defined twice and that every language has the same
+// keys.
 func loadCatalogue() (*catalogue, error) {
 	c := &catalogue{msgs: map[lang]map[string]string{}}
 	for _, l := range languages {
-		b, err := messageFiles.ReadFile("messages/" + string(l) + ".json")
+		files, err := fs.Glob(messageFiles, "messages/"+string(l)+"-*.json")
 		if err != nil {
 			return nil, fmt.Errorf("web: catalogue: %w", err)
 		}
-		var m map[string]string
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("web: catalogue %s: %w", l, err)
+		all := map[string]string{}
+		for _, name := range append([]string{"messages/" + string(l) + ".json"}, files...) {
+			b, err := messageFiles.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("web: catalogue: %w", err)
+			}
+			var m map[string]string
+			if err := json.Unmarshal(b, &m); err != nil {
+				return nil, fmt.Errorf("web: catalogue %s: %w", name, err)
+			}
+			for k, v := range m {
+				if _, dup := all[k]; dup {
+					return nil, fmt.Errorf("web: catalogue %s: message %q defined twice", name, k)
+				}
+				all[k] = v
+			}
 		}
-		c.msgs[l] = m
+		c.msgs[l] = all
 	}
 	for _, l := range languages[1:] {
 		for k := range c.msgs[languages[0]] {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,13 +23,19 @@ import (
 var catalogue = sync.OnceValue(func() map[string]map[string]string {
 	out := map[string]map[string]string{}
 	for _, l := range []string{"ja", "en"} {
-		b, err := os.ReadFile("messages/" + l + ".json")
+		parts, err := filepath.Glob("messages/" + l + "-*.json")
 		if err != nil {
 			panic(err)
 		}
 		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			panic(err)
+		for _, name := range append([]string{"messages/" + l + ".json"}, parts...) {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				panic(err)
+			}
+			if err := json.Unmarshal(b, &m); err != nil {
+				panic(err)
+			}
 		}
 		out[l] = m
 	}
