@@ -79,7 +79,10 @@ func printDemo(env Env, f demo.File, cfg config.Config, dialect store.Dialect) {
 	}
 	cu := f.Organizations[0].Users[1]
 	fmt.Fprintf(w, `
-Next: get a certificate for %[1]s and log in with it.
+Next: open %[2]s in Chrome or Edge, press 電子証明書発行 (certificate issuance) and issue a
+certificate for %[1]s (login password %[4]s); the page saves %[1]s.p12 and explains how to
+install it, then 電子証明書ログイン logs in with it (trust %[3]s in the browser first).
+Without a browser:
   go run ./cmd/kinko cert enroll --portal %[2]s --ca %[3]s --login-id %[1]s --out %[1]s
     (asks for the login password %[4]s; writes %[1]s.key and %[1]s.pem)
   curl --cacert %[3]s --cert %[1]s.pem --key %[1]s.key -c cookies.txt \

@@ -69,7 +69,7 @@ func TestPublicPageContents(t *testing.T) {
 		{"/login", "ja", func(t *testing.T) []string {
 			return []string{msg(t, "ja", "action.certificate_login"), msg(t, "ja", "action.certificate_issue")}
 		}},
-		{"/issue", "en", func(t *testing.T) []string { return []string{msg(t, "en", "page.issue.pending.heading")} }},
+		{"/issue", "en", func(t *testing.T) []string { return []string{msg(t, "en", "page.issue.form.heading")} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang+tt.path, func(t *testing.T) {
@@ -98,7 +98,7 @@ func TestLoginPageLinks(t *testing.T) {
 	issue := get(t, b.Client(nil), b.PortalURL+"/issue")
 	wantPage(t, issue, http.StatusOK, "/issue")
 	wantTitle(t, issue, "ja", "page.issue.title")
-	wantText(t, issue, msg(t, "ja", "page.issue.pending.text"))
+	wantText(t, issue, msg(t, "ja", "page.issue.form.heading"))
 	for _, id := range []string{"login_id", "password"} {
 		if !strings.Contains(p.Raw, `<label for="`+id+`">`) || !strings.Contains(p.Raw, `id="`+id+`"`) {
 			t.Errorf("input %s has no label", id)
