@@ -11,6 +11,7 @@ import (
 	"kinko/internal/certs"
 	"kinko/internal/identity"
 	"kinko/internal/pki"
+	"kinko/internal/web/messages"
 )
 
 // wantStatus is the error mapping of the API, written out independently of
@@ -88,7 +89,7 @@ func TestToStatusErrorTable(t *testing.T) {
 				if status != w.status || code != w.code {
 					t.Fatalf("ToStatus(%v) = %d %s, want %d %s", err, status, code, w.status, w.code)
 				}
-				if !strings.Contains(msg, " / ") || msg == internal.message {
+				if !strings.Contains(msg, " / ") || msg == message("error.internal_error") {
 					t.Errorf("message %q is not the entry's Japanese / English text", msg)
 				}
 				if strings.Contains(msg, err.Error()) {
@@ -128,13 +129,13 @@ func TestToStatusTypedErrors(t *testing.T) {
 		code    string
 		message string
 	}{
-		{"login ID", &identity.LoginIDError{Reason: "length"}, 400, "invalid_login_id", loginIDMessage.message},
-		{"password length", &identity.PasswordError{Reason: "length"}, 400, "invalid_password", passwordMessage.message},
-		{"password characters", fmt.Errorf("x: %w", &identity.PasswordError{Reason: "characters"}), 400, "invalid_password", passwordMessage.message},
-		{"password same as login ID", &identity.PasswordError{Reason: "same_as_login_id"}, 400, "invalid_password", passwordMessage.message},
-		{"password same as current", &identity.PasswordError{Reason: "same_as_current"}, 400, "invalid_password", samePassword.message},
-		{"password same as other", fmt.Errorf("x: %w", &identity.PasswordError{Reason: "same_as_other"}), 400, "invalid_password", samePassword.message},
-		{"malformed request", &requestError{detail: "bad JSON"}, 400, "invalid_request", badRequest.message},
+		{"login ID", &identity.LoginIDError{Reason: "length"}, 400, "invalid_login_id", message("error.invalid_login_id")},
+		{"password length", &identity.PasswordError{Reason: "length"}, 400, "invalid_password", message("error.invalid_password")},
+		{"password characters", fmt.Errorf("x: %w", &identity.PasswordError{Reason: "characters"}), 400, "invalid_password", message("error.invalid_password")},
+		{"password same as login ID", &identity.PasswordError{Reason: "same_as_login_id"}, 400, "invalid_password", message("error.invalid_password")},
+		{"password same as current", &identity.PasswordError{Reason: "same_as_current"}, 400, "invalid_password", message("error.invalid_password_same")},
+		{"password same as other", fmt.Errorf("x: %w", &identity.PasswordError{Reason: "same_as_other"}), 400, "invalid_password", message("error.invalid_password_same")},
+		{"malformed request", &requestError{detail: "bad JSON"}, 400, "invalid_request", message("error.invalid_request")},
 		{"body too large", fmt.Errorf("read: %w", &http.MaxBytesError{Limit: 1 << 16}), 413, "request_too_large", ""},
 	}
 	for _, tc := range cases {
@@ -167,7 +168,7 @@ func TestToStatusUnknownErrorLeaksNothing(t *testing.T) {
 			if status != 500 || code != "internal_error" {
 				t.Fatalf("ToStatus = %d %s, want 500 internal_error", status, code)
 			}
-			if msg != internal.message {
+			if msg != message("error.internal_error") {
 				t.Errorf("message %q, want the fixed internal message", msg)
 			}
 			for _, s := range secrets {
@@ -179,5 +180,28 @@ func TestToStatusUnknownErrorLeaksNothing(t *testing.T) {
 	}
 	if status, code, _ := ToStatus(nil); status != 500 || code != "internal_error" {
 		t.Errorf("ToStatus(nil) = %d %s, want 500 internal_error", status, code)
+	}
+}
+
+// TestEveryErrorHasACatalogueMessage: the message of every code comes from
+// the catalogue, in Japanese and English.
+func TestEveryErrorHasACatalogueMessage(t *testing.T) {
+	errs := []error{&identity.LoginIDError{Reason: "length"}, &identity.PasswordError{Reason: "length"},
+		&identity.PasswordError{Reason: "same_as_other"}, &requestError{detail: "x"}, &http.MaxBytesError{Limit: 1},
+		errors.New("anything else")}
+	for _, e := range errorTable {
+		errs = append(errs, e.err)
+	}
+	for _, err := range errs {
+		_, code, key := toStatus(err)
+		ja, okJA := messages.Text("ja", key)
+		en, okEN := messages.Text("en", key)
+		if !okJA || !okEN || ja == "" || en == "" {
+			t.Errorf("%v (%s): no catalogue message %q in both languages", err, code, key)
+			continue
+		}
+		if _, _, msg := ToStatus(err); msg != ja+" / "+en {
+			t.Errorf("%v: message %q, want %q", err, msg, ja+" / "+en)
+		}
 	}
 }

@@ -1,15 +1,14 @@
 package web
 
 import (
-	"embed"
-	"encoding/json"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"kinko/internal/web/messages"
 )
 
 // lang is a language of the pages.
@@ -38,55 +37,20 @@ func language(r *http.Request) lang {
 	return langJA
 }
 
-//go:embed messages/*.json
-var messageFiles embed.FS
-
 // catalogue holds every user-visible string in every language.
 type catalogue struct {
 	msgs map[lang]map[string]string
 }
 
-// loadCatalogue reads, for every language, messages/<lang>.json and the
-// files messages/<lang>-<part>.json (one part per area of the portal), and
-// checks that no key is defined twice and that every language has the same
-// keys.
+// loadCatalogue reads the message catalogue (package messages).
 func loadCatalogue() (*catalogue, error) {
+	m, err := messages.Load()
+	if err != nil {
+		return nil, fmt.Errorf("web: catalogue: %w", err)
+	}
 	c := &catalogue{msgs: map[lang]map[string]string{}}
 	for _, l := range languages {
-		files, err := fs.Glob(messageFiles, "messages/"+string(l)+"-*.json")
-		if err != nil {
-			return nil, fmt.Errorf("web: catalogue: %w", err)
-		}
-		all := map[string]string{}
-		for _, name := range append([]string{"messages/" + string(l) + ".json"}, files...) {
-			b, err := messageFiles.ReadFile(name)
-			if err != nil {
-				return nil, fmt.Errorf("web: catalogue: %w", err)
-			}
-			var m map[string]string
-			if err := json.Unmarshal(b, &m); err != nil {
-				return nil, fmt.Errorf("web: catalogue %s: %w", name, err)
-			}
-			for k, v := range m {
-				if _, dup := all[k]; dup {
-					return nil, fmt.Errorf("web: catalogue %s: message %q defined twice", name, k)
-				}
-				all[k] = v
-			}
-		}
-		c.msgs[l] = all
-	}
-	for _, l := range languages[1:] {
-		for k := range c.msgs[languages[0]] {
-			if _, ok := c.msgs[l][k]; !ok {
-				return nil, fmt.Errorf("web: catalogue %s: no message %q", l, k)
-			}
-		}
-		for k := range c.msgs[l] {
-			if _, ok := c.msgs[languages[0]][k]; !ok {
-				return nil, fmt.Errorf("web: catalogue %s: no message %q", languages[0], k)
-			}
-		}
+		c.msgs[l] = m[string(l)]
 	}
 	return c, nil
 }
