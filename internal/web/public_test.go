@@ -278,3 +278,21 @@ func TestMounting(t *testing.T) {
 		})
 	}
 }
+
+// TestManualShowsScreenshots: the manual shows pictures of the real pages,
+// served by kinko itself.
+func TestManualShowsScreenshots(t *testing.T) {
+	b := testutil.NewBank(t, testutil.OpenSQLite(t))
+	c := b.Client(nil)
+	p := get(t, c, b.PortalURL+"/manual")
+	imgs := regexp.MustCompile(`<img src="(/static/screenshots/[a-z0-9-]+\.png)"`).FindAllStringSubmatch(p.Raw, -1)
+	if len(imgs) < 4 {
+		t.Fatalf("the manual shows %d screenshots, want at least 4", len(imgs))
+	}
+	for _, m := range imgs {
+		img := get(t, c, b.PortalURL+m[1])
+		if img.Status != http.StatusOK || img.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(img.Raw, "\x89PNG") {
+			t.Errorf("%s: %d %s", m[1], img.Status, img.Header.Get("Content-Type"))
+		}
+	}
+}

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-//go:embed static/*.css static/js/*.js
+//go:embed static/*.css static/js/*.js static/screenshots/*.png
 var staticFiles embed.FS
 
 // static serves the stylesheet, images and scripts under /static/, from the
