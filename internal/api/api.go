@@ -122,7 +122,7 @@ func (a *API) session(h http.HandlerFunc, flags int) http.HandlerFunc {
 		if c, err := r.Cookie(a.cookie); err == nil {
 			token = c.Value
 		}
-		p, err := a.c.Auth.Authenticate(r.Context(), token, peerCertificate(r, a.c.Listener))
+		p, err := a.c.Auth.Authenticate(r.Context(), token, PeerCertificate(r, a.c.Listener))
 		if err != nil {
 			if errors.Is(err, auth.ErrNoSession) {
 				a.clearCookie(w)
@@ -138,11 +138,11 @@ func (a *API) session(h http.HandlerFunc, flags int) http.HandlerFunc {
 	}
 }
 
-// peerCertificate returns the client certificate of the request's TLS
+// PeerCertificate returns the client certificate of the request's TLS
 // connection on the certificate portal, nil otherwise. The certificate
 // portal's VerifyConnection has verified its chain to the client-issuing CA
 // (crypto/tls does not, with RequestClientCert, so VerifiedChains is empty).
-func peerCertificate(r *http.Request, l Listener) *x509.Certificate {
+func PeerCertificate(r *http.Request, l Listener) *x509.Certificate {
 	if l != CertPortal || r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return nil
 	}

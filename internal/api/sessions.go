@@ -62,7 +62,7 @@ func (a *API) certificateLogin(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	token, p, err := a.c.Auth.CertificateLogin(r.Context(), peerCertificate(r, a.c.Listener), req.Password)
+	token, p, err := a.c.Auth.CertificateLogin(r.Context(), PeerCertificate(r, a.c.Listener), req.Password)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -177,13 +177,9 @@ func (h *Handler) Handler() http.Handler {
 }
 
 // peerCertificate returns the client certificate of the request's TLS
-// connection on the certificate portal, nil otherwise. The certificate
-// portal's VerifyConnection has verified its chain to the client-issuing CA.
+// connection on the certificate portal, nil otherwise (api.PeerCertificate).
 func (h *Handler) peerCertificate(r *http.Request) *x509.Certificate {
-	if h.c.Listener != api.CertPortal || r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		return nil
-	}
-	return r.TLS.PeerCertificates[0]
+	return api.PeerCertificate(r, h.c.Listener)
 }
 
 // portalURL returns the portal's address as the user reaches it.
