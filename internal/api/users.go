@@ -108,10 +108,18 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
 		Password: pw.Password, ConfirmationPassword: pw.ConfirmationPassword})
 }
 
-// unlockUser is POST /api/v1/users/{login_id}/unlock (master only, general
-// users of the same organization).
+// unlockUser is POST /api/v1/users/{login_id}/unlock
+// {"confirmation_password"} (master only, general users of the same
+// organization).
 func (a *API) unlockUser(w http.ResponseWriter, r *http.Request) {
-	if err := a.c.Identity.UnlockByMaster(r.Context(), principal(r).User, r.PathValue("login_id")); err != nil {
+	var req struct {
+		ConfirmationPassword string `json:"confirmation_password"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if err := a.c.Identity.UnlockByMaster(r.Context(), principal(r).User, r.PathValue("login_id"), req.ConfirmationPassword); err != nil {
 		a.writeError(w, r, err)
 		return
 	}

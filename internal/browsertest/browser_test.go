@@ -271,6 +271,7 @@ func TestMasterAddsAndUnlocksGeneralUser(t *testing.T) {
 	if !mb.exists(row + " form.unlock-form") {
 		mb.fatalf("the users page offers no unlock for the locked %s: %q", newID, mb.text(row))
 	}
+	mb.fill(row+" input.unlock-confirmation", org.Master.Confirmation)
 	mb.submit(row + " button.unlock-button")
 	mb.wantAt(s.bank.PortalURL + "/users")
 	if notice := mb.text("div#notice"); !strings.Contains(notice, newID) {

@@ -383,10 +383,12 @@ func (s *Service) ChangePassword(ctx context.Context, u User, kind PasswordKind,
 	return s.store.SetPassword(ctx, u.ID, kind, hash, false, ev)
 }
 
-// UnlockByMaster unlocks a general user of the master's own organization.
-// A user of another organization is ErrNotFound; a master user is unlocked
-// only by the bank.
-func (s *Service) UnlockByMaster(ctx context.Context, master User, loginID string) error {
+// UnlockByMaster unlocks a general user of the master's own organization,
+// with the master's confirmation password (user management is a sensitive
+// action). A user of another organization is ErrNotFound; a master user is
+// unlocked only by the bank; a user who is not locked is ErrNotLocked,
+// before the password is looked at.
+func (s *Service) UnlockByMaster(ctx context.Context, master User, loginID, confirmation string) error {
 	if master.Role != RoleMaster {
 		return ErrForbidden
 	}
@@ -399,6 +401,12 @@ func (s *Service) UnlockByMaster(ctx context.Context, master User, loginID strin
 	}
 	if u.Role == RoleMaster {
 		return ErrMasterUnlockByBank
+	}
+	if !u.Locked() {
+		return ErrNotLocked
+	}
+	if err := s.CheckPassword(ctx, master, ConfirmationPassword, confirmation, "unlock"); err != nil {
+		return err
 	}
 	return s.unlock(ctx, u, audit.UserActor(master.LoginID), "")
 }

@@ -333,7 +333,7 @@ func TestUnlockByMaster(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := r.svc.UnlockByMaster(ctx, tc.actor, tc.target); !errors.Is(err, tc.want) {
+			if err := r.svc.UnlockByMaster(ctx, tc.actor, tc.target, known(tc.actor.LoginID).ConfirmationPassword); !errors.Is(err, tc.want) {
 				t.Fatalf("unlock: %v, want %v", err, tc.want)
 			}
 		})
@@ -341,7 +341,23 @@ func TestUnlockByMaster(t *testing.T) {
 	if !r.user(t, otherG.LoginID).Locked() || !r.user(t, master.LoginID).Locked() {
 		t.Fatal("a refused unlock unlocked someone")
 	}
-	if err := r.svc.UnlockByMaster(ctx, master, g.LoginID); err != nil {
+	// A locked master cannot unlock anybody: the confirmation password is
+	// refused while the master is locked.
+	if err := r.svc.UnlockByMaster(ctx, master, g.LoginID, known(master.LoginID).ConfirmationPassword); !errors.Is(err, identity.ErrAccountLocked) {
+		t.Fatalf("locked master unlocks: %v, want ErrAccountLocked", err)
+	}
+	if err := r.svc.UnlockByBank(ctx, master.LoginID, "test", "REQ-UNLOCK"); err != nil {
+		t.Fatal(err)
+	}
+	master = r.user(t, master.LoginID)
+	if err := r.svc.UnlockByMaster(ctx, master, g.LoginID, "Wrong-password1"); !errors.Is(err, identity.ErrInvalidConfirmation) {
+		t.Fatalf("unlock with a wrong confirmation password: %v, want ErrInvalidConfirmation", err)
+	}
+	if !r.user(t, g.LoginID).Locked() {
+		t.Fatal("a wrong confirmation password unlocked the user")
+	}
+	master = r.user(t, master.LoginID)
+	if err := r.svc.UnlockByMaster(ctx, master, g.LoginID, known(master.LoginID).ConfirmationPassword); err != nil {
 		t.Fatalf("master unlocks own general user: %v", err)
 	}
 	if u := r.user(t, g.LoginID); u.Locked() || u.FailedLogins != 0 {
@@ -350,7 +366,7 @@ func TestUnlockByMaster(t *testing.T) {
 	if _, _, err := r.svc.Authenticate(ctx, g.LoginID, known(g.LoginID).Password, "test"); err != nil {
 		t.Errorf("log in after unlock: %v", err)
 	}
-	evs := r.events(t, store.AuditFilter{Type: audit.UserUnlocked})
+	evs := r.events(t, store.AuditFilter{Type: audit.UserUnlocked, UserID: g.ID})
 	if len(evs) != 1 || evs[0].UserID != g.ID || evs[0].Actor != audit.UserActor(master.LoginID) {
 		t.Errorf("unlock events %+v, want one by the master for %d", evs, g.ID)
 	}

@@ -92,9 +92,13 @@ func TestLockoutAfterSixWrongPasswords(t *testing.T) {
 					}
 				}
 
-				// The master unlocks the general user.
-				expect(t, "unlock", onListener(master, http.MethodPost, unlockPath(g.LoginID), nil), http.StatusOK, "")
-				expect(t, "second unlock", onListener(master, http.MethodPost, unlockPath(g.LoginID), nil), http.StatusConflict, "not_locked")
+				// The master unlocks the general user, with the confirmation password.
+				expect(t, "unlock without the confirmation password", onListener(master, http.MethodPost, unlockPath(g.LoginID), map[string]string{}),
+					http.StatusForbidden, "invalid_confirmation_password")
+				expect(t, "unlock with a wrong confirmation password", onListener(master, http.MethodPost, unlockPath(g.LoginID), map[string]string{"confirmation_password": wrongPassword}),
+					http.StatusForbidden, "invalid_confirmation_password")
+				expect(t, "unlock", onListener(master, http.MethodPost, unlockPath(g.LoginID), map[string]string{"confirmation_password": org.Master.Confirmation}), http.StatusOK, "")
+				expect(t, "second unlock", onListener(master, http.MethodPost, unlockPath(g.LoginID), map[string]string{"confirmation_password": org.Master.Confirmation}), http.StatusConflict, "not_locked")
 				if c.certificateLogin {
 					certLogin(t, b, gc, g)
 				} else {
@@ -137,7 +141,7 @@ func TestLockoutOfMasterIsLiftedByBank(t *testing.T) {
 			{"a general user", general, locked.Master.LoginID, http.StatusForbidden, "forbidden"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				expect(t, "unlock", c.cl.Portal(http.MethodPost, unlockPath(c.target), nil), c.status, c.code)
+				expect(t, "unlock", c.cl.Portal(http.MethodPost, unlockPath(c.target), map[string]string{"confirmation_password": other.Master.Confirmation}), c.status, c.code)
 			})
 		}
 		expect(t, "still locked", cl.Portal(http.MethodPost, pathSessions, map[string]string{"login_id": locked.Master.LoginID, "password": locked.Master.Password}),
@@ -201,7 +205,7 @@ func TestInitialPasswordsMustBeChanged(t *testing.T) {
 					expect(t, what+": GET /api/v1/users", cl.Portal(http.MethodGet, pathUsers, nil), http.StatusForbidden, "password_change_required")
 					expect(t, what+": POST /api/v1/users", cl.Portal(http.MethodPost, pathUsers, map[string]string{"login_id": "sneaky01", "name": "x", "email": "sneaky01@example.org"}),
 						http.StatusForbidden, "password_change_required")
-					expect(t, what+": unlock", cl.Portal(http.MethodPost, unlockPath(org.Master.LoginID), nil), http.StatusForbidden, "password_change_required")
+					expect(t, what+": unlock", cl.Portal(http.MethodPost, unlockPath(org.Master.LoginID), map[string]string{"confirmation_password": "x"}), http.StatusForbidden, "password_change_required")
 				}
 				gated("before any change")
 				r = cl.Portal(http.MethodGet, pathMe, nil)

@@ -736,7 +736,16 @@ func TestUnlockByMaster(t *testing.T) {
 				if !strings.Contains(row.Raw, `<form class="unlock-form" method="post" action="/users/`+user.LoginID+`/unlock">`) {
 					t.Fatalf("no unlock form in the row: %s", row.Raw)
 				}
-				p := post(t, c, b.PortalURL+"/users/"+user.LoginID+"/unlock", url.Values{"csrf_token": {csrfToken(t, list)}})
+				if !strings.Contains(row.Raw, `name="confirmation_password"`) {
+					t.Fatalf("the unlock form asks for no confirmation password: %s", row.Raw)
+				}
+				p := post(t, c, b.PortalURL+"/users/"+user.LoginID+"/unlock", url.Values{"csrf_token": {csrfToken(t, list)}, "confirmation_password": {"Wrong-pass1"}})
+				wantPage(t, p, http.StatusForbidden, "/users/"+user.LoginID+"/unlock")
+				wantText(t, p, msg(t, lang, "error.invalid_confirmation_password"))
+				if !strings.Contains(usersRowOf(t, p, user.LoginID).Raw, "unlock-form") {
+					t.Fatal("a wrong confirmation password unlocked the user")
+				}
+				p = post(t, c, b.PortalURL+"/users/"+user.LoginID+"/unlock", url.Values{"csrf_token": {csrfToken(t, list)}, "confirmation_password": {org.Master.Confirmation}})
 				wantPage(t, p, http.StatusOK, "/users")
 				if got, want := usersNotice(p), msg(t, lang, "page.users.notice.unlocked", "一般 "+user.LoginID, user.LoginID); got != want {
 					t.Errorf("notice = %q, want %q", got, want)
@@ -756,7 +765,7 @@ func TestUnlockByMaster(t *testing.T) {
 				}
 				for _, tt := range tests {
 					t.Run(tt.name, func(t *testing.T) {
-						p := post(t, c, b.PortalURL+"/users/"+tt.loginID+"/unlock", url.Values{"csrf_token": {csrfToken(t, list)}})
+						p := post(t, c, b.PortalURL+"/users/"+tt.loginID+"/unlock", url.Values{"csrf_token": {csrfToken(t, list)}, "confirmation_password": {org.Master.Confirmation}})
 						wantPage(t, p, tt.status, "/users/"+tt.loginID+"/unlock")
 						wantTitle(t, p, lang, "page.users.title")
 						wantText(t, p, msg(t, lang, tt.key), msg(t, lang, "page.users.bank.master_unlock"))
