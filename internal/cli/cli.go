@@ -40,6 +40,8 @@ Usage:
                  make a key, request a certificate, save it (the user's side)
   kinko migrate  --data DIR|--db DSN
                  apply database migrations
+  kinko audit    verify|list --data DIR|--db DSN [flags]
+                 check the tamper-evident audit log, list its events
 
 Run "kinko <command> --help" for a command's flags.
 `
@@ -67,6 +69,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		"operator": runOperator,
 		"cert":     runCert,
 		"migrate":  runMigrate,
+		"audit":    runAudit,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -157,6 +157,11 @@ func (d *DB) migrate(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
+			if after := migrationSteps[version]; after != nil {
+				if err := after(ctx, tx); err != nil {
+					return err
+				}
+			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, version, micros(time.Now()))
 			return err
 		})
@@ -276,14 +281,12 @@ func nullInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v !=
 // of a batched certificate write (certs.go).
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// insertAudit appends an event in tx.
+// insertAudit appends an event to the audit chain in tx (see audit.go).
 func insertAudit(ctx context.Context, tx execer, ev auditEvent) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, type, actor, organization_id, user_id, serial, request_ref, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		micros(ev.At), ev.Type, ev.Actor, nullInt(ev.OrganizationID), nullInt(ev.UserID), nullString(ev.Serial), nullString(ev.RequestRef), ev.Detail)
-	if err != nil {
+	if err := appendAudit(ctx, tx, ev); err != nil {
 		return fmt.Errorf("store: audit %s: %w", ev.Type, err)
 	}
 	return nil

@@ -1,0 +1,198 @@
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// The audit log is a hash chain. Each row holds the hash of the row before
+// it (prev_hash) and its own hash:
+//
+//	hash = SHA-256(prev_hash as 32 bytes || Canonical(row))
+//
+// where Canonical encodes, in this order, every column of the row except
+// hash: id, at, type, actor, organization_id, user_id, serial, request_ref,
+// detail, prev_hash. The first row's prev_hash is GenesisHash. Hashes are
+// stored as 64 lowercase hexadecimal digits. A changed row no longer matches
+// its hash; a removed or reordered row breaks the link of the row after it;
+// a removed last row no longer matches the head (the last id and hash,
+// which the store keeps apart and updates with every append).
+
+// GenesisHash is the prev_hash of the first row: 32 zero bytes, in hex.
+var GenesisHash = strings.Repeat("0", 2*sha256.Size)
+
+// canonicalMagic starts every canonical encoding and names its version.
+const canonicalMagic = "kinko audit v1\n"
+
+// Field tags of the canonical encoding.
+const (
+	tagNull byte = 0
+	tagInt  byte = 1
+	tagText byte = 2
+)
+
+// Row is one row of the audit log as stored: nullable columns keep their
+// NULL apart from zero and the empty string, so that no change of a stored
+// value goes unnoticed.
+type Row struct {
+	ID             int64
+	At             int64 // Unix microseconds
+	Type           string
+	Actor          string
+	OrganizationID NullInt
+	UserID         NullInt
+	Serial         NullText
+	RequestRef     NullText
+	Detail         string
+	PrevHash       string // hex
+	Hash           string // hex; "" when the row has none
+}
+
+// NullInt is an integer column that may be NULL.
+type NullInt struct {
+	V     int64
+	Valid bool
+}
+
+// NullText is a text column that may be NULL.
+type NullText struct {
+	V     string
+	Valid bool
+}
+
+// Canonical returns the canonical encoding of every column of r except its
+// hash: the bytes of canonicalMagic, then each column in the order of Row as
+// one byte tag followed by its value: tag 0 for NULL (no value), tag 1 for an
+// integer (8 bytes, big-endian two's complement), tag 2 for text (its length
+// in bytes as 4 bytes big-endian, then its UTF-8 bytes). The encoding is
+// injective: two rows that differ in any column encode differently.
+func Canonical(r Row) []byte {
+	b := make([]byte, 0, 160+len(r.Detail))
+	b = append(b, canonicalMagic...)
+	num := func(v int64) { b = binary.BigEndian.AppendUint64(append(b, tagInt), uint64(v)) }
+	text := func(s string) {
+		b = binary.BigEndian.AppendUint32(append(b, tagText), uint32(len(s)))
+		b = append(b, s...)
+	}
+	nullNum := func(v NullInt) {
+		if !v.Valid {
+			b = append(b, tagNull)
+			return
+		}
+		num(v.V)
+	}
+	nullText := func(v NullText) {
+		if !v.Valid {
+			b = append(b, tagNull)
+			return
+		}
+		text(v.V)
+	}
+	num(r.ID)
+	num(r.At)
+	text(r.Type)
+	text(r.Actor)
+	nullNum(r.OrganizationID)
+	nullNum(r.UserID)
+	nullText(r.Serial)
+	nullText(r.RequestRef)
+	text(r.Detail)
+	text(r.PrevHash)
+	return b
+}
+
+// ComputeHash returns the hash r must hold, in hex. A prev_hash that is not
+// 64 hex digits is hashed as 32 zero bytes; it cannot match the chain anyway.
+func ComputeHash(r Row) string {
+	prev, err := hex.DecodeString(r.PrevHash)
+	if err != nil || len(prev) != sha256.Size {
+		prev = make([]byte, sha256.Size)
+	}
+	h := sha256.New()
+	h.Write(prev)
+	h.Write(Canonical(r))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Break is the first row where the chain is broken.
+type Break struct {
+	ID     int64  // the row's id; 0 for the head
+	Reason string // what is wrong
+}
+
+func (b *Break) Error() string {
+	if b.ID == 0 {
+		return "audit head: " + b.Reason
+	}
+	return fmt.Sprintf("audit row %d: %s", b.ID, b.Reason)
+}
+
+// Verifier checks a chain row by row, in order of id.
+type Verifier struct {
+	count  int
+	lastID int64
+	last   string
+	broken *Break
+}
+
+// NewVerifier returns a verifier at the start of a chain.
+func NewVerifier() *Verifier { return &Verifier{last: GenesisHash} }
+
+// Add checks the next row and returns the first break found so far, if any.
+func (v *Verifier) Add(r Row) *Break {
+	if v.broken != nil {
+		return v.broken
+	}
+	switch {
+	case r.PrevHash != v.last:
+		if v.lastID == 0 {
+			v.broken = &Break{ID: r.ID, Reason: fmt.Sprintf("prev_hash %s is not the start of the chain (a row before it removed, or its prev_hash changed)", short(r.PrevHash))}
+		} else {
+			v.broken = &Break{ID: r.ID, Reason: fmt.Sprintf("prev_hash %s does not match the hash of row %d (a row removed or reordered, or its prev_hash changed)", short(r.PrevHash), v.lastID)}
+		}
+	case r.Hash == "":
+		v.broken = &Break{ID: r.ID, Reason: "the row has no hash (written outside the chain)"}
+	case ComputeHash(r) != r.Hash:
+		v.broken = &Break{ID: r.ID, Reason: "its content does not match its hash (the row was changed)"}
+	default:
+		v.count++
+		v.lastID, v.last = r.ID, r.Hash
+	}
+	return v.broken
+}
+
+// End checks the end of the chain against the head the store keeps (the id
+// and hash of the last row appended; 0 and GenesisHash for none) and returns
+// the first break, if any.
+func (v *Verifier) End(headID int64, headHash string) *Break {
+	if v.broken != nil {
+		return v.broken
+	}
+	if headID != v.lastID || headHash != v.last {
+		v.broken = &Break{Reason: fmt.Sprintf("the last row appended was %d with hash %s, the chain ends at row %d with hash %s (rows removed from the end, or added outside the chain)",
+			headID, short(headHash), v.lastID, short(v.last))}
+	}
+	return v.broken
+}
+
+// Count returns the number of good rows so far.
+func (v *Verifier) Count() int { return v.count }
+
+// LastHash returns the hash of the last good row (GenesisHash for none).
+func (v *Verifier) LastHash() string { return v.last }
+
+// LastID returns the id of the last good row (0 for none).
+func (v *Verifier) LastID() int64 { return v.lastID }
+
+func short(h string) string {
+	if len(h) > 16 {
+		return h[:16] + "…"
+	}
+	if h == "" {
+		return `""`
+	}
+	return h
+}

@@ -1,0 +1,151 @@
+package audit_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"kinko/internal/audit"
+)
+
+func sampleRow() audit.Row {
+	return audit.Row{ID: 7, At: 1775034000000000, Type: audit.CertificateRevoked, Actor: "operator:suzuki",
+		OrganizationID: audit.NullInt{V: 3, Valid: true}, UserID: audit.NullInt{V: 9, Valid: true},
+		Serial: audit.NullText{V: "0abc", Valid: true}, RequestRef: audit.NullText{V: "REQ-1", Valid: true},
+		Detail: "reason keyCompromise", PrevHash: audit.GenesisHash}
+}
+
+func TestCanonicalEncoding(t *testing.T) {
+	r := sampleRow()
+	got := audit.Canonical(r)
+	want := []byte("kinko audit v1\n")
+	want = append(want, 1, 0, 0, 0, 0, 0, 0, 0, 7)
+	want = append(want, 1, 0x00, 0x06, 0x4e, 0x62, 0x4f, 0x08, 0xc4, 0x00) // 1775034000000000
+	text := func(s string) {
+		want = append(want, 2, 0, 0, 0, byte(len(s)))
+		want = append(want, s...)
+	}
+	text(audit.CertificateRevoked)
+	text("operator:suzuki")
+	want = append(want, 1, 0, 0, 0, 0, 0, 0, 0, 3)
+	want = append(want, 1, 0, 0, 0, 0, 0, 0, 0, 9)
+	text("0abc")
+	text("REQ-1")
+	text("reason keyCompromise")
+	text(audit.GenesisHash)
+	if !bytes.Equal(got, want) {
+		t.Errorf("canonical:\n got %x\nwant %x", got, want)
+	}
+	prev, _ := hex.DecodeString(audit.GenesisHash)
+	sum := sha256.Sum256(append(prev, want...))
+	if h := audit.ComputeHash(r); h != hex.EncodeToString(sum[:]) {
+		t.Errorf("hash %s, want SHA-256(prev || canonical) %x", h, sum)
+	}
+}
+
+// TestCanonicalDistinguishesEveryColumn changes one column at a time,
+// including NULL against zero or empty and text moved between columns,
+// and checks that the hash changes.
+func TestCanonicalDistinguishesEveryColumn(t *testing.T) {
+	base := sampleRow()
+	cases := []struct {
+		name   string
+		change func(r *audit.Row)
+	}{
+		{"id", func(r *audit.Row) { r.ID++ }},
+		{"at", func(r *audit.Row) { r.At++ }},
+		{"type", func(r *audit.Row) { r.Type = audit.CertificateIssued }},
+		{"actor", func(r *audit.Row) { r.Actor = "operator:sato" }},
+		{"text moved from actor to type", func(r *audit.Row) { r.Type, r.Actor = r.Type+"o", r.Actor[1:] }},
+		{"organization NULL", func(r *audit.Row) { r.OrganizationID.Valid = false }},
+		{"organization 0 against NULL", func(r *audit.Row) { r.OrganizationID = audit.NullInt{V: 0, Valid: true} }},
+		{"user", func(r *audit.Row) { r.UserID.V = 10 }},
+		{"organization and user swapped", func(r *audit.Row) { r.OrganizationID, r.UserID = r.UserID, r.OrganizationID }},
+		{"serial empty against its value", func(r *audit.Row) { r.Serial.V = "" }},
+		{"serial empty against NULL", func(r *audit.Row) { r.Serial = audit.NullText{} }},
+		{"request ref", func(r *audit.Row) { r.RequestRef.V = "REQ-2" }},
+		{"detail", func(r *audit.Row) { r.Detail = "reason superseded" }},
+		{"prev hash", func(r *audit.Row) { r.PrevHash = strings.Repeat("1", 64) }},
+	}
+	h0 := audit.ComputeHash(base)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := base
+			tc.change(&r)
+			if audit.ComputeHash(r) == h0 {
+				t.Error("hash unchanged")
+			}
+		})
+	}
+	t.Run("serial NULL against empty", func(t *testing.T) {
+		a, b := base, base
+		a.Serial, b.Serial = audit.NullText{}, audit.NullText{Valid: true}
+		if audit.ComputeHash(a) == audit.ComputeHash(b) {
+			t.Error("NULL and empty hash alike")
+		}
+	})
+}
+
+// chain returns n rows chained from the genesis.
+func chain(n int) []audit.Row {
+	var rows []audit.Row
+	prev := audit.GenesisHash
+	for i := range n {
+		r := sampleRow()
+		r.ID, r.At, r.PrevHash = int64(i+1), int64(1000*i), prev
+		r.Hash = audit.ComputeHash(r)
+		prev = r.Hash
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func TestVerifier(t *testing.T) {
+	cases := []struct {
+		name   string
+		rows   func() []audit.Row
+		head   func(rows []audit.Row) (int64, string)
+		id     int64 // -1: no break
+		reason string
+	}{
+		{"good", func() []audit.Row { return chain(4) }, nil, -1, ""},
+		{"empty", func() []audit.Row { return nil }, nil, -1, ""},
+		{"changed", func() []audit.Row { r := chain(4); r[2].Detail = "x"; return r }, nil, 3, "content does not match"},
+		{"removed", func() []audit.Row { r := chain(4); return append(r[:1], r[2:]...) }, nil, 3, "hash of row 1"},
+		{"reordered", func() []audit.Row { r := chain(4); r[1], r[2] = r[2], r[1]; return r }, nil, 3, "hash of row 1"},
+		{"no hash", func() []audit.Row { r := chain(4); r[3].Hash = ""; return r }, nil, 4, "no hash"},
+		{"tail removed", func() []audit.Row { return chain(4)[:3] },
+			func([]audit.Row) (int64, string) { r := chain(4); return 4, r[3].Hash }, 0, "the last row appended was 4"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rows := tc.rows()
+			headID, headHash := int64(0), audit.GenesisHash
+			if len(rows) > 0 {
+				headID, headHash = rows[len(rows)-1].ID, rows[len(rows)-1].Hash
+			}
+			if tc.head != nil {
+				headID, headHash = tc.head(rows)
+			}
+			v := audit.NewVerifier()
+			for _, r := range rows {
+				v.Add(r)
+			}
+			b := v.End(headID, headHash)
+			if tc.id < 0 {
+				if b != nil {
+					t.Fatalf("break %v on a good chain", b)
+				}
+				if v.Count() != len(rows) || v.LastHash() != headHash {
+					t.Errorf("count %d last %s, want %d %s", v.Count(), v.LastHash(), len(rows), headHash)
+				}
+				return
+			}
+			if b == nil || b.ID != tc.id || !strings.Contains(b.Reason, tc.reason) {
+				t.Errorf("break %v, want at %d with %q", b, tc.id, tc.reason)
+			}
+		})
+	}
+}

@@ -1,0 +1,196 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"kinko/internal/identity"
+	"kinko/internal/store"
+)
+
+// errAuditBroken is the error of a verify that found the chain broken; the
+// report is already printed.
+var errAuditBroken = errors.New("the audit chain is broken")
+
+// runAudit is "kinko audit": verify the audit chain, list its events.
+func runAudit(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 || (args[0] != "verify" && args[0] != "list") {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+			fmt.Fprint(env.Stdout, auditUsage)
+			return nil
+		}
+		fmt.Fprint(env.Stderr, auditUsage)
+		return usageErr("verify or list is required")
+	}
+	if args[0] == "verify" {
+		return auditVerify(ctx, args[1:], env)
+	}
+	return auditList(ctx, args[1:], env)
+}
+
+const auditUsage = `Usage:
+  kinko audit verify --data DIR|--db DSN
+        check the whole audit chain; exit 1 and name the first bad row if it is broken
+  kinko audit list --data DIR|--db DSN [--org CODE] [--login-id ID] [--event TYPE]
+                   [--since TIME] [--until TIME] [--json]
+        the audit events, oldest first; TIME is RFC 3339 or YYYY-MM-DD (UTC);
+        --since is inclusive, --until exclusive
+`
+
+func openAuditDB(ctx context.Context, data, db string) (*store.DB, error) {
+	if data == "" && db == "" {
+		return nil, usageErr("--data or --db is required")
+	}
+	return store.Open(ctx, dsnFor(data, db))
+}
+
+func auditVerify(ctx context.Context, args []string, env Env) error {
+	fs := newFlags("audit verify", env)
+	data := fs.String("data", "", "data directory (SQLite database)")
+	dsn := fs.String("db", "", "PostgreSQL DSN")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected arguments %q", fs.Args())
+	}
+	db, err := openAuditDB(ctx, *data, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	v, err := db.VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	if v.Break != nil {
+		if v.Break.ID == 0 {
+			fmt.Fprintf(env.Stdout, "BROKEN at the end of the chain: %s\n", v.Break.Reason)
+		} else {
+			fmt.Fprintf(env.Stdout, "BROKEN at row %d: %s\n", v.Break.ID, v.Break.Reason)
+		}
+		fmt.Fprintf(env.Stdout, "%d rows good before it; last good row %d, hash %s\n", v.Count, v.LastID, v.LastHash)
+		return errAuditBroken
+	}
+	fmt.Fprintf(env.Stdout, "OK: %d rows, last row %d, last hash %s\n", v.Count, v.LastID, v.LastHash)
+	return nil
+}
+
+// parseAuditTime parses RFC 3339 or YYYY-MM-DD (midnight UTC).
+func parseAuditTime(flagName, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, usageErr("--%s %q: want RFC 3339 (2026-04-01T09:00:00Z) or YYYY-MM-DD", flagName, s)
+}
+
+// auditJSON is one event of "kinko audit list --json".
+type auditJSON struct {
+	ID             int64  `json:"id"`
+	At             string `json:"at"`
+	Type           string `json:"type"`
+	Actor          string `json:"actor"`
+	OrganizationID int64  `json:"organization_id,omitempty"`
+	UserID         int64  `json:"user_id,omitempty"`
+	Serial         string `json:"serial,omitempty"`
+	RequestRef     string `json:"request_ref,omitempty"`
+	Detail         string `json:"detail"`
+	Hash           string `json:"hash"`
+}
+
+func auditList(ctx context.Context, args []string, env Env) error {
+	fs := newFlags("audit list", env)
+	data := fs.String("data", "", "data directory (SQLite database)")
+	dsn := fs.String("db", "", "PostgreSQL DSN")
+	org := fs.String("org", "", "organization code")
+	loginID := fs.String("login-id", "", "a user's login ID")
+	event := fs.String("event", "", "event type, such as login.failed")
+	since := fs.String("since", "", "from this time (inclusive)")
+	until := fs.String("until", "", "before this time (exclusive)")
+	asJSON := fs.Bool("json", false, "machine-readable output")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected arguments %q", fs.Args())
+	}
+	var f store.AuditFilter
+	var err error
+	if f.Since, err = parseAuditTime("since", *since); err != nil {
+		return err
+	}
+	if f.Until, err = parseAuditTime("until", *until); err != nil {
+		return err
+	}
+	f.Type = *event
+	db, err := openAuditDB(ctx, *data, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *org != "" {
+		o, err := db.OrganizationByCode(ctx, *org)
+		if errors.Is(err, identity.ErrNotFound) {
+			return fmt.Errorf("no organization with code %s", *org)
+		}
+		if err != nil {
+			return err
+		}
+		f.OrganizationID = o.ID
+	}
+	if *loginID != "" {
+		u, _, err := db.UserByLoginID(ctx, *loginID)
+		if errors.Is(err, identity.ErrNotFound) {
+			return fmt.Errorf("no user with login ID %s", *loginID)
+		}
+		if err != nil {
+			return err
+		}
+		f.UserID = u.ID
+	}
+	recs, err := db.ListAuditRecords(ctx, f)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := make([]auditJSON, 0, len(recs))
+		for _, r := range recs {
+			out = append(out, auditJSON{ID: r.ID, At: r.At.UTC().Format(time.RFC3339Nano), Type: r.Type, Actor: r.Actor,
+				OrganizationID: r.OrganizationID, UserID: r.UserID, Serial: r.Serial, RequestRef: r.RequestRef,
+				Detail: r.Detail, Hash: r.Hash})
+		}
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tAT (UTC)\tEVENT\tACTOR\tORG\tUSER\tSERIAL\tREQUEST\tDETAIL")
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
+	id := func(v int64) string {
+		if v == 0 {
+			return "-"
+		}
+		return strconv.FormatInt(v, 10)
+	}
+	for _, r := range recs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.At.UTC().Format("2006-01-02 15:04:05"), r.Type, r.Actor,
+			id(r.OrganizationID), id(r.UserID), dash(r.Serial), dash(r.RequestRef), r.Detail)
+	}
+	return tw.Flush()
+}

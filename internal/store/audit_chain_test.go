@@ -1,0 +1,315 @@
+package store_test
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"kinko/internal/audit"
+	"kinko/internal/store"
+	"kinko/internal/testutil"
+)
+
+// freshDB opens a new, empty database of the same engine as db.
+func freshDB(t *testing.T, db *store.DB) *store.DB {
+	t.Helper()
+	if db.Dialect() == store.Postgres {
+		return testutil.OpenPostgres(t)
+	}
+	return testutil.OpenSQLite(t)
+}
+
+// chainEvents appends n events, of which the even ones name no serial.
+func chainEvents(t *testing.T, db *store.DB, n int) {
+	t.Helper()
+	for i := range n {
+		ev := audit.Event{At: unitT0.Add(time.Duration(i) * time.Second), Type: audit.LoginSucceeded, Actor: "user:a",
+			OrganizationID: 7, UserID: int64(100 + i), Detail: fmt.Sprintf("event %d", i+1)}
+		if i%2 == 1 {
+			ev.Serial = fmt.Sprintf("0a%02d", i)
+		}
+		if err := db.AppendAudit(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func mustVerify(t *testing.T, db *store.DB) store.AuditVerification {
+	t.Helper()
+	v, err := db.VerifyAudit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func exec(t *testing.T, db *store.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.SQL().Exec(q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// swapRows swaps the given columns of two rows.
+func swapRows(t *testing.T, db *store.DB, a, b int64, cols string) {
+	t.Helper()
+	n := len(strings.Split(cols, ","))
+	read := func(id int64) []any {
+		vals := make([]any, n)
+		ptrs := make([]any, n)
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := db.SQL().QueryRow(`SELECT `+cols+` FROM audit_events WHERE id = $1`, id).Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		return vals
+	}
+	va, vb := read(a), read(b)
+	var set []string
+	for i, c := range strings.Split(cols, ",") {
+		set = append(set, fmt.Sprintf("%s = $%d", strings.TrimSpace(c), i+1))
+	}
+	write := func(id int64, vals []any) {
+		exec(t, db, `UPDATE audit_events SET `+strings.Join(set, ", ")+fmt.Sprintf(` WHERE id = $%d`, n+1), append(vals, id)...)
+	}
+	write(a, vb)
+	write(b, va)
+}
+
+func TestAuditChainDetectsTampering(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		const all = "at, type, actor, organization_id, user_id, serial, request_ref, detail, prev_hash, hash"
+		cases := []struct {
+			name   string
+			tamper func(t *testing.T, db *store.DB)
+			id     int64  // the row named; 0 for the head
+			reason string // part of the reason
+		}{
+			{"detail changed", func(t *testing.T, db *store.DB) {
+				exec(t, db, `UPDATE audit_events SET detail = 'nothing happened' WHERE id = 3`)
+			}, 3, "content does not match"},
+			{"time changed", func(t *testing.T, db *store.DB) {
+				exec(t, db, `UPDATE audit_events SET at = at + 1 WHERE id = 5`)
+			}, 5, "content does not match"},
+			{"NULL serial made empty", func(t *testing.T, db *store.DB) {
+				exec(t, db, `UPDATE audit_events SET serial = '' WHERE id = 1`)
+			}, 1, "content does not match"},
+			{"row removed", func(t *testing.T, db *store.DB) {
+				exec(t, db, `DELETE FROM audit_events WHERE id = 3`)
+			}, 4, "does not match the hash of row 2"},
+			{"first row removed", func(t *testing.T, db *store.DB) {
+				exec(t, db, `DELETE FROM audit_events WHERE id = 1`)
+			}, 2, "not the start of the chain"},
+			{"last row removed", func(t *testing.T, db *store.DB) {
+				exec(t, db, `DELETE FROM audit_events WHERE id = 6`)
+			}, 0, "the last row appended was 6"},
+			{"two rows swapped, hashes and all", func(t *testing.T, db *store.DB) {
+				swapRows(t, db, 2, 4, all)
+			}, 2, "does not match the hash of row 1"},
+			{"two rows' events swapped", func(t *testing.T, db *store.DB) {
+				swapRows(t, db, 2, 4, "at, type, actor, organization_id, user_id, serial, request_ref, detail")
+			}, 2, "content does not match"},
+			{"row moved to the end", func(t *testing.T, db *store.DB) {
+				exec(t, db, `INSERT INTO audit_events (`+all+`) SELECT `+all+` FROM audit_events WHERE id = 3`)
+				exec(t, db, `DELETE FROM audit_events WHERE id = 3`)
+			}, 4, "does not match the hash of row 2"},
+			{"prev_hash changed", func(t *testing.T, db *store.DB) {
+				exec(t, db, `UPDATE audit_events SET prev_hash = $1 WHERE id = 5`, strings.Repeat("ab", 32))
+			}, 5, "prev_hash abababababababab"},
+			{"prev_hash and hash recomputed for a changed row", func(t *testing.T, db *store.DB) {
+				// The forger rehashes the row he changed: the next row's link breaks.
+				var r audit.Row
+				var serial any
+				if err := db.SQL().QueryRow(`SELECT id, at, type, actor, organization_id, user_id, serial, detail, prev_hash FROM audit_events WHERE id = 3`).
+					Scan(&r.ID, &r.At, &r.Type, &r.Actor, &r.OrganizationID.V, &r.UserID.V, &serial, &r.Detail, &r.PrevHash); err != nil {
+					t.Fatal(err)
+				}
+				r.OrganizationID.Valid, r.UserID.Valid = true, true
+				r.Detail = "forged"
+				exec(t, db, `UPDATE audit_events SET detail = $1, hash = $2 WHERE id = 3`, r.Detail, audit.ComputeHash(r))
+			}, 4, "does not match the hash of row 3"},
+			{"row added outside the chain", func(t *testing.T, db *store.DB) {
+				var head string
+				if err := db.SQL().QueryRow(`SELECT hash FROM audit_head`).Scan(&head); err != nil {
+					t.Fatal(err)
+				}
+				exec(t, db, `INSERT INTO audit_events (at, type, actor, detail, prev_hash) VALUES (1, 'login.succeeded', 'user:x', 'x', $1)`, head)
+			}, 7, "no hash"},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				db := freshDB(t, db)
+				chainEvents(t, db, 6)
+				if v := mustVerify(t, db); v.Break != nil || v.Count != 6 {
+					t.Fatalf("before: %+v, want 6 good rows", v)
+				}
+				tc.tamper(t, db)
+				v := mustVerify(t, db)
+				if v.Break == nil {
+					t.Fatalf("tampering not detected: %+v", v)
+				}
+				if v.Break.ID != tc.id || !strings.Contains(v.Break.Reason, tc.reason) {
+					t.Errorf("break at %d %q, want at %d with %q", v.Break.ID, v.Break.Reason, tc.id, tc.reason)
+				}
+			})
+		}
+	})
+}
+
+func TestAuditChainEmpty(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		v := mustVerify(t, db)
+		if v.Break != nil || v.Count != 0 || v.LastHash != audit.GenesisHash {
+			t.Errorf("empty log: %+v", v)
+		}
+	})
+}
+
+// TestAuditChainConcurrentAppends appends from many goroutines, through the
+// plain transactions and the batched certificate writes, and checks that
+// the chain stays linear.
+func TestAuditChainConcurrentAppends(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		const goroutines, each = 16, 20
+		var wg sync.WaitGroup
+		errs := make(chan error, goroutines*each)
+		for g := range goroutines {
+			wg.Go(func() {
+				for i := range each {
+					errs <- db.AppendAudit(context.Background(), audit.Event{At: unitT0, Type: audit.LoginFailed,
+						Actor: audit.System, UserID: int64(g + 1), Detail: fmt.Sprintf("%d/%d", g, i)})
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		v := mustVerify(t, db)
+		if v.Break != nil || v.Count != goroutines*each {
+			t.Errorf("after %d concurrent appends: %+v", goroutines*each, v)
+		}
+		var head string
+		if err := db.SQL().QueryRow(`SELECT hash FROM audit_head`).Scan(&head); err != nil {
+			t.Fatal(err)
+		}
+		if v.LastHash != head {
+			t.Errorf("last hash %s, head %s", v.LastHash, head)
+		}
+	})
+}
+
+// TestAuditChainAfterRealActivity runs a bank through the API — users,
+// logins good and bad, certificates issued at the same time (batched on
+// SQLite), certificate logins, revocations — and verifies the chain.
+func TestAuditChainAfterRealActivity(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		bank := testutil.NewBank(t, db)
+		org := bank.NewOrg(t, "監査 労働組合", true)
+		users := []testutil.Creds{org.Master}
+		for range 4 {
+			users = append(users, bank.NewGeneralUser(t, org))
+		}
+		plain := bank.NewOrg(t, "監査 生協", false)
+		if r := bank.Client(nil).Portal(http.MethodPost, "/api/v1/sessions", map[string]string{"login_id": plain.Master.LoginID, "password": "wrong"}); r.Status != http.StatusUnauthorized {
+			t.Fatalf("wrong password: %d", r.Status)
+		}
+		if r := bank.Client(nil).Portal(http.MethodPost, "/api/v1/sessions", map[string]string{"login_id": plain.Master.LoginID, "password": plain.Master.Password}); r.Status != http.StatusCreated {
+			t.Fatalf("password login: %d %s", r.Status, r.Raw)
+		}
+		certsOf := make([]*tls.Certificate, len(users))
+		var wg sync.WaitGroup
+		for i, u := range users {
+			wg.Go(func() {
+				certsOf[i] = bank.IssueCertificate(t, u)
+				c := bank.Client(certsOf[i])
+				if r := c.CertPortal(http.MethodPost, "/api/v1/sessions", map[string]string{"password": u.Password}); r.Status != http.StatusCreated {
+					t.Errorf("certificate login of %s: %d %s", u.LoginID, r.Status, r.Raw)
+				}
+				c.CertPortal(http.MethodDelete, "/api/v1/sessions/current", nil)
+			})
+		}
+		wg.Wait()
+		master := bank.Client(certsOf[0])
+		if r := master.CertPortal(http.MethodPost, "/api/v1/sessions", map[string]string{"password": org.Master.Password}); r.Status != http.StatusCreated {
+			t.Fatalf("master login: %d %s", r.Status, r.Raw)
+		}
+		for _, u := range users[1:3] {
+			r := master.CertPortal(http.MethodPost, "/api/v1/users/"+u.LoginID+"/certificate/revocation",
+				map[string]string{"reason": "keyCompromise", "confirmation_password": org.Master.Confirmation})
+			if r.Status != http.StatusOK {
+				t.Fatalf("revoke %s: %d %s", u.LoginID, r.Status, r.Raw)
+			}
+			bank.IssueCertificate(t, u)
+		}
+		events, err := db.ListAudit(context.Background(), store.AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		types := map[string]int{}
+		for _, ev := range events {
+			types[ev.Type]++
+		}
+		for _, typ := range []string{audit.OrganizationCreated, audit.UserCreated, audit.LoginFailed, audit.LoginSucceeded,
+			audit.CertificateRequested, audit.CertificateIssued, audit.CertificateRevoked, audit.SessionEnded} {
+			if types[typ] == 0 {
+				t.Errorf("no %s event among %v", typ, types)
+			}
+		}
+		v := mustVerify(t, db)
+		if v.Break != nil || v.Count != len(events) {
+			t.Errorf("verify after %d events: %+v", len(events), v)
+		}
+	})
+}
+
+// TestAuditChainMigratesExistingRows rolls a database back to before the
+// chain (the columns, the head and the migration's record gone, the rows
+// kept) and opens it again: the migration chains the rows there were.
+func TestAuditChainMigratesExistingRows(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			dsn := filepath.Join(t.TempDir(), "kinko.db")
+			if engine == "postgres" {
+				dsn = testutil.PostgresDSN(t)
+			}
+			ctx := context.Background()
+			db, err := store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			chainEvents(t, db, 5)
+			for _, q := range []string{`DROP TABLE audit_head`, `ALTER TABLE audit_events DROP COLUMN hash`,
+				`ALTER TABLE audit_events DROP COLUMN prev_hash`, `DELETE FROM schema_migrations WHERE version = 2`} {
+				exec(t, db, q)
+			}
+			db.Close()
+			db, err = store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if v := mustVerify(t, db); v.Break != nil || v.Count != 5 || v.LastID != 5 {
+				t.Fatalf("rows chained by the migration: %+v", v)
+			}
+			chainEvents(t, db, 2)
+			if v := mustVerify(t, db); v.Break != nil || v.Count != 7 {
+				t.Errorf("appended after: %+v", v)
+			}
+			exec(t, db, `UPDATE audit_events SET actor = 'user:b' WHERE id = 2`)
+			if v := mustVerify(t, db); v.Break == nil || v.Break.ID != 2 {
+				t.Errorf("changed row 2 of the migrated rows: %+v", v.Break)
+			}
+		})
+	}
+}
