@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"kinko/internal/auth"
@@ -43,8 +44,10 @@ type Config struct {
 	Certs    *certs.Service
 	Auth     *auth.Manager
 	CAChain  []byte // PEM served at /pki/ca.pem
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Revocations serves the CRL and OCSP on the portal; nil: not served.
+	Revocations *certs.Revocations
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // API serves the JSON API of one listener.
@@ -70,6 +73,8 @@ func New(c Config) *API {
 		a.mux.HandleFunc("POST /api/v1/sessions", a.passwordLogin)
 		a.mux.HandleFunc("POST /api/v1/certificates", a.issueCertificate)
 		a.mux.HandleFunc("GET /pki/ca.pem", a.caChain)
+		a.mux.HandleFunc("GET /pki/crl", a.crl)
+		a.mux.HandleFunc("POST /pki/ocsp", a.ocspPost)
 	}
 	a.mux.HandleFunc("GET /api/v1/me", a.session(a.me, allowDuringPasswordChange))
 	a.mux.HandleFunc("POST /api/v1/me/password", a.session(a.changePassword(identity.LoginPassword), allowDuringPasswordChange))
@@ -90,6 +95,10 @@ func New(c Config) *API {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if a.c.Listener == Portal && r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, ocspGetPrefix) {
+		a.ocspGet(w, r)
+		return
+	}
 	a.mux.ServeHTTP(w, r)
 }
 

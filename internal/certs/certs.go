@@ -145,6 +145,10 @@ type Config struct {
 	Rand     io.Reader        // serials; default crypto/rand
 	CRLURL   string           // optional, put in issued certificates
 	OCSPURL  string           // optional, put in issued certificates
+	// URLs, when set, gives the CRL and OCSP URLs at each issuance instead
+	// of CRLURL and OCSPURL (the listener's address may be known only once
+	// it listens).
+	URLs func() (crlURL, ocspURL string)
 }
 
 // Service issues and revokes client certificates.
@@ -208,11 +212,15 @@ func (s *Service) IssueFor(ctx context.Context, u identity.User, org identity.Or
 	if err != nil {
 		return Certificate{}, err
 	}
+	crlURL, ocspURL := s.c.CRLURL, s.c.OCSPURL
+	if s.c.URLs != nil {
+		crlURL, ocspURL = s.c.URLs()
+	}
 	p, err := s.c.Issuer.Prepare(pki.Request{
 		Serial: serial, PublicKey: req.PublicKey,
 		Organization: org.Name, CommonName: u.LoginID,
 		NotBefore: now, NotAfter: s.c.Validity(now),
-		CRLURL: s.c.CRLURL, OCSPURL: s.c.OCSPURL,
+		CRLURL: crlURL, OCSPURL: ocspURL,
 	})
 	if err != nil {
 		return Certificate{}, fmt.Errorf("certs: prepare for %q: %w", u.LoginID, err)

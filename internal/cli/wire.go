@@ -53,7 +53,8 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	}
 	svc, err := server.Assemble(server.Parts{DB: db, Authority: authority, Logger: logger, Validity: validity,
 		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), MaxSession: time.Duration(cfg.SessionAbsoluteTimeout),
-		ServerNames: cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL,
+		ServerNames: cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL, CRLValidity: time.Duration(cfg.CRLValidity),
+		PKIAddr: cfg.PKIAddr, PKIURL: cfg.PKIURL,
 		ServiceHours: web.ServiceHours{Weekdays: cfg.ServiceHours.Weekdays, Weekends: cfg.ServiceHours.Weekends}})
 	if err != nil {
 		db.Close()

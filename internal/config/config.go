@@ -53,6 +53,14 @@ type Config struct {
 	PortalAddr string `json:"portal_addr"`
 	// CertPortalAddr is the certificate portal listener's address.
 	CertPortalAddr string `json:"cert_portal_addr"`
+	// PKIAddr is the plain-HTTP listener of the CRL and OCSP. Empty:
+	// portal_addr's host with port DefaultPKIPort, or port 0 when
+	// portal_addr's port is 0.
+	PKIAddr string `json:"pki_addr"`
+	// PKIURL is that listener's address as relying parties reach it
+	// (http://host:port), put in issued certificates. Empty: http:// +
+	// pki_addr, unless it is every address.
+	PKIURL string `json:"pki_url"`
 	// ServerNames are the DNS names and IP addresses in the listeners'
 	// server certificate.
 	ServerNames []string `json:"server_names"`
@@ -61,6 +69,9 @@ type Config struct {
 	// CertValidity is the validity of client certificates; zero means one
 	// calendar year (R9).
 	CertValidity Duration `json:"cert_validity"`
+	// CRLValidity is the time from a CRL's thisUpdate to its nextUpdate;
+	// zero means 24 hours.
+	CRLValidity Duration `json:"crl_validity"`
 	// SessionIdleTimeout ends a session after this long without a request.
 	SessionIdleTimeout Duration `json:"session_idle_timeout"`
 	// SessionAbsoluteTimeout ends a session this long after login.
@@ -92,6 +103,7 @@ const (
 	DefaultDataDir                = "kinko-data"
 	DefaultPortalAddr             = "127.0.0.1:8443"
 	DefaultCertPortalAddr         = "127.0.0.1:8444"
+	DefaultPKIPort                = "8480"
 	DefaultBankName               = "kinko"
 	DefaultSessionIdleTimeout     = 15 * time.Minute
 	DefaultSessionAbsoluteTimeout = 12 * time.Hour
@@ -107,6 +119,14 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.CertPortalAddr == "" {
 		c.CertPortalAddr = DefaultCertPortalAddr
+	}
+	if c.PKIAddr == "" {
+		if host, port, err := net.SplitHostPort(c.PortalAddr); err == nil {
+			if port != "0" {
+				port = DefaultPKIPort
+			}
+			c.PKIAddr = net.JoinHostPort(host, port)
+		}
 	}
 	if len(c.ServerNames) == 0 {
 		c.ServerNames = []string{"localhost", "127.0.0.1"}
@@ -217,8 +237,21 @@ func (c Config) Validate() error {
 	if _, port, _ := net.SplitHostPort(c.PortalAddr); c.PortalAddr == c.CertPortalAddr && port != "0" {
 		errs = append(errs, errors.New("portal_addr and cert_portal_addr must differ"))
 	}
+	if c.PKIAddr != "" {
+		if _, port, err := net.SplitHostPort(c.PKIAddr); err != nil {
+			errs = append(errs, fmt.Errorf("pki_addr %q: %w", c.PKIAddr, err))
+		} else if port != "0" && (c.PKIAddr == c.PortalAddr || c.PKIAddr == c.CertPortalAddr) {
+			errs = append(errs, errors.New("pki_addr must differ from portal_addr and cert_portal_addr"))
+		}
+	}
+	if err := checkPKIURL(c.PKIURL); err != nil {
+		errs = append(errs, fmt.Errorf("pki_url %q: %w", c.PKIURL, err))
+	}
 	if c.CertValidity < 0 || (c.CertValidity > 0 && time.Duration(c.CertValidity) < time.Hour) {
 		errs = append(errs, errors.New("cert_validity must be at least 1h (or empty for one year)"))
+	}
+	if c.CRLValidity < 0 || (c.CRLValidity > 0 && time.Duration(c.CRLValidity) < time.Hour) {
+		errs = append(errs, errors.New("crl_validity must be at least 1h (or empty for 24h)"))
 	}
 	if time.Duration(c.SessionIdleTimeout) < time.Minute {
 		errs = append(errs, errors.New("session_idle_timeout must be at least 1m"))
@@ -269,6 +302,24 @@ func checkPublicURL(s string) error {
 		return err
 	case u.Scheme != "https" || u.Host == "" || u.Hostname() == "":
 		return errors.New("want https://host or https://host:port")
+	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "", u.User != nil:
+		return errors.New("want no path, query, fragment or user")
+	}
+	return nil
+}
+
+// checkPKIURL checks the PKI listener's public URL: empty, or http://host
+// with an optional port and no path, query or fragment.
+func checkPKIURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme != "http" || u.Host == "" || u.Hostname() == "":
+		return errors.New("want http://host or http://host:port (CRLs and OCSP responses are signed; relying parties fetch them over HTTP)")
 	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "", u.User != nil:
 		return errors.New("want no path, query, fragment or user")
 	}

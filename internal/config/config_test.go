@@ -34,6 +34,7 @@ func defaults() Config {
 		DataDir:                "kinko-data",
 		PortalAddr:             "127.0.0.1:8443",
 		CertPortalAddr:         "127.0.0.1:8444",
+		PKIAddr:                "127.0.0.1:8480",
 		ServerNames:            []string{"localhost", "127.0.0.1"},
 		BankName:               "kinko",
 		SessionIdleTimeout:     Duration(15 * time.Minute),
@@ -76,6 +77,7 @@ func TestLoadFile(t *testing.T) {
 		DB:                     "postgres://kinko@db.internal:5432/kinko?sslmode=verify-full",
 		PortalAddr:             "0.0.0.0:443",
 		CertPortalAddr:         "0.0.0.0:8444",
+		PKIAddr:                "0.0.0.0:8480",
 		ServerNames:            []string{"ib.example.jp", "192.0.2.10"},
 		BankName:               "Example Rokin Bank",
 		CertValidity:           Duration(720 * time.Hour),
@@ -148,6 +150,7 @@ func TestLoadEnvOverridesFile(t *testing.T) {
 		DB:                     "postgres://kinko@db:5432/kinko",
 		PortalAddr:             "127.0.0.1:10443",
 		CertPortalAddr:         "127.0.0.1:10444",
+		PKIAddr:                "127.0.0.1:8480",
 		ServerNames:            []string{"ib.example.jp", "192.0.2.10"},
 		BankName:               "from file", // no variable: the file's value stays
 		CertValidity:           Duration(2 * time.Hour),
@@ -238,6 +241,13 @@ func TestValidate(t *testing.T) {
 		{"server name with a space", func(c *Config) { c.ServerNames = []string{"ib example"} }, `server_names: "ib example"`},
 		{"server name is a URL", func(c *Config) { c.ServerNames = []string{"https://ib.example.jp"} }, `server_names: "https://ib.example.jp"`},
 		{"empty server name", func(c *Config) { c.ServerNames = []string{"localhost", ""} }, `server_names: ""`},
+		{"CRL validity one hour", func(c *Config) { c.CRLValidity = Duration(time.Hour) }, ""},
+		{"CRL validity too short", func(c *Config) { c.CRLValidity = Duration(30 * time.Minute) }, "crl_validity must be at least 1h"},
+		{"PKI URL", func(c *Config) { c.PKIURL = "http://pki.example.jp:8480" }, ""},
+		{"PKI URL over https", func(c *Config) { c.PKIURL = "https://pki.example.jp" }, `pki_url "https://pki.example.jp": want http://host`},
+		{"PKI URL with a path", func(c *Config) { c.PKIURL = "http://pki.example.jp/pki" }, "want no path"},
+		{"PKI address without port", func(c *Config) { c.PKIAddr = "127.0.0.1" }, `pki_addr "127.0.0.1"`},
+		{"PKI address is the portal's", func(c *Config) { c.PKIAddr = c.PortalAddr }, "pki_addr must differ"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,6 +280,7 @@ func TestWithDefaultsKeepsValues(t *testing.T) {
 	got := c.WithDefaults()
 	want := defaults()
 	want.PortalAddr, want.ServerNames, want.SessionIdleTimeout = "0.0.0.0:443", []string{"ib.example.jp"}, Duration(time.Minute)
+	want.PKIAddr = "0.0.0.0:8480"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("WithDefaults (-want +got):\n%s", diff)
 	}

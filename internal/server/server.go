@@ -3,8 +3,10 @@
 // chains to the client-issuing CA and is, by a database lookup of its exact
 // fingerprint, issued, unrevoked, unexpired and held by an active user. The
 // check runs in tls.Config.VerifyConnection (called on resumed connections
-// too) and again on every request. It also runs background jobs and shuts
-// down gracefully. It holds no business rules of its own.
+// too) and again on every request. A third, plain-HTTP listener may serve
+// the CA's CRL and OCSP responses, which are signed and public. It also runs
+// background jobs and shuts down gracefully. It holds no business rules of
+// its own.
 package server
 
 import (
@@ -36,6 +38,11 @@ type Config struct {
 	Now            func() time.Time
 	// Jobs run in the background until shutdown.
 	Jobs []Job
+	// PKIAddr, when set, is the address of a plain-HTTP listener serving
+	// PKI, the signed public objects of the CA (CRL, OCSP): relying
+	// parties fetch them over HTTP (RFC 5280 4.2.1.13, RFC 6960).
+	PKIAddr string
+	PKI     http.Handler
 }
 
 // Job is a background task run every Every.
@@ -52,6 +59,8 @@ type Server struct {
 	certPortal *http.Server
 	portalLn   net.Listener
 	certLn     net.Listener
+	pki        *http.Server
+	pkiLn      net.Listener
 }
 
 // New returns a Server; Listen opens its listeners.
@@ -189,6 +198,14 @@ func (s *Server) Listen() error {
 		s.portalLn.Close()
 		return fmt.Errorf("server: certificate portal listener: %w", err)
 	}
+	if s.c.PKIAddr != "" {
+		if s.pkiLn, err = net.Listen("tcp", s.c.PKIAddr); err != nil {
+			s.portalLn.Close()
+			s.certLn.Close()
+			return fmt.Errorf("server: pki listener: %w", err)
+		}
+		s.pki = s.httpServer("pki", s.c.PKI, nil)
+	}
 	s.portal = s.httpServer("portal", s.c.Portal, PortalTLSConfig(s.c.Certificate))
 	s.certPortal = s.httpServer("cert-portal", s.c.CertPortal, CertPortalTLSConfig(s.c.Certificate, s.c.ClientCAs, s.c.Now, check))
 	return nil
@@ -214,11 +231,23 @@ func (s *Server) PortalAddr() net.Addr { return s.portalLn.Addr() }
 // CertPortalAddr returns the certificate portal's bound address.
 func (s *Server) CertPortalAddr() net.Addr { return s.certLn.Addr() }
 
+// PKIAddr returns the plain-HTTP PKI listener's bound address, nil when
+// there is none.
+func (s *Server) PKIAddr() net.Addr {
+	if s.pkiLn == nil {
+		return nil
+	}
+	return s.pkiLn.Addr()
+}
+
 // Serve serves until ctx is done, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context) error {
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- s.portal.ServeTLS(s.portalLn, "", "") }()
 	go func() { errc <- s.certPortal.ServeTLS(s.certLn, "", "") }()
+	if s.pki != nil {
+		go func() { errc <- s.pki.Serve(s.pkiLn) }()
+	}
 	var wg sync.WaitGroup
 	jobCtx, stopJobs := context.WithCancel(ctx)
 	for _, j := range s.c.Jobs {
@@ -238,6 +267,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancel()
 	_ = s.portal.Shutdown(shutCtx)
 	_ = s.certPortal.Shutdown(shutCtx)
+	if s.pki != nil {
+		_ = s.pki.Shutdown(shutCtx)
+	}
 	wg.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("server: %w", err)
@@ -287,7 +319,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (s *Server) logRequests(listener string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		if r.TLS != nil {
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		w.Header().Set("X-Frame-Options", "DENY")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		sw := &statusWriter{ResponseWriter: w}

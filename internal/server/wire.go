@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"kinko/internal/api"
@@ -42,6 +43,17 @@ type Parts struct {
 	PortalURL     string
 	CertPortalURL string
 	ServiceHours  web.ServiceHours // default web.DefaultServiceHours
+	// CRLValidity is the time from a CRL's thisUpdate to its nextUpdate;
+	// default certs.DefaultCRLValidity.
+	CRLValidity time.Duration
+	// PKIAddr is the address of the plain-HTTP listener of the CRL and
+	// OCSP; default the portal's host with port 0 (any free port).
+	PKIAddr string
+	// PKIURL is that listener's address as relying parties reach it
+	// (http://host:port), put in issued certificates as <PKIURL>/pki/crl
+	// and <PKIURL>/pki/ocsp; default http:// + the bound address, unless it
+	// is 0.0.0.0 or :: (then certificates carry no such URLs).
+	PKIURL string
 }
 
 // Services are kinko's domain services, wired to one database and authority.
@@ -50,6 +62,11 @@ type Services struct {
 	Identity *identity.Service
 	Certs    *certs.Service
 	Auth     *auth.Manager
+	// Revocations serves the CRL and OCSP; nil without an authority.
+	Revocations *certs.Revocations
+
+	// pkiAddr gives the PKI listener's address once it listens.
+	pkiAddr atomic.Pointer[func() net.Addr]
 }
 
 // Assemble builds the services.
@@ -76,10 +93,38 @@ func Assemble(p Parts) (*Services, error) {
 			return nil, err
 		}
 	}
-	cs := certs.New(certs.Config{Store: p.DB, Identity: ident, Issuer: issuer, Validity: p.Validity, Now: p.Now, Rand: p.Rand})
+	svc := &Services{Parts: p, Identity: ident}
+	cs := certs.New(certs.Config{Store: p.DB, Identity: ident, Issuer: issuer, Validity: p.Validity, Now: p.Now, Rand: p.Rand,
+		URLs: svc.revocationURLs})
 	am := auth.New(auth.Config{Store: p.DB, Identity: ident, Certs: cs, Now: p.Now, Rand: p.Rand,
 		IdleTimeout: p.IdleTimeout, AbsoluteTimeout: p.MaxSession})
-	return &Services{Parts: p, Identity: ident, Certs: cs, Auth: am}, nil
+	svc.Certs, svc.Auth = cs, am
+	if p.Authority != nil {
+		if svc.Revocations, err = certs.NewRevocations(certs.RevocationConfig{Store: p.DB, Authority: p.Authority,
+			Validity: p.CRLValidity, Now: p.Now, Rand: p.Rand}); err != nil {
+			return nil, err
+		}
+	}
+	return svc, nil
+}
+
+// revocationURLs returns the CRL and OCSP URLs that issued certificates
+// carry: <PKI URL>/pki/crl and <PKI URL>/pki/ocsp. Without a configured PKI
+// URL, the PKI listener's address is used once it listens, if it is a
+// specific one (not 0.0.0.0 or ::); otherwise there are none.
+func (s *Services) revocationURLs() (crlURL, ocspURL string) {
+	base := strings.TrimSuffix(s.Parts.PKIURL, "/")
+	if base == "" {
+		if f := s.pkiAddr.Load(); f != nil {
+			if a, ok := (*f)().(*net.TCPAddr); ok && a != nil && a.IP != nil && !a.IP.IsUnspecified() {
+				base = "http://" + a.AddrPort().String()
+			}
+		}
+	}
+	if base == "" || s.Revocations == nil {
+		return "", ""
+	}
+	return base + "/pki/crl", base + "/pki/ocsp"
 }
 
 // Server builds the listeners for the services.
@@ -102,7 +147,8 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 	pool.AddCert(p.Authority.Issuing)
 	chain := p.Authority.ClientCAChainPEM()
 	mk := func(l api.Listener) *api.API {
-		return api.New(api.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth, CAChain: chain, Logger: p.Logger, Now: p.Now})
+		return api.New(api.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth, CAChain: chain,
+			Revocations: s.Revocations, Logger: p.Logger, Now: p.Now})
 	}
 	var srv *Server
 	addrs := func() (net.Addr, net.Addr) {
@@ -111,6 +157,14 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 		}
 		return srv.PortalAddr(), srv.CertPortalAddr()
 	}
+	pkiListenerAddr := func() net.Addr {
+		if srv == nil {
+			return nil
+		}
+		return srv.PKIAddr()
+	}
+	s.pkiAddr.Store(&pkiListenerAddr)
+	var portalAPI http.Handler // the portal's API, for the PKI listener
 	// mount serves the API at /api/ and /pki/ and the pages elsewhere. On
 	// the certificate portal every request first needs an active
 	// certificate; a refusal is explained in JSON to the API and on a page
@@ -129,7 +183,17 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 		mux.Handle("/pki/", a.Handler())
 		mux.Handle("/", w.Handler())
 		if l != api.CertPortal {
-			return mux, nil
+			// OCSP by GET goes to the API without the mux, which would
+			// redirect a base64 request holding "//" to a cleaned path.
+			ah := a.Handler()
+			portalAPI = ah
+			return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/pki/ocsp/") {
+					ah.ServeHTTP(rw, r)
+					return
+				}
+				mux.ServeHTTP(rw, r)
+			}), nil
 		}
 		refuse := func(rw http.ResponseWriter, r *http.Request, err error) {
 			if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/pki/") {
@@ -148,11 +212,19 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	pkiAddr := p.PKIAddr
+	if pkiAddr == "" {
+		host, _, err := net.SplitHostPort(portalAddr)
+		if err != nil {
+			return nil, err
+		}
+		pkiAddr = net.JoinHostPort(host, "0")
+	}
 	idle := s.Auth.IdleTimeout()
 	srv = New(Config{
-		PortalAddr: portalAddr, CertPortalAddr: certPortalAddr,
+		PortalAddr: portalAddr, CertPortalAddr: certPortalAddr, PKIAddr: pkiAddr,
 		Certificate: cert, ClientCAs: pool, Auth: s.Auth,
-		Portal: portal, CertPortal: certPortal,
+		Portal: portal, CertPortal: certPortal, PKI: pkiOnly(portalAPI),
 		Logger: p.Logger, Now: p.Now,
 		Jobs: []Job{{Name: "expired sessions", Every: 5 * time.Minute, Run: func(ctx context.Context) error {
 			_, err := p.DB.DeleteExpiredSessions(ctx, p.Now(), idle)
@@ -177,4 +249,17 @@ func (h loginHistory) RecentLogins(ctx context.Context, userID int64, n int) ([]
 		out[i] = ev.At
 	}
 	return out, nil
+}
+
+// pkiOnly serves, from the portal's API, only the CA's public objects: the
+// CRL, OCSP and the CA chain. Everything else is not found.
+func pkiOnly(portalAPI http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch p := r.URL.Path; {
+		case p == "/pki/crl", p == "/pki/ca.pem", p == "/pki/ocsp", strings.HasPrefix(p, "/pki/ocsp/"):
+			portalAPI.ServeHTTP(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	})
 }

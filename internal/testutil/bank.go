@@ -39,6 +39,7 @@ type Bank struct {
 	Services      *server.Services
 	PortalURL     string
 	CertPortalURL string
+	PKIURL        string         // the plain-HTTP listener of the CRL and OCSP
 	Roots         *x509.CertPool // trusts the listeners' certificate
 }
 
@@ -96,6 +97,7 @@ func NewBank(t testing.TB, db *store.DB) *Bank {
 	return &Bank{
 		DB: db, Clock: clock, Authority: authority, Services: svc, Roots: roots,
 		PortalURL: "https://" + srv.PortalAddr().String(), CertPortalURL: "https://" + srv.CertPortalAddr().String(),
+		PKIURL: "http://" + srv.PKIAddr().String(),
 	}
 }
 
