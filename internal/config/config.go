@@ -290,27 +290,20 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// checkPublicURL checks a listener's public URL: empty, or https://host
-// with an optional port and no path, query or fragment.
-func checkPublicURL(s string) error {
-	if s == "" {
-		return nil
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		return err
-	case u.Scheme != "https" || u.Host == "" || u.Hostname() == "":
-		return errors.New("want https://host or https://host:port")
-	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "", u.User != nil:
-		return errors.New("want no path, query, fragment or user")
-	}
-	return nil
-}
+// checkPublicURL checks a portal's public URL: empty, or https://host with
+// an optional port and no path, query or fragment.
+func checkPublicURL(s string) error { return checkListenerURL(s, "https", "") }
 
 // checkPKIURL checks the PKI listener's public URL: empty, or http://host
-// with an optional port and no path, query or fragment.
+// with an optional port and no path, query or fragment (CRLs and OCSP
+// responses are signed; relying parties fetch them over HTTP).
 func checkPKIURL(s string) error {
+	return checkListenerURL(s, "http", " (CRLs and OCSP responses are signed; relying parties fetch them over HTTP)")
+}
+
+// checkListenerURL checks that s is empty or scheme://host[:port] with
+// nothing else; why is added to the scheme error.
+func checkListenerURL(s, scheme, why string) error {
 	if s == "" {
 		return nil
 	}
@@ -318,8 +311,8 @@ func checkPKIURL(s string) error {
 	switch {
 	case err != nil:
 		return err
-	case u.Scheme != "http" || u.Host == "" || u.Hostname() == "":
-		return errors.New("want http://host or http://host:port (CRLs and OCSP responses are signed; relying parties fetch them over HTTP)")
+	case u.Scheme != scheme || u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("want %[1]s://host or %[1]s://host:port%[2]s", scheme, why)
 	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "", u.User != nil:
 		return errors.New("want no path, query, fragment or user")
 	}
