@@ -69,6 +69,7 @@ func New(c Config) *API {
 	if c.Listener == CertPortal {
 		a.cookie = CertPortalCookie
 		a.mux.HandleFunc("POST /api/v1/sessions", a.certificateLogin)
+		a.mux.HandleFunc("POST /api/v1/certificates/renewal", a.session(a.renewCertificate, 0))
 	} else {
 		a.mux.HandleFunc("POST /api/v1/sessions", a.passwordLogin)
 		a.mux.HandleFunc("POST /api/v1/certificates", a.issueCertificate)

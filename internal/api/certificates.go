@@ -4,6 +4,9 @@ import (
 	"encoding/pem"
 	"net/http"
 	"strings"
+
+	"kinko/internal/auth"
+	"kinko/internal/certs"
 )
 
 type issueRequest struct {
@@ -32,13 +35,42 @@ func (a *API) issueCertificate(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, certificateResponse{
+	writeJSON(w, http.StatusCreated, a.certificateResponse(c))
+}
+
+type renewalRequest struct {
+	CSR string `json:"csr"`
+}
+
+// renewCertificate is POST /api/v1/certificates/renewal (電子証明書更新, R9),
+// on the certificate portal: the session's certificate is renewed.
+func (a *API) renewCertificate(w http.ResponseWriter, r *http.Request) {
+	var req renewalRequest
+	if err := decode(w, r, &req); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	p := principal(r)
+	if p.Certificate == nil {
+		a.writeError(w, r, auth.ErrCertificateRequired)
+		return
+	}
+	c, err := a.c.Certs.Renew(r.Context(), p.User, p.Organization, *p.Certificate, []byte(req.CSR))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, a.certificateResponse(c))
+}
+
+func (a *API) certificateResponse(c certs.Certificate) certificateResponse {
+	return certificateResponse{
 		Serial:      c.Serial,
 		Certificate: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.DER})),
 		Chain:       string(a.c.CAChain),
 		NotBefore:   timeString(c.NotBefore),
 		NotAfter:    timeString(c.NotAfter),
-	})
+	}
 }
 
 // caChain is GET /pki/ca.pem: the client-issuing CA and the root.

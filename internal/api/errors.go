@@ -62,6 +62,8 @@ var errorTable = []struct {
 	{identity.ErrOrganizationUserLimit, errorInfo{409, "organization_user_limit"}},
 	{identity.ErrLoginIDTaken, errorInfo{409, "login_id_taken"}},
 	{certs.ErrAlreadyRevoked, errorInfo{409, "already_revoked"}},
+	{certs.ErrRenewalNotDue, errorInfo{409, "renewal_not_due"}},
+	{certs.ErrRenewalInProgress, errorInfo{409, "renewal_in_progress"}},
 	{identity.ErrNotLocked, errorInfo{409, "not_locked"}},
 	{errUnsupportedMediaType, errorInfo{415, "unsupported_media_type"}},
 	{identity.ErrAccountLocked, errorInfo{423, "account_locked"}},

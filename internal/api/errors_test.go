@@ -51,6 +51,8 @@ var wantStatus = []struct {
 	{identity.ErrOrganizationUserLimit, 409, "organization_user_limit"},
 	{identity.ErrLoginIDTaken, 409, "login_id_taken"},
 	{certs.ErrAlreadyRevoked, 409, "already_revoked"},
+	{certs.ErrRenewalNotDue, 409, "renewal_not_due"},
+	{certs.ErrRenewalInProgress, 409, "renewal_in_progress"},
 	{identity.ErrNotLocked, 409, "not_locked"},
 	{errUnsupportedMediaType, 415, "unsupported_media_type"},
 	{identity.ErrAccountLocked, 423, "account_locked"},

@@ -13,6 +13,16 @@ type certificateJSON struct {
 	NotBefore string `json:"not_before"`
 	NotAfter  string `json:"not_after"`
 	DaysLeft  int    `json:"days_left"`
+	// RenewalDue: inside the renewal window and not yet renewed (R9).
+	RenewalDue bool `json:"renewal_due"`
+	// Renewal is the certificate's renewal, issued but not yet used to log
+	// in; absent when none.
+	Renewal *renewalJSON `json:"renewal,omitempty"`
+}
+
+type renewalJSON struct {
+	Serial   string `json:"serial"`
+	NotAfter string `json:"not_after"`
 }
 
 type meResponse struct {
@@ -39,6 +49,17 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 	if c != nil {
 		now := a.c.Now()
 		resp.Certificate = &certificateJSON{Serial: c.Serial, NotBefore: timeString(c.NotBefore), NotAfter: timeString(c.NotAfter), DaysLeft: c.DaysLeft(now)}
+		if p.Certificate != nil {
+			rn, err := a.c.Certs.RenewalOf(r.Context(), *c)
+			if err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			resp.Certificate.RenewalDue = rn.Due
+			if rn.Renewed != nil {
+				resp.Certificate.Renewal = &renewalJSON{Serial: rn.Renewed.Serial, NotAfter: timeString(rn.Renewed.NotAfter)}
+			}
+		}
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

@@ -140,6 +140,11 @@ func (m *Manager) CertificateLogin(ctx context.Context, peer *x509.Certificate, 
 	if err := m.c.Identity.CheckPassword(ctx, u, identity.LoginPassword, password, "certificate login"); err != nil {
 		return "", Principal{}, err
 	}
+	// The first login with a renewed certificate retires the old one (R9)
+	// before the session exists; the expiry notice follows from the login.
+	if err := m.c.Certs.OnLogin(ctx, c); err != nil {
+		return "", Principal{}, err
+	}
 	return m.newSession(ctx, u, org, &c, "certificate login")
 }
 

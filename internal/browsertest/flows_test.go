@@ -31,7 +31,7 @@ func (b *browser) certificateLogin(c testutil.Creds, shot string) {
 	b.visit(bank.CertPortalURL + "/")
 	b.wantAt(bank.CertPortalURL + "/")
 	if got := b.text(".login-id"); got != c.LoginID {
-		b.fatalf("the certificate login shows the certificate of %q, want %q", got, c.LoginID)
+		b.fatalf("the certificate login shows the certificate of %q, want %q; the page says:\n%s", got, c.LoginID, b.mainText())
 	}
 	if shot != "" {
 		b.screenshot(shot, "")

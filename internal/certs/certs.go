@@ -51,6 +51,9 @@ type Certificate struct {
 	RevocationReason string
 	RevokedBy        string
 	RequestRef       string
+	// Renews is the record ID of the certificate this one renews (R9), 0
+	// for a certificate issued from the login screen.
+	Renews int64
 }
 
 // Expired reports whether the certificate is past its notAfter at now
@@ -100,6 +103,8 @@ var (
 	ErrAlreadyRevoked             = errors.New("certs: certificate already revoked")
 	ErrInvalidReason              = errors.New("certs: invalid revocation reason")
 	ErrRequestRefRequired         = errors.New("certs: the written request's reference is required")
+	ErrRenewalNotDue              = errors.New("certs: the certificate is not yet inside its renewal window")
+	ErrRenewalInProgress          = errors.New("certs: a renewal of this certificate is being signed")
 	ErrForbidden                  = identity.ErrForbidden
 )
 
@@ -127,6 +132,21 @@ type Store interface {
 	CurrentCertificate(ctx context.Context, userID int64) (Certificate, error)
 	ListCertificates(ctx context.Context, organizationID int64) ([]Certificate, error)
 	AppendAudit(ctx context.Context, ev audit.Event) error
+
+	// RecordRenewal records c as pending in the user's active place, as the
+	// renewal of the certificate baseID, which leaves the place but stays
+	// valid (R9). baseID must be the user's certificate in the place, or
+	// the one renewed by it, which is then an unused renewal and is revoked
+	// as superseded. Under the organization's lock, like RecordPending.
+	RecordRenewal(ctx context.Context, c *Certificate, baseID int64, staleBefore, now time.Time, ev audit.Event) error
+	// RecordExpiryNotice records that the expiry notice of occasion was
+	// given for a certificate on day, and appends ev, unless a notice was
+	// already recorded for the certificate and occasion or day. It reports
+	// whether it recorded one.
+	RecordExpiryNotice(ctx context.Context, certificateID int64, occasion, day string, now time.Time, ev audit.Event) (bool, error)
+	// ExpiringCertificates returns the issued certificates in their users'
+	// active places whose notAfter is in [from, to].
+	ExpiringCertificates(ctx context.Context, from, to time.Time) ([]Certificate, error)
 }
 
 // Validity computes a certificate's notAfter from its notBefore.
@@ -140,11 +160,14 @@ type Config struct {
 	Store    Store
 	Identity *identity.Service
 	Issuer   *pki.Issuer
-	Validity Validity         // default OneYear
-	Now      func() time.Time // default time.Now
-	Rand     io.Reader        // serials; default crypto/rand
-	CRLURL   string           // optional, put in issued certificates
-	OCSPURL  string           // optional, put in issued certificates
+	Validity Validity // default OneYear
+	// RenewalWindow is how long before expiry a certificate can be
+	// renewed and the notices begin (R9); default 40 days.
+	RenewalWindow time.Duration
+	Now           func() time.Time // default time.Now
+	Rand          io.Reader        // serials; default crypto/rand
+	CRLURL        string           // optional, put in issued certificates
+	OCSPURL       string           // optional, put in issued certificates
 	// URLs, when set, gives the CRL and OCSP URLs at each issuance instead
 	// of CRLURL and OCSPURL (the listener's address may be known only once
 	// it listens).
@@ -163,6 +186,9 @@ func New(c Config) *Service {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.RenewalWindow == 0 {
+		c.RenewalWindow = DefaultRenewalWindow
 	}
 	return &Service{c: c}
 }
@@ -208,6 +234,22 @@ func (s *Service) IssueFor(ctx context.Context, u identity.User, org identity.Or
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return Certificate{}, err
 	}
+	record := func(c *Certificate, ev audit.Event) error {
+		return s.c.Store.RecordPending(ctx, c, MaxPerOrganization, now.Add(-staleAfter), now, ev)
+	}
+	c, err := s.sign(ctx, u, org, req, now, record, audit.CertificateIssued)
+	if errors.Is(err, ErrActiveCertificateExists) || errors.Is(err, ErrOrganizationLimit) {
+		return refuse(err, err.Error())
+	}
+	return c, err
+}
+
+// sign is the path of every certificate after its rules are checked:
+// prepare the to-be-signed certificate, record it (record writes the
+// pending row and the request's audit event), sign it once, store it with
+// an audit event of type issuedType.
+func (s *Service) sign(ctx context.Context, u identity.User, org identity.Organization, req *x509.CertificateRequest,
+	now time.Time, record func(c *Certificate, ev audit.Event) error, issuedType string) (Certificate, error) {
 	serial, err := pki.NewSerial(s.c.Rand)
 	if err != nil {
 		return Certificate{}, err
@@ -231,15 +273,13 @@ func (s *Service) IssueFor(ctx context.Context, u identity.User, org identity.Or
 	}
 	ev := audit.Event{At: now, Type: audit.CertificateRequested, Actor: audit.UserActor(u.LoginID),
 		OrganizationID: org.ID, UserID: u.ID, Serial: c.Serial}
-	if err := s.c.Store.RecordPending(ctx, &c, MaxPerOrganization, now.Add(-staleAfter), now, ev); err != nil {
-		if errors.Is(err, ErrActiveCertificateExists) || errors.Is(err, ErrOrganizationLimit) {
-			return refuse(err, err.Error())
-		}
+	if err := record(&c, ev); err != nil {
 		return Certificate{}, err
 	}
 	der, cert, err := s.c.Issuer.Sign(p)
 	if err != nil {
-		// Nothing usable was signed; free the user's place.
+		// Nothing usable was signed; free the user's place (a renewed
+		// certificate gets it back).
 		_ = s.c.Store.Revoke(ctx, c.ID, Revocation{Reason: "unspecified", At: now, By: audit.System},
 			audit.Event{At: now, Type: audit.CertificateRevoked, Actor: audit.System, OrganizationID: org.ID, UserID: u.ID,
 				Serial: c.Serial, Detail: "signing failed"})
@@ -247,7 +287,7 @@ func (s *Service) IssueFor(ctx context.Context, u identity.User, org identity.Or
 	}
 	c.DER, c.Fingerprint, c.Status, c.IssuedAt = der, pki.Fingerprint(der), StatusIssued, now
 	c.NotBefore, c.NotAfter = cert.NotBefore.UTC(), cert.NotAfter.UTC()
-	ev = audit.Event{At: now, Type: audit.CertificateIssued, Actor: audit.UserActor(u.LoginID),
+	ev = audit.Event{At: now, Type: issuedType, Actor: audit.UserActor(u.LoginID),
 		OrganizationID: org.ID, UserID: u.ID, Serial: c.Serial, Detail: "not after " + c.NotAfter.Format(time.RFC3339)}
 	if err := s.c.Store.MarkIssued(ctx, c.ID, der, c.Fingerprint, now, ev); err != nil {
 		return Certificate{}, err

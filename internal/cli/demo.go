@@ -66,7 +66,12 @@ func printDemo(env Env, f demo.File, cfg config.Config, dialect store.Dialect) {
 	fmt.Fprintf(w, "\nkinko demo (体験版) is running. Stop it with Ctrl-C; the data stays in %s (%s).\n\n", cfg.DataDir, dialect)
 	fmt.Fprintf(w, "  Portal (ID+password login, 電子証明書発行):  %s\n", f.PortalURL)
 	fmt.Fprintf(w, "  Certificate portal (電子証明書ログイン):       %s\n", f.CertPortalURL)
-	fmt.Fprintf(w, "  Server CA to trust:                          %s\n\n", f.ServerCA)
+	fmt.Fprintf(w, "  Server CA to trust:                          %s\n", f.ServerCA)
+	mailDir := filepath.Join(cfg.DataDir, "mail")
+	if abs, err := filepath.Abs(mailDir); err == nil {
+		mailDir = abs
+	}
+	fmt.Fprintf(w, "  Mails (メール, written as .eml files, not sent): %s\n\n", mailDir)
 	for _, o := range f.Organizations {
 		mode := "ID + password login"
 		if o.CertificateLogin {

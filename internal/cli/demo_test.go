@@ -382,7 +382,7 @@ func testDemo(t *testing.T, dbArgs []string) {
 	wantMe := map[string]any{
 		"login_id": general.LoginID, "role": "general", "name": me["name"], "password_change_required": false,
 		"organization": map[string]any{"code": certOrg.Code, "name": certOrg.Name, "certificate_login": true},
-		"certificate":  map[string]any{"serial": serial, "not_before": body["not_before"], "not_after": body["not_after"], "days_left": days},
+		"certificate":  map[string]any{"serial": serial, "not_before": body["not_before"], "not_after": body["not_after"], "days_left": days, "renewal_due": false},
 	}
 	if diff := cmp.Diff(wantMe, me); diff != "" {
 		t.Errorf("GET /api/v1/me (-want +got):\n%s", diff)

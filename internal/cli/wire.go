@@ -10,6 +10,7 @@ import (
 	"kinko/internal/certs"
 	"kinko/internal/config"
 	"kinko/internal/identity"
+	"kinko/internal/notify"
 	"kinko/internal/pki"
 	"kinko/internal/server"
 	"kinko/internal/store"
@@ -47,11 +48,19 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	if err != nil {
 		return nil, err
 	}
+	db.SetBankName(cfg.BankName)
+	var smtp *notify.SMTP
+	if cfg.SMTPHost != "" {
+		smtp = &notify.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUser,
+			Password: cfg.SMTPPassword, From: cfg.MailFrom, TLS: cfg.SMTPTLS}
+	}
 	var validity certs.Validity
 	if d := time.Duration(cfg.CertValidity); d > 0 {
 		validity = func(nb time.Time) time.Time { return nb.Add(d) }
 	}
 	svc, err := server.Assemble(server.Parts{DB: db, Authority: authority, Logger: logger, Validity: validity,
+		RenewalWindow: time.Duration(cfg.RenewalWindow),
+		SMTP:          smtp, MailDir: filepath.Join(cfg.DataDir, "mail"), MailFrom: cfg.MailFrom,
 		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), MaxSession: time.Duration(cfg.SessionAbsoluteTimeout),
 		ServerNames: cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL, CRLValidity: time.Duration(cfg.CRLValidity),
 		PKIAddr: cfg.PKIAddr, PKIURL: cfg.PKIURL,

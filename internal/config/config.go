@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -69,6 +71,9 @@ type Config struct {
 	// CertValidity is the validity of client certificates; zero means one
 	// calendar year (R9).
 	CertValidity Duration `json:"cert_validity"`
+	// RenewalWindow is how long before expiry a certificate can be renewed
+	// and the notices start (R9); zero means DefaultRenewalWindow.
+	RenewalWindow Duration `json:"renewal_window"`
 	// CRLValidity is the time from a CRL's thisUpdate to its nextUpdate;
 	// zero means 24 hours.
 	CRLValidity Duration `json:"crl_validity"`
@@ -89,6 +94,27 @@ type Config struct {
 	CertPortalURL string `json:"cert_portal_url"`
 	// ServiceHours are the service hours shown on the service hours page.
 	ServiceHours ServiceHours `json:"service_hours"`
+	// SMTPHost is the mail server that takes kinko's mails (a submission
+	// server or relay). Empty: mails are written as .eml files to
+	// DataDir/mail.
+	SMTPHost string `json:"smtp_host"`
+	// SMTPPort is the mail server's port; zero means 587, or 465 with
+	// SMTPTLS "tls", or 25 with "none".
+	SMTPPort int `json:"smtp_port"`
+	// SMTPUser authenticates with AUTH PLAIN, over TLS; empty: no AUTH.
+	SMTPUser string `json:"smtp_user"`
+	// SMTPPasswordFile names a file whose content is SMTPUser's password.
+	SMTPPasswordFile string `json:"smtp_password_file"`
+	// SMTPPassword is read from SMTPPasswordFile; it is never read from the
+	// config file or the environment, and never logged.
+	SMTPPassword string `json:"-"`
+	// SMTPTLS is "starttls" (the server must offer it; empty means
+	// starttls), "tls" (implicit TLS) or "none" (only for a mail server on
+	// a loopback address).
+	SMTPTLS string `json:"smtp_tls"`
+	// MailFrom is the From address of the mails ("Bank <noreply@bank.example>"
+	// or a bare address); required with SMTPHost.
+	MailFrom string `json:"mail_from"`
 }
 
 // ServiceHours are the bank's service hours, each "HH:MM-HH:MM" (end at
@@ -106,6 +132,7 @@ const (
 	DefaultPKIPort                = "8480"
 	DefaultBankName               = "kinko"
 	DefaultSessionIdleTimeout     = 15 * time.Minute
+	DefaultRenewalWindow          = 40 * 24 * time.Hour
 	DefaultSessionAbsoluteTimeout = 12 * time.Hour
 )
 
@@ -134,6 +161,9 @@ func (c Config) WithDefaults() Config {
 	if c.BankName == "" {
 		c.BankName = DefaultBankName
 	}
+	if c.RenewalWindow == 0 {
+		c.RenewalWindow = Duration(DefaultRenewalWindow)
+	}
 	if c.SessionIdleTimeout == 0 {
 		c.SessionIdleTimeout = Duration(DefaultSessionIdleTimeout)
 	}
@@ -145,6 +175,16 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.LogFormat == "" {
 		c.LogFormat = "text"
+	}
+	if c.SMTPHost != "" && c.SMTPPort == 0 {
+		switch c.SMTPTLS {
+		case "tls":
+			c.SMTPPort = 465
+		case "none":
+			c.SMTPPort = 25
+		default:
+			c.SMTPPort = 587
+		}
 	}
 	return c
 }
@@ -178,6 +218,13 @@ func Load(path string, env func(string) string) (Config, error) {
 		}
 		c.DB = strings.TrimSpace(string(b))
 	}
+	if c.SMTPPasswordFile != "" {
+		b, err := os.ReadFile(c.SMTPPasswordFile)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: smtp_password_file: %w", err)
+		}
+		c.SMTPPassword = strings.TrimRight(string(b), "\r\n")
+	}
 	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -191,6 +238,9 @@ func (c *Config) applyEnv(env func(string) string) error {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		key := strings.Split(t.Field(i).Tag.Get("json"), ",")[0]
+		if key == "-" {
+			continue
+		}
 		val := env("KINKO_" + strings.ToUpper(key))
 		if val == "" {
 			continue
@@ -213,6 +263,12 @@ func (c *Config) applyEnv(env func(string) string) error {
 				return fmt.Errorf("config: KINKO_%s: %w", strings.ToUpper(key), err)
 			}
 			f.Set(reflect.ValueOf(Duration(d)))
+		case int:
+			n, err := strconv.Atoi(val)
+			if err != nil {
+				return fmt.Errorf("config: KINKO_%s: want a whole number: %w", strings.ToUpper(key), err)
+			}
+			f.SetInt(int64(n))
 		case ServiceHours:
 			dec := json.NewDecoder(strings.NewReader(val))
 			dec.DisallowUnknownFields()
@@ -250,6 +306,9 @@ func (c Config) Validate() error {
 	if c.CertValidity < 0 || (c.CertValidity > 0 && time.Duration(c.CertValidity) < time.Hour) {
 		errs = append(errs, errors.New("cert_validity must be at least 1h (or empty for one year)"))
 	}
+	if c.RenewalWindow < 0 || (c.RenewalWindow > 0 && time.Duration(c.RenewalWindow) < 24*time.Hour) {
+		errs = append(errs, errors.New("renewal_window must be at least 24h (or empty for 40 days)"))
+	}
 	if c.CRLValidity < 0 || (c.CRLValidity > 0 && time.Duration(c.CRLValidity) < time.Hour) {
 		errs = append(errs, errors.New("crl_validity must be at least 1h (or empty for 24h)"))
 	}
@@ -284,10 +343,62 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %q: want HH:MM-HH:MM (the end after the start, at most 24:00) or closed", name, h))
 		}
 	}
+	errs = append(errs, c.validateMail()...)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil
+}
+
+// validateMail checks the smtp_* keys and mail_from.
+func (c Config) validateMail() []error {
+	var errs []error
+	switch c.SMTPTLS {
+	case "", "starttls", "tls":
+	case "none":
+		if c.SMTPHost != "" && !loopbackHost(c.SMTPHost) {
+			errs = append(errs, fmt.Errorf("smtp_tls \"none\" is allowed only for a mail server on a loopback address (localhost, 127.0.0.1, ::1), not %q: use starttls or tls", c.SMTPHost))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("smtp_tls %q: want starttls, tls or none", c.SMTPTLS))
+	}
+	if c.SMTPPort < 0 || c.SMTPPort > 65535 {
+		errs = append(errs, fmt.Errorf("smtp_port %d: want 1 to 65535 (or empty for the default of smtp_tls)", c.SMTPPort))
+	}
+	if c.SMTPHost != "" && (strings.ContainsAny(c.SMTPHost, " /") || strings.Contains(c.SMTPHost, ":") && net.ParseIP(c.SMTPHost) == nil) {
+		errs = append(errs, fmt.Errorf("smtp_host %q: want a host name or IP address, without a port (use smtp_port)", c.SMTPHost))
+	}
+	if c.SMTPHost == "" {
+		for key, v := range map[string]string{"smtp_user": c.SMTPUser, "smtp_password_file": c.SMTPPasswordFile} {
+			if v != "" {
+				errs = append(errs, fmt.Errorf("%s needs smtp_host", key))
+			}
+		}
+		if c.SMTPPort != 0 {
+			errs = append(errs, errors.New("smtp_port needs smtp_host"))
+		}
+	}
+	if c.SMTPHost != "" && c.MailFrom == "" {
+		errs = append(errs, errors.New("mail_from is required with smtp_host (the From address of the mails, such as noreply@bank.example)"))
+	}
+	if c.MailFrom != "" {
+		if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+			errs = append(errs, fmt.Errorf("mail_from %q: want an address such as noreply@bank.example or \"Bank <noreply@bank.example>\": %w", c.MailFrom, err))
+		}
+	}
+	if (c.SMTPUser == "") != (c.SMTPPasswordFile == "") {
+		errs = append(errs, errors.New("smtp_user and smtp_password_file go together: set both for AUTH, or neither"))
+	}
+	return errs
+}
+
+// loopbackHost reports whether host is localhost or a loopback IP address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // checkPublicURL checks a portal's public URL: empty, or https://host with

@@ -18,6 +18,7 @@ import (
 	"kinko/internal/auth"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
+	"kinko/internal/notify"
 	"kinko/internal/pki"
 	"kinko/internal/store"
 	"kinko/internal/web"
@@ -26,17 +27,20 @@ import (
 // Parts are the settings and dependencies from which Assemble builds
 // kinko's services.
 type Parts struct {
-	DB          *store.DB
-	Authority   *pki.Authority
-	Logger      *slog.Logger
-	Now         func() time.Time // default time.Now
-	Rand        io.Reader        // default crypto/rand
-	Hasher      identity.Params  // default identity.DefaultParams
-	Validity    certs.Validity   // default certs.OneYear
-	IdleTimeout time.Duration    // default 15 minutes
-	MaxSession  time.Duration    // default 12 hours
-	ServerNames []string         // default localhost, 127.0.0.1
-	ServerCert  *tls.Certificate // default: the authority's server certificate for ServerNames
+	DB        *store.DB
+	Authority *pki.Authority
+	Logger    *slog.Logger
+	Now       func() time.Time // default time.Now
+	Rand      io.Reader        // default crypto/rand
+	Hasher    identity.Params  // default identity.DefaultParams
+	Validity  certs.Validity   // default certs.OneYear
+	// RenewalWindow is how long before expiry renewal and the notices
+	// begin; default certs.DefaultRenewalWindow.
+	RenewalWindow time.Duration
+	IdleTimeout   time.Duration    // default 15 minutes
+	MaxSession    time.Duration    // default 12 hours
+	ServerNames   []string         // default localhost, 127.0.0.1
+	ServerCert    *tls.Certificate // default: the authority's server certificate for ServerNames
 	// PortalURL and CertPortalURL are the listeners' addresses as users
 	// reach them; default https:// + the host of the request + the
 	// listener's port.
@@ -54,6 +58,15 @@ type Parts struct {
 	// and <PKIURL>/pki/ocsp; default http:// + the bound address, unless it
 	// is 0.0.0.0 or :: (then certificates carry no such URLs).
 	PKIURL string
+	// SMTP delivers the outbox's mails to a mail server; nil: they are
+	// written as .eml files to MailDir.
+	SMTP *notify.SMTP
+	// MailDir receives the mails as files when SMTP is nil; with neither,
+	// mails wait in the outbox.
+	MailDir string
+	// MailFrom is the From address of the mails; default SMTP.From, or
+	// kinko@localhost.
+	MailFrom string
 }
 
 // Services are kinko's domain services, wired to one database and authority.
@@ -95,7 +108,7 @@ func Assemble(p Parts) (*Services, error) {
 	}
 	svc := &Services{Parts: p, Identity: ident}
 	cs := certs.New(certs.Config{Store: p.DB, Identity: ident, Issuer: issuer, Validity: p.Validity, Now: p.Now, Rand: p.Rand,
-		URLs: svc.revocationURLs})
+		RenewalWindow: p.RenewalWindow, URLs: svc.revocationURLs})
 	am := auth.New(auth.Config{Store: p.DB, Identity: ident, Certs: cs, Now: p.Now, Rand: p.Rand,
 		IdleTimeout: p.IdleTimeout, AbsoluteTimeout: p.MaxSession})
 	svc.Certs, svc.Auth = cs, am
@@ -229,9 +242,44 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 		Jobs: []Job{{Name: "expired sessions", Every: 5 * time.Minute, Run: func(ctx context.Context) error {
 			_, err := p.DB.DeleteExpiredSessions(ctx, p.Now(), idle)
 			return err
+		}}, {Name: "expiry reminders", Every: 10 * time.Minute, Run: func(ctx context.Context) error {
+			// Every ten minutes on every server: each reminder is recorded
+			// once per certificate and occasion, so it is sent once, within
+			// minutes of its day coming.
+			_, err := s.Certs.SendExpiryReminders(ctx)
+			return err
 		}}},
 	})
+	if sender := s.mailSender(); sender != nil {
+		srv.c.Jobs = append(srv.c.Jobs, Job{Name: "mail", Every: 5 * time.Second, Run: func(ctx context.Context) error {
+			_, err := sender.RunOnce(ctx)
+			return err
+		}})
+	}
 	return srv, nil
+}
+
+// mailSender returns the sender of the outbox's mails: over SMTP when it is
+// configured, else into MailDir; nil with neither.
+func (s *Services) mailSender() *notify.Sender {
+	p := s.Parts
+	var t notify.Transport
+	from := p.MailFrom
+	switch {
+	case p.SMTP != nil:
+		t = p.SMTP
+		if from == "" {
+			from = p.SMTP.From
+		}
+	case p.MailDir != "":
+		t = notify.Dir{Path: p.MailDir}
+	default:
+		return nil
+	}
+	if from == "" {
+		from = "kinko@localhost"
+	}
+	return &notify.Sender{Store: p.DB, Transport: t, From: from, Now: p.Now, Logger: p.Logger}
 }
 
 // loginHistory gives the web the last logins from the audit log.

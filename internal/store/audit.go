@@ -170,7 +170,7 @@ func (d *DB) VerifyAudit(ctx context.Context) (AuditVerification, error) {
 // AppendAudit appends an event that goes with no other change (a failed
 // login, a refusal).
 func (d *DB) AppendAudit(ctx context.Context, ev audit.Event) error {
-	return d.tx(ctx, func(tx *sql.Tx) error { return insertAudit(ctx, tx, ev) })
+	return d.tx(ctx, func(tx *sql.Tx) error { return d.insertAudit(ctx, tx, ev) })
 }
 
 // AuditFilter selects audit events; zero fields select all.

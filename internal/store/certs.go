@@ -17,16 +17,16 @@ import (
 var _ certs.Store = (*DB)(nil)
 
 const certColumns = `c.id, c.serial, c.user_id, c.organization_id, c.status, c.tbs, c.der, c.fingerprint, c.not_before, c.not_after,
-	c.created_at, c.issued_at, c.revoked_at, c.revocation_reason, c.revoked_by, c.request_ref`
+	c.created_at, c.issued_at, c.revoked_at, c.revocation_reason, c.revoked_by, c.request_ref, c.renews`
 
 func scanCertificate(s scanner) (certs.Certificate, error) {
 	var c certs.Certificate
 	var status string
 	var fp, reason, by, ref sql.NullString
 	var nb, na, created int64
-	var issued, revoked sql.NullInt64
+	var issued, revoked, renews sql.NullInt64
 	err := s.Scan(&c.ID, &c.Serial, &c.UserID, &c.OrganizationID, &status, &c.TBS, &c.DER, &fp, &nb, &na,
-		&created, &issued, &revoked, &reason, &by, &ref)
+		&created, &issued, &revoked, &reason, &by, &ref, &renews)
 	if err != nil {
 		return certs.Certificate{}, err
 	}
@@ -34,13 +34,15 @@ func scanCertificate(s scanner) (certs.Certificate, error) {
 	c.Fingerprint, c.RevocationReason, c.RevokedBy, c.RequestRef = fp.String, reason.String, by.String, ref.String
 	c.NotBefore, c.NotAfter, c.CreatedAt = fromMicros(nb), fromMicros(na), fromMicros(created)
 	c.IssuedAt, c.RevokedAt = fromNullMicros(issued), fromNullMicros(revoked)
+	c.Renews = renews.Int64
 	return c, nil
 }
 
 func isDomainError(err error) bool {
 	for _, e := range []error{identity.ErrNotFound, identity.ErrOrganizationUserLimit, identity.ErrNotLocked,
 		identity.ErrCertificateLoginUnchanged, identity.ErrLoginIDTaken, identity.ErrOrganizationCodeTaken,
-		certs.ErrActiveCertificateExists, certs.ErrOrganizationLimit, certs.ErrNotFound, certs.ErrAlreadyRevoked} {
+		certs.ErrActiveCertificateExists, certs.ErrOrganizationLimit, certs.ErrNotFound, certs.ErrAlreadyRevoked,
+		certs.ErrNoActiveCertificate, certs.ErrRenewalInProgress} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -72,9 +74,16 @@ func (d *DB) RecordPending(ctx context.Context, c *certs.Certificate, limit int,
 				revocation_reason = 'unspecified', revoked_by = $2 WHERE id = $3`, micros(now), audit.System, id); err != nil {
 				return err
 			}
-			if err := insertAudit(ctx, tx, audit.Event{At: now, Type: audit.CertificateRevoked, Actor: audit.System,
+			if err := d.insertAudit(ctx, tx, audit.Event{At: now, Type: audit.CertificateRevoked, Actor: audit.System,
 				OrganizationID: c.OrganizationID, UserID: c.UserID, Serial: serial, Detail: "never signed"}); err != nil {
 				return err
+			}
+			// A renewal never signed: the certificate it renews, still
+			// valid, is back in its place and is the user's active one.
+			if restored, err := d.revokeRenewed(ctx, tx, id, certs.Revocation{Reason: "unspecified", At: now}, audit.Event{}); err != nil {
+				return err
+			} else if restored {
+				return certs.ErrActiveCertificateExists
 			}
 		case status == string(certs.StatusIssued) && now.After(fromMicros(notAfter)):
 			// Expired (R11): it gives up the place.
@@ -101,7 +110,7 @@ func (d *DB) RecordPending(ctx context.Context, c *certs.Certificate, limit int,
 			}
 			return err
 		}
-		return insertAudit(ctx, tx, ev)
+		return d.insertAudit(ctx, tx, ev)
 	})
 	if err != nil && !isDomainError(err) {
 		return fmt.Errorf("store: record certificate: %w", err)
@@ -120,7 +129,7 @@ func (d *DB) MarkIssued(ctx context.Context, id int64, der []byte, fingerprint s
 		if n, _ := res.RowsAffected(); n != 1 {
 			return fmt.Errorf("store: mark issued: certificate %d is no longer pending", id)
 		}
-		return insertAudit(ctx, tx, ev)
+		return d.insertAudit(ctx, tx, ev)
 	})
 }
 
@@ -309,7 +318,11 @@ func (d *DB) Revoke(ctx context.Context, id int64, r certs.Revocation, ev audit.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE certificate_id = $1`, id); err != nil {
 			return fmt.Errorf("store: revoke: end sessions: %w", err)
 		}
-		return insertAudit(ctx, tx, ev)
+		if err := d.insertAudit(ctx, tx, ev); err != nil {
+			return err
+		}
+		_, err = d.revokeRenewed(ctx, tx, id, r, ev)
+		return err
 	})
 }
 

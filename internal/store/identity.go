@@ -63,7 +63,7 @@ func (d *DB) CreateOrganization(ctx context.Context, org *identity.Organization,
 			return err
 		}
 		ev.OrganizationID, ev.UserID = org.ID, master.ID
-		return insertAudit(ctx, tx, ev)
+		return d.insertAudit(ctx, tx, ev)
 	})
 	return mapUnique(err, "store: create organization")
 }
@@ -126,7 +126,7 @@ func (d *DB) SetCertificateLogin(ctx context.Context, code string, enabled bool,
 			}
 		}
 		ev.OrganizationID = org.ID
-		return insertAudit(ctx, tx, ev)
+		return d.insertAudit(ctx, tx, ev)
 	})
 	if err != nil {
 		return identity.Organization{}, mapUnique(err, "store: set certificate login")
@@ -227,7 +227,7 @@ func (d *DB) CreateGeneralUser(ctx context.Context, u *identity.User, maxGeneral
 			return err
 		}
 		ev.UserID = u.ID
-		return insertAudit(ctx, tx, ev)
+		return d.insertAudit(ctx, tx, ev)
 	})
 	return mapUnique(err, "store: create user")
 }
@@ -246,14 +246,14 @@ func (d *DB) RecordLoginFailure(ctx context.Context, userID int64, lockAfter int
 		if err != nil {
 			return err
 		}
-		if err := insertAudit(ctx, tx, ev); err != nil {
+		if err := d.insertAudit(ctx, tx, ev); err != nil {
 			return err
 		}
 		locked = lockedAt.Valid
 		if locked && failed == lockAfter {
 			lockEv := ev
 			lockEv.Type, lockEv.Actor, lockEv.Detail = audit.UserLocked, audit.System, fmt.Sprintf("%d wrong passwords in a row", failed)
-			return insertAudit(ctx, tx, lockEv)
+			return d.insertAudit(ctx, tx, lockEv)
 		}
 		return nil
 	})
@@ -286,7 +286,7 @@ func (d *DB) SetPassword(ctx context.Context, userID int64, kind identity.Passwo
 		if n, _ := res.RowsAffected(); n != 1 {
 			return identity.ErrNotFound
 		}
-		return insertAudit(ctx, tx, ev)
+		return d.insertAudit(ctx, tx, ev)
 	})
 }
 
@@ -300,6 +300,6 @@ func (d *DB) Unlock(ctx context.Context, userID int64, ev audit.Event) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return identity.ErrNotLocked
 		}
-		return insertAudit(ctx, tx, ev)
+		return d.insertAudit(ctx, tx, ev)
 	})
 }

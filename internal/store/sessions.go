@@ -22,7 +22,7 @@ func (d *DB) CreateSession(ctx context.Context, s auth.Session, ev audit.Event) 
 		if err != nil {
 			return fmt.Errorf("store: create session: %w", err)
 		}
-		return insertAudit(ctx, tx, ev)
+		return d.insertAudit(ctx, tx, ev)
 	})
 }
 
@@ -59,7 +59,7 @@ func (d *DB) DeleteSession(ctx context.Context, idHash string, ev audit.Event) e
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash); err != nil {
 			return fmt.Errorf("store: delete session: %w", err)
 		}
-		return insertAudit(ctx, tx, ev)
+		return d.insertAudit(ctx, tx, ev)
 	})
 }
 

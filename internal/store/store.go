@@ -47,7 +47,13 @@ type DB struct {
 	certWrites groupCommit
 	// reads keeps prepared the lookups made on every request.
 	reads stmtCache
+	// bankName signs the mails (SetBankName).
+	bankName string
 }
+
+// SetBankName sets the bank's name that signs the mails written to the
+// outbox; call it once, before use.
+func (d *DB) SetBankName(name string) { d.bankName = name }
 
 // Dialect returns the engine in use.
 func (d *DB) Dialect() Dialect { return d.dialect }
@@ -284,10 +290,22 @@ type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// insertAudit appends an event to the audit chain in tx (see audit.go).
+// insertAudit appends ev to the audit chain in tx (see audit.go), with the
+// mails it causes (see outbox.go).
+func (d *DB) insertAudit(ctx context.Context, tx execer, ev auditEvent) error {
+	if err := appendAudit(ctx, tx, ev); err != nil {
+		return fmt.Errorf("store: audit %s: %w", ev.Type, err)
+	}
+	if err := enqueueMail(ctx, tx, ev, d.bankName); err != nil {
+		return fmt.Errorf("store: audit %s: %w", ev.Type, err)
+	}
+	return nil
+}
+
+// insertAudit is (*DB).insertAudit with mails signed by notify.DefaultBankName.
 func insertAudit(ctx context.Context, tx execer, ev auditEvent) error {
 	if err := appendAudit(ctx, tx, ev); err != nil {
 		return fmt.Errorf("store: audit %s: %w", ev.Type, err)
 	}
-	return nil
+	return enqueueMail(ctx, tx, ev, "")
 }

@@ -20,6 +20,11 @@ type certificatePage struct {
 	// CertificateLogin: the organization uses certificate login, so a
 	// user without a certificate is told how to get one.
 	CertificateLogin bool
+	// RenewalDue: inside the renewal window and not yet renewed (R9);
+	// Renewed: renewed, the renewal not yet used. Only in a
+	// certificate-login session, where renewal happens.
+	RenewalDue bool
+	Renewed    bool
 }
 
 // certificate is GET /certificate: 電子証明書情報, the user's certificate
@@ -42,6 +47,14 @@ func (h *Handler) certificate(w http.ResponseWriter, r *http.Request, p auth.Pri
 		now := h.c.Now()
 		d.Has, d.Serial, d.NotBefore, d.NotAfter = true, c.Serial, c.NotBefore, c.NotAfter
 		d.DaysLeft, d.Expired = c.DaysLeft(now), c.Expired(now)
+	}
+	if p.Certificate != nil {
+		rn, err := h.c.Certs.RenewalOf(r.Context(), *p.Certificate)
+		if err != nil {
+			h.renderError(w, r, err)
+			return
+		}
+		d.RenewalDue, d.Renewed = rn.Due, rn.Renewed != nil
 	}
 	h.render(w, r, http.StatusOK, "certificate", &view{Member: memberOf(p), Data: d})
 }

@@ -13,9 +13,20 @@ const recentLogins = 3
 // homePage is the data of the top screen.
 type homePage struct {
 	Logins []time.Time // newest first, this login included
-	// Notices are messages for the user (the renewal notice of R9 comes
-	// with the certificate lifecycle); none for now.
+	// Notices are other messages for the user.
 	Notices []message
+	// Renewal is the notice of R9: the session's certificate expires
+	// within the renewal window. nil otherwise.
+	Renewal *renewalNotice
+}
+
+// renewalNotice is the top screen's notice of a certificate to renew.
+type renewalNotice struct {
+	NotAfter time.Time
+	DaysLeft int
+	// Renewed: the renewal was issued but not yet used to log in.
+	Renewed   bool
+	RenewedAt time.Time
 }
 
 // home is GET /home: the top screen (トップ画面) with the organization, the
@@ -29,6 +40,17 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, p auth.Principal)
 			return
 		}
 		d.Logins = logins
+	}
+	if c := p.Certificate; c != nil && h.c.Certs.InRenewalWindow(*c, h.c.Now()) {
+		rn, err := h.c.Certs.RenewalOf(r.Context(), *c)
+		if err != nil {
+			h.renderError(w, r, err)
+			return
+		}
+		d.Renewal = &renewalNotice{NotAfter: c.NotAfter, DaysLeft: c.DaysLeft(h.c.Now())}
+		if rn.Renewed != nil {
+			d.Renewal.Renewed, d.Renewal.RenewedAt = true, rn.Renewed.IssuedAt
+		}
 	}
 	h.render(w, r, http.StatusOK, "home", &view{Member: memberOf(p), Data: d})
 }

@@ -21,7 +21,8 @@ import (
 var templateFiles embed.FS
 
 // templates are the pages, parsed once per language at start-up: each page
-// is templates/layout.html with one file of templates/pages.
+// is templates/layout.html and the parts in templates/partials with one
+// file of templates/pages.
 type templates struct {
 	pages map[lang]map[string]*template.Template
 }
@@ -44,7 +45,7 @@ func parseTemplates(cat *catalogue) (*templates, error) {
 	}
 	ts := &templates{pages: map[lang]map[string]*template.Template{}}
 	for _, l := range languages {
-		base, err := template.New("layout.html").Funcs(funcs(cat, l)).ParseFS(templateFiles, "templates/layout.html")
+		base, err := template.New("layout.html").Funcs(funcs(cat, l)).ParseFS(templateFiles, "templates/layout.html", "templates/partials/*.html")
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
 		}

@@ -101,6 +101,7 @@ const (
 	pathIssue           = "/issue"
 	pathHome            = "/home"
 	pathCertificate     = "/certificate"
+	pathRenew           = "/renew"
 	pathPassword        = "/password"
 	pathInitialPassword = "/password/initial"
 	pathLogout          = "/logout"
@@ -113,6 +114,7 @@ func (h *Handler) routes() {
 	if h.c.Listener == api.CertPortal {
 		m.HandleFunc("GET /{$}", h.certificateLoginForm)
 		m.HandleFunc("POST /{$}", h.form(h.certificateLogin, h.renderCertificateLogin))
+		m.HandleFunc("GET "+pathRenew, h.session(h.renewal, 0))
 	} else {
 		for _, pg := range publicPages {
 			m.HandleFunc("GET "+pg.path+pageSuffix(pg.path), h.publicPage(pg))

@@ -1,8 +1,12 @@
-// issue.js: the certificate issuance page (電子証明書発行, /issue). The
-// user enters login ID and login password; the page makes an ECDSA P-256
-// key pair with WebCrypto, sends the certificate signing request with them
-// to POST /api/v1/certificates, asks for a password for the file, builds
-// the PKCS#12 file in the page and saves it as <login ID>.p12. The private
+// issue.js: the certificate issuance page (電子証明書発行, /issue) and the
+// renewal page (電子証明書更新, /renew). On /issue the user enters login ID
+// and login password; the page makes an ECDSA P-256 key pair with
+// WebCrypto, sends the certificate signing request with them to
+// POST /api/v1/certificates, asks for a password for the file, builds the
+// PKCS#12 file in the page and saves it as <login ID>.p12. On /renew (a
+// form with data-mode="renewal", in a certificate-login session) there are
+// no fields: the request goes with the session to
+// POST /api/v1/certificates/renewal, and the rest is the same. The private
 // key never leaves the page: only the CSR is sent.
 //
 // The page's messages, in its language, come from the page itself: a
@@ -36,6 +40,12 @@ export const API_ERRORS = Object.freeze({
   certificate_login_not_enabled: 'page.issue.error.certificate_login_not_enabled',
   active_certificate_exists: 'page.issue.error.active_certificate_exists',
   organization_certificate_limit: 'page.issue.error.organization_certificate_limit',
+  // Renewal (in a certificate-login session).
+  renewal_not_due: 'page.renew.error.not_due',
+  renewal_in_progress: 'page.renew.error.in_progress',
+  unauthenticated: 'page.renew.error.session',
+  certificate_revoked: 'page.renew.error.session',
+  certificate_expired: 'page.renew.error.session',
   // The browser made a request the bank cannot use.
   invalid_csr: 'page.issue.error.browser',
   unsupported_key: 'page.issue.error.browser',
@@ -158,6 +168,8 @@ class IssuePage {
     this.done = $('issue-done');
     this.saved = $('issue-saved');
 
+    // renewal: the renewal page, whose form has no fields.
+    this.renewal = this.issueForm.dataset.mode === 'renewal';
     this.keyPair = null; // the key pair, once the certificate is issued
     this.certificateDER = null;
     this.chainDER = [];
@@ -226,9 +238,9 @@ class IssuePage {
   async issue() {
     if (this.busy || this.keyPair) return;
     this.clearError();
-    const loginID = this.loginID.value.trim();
-    const password = this.password.value;
-    if (loginID === '' || password === '') {
+    const loginID = this.renewal ? this.issueForm.dataset.loginId : this.loginID.value.trim();
+    const password = this.renewal ? '' : this.password.value;
+    if (!this.renewal && (loginID === '' || password === '')) {
       const empty = [this.loginID, this.password].filter((f) => f.value.trim() === '');
       this.showError('page.issue.error.required', this.issueStep, { fields: empty });
       return;
@@ -246,10 +258,12 @@ class IssuePage {
       return;
     }
     this.issueProgress.textContent = this.text('page.issue.progress.request');
-    const answer = await requestCertificate(loginID, password, csr);
+    const answer = this.renewal
+      ? await requestCertificate('/api/v1/certificates/renewal', { csr })
+      : await requestCertificate('/api/v1/certificates', { login_id: loginID, password, csr });
     this.setBusy(this.issueForm, this.issueProgress, '');
     if (answer.errorKey) {
-      const fields = answer.errorKey === API_ERRORS.invalid_credentials ? [this.password] : [];
+      const fields = !this.renewal && answer.errorKey === API_ERRORS.invalid_credentials ? [this.password] : [];
       this.showError(answer.errorKey, this.issueStep, { fields });
       if (fields.length > 0) this.password.select();
       return;
@@ -262,12 +276,12 @@ class IssuePage {
     this.friendlyName = `kinko ${loginID}`;
     // The form has done its work (a second certificate cannot be issued
     // while this one is valid): it goes, and its place says what happened.
-    this.password.value = '';
+    if (this.password) this.password.value = '';
     for (const el of this.issueForm.elements) el.disabled = true;
     this.issueForm.hidden = true;
     this.issueProgress.textContent = this.text('page.issue.progress.next', loginID);
     const notAfter = formatDateTime(answer.notAfter, this.text('format.datetime'));
-    this.issued.textContent = this.text('page.issue.progress.issued', notAfter);
+    this.issued.textContent = this.text(this.renewal ? 'page.renew.progress.issued' : 'page.issue.progress.issued', notAfter);
     this.p12Step.hidden = false;
     this.doc.getElementById('p12-heading').focus();
   }
@@ -324,16 +338,17 @@ class IssuePage {
   }
 }
 
-// requestCertificate sends the CSR with the login ID and password and
-// returns {certificateDER, chainDER, notAfter}, or {errorKey} with the
-// catalogue key of what went wrong.
-async function requestCertificate(loginID, password, csr) {
+// requestCertificate sends the request (the CSR, with the login ID and
+// password for an issuance) to the API at path and returns
+// {certificateDER, chainDER, notAfter}, or {errorKey} with the catalogue
+// key of what went wrong.
+async function requestCertificate(path, request) {
   let response;
   try {
-    response = await fetch('/api/v1/certificates', {
+    response = await fetch(path, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ login_id: loginID, password, csr }),
+      body: JSON.stringify(request),
       credentials: 'same-origin',
       cache: 'no-store',
       // A request that hangs ends as a network error instead of a page

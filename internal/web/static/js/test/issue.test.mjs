@@ -13,11 +13,12 @@ import { buildPKCS12 } from '../pkcs12.js';
 import { certificateDER, makeCA, openssl, signCSR, tempDir } from './helpers.mjs';
 
 // catalogue reads the page's messages of a language as the server merges
-// them: messages/<lang>.json and messages/<lang>-*.json.
+// them: messages/<lang>.json and the parts the issuance and renewal pages
+// use, messages/<lang>-issue.json and <lang>-renewal.json.
 function catalogue(lang) {
   const dir = new URL('../../../messages/', import.meta.url);
   const out = {};
-  for (const name of [`${lang}.json`, `${lang}-issue.json`]) {
+  for (const name of [`${lang}.json`, `${lang}-issue.json`, `${lang}-renewal.json`]) {
     Object.assign(out, JSON.parse(readFileSync(new URL(name, dir), 'utf8')));
   }
   return out;
@@ -34,6 +35,10 @@ test('errorKey', async (t) => {
     ['unsupported_key', 'page.issue.error.browser'],
     ['unsupported_media_type', 'page.issue.error.reload'],
     ['cross_origin', 'page.issue.error.reload'],
+    ['renewal_not_due', 'page.renew.error.not_due'],
+    ['renewal_in_progress', 'page.renew.error.in_progress'],
+    ['certificate_revoked', 'page.renew.error.session'],
+    ['unauthenticated', 'page.renew.error.session'],
     ['internal_error', UNKNOWN_ERROR],
     ['something new', UNKNOWN_ERROR],
     ['toString', UNKNOWN_ERROR], // not an inherited property

@@ -1,0 +1,242 @@
+package notify_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"kinko/internal/notify"
+)
+
+// at is 2026-11-25 15:04 in Japan.
+var at = time.Date(2026, 11, 25, 6, 4, 0, 0, time.UTC)
+
+func baseData() notify.Data {
+	return notify.Data{
+		BankName: "テスト労働金庫", OrganizationName: "ひかり労働組合", UserName: "佐藤 一郎", LoginID: "clerk01",
+		Serial: "5f3a9c0e1b2d4f60", At: at, NotAfter: at.AddDate(1, 0, 0), DaysLeft: 14, Reason: "keyCompromise",
+	}
+}
+
+// cases are every kind of mail, with the variants of its recipient.
+func cases() []struct {
+	name string
+	kind notify.Kind
+	data notify.Data
+	next []string // what the mail must tell to do, in both languages
+} {
+	d := baseData()
+	master := d
+	master.UserIsMaster = true
+	aboutOther := d
+	aboutOther.AboutOther, aboutOther.RecipientName = true, "山田 花子"
+	confirm := d
+	confirm.ConfirmationPassword = true
+	return []struct {
+		name string
+		kind notify.Kind
+		data notify.Data
+		next []string
+	}{
+		{"issued", notify.CertificateIssued, d, []string{"電子証明書ログイン", "Certificate login", "マスターユーザ"}},
+		{"renewed", notify.CertificateRenewed, d, []string{"新しい電子証明書", "log in with the new certificate"}},
+		{"revoked, to the user", notify.CertificateRevoked, d, []string{"「電子証明書発行」から、新しい電子証明書を発行してください", "issue a new certificate"}},
+		{"revoked, to the master", notify.CertificateRevoked, aboutOther, []string{"佐藤 一郎さん（ログインID clerk01）", "can issue a new certificate", "お取引店"}},
+		{"expiry notice", notify.ExpiryNotice, d, []string{"あと14日", "トップ画面", "更新", "expires in 14 days", "top screen"}},
+		{"locked, general user", notify.UserLocked, d, []string{"マスターユーザに、ロックの解除をご依頼ください", "Ask your master user"}},
+		{"locked, master user", notify.UserLocked, master, []string{"銀行所定の書面", "お取引店", "unlocked by the bank"}},
+		{"locked, to the master", notify.UserLocked, aboutOther, []string{"利用者管理", "unlock them"}},
+		{"login password changed", notify.PasswordChanged, d, []string{"ログインパスワード", "お取引店", "login password", "contact your branch"}},
+		{"confirmation password changed", notify.PasswordChanged, confirm, []string{"確認用パスワード", "confirmation password"}},
+	}
+}
+
+func TestComposeEveryKind(t *testing.T) {
+	seen := map[notify.Kind]bool{}
+	for _, tt := range cases() {
+		t.Run(tt.name, func(t *testing.T) {
+			seen[tt.kind] = true
+			subject, body, err := notify.Compose(tt.kind, tt.data)
+			if err != nil {
+				t.Fatalf("Compose: %v", err)
+			}
+			want := []string{"ひかり労働組合", "佐藤 一郎", "clerk01", "テスト労働金庫"}
+			if tt.kind != notify.UserLocked && tt.kind != notify.PasswordChanged {
+				want = append(want, "5f3a9c0e1b2d4f60")
+			}
+			if tt.kind == notify.ExpiryNotice {
+				want = append(want, "2027年11月25日 15:04", "2027-11-25 15:04 JST") // the expiry
+			} else {
+				want = append(want, "2026年11月25日 15:04", "2026-11-25 15:04 JST") // the event
+			}
+			for _, w := range append(want, tt.next...) {
+				if !strings.Contains(body, w) {
+					t.Errorf("body lacks %q:\n%s", w, body)
+				}
+			}
+			if !strings.Contains(subject, "テスト労働金庫") {
+				t.Errorf("subject %q does not name the bank", subject)
+			}
+			greet := "佐藤 一郎 様"
+			if tt.data.AboutOther {
+				greet = "山田 花子 様"
+			}
+			if !strings.Contains(body, greet) {
+				t.Errorf("body does not greet %q", greet)
+			}
+			// Japanese first, English below.
+			ja, en := strings.Index(body, "様"), strings.Index(body, "(English)")
+			if ja < 0 || en < ja || !strings.Contains(body[en:], "Dear ") {
+				t.Errorf("want Japanese first, English below:\n%s", body)
+			}
+			if i := strings.Index(subject, " / "); i < 0 || !hasJapanese(subject[:i]) || hasJapanese(subject[i:]) {
+				t.Errorf("subject %q: want Japanese / English", subject)
+			}
+			for _, s := range []string{subject, body} {
+				assertNoLink(t, s)
+			}
+		})
+	}
+	for _, k := range notify.Kinds {
+		if !seen[k] {
+			t.Errorf("kind %s not tested", k)
+		}
+	}
+}
+
+func hasJapanese(s string) bool {
+	for _, r := range s {
+		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana) {
+			return true
+		}
+	}
+	return false
+}
+
+// assertNoLink fails when s holds anything a mail program would show as a
+// link.
+func assertNoLink(t *testing.T, s string) {
+	t.Helper()
+	low := strings.ToLower(s)
+	for _, bad := range []string{"http", "www", "://", ".com", ".jp", ".example"} {
+		if strings.Contains(low, bad) {
+			t.Errorf("mail contains %q:\n%s", bad, s)
+		}
+	}
+}
+
+func TestComposeNamesCannotCarryLinks(t *testing.T) {
+	d := baseData()
+	d.OrganizationName = "www.evil.example"
+	d.UserName = "Visit https://phish.example/login"
+	d.BankName = "bank.example.jp"
+	d.RecipientName = "x@evil.example"
+	d.Reason = "http://reason.example"
+	for _, k := range notify.Kinds {
+		t.Run(string(k), func(t *testing.T) {
+			subject, body, err := notify.Compose(k, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertNoLink(t, subject)
+			assertNoLink(t, body)
+			if !strings.Contains(body, "ｗｗｗ．ｅｖｉｌ．ｅｘａｍｐｌｅ") {
+				t.Errorf("organization not shown in a safe form:\n%s", body)
+			}
+		})
+	}
+	t.Run("ordinary names unchanged", func(t *testing.T) {
+		d := baseData()
+		d.OrganizationName, d.UserName = "ABC Co., Ltd. Union", "J. Smith"
+		_, body, err := notify.Compose(notify.PasswordChanged, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(body, "ABC Co., Ltd. Union") || !strings.Contains(body, "J. Smith") {
+			t.Errorf("names changed:\n%s", body)
+		}
+	})
+	t.Run("no line breaks from names", func(t *testing.T) {
+		d := baseData()
+		d.UserName = "佐藤\n\n偽の案内"
+		_, body, err := notify.Compose(notify.PasswordChanged, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(body, "佐藤偽の案内 様") {
+			t.Errorf("line breaks kept:\n%s", body)
+		}
+	})
+}
+
+func TestComposeRevocationReasons(t *testing.T) {
+	for _, reason := range []string{"unspecified", "keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation"} {
+		t.Run(reason, func(t *testing.T) {
+			ja, en := notify.ReasonWords(reason)
+			if ja == reason || en == reason || ja == "" || en == "" {
+				t.Fatalf("no words for %s: %q, %q", reason, ja, en)
+			}
+			d := baseData()
+			d.Reason = reason
+			_, body, err := notify.Compose(notify.CertificateRevoked, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(body, ja) || !strings.Contains(body, en) {
+				t.Errorf("body lacks the reason %q / %q:\n%s", ja, en, body)
+			}
+		})
+	}
+}
+
+func TestComposeErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		kind   notify.Kind
+		change func(*notify.Data)
+		want   error
+	}{
+		{"unknown kind", "newsletter", func(*notify.Data) {}, notify.ErrUnknownKind},
+		{"no organization", notify.PasswordChanged, func(d *notify.Data) { d.OrganizationName = "" }, notify.ErrMissingData},
+		{"no user", notify.UserLocked, func(d *notify.Data) { d.UserName = "" }, notify.ErrMissingData},
+		{"no time", notify.UserLocked, func(d *notify.Data) { d.At = time.Time{} }, notify.ErrMissingData},
+		{"no serial", notify.CertificateRevoked, func(d *notify.Data) { d.Serial = "" }, notify.ErrMissingData},
+		{"no expiry", notify.ExpiryNotice, func(d *notify.Data) { d.NotAfter = time.Time{} }, notify.ErrMissingData},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := baseData()
+			tt.change(&d)
+			if _, _, err := notify.Compose(tt.kind, d); !errors.Is(err, tt.want) {
+				t.Errorf("Compose: %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestComposeDefaultBankName(t *testing.T) {
+	d := baseData()
+	d.BankName = ""
+	subject, body, err := notify.Compose(notify.PasswordChanged, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(subject, "【"+notify.DefaultBankName+"】") || !strings.HasSuffix(body, notify.DefaultBankName+"\n") {
+		t.Errorf("subject %q, body ends %q", subject, body[len(body)-20:])
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	want := []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 16 * time.Minute, 32 * time.Minute,
+		time.Hour, time.Hour, time.Hour}
+	for i, w := range want {
+		if got := notify.Backoff(i + 1); got != w {
+			t.Errorf("Backoff(%d) = %v, want %v", i+1, got, w)
+		}
+	}
+	if got := notify.Backoff(1000); got != notify.MaxBackoff {
+		t.Errorf("Backoff(1000) = %v", got)
+	}
+}

@@ -1,0 +1,85 @@
+// Package notify tells users by e-mail what happened to their certificates
+// and logins: it composes the mails (Japanese first, English below), renders
+// them as RFC 5322 messages, and delivers the mails of the outbox, at least
+// once, over SMTP or into a directory of .eml files.
+//
+// A mail of kinko never carries a link: a bank's mail with a link to click
+// teaches its users to fall for phishing. It never carries a password or a
+// key either. The package keeps no state of its own: the outbox is the
+// Store's, written in the transaction of the event that causes each mail.
+package notify
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"kinko/internal/audit"
+)
+
+// Kind is what a mail tells about.
+type Kind string
+
+// Kinds of mail.
+const (
+	CertificateIssued  Kind = "certificate_issued"
+	CertificateRenewed Kind = "certificate_renewed"
+	CertificateRevoked Kind = "certificate_revoked"
+	ExpiryNotice       Kind = "expiry_notice"
+	UserLocked         Kind = "user_locked"
+	PasswordChanged    Kind = "password_changed"
+)
+
+// Kinds are all kinds of mail, in a fixed order.
+var Kinds = []Kind{CertificateIssued, CertificateRenewed, CertificateRevoked, ExpiryNotice, UserLocked, PasswordChanged}
+
+// Errors.
+var (
+	ErrUnknownKind   = errors.New("notify: unknown kind of mail")
+	ErrMissingData   = errors.New("notify: data missing for the mail")
+	ErrNoSTARTTLS    = errors.New("notify: the mail server does not offer STARTTLS; refusing to send in the clear")
+	ErrNoAuth        = errors.New("notify: the mail server does not offer AUTH, but a user name is configured")
+	ErrBadTLSMode    = errors.New("notify: smtp TLS mode must be starttls, tls or none")
+	ErrBadAddress    = errors.New("notify: bad mail address")
+	ErrNoSMTPHost    = errors.New("notify: no SMTP host")
+	ErrNoMailDir     = errors.New("notify: no mail directory")
+	ErrNotConfigured = errors.New("notify: sender needs a store and a transport")
+	ErrMailNotFound  = errors.New("notify: no such mail in the outbox")
+)
+
+// Message is a mail of the outbox.
+type Message struct {
+	ID             int64 // the outbox row; stable across redeliveries
+	Kind           Kind
+	To             string // the recipient's address
+	Subject        string
+	Body           string // plain text, lines separated by "\n"
+	CreatedAt      time.Time
+	Attempts       int // deliveries tried before this one
+	OrganizationID int64
+	UserID         int64
+	Serial         string
+}
+
+// Transport hands a rendered mail to the world.
+type Transport interface {
+	// Deliver delivers raw, the rendering of m. Delivering the same
+	// message twice must be harmless to the recipient: raw carries the
+	// same Message-ID each time.
+	Deliver(ctx context.Context, m Message, raw []byte) error
+}
+
+// Store is the outbox as the sender needs it.
+type Store interface {
+	// ClaimMail leases, until now+lease, up to limit mails that are not
+	// sent, are due (next attempt at or before now) and are not leased to
+	// another sender, oldest first. A claimed mail is not claimed again
+	// before its lease ends, by this or any other server.
+	ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Message, error)
+	// MarkMailSent records that the mail was delivered at at, with the
+	// audit event ev, in one transaction.
+	MarkMailSent(ctx context.Context, id int64, at time.Time, ev audit.Event) error
+	// MarkMailFailed counts a failed delivery, records its error and
+	// makes the mail due again at next.
+	MarkMailFailed(ctx context.Context, id int64, next time.Time, errText string) error
+}
