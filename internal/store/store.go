@@ -301,11 +301,3 @@ func (d *DB) insertAudit(ctx context.Context, tx execer, ev auditEvent) error {
 	}
 	return nil
 }
-
-// insertAudit is (*DB).insertAudit with mails signed by notify.DefaultBankName.
-func insertAudit(ctx context.Context, tx execer, ev auditEvent) error {
-	if err := appendAudit(ctx, tx, ev); err != nil {
-		return fmt.Errorf("store: audit %s: %w", ev.Type, err)
-	}
-	return enqueueMail(ctx, tx, ev, "")
-}

@@ -1,0 +1,511 @@
+// Package banking is the money side of kinko: an organization's accounts and
+// their ledger of postings, statements, registered payees, transfers and
+// batches of transfers with their approval, the privileges and limits of
+// users, and the execution of transfers, at once or on their date. It decides
+// who may do what and hands the store the decisions that must be taken under
+// a lock (balances, daily limits, the state of a transfer). It never holds
+// money in a float, never changes a balance except by a posting, and never
+// tells a user of one organization whether an ID of another exists.
+package banking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"kinko/internal/audit"
+	"kinko/internal/identity"
+)
+
+// AccountType is the kind of a deposit account (預金種目).
+type AccountType string
+
+// Account types. Accounts at this bank are ordinary or current; a payee's
+// account at another bank may also be a savings account.
+const (
+	Ordinary AccountType = "ordinary" // 普通
+	Current  AccountType = "current"  // 当座
+	Savings  AccountType = "savings"  // 貯蓄
+)
+
+// ZenginCode returns the account type's code in Zengin files (1 普通, 2 当座,
+// 4 貯蓄), or "" for an unknown type.
+func (t AccountType) ZenginCode() string {
+	switch t {
+	case Ordinary:
+		return "1"
+	case Current:
+		return "2"
+	case Savings:
+		return "4"
+	}
+	return ""
+}
+
+// Label returns the Japanese name of the account type.
+func (t AccountType) Label() string {
+	switch t {
+	case Ordinary:
+		return "普通"
+	case Current:
+		return "当座"
+	case Savings:
+		return "貯蓄"
+	}
+	return string(t)
+}
+
+// AccountTypeFromZengin returns the account type of a Zengin code.
+func AccountTypeFromZengin(code string) (AccountType, bool) {
+	switch code {
+	case "1":
+		return Ordinary, true
+	case "2":
+		return Current, true
+	case "4":
+		return Savings, true
+	}
+	return "", false
+}
+
+// MaxAmount is the largest amount of one transfer or deposit: the ten digits
+// of a Zengin amount field. It also keeps every sum far from overflowing.
+const MaxAmount int64 = 9_999_999_999
+
+// DefaultOrganizationDailyLimit is an organization's daily limit while the
+// bank has set none.
+const DefaultOrganizationDailyLimit int64 = 10_000_000
+
+// Account is a deposit account of an organization.
+type Account struct {
+	ID             int64
+	OrganizationID int64
+	Type           AccountType
+	BranchCode     string // 3 digits
+	Number         string // 7 digits
+	HolderName     string // half-width katakana
+	Balance        int64  // yen, never negative
+	OpenedAt       time.Time
+}
+
+// PostingKind says why a posting moved money.
+type PostingKind string
+
+// Posting kinds.
+const (
+	PostingDeposit PostingKind = "deposit" // 入金 posted by the bank
+	PostingDebit   PostingKind = "debit"   // a transfer out of the account
+	PostingCredit  PostingKind = "credit"  // a transfer into the account
+)
+
+// Posting is one movement of money on an account: the only way a balance
+// changes.
+type Posting struct {
+	ID           int64
+	AccountID    int64
+	TransferID   int64 // 0 for a deposit
+	Kind         PostingKind
+	Amount       int64 // yen: positive into the account, negative out of it
+	BalanceAfter int64 // the balance right after this posting
+	Date         Date  // booking date
+	Description  string
+	CreatedAt    time.Time
+}
+
+// PayeeAccount is the account a transfer goes to.
+type PayeeAccount struct {
+	BankCode      string // 4 digits
+	BranchCode    string // 3 digits
+	AccountType   AccountType
+	AccountNumber string // 7 digits
+	Name          string // half-width katakana (Zengin characters), at most 30
+}
+
+// Payee is a registered payee (事前登録) of an organization.
+type Payee struct {
+	ID             int64
+	OrganizationID int64
+	PayeeAccount
+	Nickname  string // the organization's own name for the payee; may be empty
+	CreatedBy int64
+	CreatedAt time.Time
+}
+
+// Status is the state of a transfer or a batch.
+type Status string
+
+// Statuses; docs/banking.md draws their transitions.
+const (
+	StatusAwaitingApproval Status = "awaiting_approval"
+	StatusSentBack         Status = "sent_back"
+	StatusRejected         Status = "rejected"
+	StatusCancelled        Status = "cancelled"
+	StatusScheduled        Status = "scheduled"
+	StatusExecuted         Status = "executed"
+	StatusFailed           Status = "failed" // 不能: the funds were not there on the day
+)
+
+// Transfer is a transfer from an organization's account to a payee.
+type Transfer struct {
+	ID             int64
+	OrganizationID int64
+	BatchID        int64 // 0 unless the transfer is an item of a batch
+	FromAccountID  int64
+	Payee          PayeeAccount
+	// ToAccountID is the payee's account when it is at this bank; 0 for a
+	// transfer to another bank (Interbank).
+	ToAccountID     int64
+	Interbank       bool
+	Amount          int64
+	ExecutionDate   Date
+	Memo            string
+	CustomerCode1   string // batch items: 顧客コード1, up to 10 digits
+	CustomerCode2   string
+	Status          Status
+	RequestedBy     int64
+	RequestedAt     time.Time
+	ApprovedBy      int64
+	ApprovedAt      time.Time
+	ExecutedAt      time.Time
+	FailureReason   string
+	InterbankFile   string // the outgoing file it was written to
+	InterbankSentAt time.Time
+	UpdatedAt       time.Time
+}
+
+// Batch is a batch of transfers (総合振込) from one account on one date,
+// approved, sent back or rejected as one.
+type Batch struct {
+	ID             int64
+	OrganizationID int64
+	FromAccountID  int64
+	ExecutionDate  Date
+	SourceFile     string
+	Status         Status
+	Count          int
+	Total          int64
+	Interbank      bool // some item goes to another bank
+	RequestedBy    int64
+	RequestedAt    time.Time
+	ApprovedBy     int64
+	ApprovedAt     time.Time
+	ExecutedAt     time.Time
+	FailureReason  string
+	UpdatedAt      time.Time
+}
+
+// HistoryEntry is one step in the life of a transfer or batch.
+type HistoryEntry struct {
+	ID         int64
+	TransferID int64 // 0 for a step of a whole batch
+	BatchID    int64
+	At         time.Time
+	Actor      string // "user:<login ID>", "operator:<name>", "system"
+	UserID     int64  // 0 unless a user did it
+	Action     string // one of the History* constants
+	Comment    string
+}
+
+// History actions.
+const (
+	HistoryRequested     = "requested"
+	HistoryResubmitted   = "resubmitted"
+	HistoryApproved      = "approved"
+	HistoryExecuted      = "executed"
+	HistorySentBack      = "sent_back"
+	HistoryRejected      = "rejected"
+	HistoryCancelled     = "cancelled"
+	HistoryFailed        = "failed"
+	HistoryInterbankSent = "interbank_sent"
+)
+
+// Privileges are what the master user lets a general user do. A limit of 0
+// means the user may not transfer at all: limits are never "unlimited".
+type Privileges struct {
+	Inquiry          bool  // 照会: balances, statements, transfers
+	TransferRequest  bool  // 振込依頼: request transfers, register payees
+	Approval         bool  // 承認: approve, send back, reject
+	TransactionLimit int64 // yen, the most one transfer may move
+	DailyLimit       int64 // yen, the most the user's requests for one execution date may move
+}
+
+// LedgerProblem is one way the ledger is not as it must be.
+type LedgerProblem struct {
+	AccountID  int64
+	TransferID int64
+	Detail     string
+}
+
+// String describes the problem with the account and transfer it concerns.
+func (p LedgerProblem) String() string {
+	switch {
+	case p.AccountID != 0 && p.TransferID != 0:
+		return fmt.Sprintf("account %d, transfer %d: %s", p.AccountID, p.TransferID, p.Detail)
+	case p.AccountID != 0:
+		return fmt.Sprintf("account %d: %s", p.AccountID, p.Detail)
+	case p.TransferID != 0:
+		return fmt.Sprintf("transfer %d: %s", p.TransferID, p.Detail)
+	}
+	return p.Detail
+}
+
+// Errors. Each has a stable code for the API and the pages (docs/banking.md).
+var (
+	ErrNotFound                = errors.New("banking: not found")                                       // not_found
+	ErrForbidden               = errors.New("banking: forbidden")                                       // forbidden
+	ErrInsufficientFunds       = errors.New("banking: insufficient funds")                              // insufficient_funds
+	ErrLimitExceeded           = errors.New("banking: limit exceeded")                                  // limit_exceeded
+	ErrSelfApprovalForbidden   = errors.New("banking: a transfer cannot be approved by its requester")  // self_approval_forbidden
+	ErrInvalidPayeeName        = errors.New("banking: invalid payee name")                              // invalid_payee_name
+	ErrInvalidPayee            = errors.New("banking: invalid payee account")                           // invalid_payee
+	ErrOutsideServiceHours     = errors.New("banking: outside service hours")                           // outside_service_hours
+	ErrInvalidAccount          = errors.New("banking: invalid account")                                 // invalid_account
+	ErrAccountExists           = errors.New("banking: account already exists")                          // account_exists
+	ErrPayeeExists             = errors.New("banking: payee already registered")                        // payee_exists
+	ErrInvalidAmount           = errors.New("banking: invalid amount")                                  // invalid_amount
+	ErrInvalidDate             = errors.New("banking: invalid date")                                    // invalid_date
+	ErrInvalidExecutionDate    = errors.New("banking: invalid execution date")                          // invalid_execution_date
+	ErrExecutionDatePassed     = errors.New("banking: the execution date can no longer be kept")        // execution_date_passed
+	ErrInvalidState            = errors.New("banking: not possible in the transfer's state")            // invalid_state
+	ErrIdempotencyConflict     = errors.New("banking: idempotency key reused with another request")     // idempotency_conflict
+	ErrInvalidIdempotencyKey   = errors.New("banking: invalid idempotency key")                         // invalid_idempotency_key
+	ErrInvalidMemo             = errors.New("banking: invalid memo")                                    // invalid_memo
+	ErrInvalidComment          = errors.New("banking: invalid comment")                                 // invalid_comment
+	ErrInvalidDescription      = errors.New("banking: invalid description")                             // invalid_description
+	ErrInvalidCustomerCode     = errors.New("banking: invalid customer code")                           // invalid_customer_code
+	ErrInvalidBatch            = errors.New("banking: invalid batch")                                   // invalid_batch
+	ErrRequestRefRequired      = errors.New("banking: the written request's reference is required")     // request_ref_required
+	ErrUnknownEncoding         = errors.New("banking: unknown statement encoding")                      // unknown_encoding
+	ErrBatchItem               = errors.New("banking: a transfer of a batch is decided with its batch") // batch_item
+	ErrInterbankAlreadyWritten = errors.New("banking: transfer already written to an interbank file")   // interbank_already_sent
+)
+
+// LimitKind names a limit.
+type LimitKind string
+
+// Limits.
+const (
+	LimitTransaction       LimitKind = "transaction"        // the user's per-transaction limit
+	LimitUserDaily         LimitKind = "user_daily"         // the user's daily limit
+	LimitOrganizationDaily LimitKind = "organization_daily" // the organization's daily limit, set by the bank
+)
+
+// LimitError says which limit a transfer would exceed. It is ErrLimitExceeded
+// for errors.Is.
+type LimitError struct {
+	Kind   LimitKind
+	Limit  int64 // yen
+	Used   int64 // yen already used on the day (0 for the transaction limit)
+	Amount int64 // yen this transfer or batch would add
+}
+
+// Error describes the limit, what was used and what was asked.
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("banking: %s limit %d exceeded: used %d, requested %d", e.Kind, e.Limit, e.Used, e.Amount)
+}
+
+// Is makes a LimitError match ErrLimitExceeded.
+func (e *LimitError) Is(target error) bool { return target == ErrLimitExceeded }
+
+// Unit names what one approval decides: a single transfer or a batch. Exactly
+// one of the IDs is set.
+type Unit struct {
+	TransferID int64
+	BatchID    int64
+}
+
+// String names the unit: "transfer 12" or "batch 3".
+func (u Unit) String() string {
+	if u.BatchID != 0 {
+		return fmt.Sprintf("batch %d", u.BatchID)
+	}
+	return fmt.Sprintf("transfer %d", u.TransferID)
+}
+
+// NewTransfers is a request to record: one transfer, or a batch with its
+// items, checked against the requester's daily limit and idempotency key in
+// the store's transaction.
+type NewTransfers struct {
+	OrganizationID int64
+	UserID         int64
+	Actor          string
+	At             time.Time
+	// IdempotencyKey, when set, makes a repeat of the same request (same
+	// RequestHash) return what the first one recorded.
+	IdempotencyKey string
+	RequestHash    string
+	// UserDailyLimit is the requester's daily limit: the sum of the user's
+	// transfers for the execution date that are not rejected, cancelled or
+	// failed, with these, must not exceed it.
+	UserDailyLimit int64
+	Batch          *Batch // nil for a single transfer
+	Transfers      []Transfer
+	Audit          audit.Event // the Detail is filled in by the store
+}
+
+// Decision is a change of state of a unit, decided by a user: approve, send
+// back, reject, cancel, resubmit.
+type Decision struct {
+	Unit           Unit
+	OrganizationID int64
+	From           []Status // the unit must be in one of these
+	To             Status
+	UserID         int64  // who decides
+	Actor          string // audit.UserActor of the decider
+	At             time.Time
+	Action         string // History* constant
+	Comment        string
+	// RequesterMustBe / RequesterMustNotBe, when not 0, name the user who
+	// must / must not have requested the unit.
+	RequesterMustBe    int64
+	RequesterMustNotBe int64
+	// Approval: check the organization's daily limit (scheduled and executed
+	// transfers of the execution date, with this unit), record the approver
+	// and, with Execute, execute the unit now (Today is the booking date).
+	Approval               bool
+	OrganizationDailyLimit int64
+	Execute                bool
+	Today                  Date
+	Audit                  audit.Event // the Detail is filled in by the store
+}
+
+// TransferFilter selects transfers of an organization; zero fields select
+// all.
+type TransferFilter struct {
+	OrganizationID int64
+	Statuses       []Status
+	RequestedBy    int64
+	From, To       Date // execution dates, both included
+	SingleOnly     bool // leave out the items of batches
+	Offset, Limit  int
+}
+
+// Store is what banking needs from storage. Every method that changes state
+// writes its audit events in the same transaction. Methods that decide under
+// a lock (Deposit, CreateTransfers, Resubmit, Decide, ExecuteScheduled)
+// return the package's errors (ErrInsufficientFunds, *LimitError,
+// ErrInvalidState, ErrIdempotencyConflict, ErrNotFound) unwrapped.
+type Store interface {
+	OpenAccount(ctx context.Context, a *Account, requestRef string, ev audit.Event) error
+	Deposit(ctx context.Context, p *Posting, ev audit.Event) error
+	AccountByID(ctx context.Context, id int64) (Account, error)
+	AccountByNumber(ctx context.Context, branchCode string, typ AccountType, number string) (Account, error)
+	Accounts(ctx context.Context, organizationID int64) ([]Account, error)
+	// Postings returns an account's postings booked from..to (zero: no
+	// bound), oldest first, from offset, at most limit, and their number.
+	Postings(ctx context.Context, accountID int64, from, to Date, offset, limit int) ([]Posting, int, error)
+
+	SetOrganizationDailyLimit(ctx context.Context, organizationID, limit int64, at time.Time, ev audit.Event) error
+	// OrganizationDailyLimit returns the limit the bank set, and false when
+	// it set none.
+	OrganizationDailyLimit(ctx context.Context, organizationID int64) (int64, bool, error)
+	SetPrivileges(ctx context.Context, userID, organizationID int64, p Privileges, at time.Time, ev audit.Event) error
+	// Privileges returns a user's privileges, and false when none were set.
+	Privileges(ctx context.Context, userID int64) (Privileges, bool, error)
+
+	CreatePayee(ctx context.Context, p *Payee, ev audit.Event) error
+	Payees(ctx context.Context, organizationID int64) ([]Payee, error)
+	PayeeByID(ctx context.Context, id int64) (Payee, error)
+	DeletePayee(ctx context.Context, id int64, ev audit.Event) error
+
+	// Idempotent returns the request hash and the unit that a user's
+	// request with an idempotency key recorded, and false for a key not used.
+	Idempotent(ctx context.Context, userID int64, key string) (string, Unit, bool, error)
+	// CreateTransfers records n (IDs filled in) and returns false; or, for a
+	// repeated idempotency key with the same request hash, fills n with what
+	// the first request recorded and returns true.
+	CreateTransfers(ctx context.Context, n *NewTransfers) (bool, error)
+	// Resubmit replaces the request of a sent-back single transfer t.ID by
+	// t's fields and puts it back to awaiting approval, after checking the
+	// requester's daily limit without the transfer's old amount.
+	Resubmit(ctx context.Context, t Transfer, userDailyLimit int64, actor string, ev audit.Event) (Transfer, error)
+	Decide(ctx context.Context, d Decision) error
+	// DueUnits returns the scheduled units dated on or before today.
+	DueUnits(ctx context.Context, today Date) ([]Unit, error)
+	// ExecuteScheduled executes a unit that is still scheduled and due; one
+	// that finds too little money becomes failed. It reports the status the
+	// unit ended in, or "" when it was no longer scheduled and due.
+	ExecuteScheduled(ctx context.Context, u Unit, today Date, at time.Time) (Status, error)
+
+	TransferByID(ctx context.Context, id int64) (Transfer, error)
+	Transfers(ctx context.Context, f TransferFilter) ([]Transfer, int, error)
+	History(ctx context.Context, u Unit) ([]HistoryEntry, error)
+	BatchByID(ctx context.Context, id int64) (Batch, error)
+	Batches(ctx context.Context, organizationID int64, offset, limit int) ([]Batch, int, error)
+	BatchTransfers(ctx context.Context, batchID int64) ([]Transfer, error)
+
+	// InterbankPending returns executed transfers to other banks, dated on
+	// or before through, not yet written to an interbank file.
+	InterbankPending(ctx context.Context, through Date) ([]Transfer, error)
+	// MarkInterbankSent records that the transfers were written to file;
+	// all of them or, if one is not pending, none (ErrInterbankAlreadyWritten
+	// or ErrNotFound).
+	MarkInterbankSent(ctx context.Context, ids []int64, fileName, actor string, at time.Time, ev audit.Event) error
+	VerifyLedger(ctx context.Context) ([]LedgerProblem, error)
+}
+
+// Config holds a Service's dependencies.
+type Config struct {
+	Store    Store
+	Identity *identity.Service
+	Now      func() time.Time // default time.Now
+	// BankCode is this bank's 4-digit code: transfers to it are booked on
+	// both sides here, others go out in the interbank file.
+	BankCode string
+	// NormalizeName turns a name as typed into the half-width form of Zengin
+	// names, or returns an error (wrapped in ErrInvalidPayeeName). Default:
+	// DefaultNormalizeName.
+	NormalizeName func(string) (string, error)
+	// ExecutionDate returns the date a transfer requested for requested, at
+	// now, is executed on, or an error for a date that cannot be (wrapped in
+	// ErrInvalidExecutionDate). Default: DefaultExecutionDate.
+	ExecutionDate func(now time.Time, requested Date, interbank bool) (Date, error)
+	// DefaultOrganizationDailyLimit applies while the bank has set no limit
+	// for an organization; 0 means DefaultOrganizationDailyLimit.
+	DefaultOrganizationDailyLimit int64
+}
+
+// Service is the banking domain.
+type Service struct {
+	c Config
+}
+
+// New returns a Service.
+func New(c Config) (*Service, error) {
+	if c.Store == nil {
+		return nil, errors.New("banking: no store")
+	}
+	if c.Identity == nil {
+		return nil, errors.New("banking: no identity service")
+	}
+	if !isDigits(c.BankCode, 4) {
+		return nil, fmt.Errorf("banking: bank code %q is not 4 digits", c.BankCode)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.NormalizeName == nil {
+		c.NormalizeName = DefaultNormalizeName
+	}
+	if c.ExecutionDate == nil {
+		c.ExecutionDate = DefaultExecutionDate
+	}
+	if c.DefaultOrganizationDailyLimit <= 0 {
+		c.DefaultOrganizationDailyLimit = DefaultOrganizationDailyLimit
+	}
+	return &Service{c: c}, nil
+}
+
+// BankCode returns this bank's code.
+func (s *Service) BankCode() string { return s.c.BankCode }
+
+// Today returns the day in Japan now.
+func (s *Service) Today() Date { return DateOf(s.c.Now()) }
+
+// VerifyLedger checks that every balance is the sum of the account's
+// postings and every executed transfer has its postings exactly once
+// (kinko ledger verify). No problems: the ledger is sound.
+func (s *Service) VerifyLedger(ctx context.Context) ([]LedgerProblem, error) {
+	return s.c.Store.VerifyLedger(ctx)
+}

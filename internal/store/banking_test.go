@@ -1,0 +1,293 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"kinko/internal/audit"
+	"kinko/internal/banking"
+	"kinko/internal/identity"
+	"kinko/internal/store"
+	"kinko/internal/testutil"
+)
+
+var unitDay = banking.DateOf(unitT0)
+
+// unitAccount opens an account of org with balance yen deposited.
+func unitAccount(t *testing.T, db *store.DB, org identity.Organization, balance int64) banking.Account {
+	t.Helper()
+	ctx := context.Background()
+	a := banking.Account{OrganizationID: org.ID, Type: banking.Ordinary, BranchCode: "101",
+		Number: fmt.Sprintf("%07d", unitSeq.Add(1)), HolderName: "ﾃｽﾄ", OpenedAt: unitT0}
+	if err := db.OpenAccount(ctx, &a, "REQ", audit.Event{At: unitT0, Type: audit.AccountOpened, Actor: "operator:test"}); err != nil {
+		t.Fatalf("open account: %v", err)
+	}
+	if balance > 0 {
+		p := banking.Posting{AccountID: a.ID, Kind: banking.PostingDeposit, Amount: balance, Date: unitDay, Description: "ﾆｭｳｷﾝ", CreatedAt: unitT0}
+		if err := db.Deposit(ctx, &p, audit.Event{At: unitT0, Type: audit.AccountDeposit, Actor: "operator:test"}); err != nil {
+			t.Fatalf("deposit: %v", err)
+		}
+		a.Balance = balance
+	}
+	return a
+}
+
+// unitTransfer records a transfer of amount from a to b (nil: another bank)
+// requested by u; with approver != 0 it is approved and executed.
+func unitTransfer(t *testing.T, db *store.DB, u identity.User, from banking.Account, to *banking.Account, amount int64, approver int64) banking.Transfer {
+	t.Helper()
+	ctx := context.Background()
+	tr := banking.Transfer{OrganizationID: from.OrganizationID, FromAccountID: from.ID, Amount: amount, ExecutionDate: unitDay,
+		Payee:  banking.PayeeAccount{BankCode: "0005", BranchCode: "001", AccountType: banking.Ordinary, AccountNumber: "1234567", Name: "ﾀﾅｶ"},
+		Status: banking.StatusAwaitingApproval, RequestedBy: u.ID, RequestedAt: unitT0, UpdatedAt: unitT0, Interbank: true}
+	if to != nil {
+		tr.Payee = banking.PayeeAccount{BankCode: "2950", BranchCode: to.BranchCode, AccountType: to.Type, AccountNumber: to.Number, Name: "ﾃｽﾄ"}
+		tr.ToAccountID, tr.Interbank = to.ID, false
+	}
+	n := banking.NewTransfers{OrganizationID: u.OrganizationID, UserID: u.ID, Actor: "user:" + u.LoginID, At: unitT0,
+		UserDailyLimit: banking.MaxLimit, Transfers: []banking.Transfer{tr},
+		Audit: audit.Event{At: unitT0, Type: audit.TransferRequested, Actor: "user:" + u.LoginID}}
+	if _, err := db.CreateTransfers(ctx, &n); err != nil {
+		t.Fatalf("create transfer: %v", err)
+	}
+	tr = n.Transfers[0]
+	if approver != 0 {
+		err := db.Decide(ctx, banking.Decision{Unit: banking.Unit{TransferID: tr.ID}, OrganizationID: tr.OrganizationID,
+			From: []banking.Status{banking.StatusAwaitingApproval}, To: banking.StatusExecuted, UserID: approver, Actor: "user:approver",
+			At: unitT0, Action: banking.HistoryApproved, RequesterMustNotBe: approver, Approval: true, OrganizationDailyLimit: banking.MaxLimit,
+			Execute: true, Today: unitDay, Audit: audit.Event{At: unitT0, Type: audit.TransferApproved, Actor: "user:approver"}})
+		if err != nil {
+			t.Fatalf("approve: %v", err)
+		}
+	}
+	return tr
+}
+
+func unitLedger(t *testing.T, db *store.DB) []string {
+	t.Helper()
+	problems, err := db.VerifyLedger(context.Background())
+	if err != nil {
+		t.Fatalf("verify ledger: %v", err)
+	}
+	var out []string
+	for _, p := range problems {
+		out = append(out, p.String())
+	}
+	return out
+}
+
+func unitExec(t *testing.T, db *store.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.SQL().Exec(q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func TestVerifyLedgerFindsTampering(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		org, master := unitOrg(t, db)
+		approver := unitUser(t, db, org)
+		a, b := unitAccount(t, db, org, 10_000), unitAccount(t, db, org, 0)
+		internal := unitTransfer(t, db, master, a, &b, 3_000, approver.ID)
+		out := unitTransfer(t, db, master, a, nil, 2_000, approver.ID)
+		pending := unitTransfer(t, db, master, a, &b, 1_000, 0)
+		if got := unitLedger(t, db); len(got) != 0 {
+			t.Fatalf("a sound ledger has problems: %v", got)
+		}
+		var debit int64
+		if err := db.SQL().QueryRow(`SELECT id FROM postings WHERE transfer_id = $1 AND kind = 'debit'`, out.ID).Scan(&debit); err != nil {
+			t.Fatal(err)
+		}
+
+		cases := []struct {
+			name    string
+			tamper  []string
+			restore []string
+			want    []string
+		}{
+			{
+				name:    "a balance changed by hand",
+				tamper:  []string{fmt.Sprintf(`UPDATE accounts SET balance = balance + 1 WHERE id = %d`, b.ID)},
+				restore: []string{fmt.Sprintf(`UPDATE accounts SET balance = balance - 1 WHERE id = %d`, b.ID)},
+				want:    []string{fmt.Sprintf("account %d: balance 3001, but its postings sum to 3000", b.ID)},
+			},
+			{
+				name:    "a posting's amount changed by hand",
+				tamper:  []string{fmt.Sprintf(`UPDATE postings SET amount = -1000 WHERE id = %d`, debit)},
+				restore: []string{fmt.Sprintf(`UPDATE postings SET amount = -2000 WHERE id = %d`, debit)},
+				want: []string{
+					fmt.Sprintf("account %d, transfer %d: posting %d: balance after 5000, but the balance before it and its amount make 6000", a.ID, out.ID, debit),
+					fmt.Sprintf("account %d: balance 5000, but its postings sum to 6000", a.ID),
+					fmt.Sprintf("account %d, transfer %d: unexpected debit posting of -1000", a.ID, out.ID),
+					fmt.Sprintf("account %d, transfer %d: executed with 0 debits of 2000, want exactly 1", a.ID, out.ID),
+				},
+			},
+			{
+				name:    "a transfer put back to awaiting approval after its postings",
+				tamper:  []string{fmt.Sprintf(`UPDATE transfers SET status = 'awaiting_approval', executed_at = NULL WHERE id = %d`, out.ID)},
+				restore: []string{fmt.Sprintf(`UPDATE transfers SET status = 'executed', executed_at = 1 WHERE id = %d`, out.ID)},
+				want:    []string{fmt.Sprintf("transfer %d: awaiting_approval, but it has 1 postings", out.ID)},
+			},
+			{
+				name:    "a transfer marked executed without postings",
+				tamper:  []string{fmt.Sprintf(`UPDATE transfers SET status = 'executed', executed_at = 1, approved_by = %d WHERE id = %d`, approver.ID, pending.ID)},
+				restore: []string{fmt.Sprintf(`UPDATE transfers SET status = 'awaiting_approval', executed_at = NULL, approved_by = NULL WHERE id = %d`, pending.ID)},
+				want: []string{
+					fmt.Sprintf("account %d, transfer %d: executed with 0 debits of 1000, want exactly 1", a.ID, pending.ID),
+					fmt.Sprintf("account %d, transfer %d: executed with 0 credits of 1000, want 1", b.ID, pending.ID),
+				},
+			},
+			{
+				name: "an executed transfer's credit removed",
+				tamper: []string{
+					fmt.Sprintf(`DELETE FROM postings WHERE transfer_id = %d AND kind = 'credit'`, internal.ID),
+					fmt.Sprintf(`UPDATE accounts SET balance = 0 WHERE id = %d`, b.ID),
+				},
+				want: []string{fmt.Sprintf("account %d, transfer %d: executed with 0 credits of 3000, want 1", b.ID, internal.ID)},
+			},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				for _, q := range c.tamper {
+					unitExec(t, db, q)
+				}
+				if diff := cmp.Diff(c.want, unitLedger(t, db)); diff != "" {
+					t.Errorf("problems (-want +got):\n%s", diff)
+				}
+				for _, q := range c.restore {
+					unitExec(t, db, q)
+				}
+			})
+		}
+	})
+}
+
+func TestBankingConstraintsHoldInTheDatabase(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		org, master := unitOrg(t, db)
+		approver := unitUser(t, db, org)
+		a, b := unitAccount(t, db, org, 10_000), unitAccount(t, db, org, 0)
+		tr := unitTransfer(t, db, master, a, &b, 3_000, approver.ID)
+		pending := unitTransfer(t, db, master, a, nil, 1_000, 0)
+		const posting = `INSERT INTO postings (account_id, transfer_id, kind, amount, balance_after, value_date, description, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, 'x', 0)`
+		cases := []struct {
+			name string
+			q    string
+			args []any
+		}{
+			{"negative balance", `UPDATE accounts SET balance = -1 WHERE id = $1`, []any{a.ID}},
+			{"zero posting", posting, []any{a.ID, nil, "deposit", 0, 0, "2026-04-01"}},
+			{"debit that adds money", posting, []any{a.ID, tr.ID, "debit", 5, 0, "2026-04-01"}},
+			{"posting leaving a negative balance", posting, []any{a.ID, nil, "deposit", 1, -1, "2026-04-01"}},
+			{"deposit of a transfer", posting, []any{a.ID, tr.ID, "deposit", 1, 1, "2026-04-01"}},
+			{"bad booking date", posting, []any{a.ID, nil, "deposit", 1, 1, "1 April"}},
+			{"transfer approved by its requester", `UPDATE transfers SET approved_by = requested_by WHERE id = $1`, []any{tr.ID}},
+			{"executed without time", `UPDATE transfers SET executed_at = NULL WHERE id = $1`, []any{tr.ID}},
+			{"scheduled without approver", `UPDATE transfers SET status = 'scheduled' WHERE id = $1`, []any{pending.ID}},
+			{"unknown status", `UPDATE transfers SET status = 'lost' WHERE id = $1`, []any{pending.ID}},
+			{"zero amount", `UPDATE transfers SET amount = 0 WHERE id = $1`, []any{pending.ID}},
+			{"interbank with an account here", `UPDATE transfers SET to_account_id = $1 WHERE id = $2`, []any{b.ID, pending.ID}},
+			{"payee bank code of 3 digits", `UPDATE transfers SET payee_bank_code = '005' WHERE id = $1`, []any{pending.ID}},
+			{"payee account number with a letter", `UPDATE transfers SET payee_account_number = '123456A' WHERE id = $1`, []any{pending.ID}},
+			{"sent to file before execution", `UPDATE transfers SET interbank_file = 'f', interbank_sent_at = 1 WHERE id = $1`, []any{pending.ID}},
+			{"account number of 6 digits", `UPDATE accounts SET number = '123456' WHERE id = $1`, []any{a.ID}},
+			{"savings account here", `UPDATE accounts SET account_type = 'savings' WHERE id = $1`, []any{a.ID}},
+			{"negative user limit", `INSERT INTO privileges (user_id, organization_id, inquiry, transfer_request, approval, transaction_limit, daily_limit, updated_at)
+				VALUES ($1, $2, TRUE, TRUE, TRUE, -1, 0, 0)`, []any{approver.ID, org.ID}},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				_, err := db.SQL().Exec(c.q, c.args...)
+				if err == nil {
+					t.Fatal("statement succeeded, want a CHECK violation")
+				}
+				if !strings.Contains(err.Error(), "check constraint") && !strings.Contains(err.Error(), "CHECK constraint failed") {
+					t.Fatalf("error %q is not a CHECK violation", err)
+				}
+			})
+		}
+		t.Run("a second debit of a transfer", func(t *testing.T) {
+			_, err := db.SQL().Exec(posting, a.ID, tr.ID, "debit", -3000, 4000, "2026-04-01")
+			unitWantConstraint(t, db, err, "postings_transfer_id_kind_key", "UNIQUE constraint failed: postings.transfer_id, postings.kind")
+		})
+		t.Run("the same account twice", func(t *testing.T) {
+			_, err := db.SQL().Exec(`INSERT INTO accounts (organization_id, account_type, branch_code, number, holder_name, balance, opened_at, request_ref)
+				VALUES ($1, $2, $3, $4, 'x', 0, 0, 'r')`, org.ID, string(a.Type), a.BranchCode, a.Number)
+			unitWantConstraint(t, db, err, "accounts_branch_code_account_type_number_key", "UNIQUE constraint failed: accounts.branch_code")
+		})
+		t.Run("an idempotency key twice", func(t *testing.T) {
+			q := `INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, transfer_id, created_at) VALUES ($1, 'k', 'h', $2, 0)`
+			unitExec(t, db, q, master.ID, tr.ID)
+			_, err := db.SQL().Exec(q, master.ID, pending.ID)
+			unitWantConstraint(t, db, err, "idempotency_keys_user_id_idempotency_key_key", "UNIQUE constraint failed: idempotency_keys.user_id")
+		})
+		if got := unitLedger(t, db); len(got) != 0 {
+			t.Errorf("ledger after refused statements: %v", got)
+		}
+	})
+}
+
+func TestDecideChecksUnderTheLock(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		org, master := unitOrg(t, db)
+		other, _ := unitOrg(t, db)
+		approver := unitUser(t, db, org)
+		a := unitAccount(t, db, org, 1_000)
+		tr := unitTransfer(t, db, master, a, nil, 600, 0)
+		base := banking.Decision{Unit: banking.Unit{TransferID: tr.ID}, OrganizationID: org.ID,
+			From: []banking.Status{banking.StatusAwaitingApproval}, To: banking.StatusExecuted, UserID: approver.ID, Actor: "user:a",
+			At: unitT0, Action: banking.HistoryApproved, RequesterMustNotBe: approver.ID, Approval: true, OrganizationDailyLimit: 1_000,
+			Execute: true, Today: unitDay, Audit: audit.Event{At: unitT0, Type: audit.TransferApproved, Actor: "user:a"}}
+		cases := []struct {
+			name   string
+			change func(d *banking.Decision)
+			want   error
+		}{
+			{"another organization", func(d *banking.Decision) { d.OrganizationID = other.ID }, banking.ErrNotFound},
+			{"no such transfer", func(d *banking.Decision) { d.Unit.TransferID = 987654 }, banking.ErrNotFound},
+			{"by the requester", func(d *banking.Decision) { d.RequesterMustNotBe = master.ID }, banking.ErrSelfApprovalForbidden},
+			{"cancel by someone else", func(d *banking.Decision) { d.RequesterMustNotBe, d.RequesterMustBe = 0, approver.ID }, banking.ErrForbidden},
+			{"from another state", func(d *banking.Decision) { d.From = []banking.Status{banking.StatusSentBack} }, banking.ErrInvalidState},
+			{"over the organization's limit", func(d *banking.Decision) { d.OrganizationDailyLimit = 599 }, banking.ErrLimitExceeded},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				d := base
+				c.change(&d)
+				wantErrIs(t, db.Decide(ctx, d), c.want)
+			})
+		}
+		if err := db.Decide(ctx, base); err != nil {
+			t.Fatalf("approve: %v", err)
+		}
+		second := unitTransfer(t, db, master, a, nil, 600, 0)
+		d := base
+		d.Unit.TransferID = second.ID
+		d.OrganizationDailyLimit = banking.MaxLimit
+		wantErrIs(t, db.Decide(ctx, d), banking.ErrInsufficientFunds)
+		got, _ := db.TransferByID(ctx, second.ID)
+		if got.Status != banking.StatusAwaitingApproval {
+			t.Errorf("status %s after insufficient funds, want awaiting approval", got.Status)
+		}
+		if n := unitCount(t, db, `SELECT COUNT(*) FROM transfer_events WHERE transfer_id = $1`, second.ID); n != 1 {
+			t.Errorf("history rows %d, want 1 (the refused approval left none)", n)
+		}
+		if got := unitLedger(t, db); len(got) != 0 {
+			t.Errorf("ledger: %v", got)
+		}
+	})
+}
+
+func wantErrIs(t *testing.T, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("error %v, want %v", err, want)
+	}
+}
