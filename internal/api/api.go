@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"kinko/internal/auth"
+	"kinko/internal/banking"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
 )
@@ -43,7 +44,10 @@ type Config struct {
 	Identity *identity.Service
 	Certs    *certs.Service
 	Auth     *auth.Manager
-	CAChain  []byte // PEM served at /pki/ca.pem
+	// Banking is the organizations' banking (accounts, transfers,
+	// approvals).
+	Banking *banking.Service
+	CAChain []byte // PEM served at /pki/ca.pem
 	// Revocations serves the CRL and OCSP on the portal; nil: not served.
 	Revocations *certs.Revocations
 	Logger      *slog.Logger

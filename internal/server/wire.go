@@ -16,12 +16,15 @@ import (
 	"kinko/internal/api"
 	"kinko/internal/audit"
 	"kinko/internal/auth"
+	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
 	"kinko/internal/notify"
 	"kinko/internal/pki"
 	"kinko/internal/store"
 	"kinko/internal/web"
+	"kinko/internal/zengin"
 )
 
 // Parts are the settings and dependencies from which Assemble builds
@@ -67,7 +70,21 @@ type Parts struct {
 	// MailFrom is the From address of the mails; default SMTP.From, or
 	// kinko@localhost.
 	MailFrom string
+	// BankCode is this bank's 4-digit code (transfers to it are booked
+	// here); default DefaultBankCode.
+	BankCode string
+	// Calendar gives business days; default calendar.Default().
+	Calendar *calendar.Calendar
+	// Cutoff is the time after which a same-day interbank transfer is
+	// dated the next business day; zero: calendar.DefaultCutoff.
+	Cutoff calendar.Clock
+	// Hours are the service hours of the pages and API behind the login;
+	// zero: calendar.DefaultHours().
+	Hours calendar.Hours
 }
+
+// DefaultBankCode is the bank code of a bank that sets none (the demo).
+const DefaultBankCode = "2950"
 
 // Services are kinko's domain services, wired to one database and authority.
 type Services struct {
@@ -77,6 +94,8 @@ type Services struct {
 	Auth     *auth.Manager
 	// Revocations serves the CRL and OCSP; nil without an authority.
 	Revocations *certs.Revocations
+	// Banking is the organizations' banking behind the login.
+	Banking *banking.Service
 
 	// pkiAddr gives the PKI listener's address once it listens.
 	pkiAddr atomic.Pointer[func() net.Addr]
@@ -112,6 +131,26 @@ func Assemble(p Parts) (*Services, error) {
 	am := auth.New(auth.Config{Store: p.DB, Identity: ident, Certs: cs, Now: p.Now, Rand: p.Rand,
 		IdleTimeout: p.IdleTimeout, AbsoluteTimeout: p.MaxSession})
 	svc.Certs, svc.Auth = cs, am
+	if p.BankCode == "" {
+		p.BankCode = DefaultBankCode
+	}
+	if p.Calendar == nil {
+		p.Calendar = calendar.Default()
+	}
+	if p.Cutoff == (calendar.Clock{}) {
+		p.Cutoff = calendar.DefaultCutoff
+	}
+	svc.Parts = p
+	cal, cutoff := p.Calendar, p.Cutoff
+	svc.Banking, err = banking.New(banking.Config{Store: p.DB, Identity: ident, Now: p.Now, BankCode: p.BankCode,
+		NormalizeName: zengin.NormalizeKana,
+		ExecutionDate: func(now time.Time, d banking.Date, interbank bool) (banking.Date, error) {
+			out, _, err := cal.ExecutionDate(now, calendar.Date(d), interbank, cutoff)
+			return banking.Date(out), err
+		}})
+	if err != nil {
+		return nil, err
+	}
 	if p.Authority != nil {
 		if svc.Revocations, err = certs.NewRevocations(certs.RevocationConfig{Store: p.DB, Authority: p.Authority,
 			Validity: p.CRLValidity, Now: p.Now, Rand: p.Rand}); err != nil {
@@ -160,7 +199,7 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 	pool.AddCert(p.Authority.Issuing)
 	chain := p.Authority.ClientCAChainPEM()
 	mk := func(l api.Listener) *api.API {
-		return api.New(api.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth, CAChain: chain,
+		return api.New(api.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth, Banking: s.Banking, CAChain: chain,
 			Revocations: s.Revocations, Logger: p.Logger, Now: p.Now})
 	}
 	var srv *Server
@@ -185,6 +224,7 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 	mount := func(l api.Listener) (http.Handler, error) {
 		w, err := web.New(web.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth,
 			Logins: loginHistory{p.DB}, ServiceHours: p.ServiceHours,
+			Banking: s.Banking, Calendar: p.Calendar, Cutoff: p.Cutoff,
 			PortalURL: p.PortalURL, CertPortalURL: p.CertPortalURL, Addrs: addrs,
 			Logger: p.Logger, Now: p.Now, Rand: p.Rand})
 		if err != nil {
@@ -247,6 +287,11 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 			// once per certificate and occasion, so it is sent once, within
 			// minutes of its day coming.
 			_, err := s.Certs.SendExpiryReminders(ctx)
+			return err
+		}}, {Name: "scheduled transfers", Every: time.Minute, Run: func(ctx context.Context) error {
+			// Transfers approved for a later date are executed once their
+			// day has come; on several servers, each transfer once.
+			_, err := s.Banking.ExecuteDue(ctx, banking.DateOf(p.Now()))
 			return err
 		}}},
 	})

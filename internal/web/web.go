@@ -23,6 +23,8 @@ import (
 
 	"kinko/internal/api"
 	"kinko/internal/auth"
+	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
 )
@@ -41,6 +43,11 @@ type Config struct {
 	Certs    *certs.Service
 	Auth     *auth.Manager
 	Logins   LoginHistory
+	// Banking is the organizations' banking (accounts, transfers,
+	// approvals); Calendar and Cutoff date the transfers.
+	Banking  *banking.Service
+	Calendar *calendar.Calendar
+	Cutoff   calendar.Clock
 	// ServiceHours are shown on the service hours page; empty fields show
 	// DefaultServiceHours.
 	ServiceHours ServiceHours
