@@ -108,7 +108,29 @@ type OCSPResponder struct {
 	mu   sync.Mutex
 	cert *x509.Certificate
 	key  crypto.Signer
+
+	// cache holds signed responses by serial, status, hash algorithm and
+	// responder certificate: a status that changes (a revocation) misses
+	// it, and an entry serves for ocspCacheFor at most, so that relying
+	// parties polling a certificate cost a signature every quarter of an
+	// hour, not one a request.
+	cacheMu sync.Mutex
+	cache   map[string]cachedResponse
 }
+
+// cachedResponse is a signed response and the time it serves until.
+type cachedResponse struct {
+	der   []byte
+	until time.Time
+}
+
+// ocspCacheFor is how long a signed response is served again: a quarter
+// of its validity, so that a cached response still has three quarters of
+// it left.
+const ocspCacheFor = OCSPResponseValidity / 4
+
+// ocspCacheMax bounds the cache: beyond it, the cache starts afresh.
+const ocspCacheMax = 100_000
 
 // NewOCSPResponder returns a responder for a's issuing CA; rnd is the
 // source of randomness, crypto/rand.Reader when nil.
@@ -206,6 +228,14 @@ func (r *OCSPResponder) Respond(req []byte, now time.Time, status func(serial *b
 	if err != nil {
 		return bytes.Clone(ocsp.InternalErrorErrorResponse), err
 	}
+	cacheKey := fmt.Sprintf("%x|%t|%t|%d|%d|%d|%x", q.SerialNumber, st.Known, st.Revoked, st.RevokedAt.Unix(), st.ReasonCode,
+		q.HashAlgorithm, cert.SerialNumber)
+	r.cacheMu.Lock()
+	c, ok := r.cache[cacheKey]
+	r.cacheMu.Unlock()
+	if ok && now.Before(c.until) && !now.Before(c.until.Add(-ocspCacheFor)) {
+		return bytes.Clone(c.der), nil
+	}
 	this := now.UTC().Truncate(time.Second)
 	tmpl := ocsp.Response{
 		Status:       ocsp.Good,
@@ -227,6 +257,12 @@ func (r *OCSPResponder) Respond(req []byte, now time.Time, status func(serial *b
 	if err != nil {
 		return bytes.Clone(ocsp.InternalErrorErrorResponse), fmt.Errorf("pki: ocsp: %w", err)
 	}
+	r.cacheMu.Lock()
+	if r.cache == nil || len(r.cache) >= ocspCacheMax {
+		r.cache = map[string]cachedResponse{}
+	}
+	r.cache[cacheKey] = cachedResponse{der: bytes.Clone(der), until: now.Add(ocspCacheFor)}
+	r.cacheMu.Unlock()
 	return der, nil
 }
 

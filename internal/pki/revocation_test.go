@@ -195,3 +195,51 @@ func TestOCSPResponder(t *testing.T) {
 		}
 	})
 }
+
+// TestOCSPResponseCache: the same status is answered with the same signed
+// response for a quarter of its validity; a changed status (a revocation)
+// is answered at once, and an older response is signed anew.
+func TestOCSPResponseCache(t *testing.T) {
+	a := newTestAuthority(t, "OCSP Cache Bank", elliptic.P256())
+	r, err := NewOCSPResponder(a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := OCSPStatus{Known: true}
+	signed := 0
+	status := func(*big.Int) (OCSPStatus, error) { return st, nil }
+	req, err := ocsp.CreateRequest(&x509.Certificate{SerialNumber: big.NewInt(7)}, a.Issuing, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := testNow.Add(time.Hour)
+	var last []byte
+	ask := func(at time.Time) *ocsp.Response {
+		t.Helper()
+		der, err := r.Respond(req, at, status)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(der, last) {
+			signed++
+		}
+		last = der
+		resp, err := ocsp.ParseResponse(der, a.Issuing)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	first := ask(now)
+	ask(now.Add(time.Minute))
+	if got := ask(now.Add(ocspCacheFor - time.Second)); signed != 1 || !got.ThisUpdate.Equal(first.ThisUpdate) {
+		t.Fatalf("%d responses signed within the cache time, want 1 (thisUpdate %v, first %v)", signed, got.ThisUpdate, first.ThisUpdate)
+	}
+	st = OCSPStatus{Known: true, Revoked: true, RevokedAt: now.Add(2 * time.Minute), ReasonCode: ocsp.KeyCompromise}
+	if got := ask(now.Add(3 * time.Minute)); got.Status != ocsp.Revoked || signed != 2 {
+		t.Fatalf("after the revocation: status %d, %d signed; want revoked at once", got.Status, signed)
+	}
+	if got := ask(now.Add(3*time.Minute + ocspCacheFor)); signed != 3 || got.Status != ocsp.Revoked || !got.ThisUpdate.After(first.ThisUpdate) {
+		t.Fatalf("after the cache time: %d signed, status %d, thisUpdate %v", signed, got.Status, got.ThisUpdate)
+	}
+}
