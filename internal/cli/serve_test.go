@@ -25,6 +25,7 @@ func TestServe(t *testing.T) {
   "server_names": ["localhost", "127.0.0.1"],
   "session_idle_timeout": "15m",
   "session_absolute_timeout": "12h",
+  "operating_hours": {"daily": "00:00-24:00", "maintenance": []},
   "log_format": "json"
 }`), 0o600); err != nil {
 		t.Fatal(err)

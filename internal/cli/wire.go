@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
+	"kinko/internal/calendar"
 	"kinko/internal/certs"
 	"kinko/internal/config"
 	"kinko/internal/identity"
@@ -54,13 +56,29 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 		smtp = &notify.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUser,
 			Password: cfg.SMTPPassword, From: cfg.MailFrom, TLS: cfg.SMTPTLS}
 	}
+	cal := calendar.Default()
+	if cfg.HolidaysFile != "" {
+		f, err := os.Open(cfg.HolidaysFile)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("holidays_file: %w", err)
+		}
+		h, err := calendar.LoadHolidays(f)
+		f.Close()
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("holidays_file %s: %w", cfg.HolidaysFile, err)
+		}
+		cal = calendar.New(h)
+	}
 	var validity certs.Validity
 	if d := time.Duration(cfg.CertValidity); d > 0 {
 		validity = func(nb time.Time) time.Time { return nb.Add(d) }
 	}
 	svc, err := server.Assemble(server.Parts{DB: db, Authority: authority, Logger: logger, Validity: validity,
 		RenewalWindow: time.Duration(cfg.RenewalWindow),
-		SMTP:          smtp, MailDir: filepath.Join(cfg.DataDir, "mail"), MailFrom: cfg.MailFrom,
+		BankCode:      cfg.BankCode, Calendar: cal, Cutoff: cfg.TransferCutoff, Hours: cfg.OperatingHours,
+		SMTP: smtp, MailDir: filepath.Join(cfg.DataDir, "mail"), MailFrom: cfg.MailFrom,
 		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), MaxSession: time.Duration(cfg.SessionAbsoluteTimeout),
 		ServerNames: cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL, CRLValidity: time.Duration(cfg.CRLValidity),
 		PKIAddr: cfg.PKIAddr, PKIURL: cfg.PKIURL,

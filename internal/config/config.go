@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"kinko/internal/calendar"
 )
 
 // Duration is a time.Duration written as a Go duration string ("15m", "720h").
@@ -115,7 +117,24 @@ type Config struct {
 	// MailFrom is the From address of the mails ("Bank <noreply@bank.example>"
 	// or a bare address); required with SMTPHost.
 	MailFrom string `json:"mail_from"`
+	// BankCode is this bank's 4-digit code (全銀協 金融機関コード): transfers
+	// to it are booked here, others go out in the interbank file. Empty:
+	// DefaultBankCode.
+	BankCode string `json:"bank_code"`
+	// OperatingHours are the hours when the pages and API behind the login
+	// serve, with maintenance windows (see docs/calendar.md). Zero: 24
+	// hours, except the 1st and 3rd Monday 02:00-06:00 and 1-3 January.
+	OperatingHours calendar.Hours `json:"operating_hours"`
+	// HolidaysFile is a holiday list in the Cabinet Office's format
+	// (syukujitsu.csv) that replaces the built-in one. Empty: built in.
+	HolidaysFile string `json:"holidays_file"`
+	// TransferCutoff is the time ("15:00") after which a same-day transfer
+	// to another bank is dated the next business day. Zero: 15:00.
+	TransferCutoff calendar.Clock `json:"transfer_cutoff"`
 }
+
+// DefaultBankCode is the bank code when none is set (the demo's).
+const DefaultBankCode = "2950"
 
 // ServiceHours are the bank's service hours, each "HH:MM-HH:MM" (end at
 // most 24:00) or "closed". Empty fields show the web's defaults.
@@ -160,6 +179,15 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.BankName == "" {
 		c.BankName = DefaultBankName
+	}
+	if c.BankCode == "" {
+		c.BankCode = DefaultBankCode
+	}
+	if c.OperatingHours.Maintenance == nil && c.OperatingHours.Daily == (calendar.Span{}) {
+		c.OperatingHours = calendar.DefaultHours()
+	}
+	if c.TransferCutoff == (calendar.Clock{}) {
+		c.TransferCutoff = calendar.DefaultCutoff
 	}
 	if c.RenewalWindow == 0 {
 		c.RenewalWindow = Duration(DefaultRenewalWindow)
@@ -269,6 +297,18 @@ func (c *Config) applyEnv(env func(string) string) error {
 				return fmt.Errorf("config: KINKO_%s: want a whole number: %w", strings.ToUpper(key), err)
 			}
 			f.SetInt(int64(n))
+		case calendar.Hours:
+			var h calendar.Hours
+			if err := json.Unmarshal([]byte(val), &h); err != nil {
+				return fmt.Errorf("config: KINKO_%s: want a JSON object as in docs/calendar.md: %w", strings.ToUpper(key), err)
+			}
+			f.Set(reflect.ValueOf(h))
+		case calendar.Clock:
+			var c calendar.Clock
+			if err := c.UnmarshalText([]byte(val)); err != nil {
+				return fmt.Errorf("config: KINKO_%s: want a time like 15:00: %w", strings.ToUpper(key), err)
+			}
+			f.Set(reflect.ValueOf(c))
 		case ServiceHours:
 			dec := json.NewDecoder(strings.NewReader(val))
 			dec.DisallowUnknownFields()
@@ -285,6 +325,12 @@ func (c *Config) applyEnv(env func(string) string) error {
 // Validate checks a config with defaults applied.
 func (c Config) Validate() error {
 	var errs []error
+	if len(c.BankCode) != 4 || strings.Trim(c.BankCode, "0123456789") != "" {
+		errs = append(errs, fmt.Errorf("bank_code %q must be 4 digits", c.BankCode))
+	}
+	if err := c.OperatingHours.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("operating_hours: %w", err))
+	}
 	for name, addr := range map[string]string{"portal_addr": c.PortalAddr, "cert_portal_addr": c.CertPortalAddr} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			errs = append(errs, fmt.Errorf("%s %q: %w", name, addr, err))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"kinko/internal/calendar"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,6 +38,9 @@ func defaults() Config {
 		PKIAddr:                "127.0.0.1:8480",
 		ServerNames:            []string{"localhost", "127.0.0.1"},
 		BankName:               "kinko",
+		BankCode:               DefaultBankCode,
+		OperatingHours:         calendar.DefaultHours(),
+		TransferCutoff:         calendar.DefaultCutoff,
 		RenewalWindow:          Duration(DefaultRenewalWindow),
 		SessionIdleTimeout:     Duration(15 * time.Minute),
 		SessionAbsoluteTimeout: Duration(12 * time.Hour),
@@ -84,6 +88,9 @@ func TestLoadFile(t *testing.T) {
 		BankName:               "Example Rokin Bank",
 		CertValidity:           Duration(720 * time.Hour),
 		RenewalWindow:          Duration(480 * time.Hour),
+		BankCode:               DefaultBankCode,
+		OperatingHours:         calendar.DefaultHours(),
+		TransferCutoff:         calendar.DefaultCutoff,
 		SessionIdleTimeout:     Duration(10 * time.Minute),
 		SessionAbsoluteTimeout: Duration(8 * time.Hour),
 		LogLevel:               "debug",
@@ -158,6 +165,9 @@ func TestLoadEnvOverridesFile(t *testing.T) {
 		BankName:               "from file", // no variable: the file's value stays
 		CertValidity:           Duration(2 * time.Hour),
 		RenewalWindow:          Duration(DefaultRenewalWindow),
+		BankCode:               DefaultBankCode,
+		OperatingHours:         calendar.DefaultHours(),
+		TransferCutoff:         calendar.DefaultCutoff,
 		SessionIdleTimeout:     Duration(5 * time.Minute),
 		SessionAbsoluteTimeout: Duration(time.Hour),
 		LogLevel:               "warn",

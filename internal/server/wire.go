@@ -240,13 +240,13 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 			// redirect a base64 request holding "//" to a cleaned path.
 			ah := a.Handler()
 			portalAPI = ah
-			return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			return s.serviceHours(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 				if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/pki/ocsp/") {
 					ah.ServeHTTP(rw, r)
 					return
 				}
 				mux.ServeHTTP(rw, r)
-			}), nil
+			}), a, w), nil
 		}
 		refuse := func(rw http.ResponseWriter, r *http.Request, err error) {
 			if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/pki/") {
@@ -255,7 +255,7 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 			}
 			w.RefuseCertificate(rw, r, err)
 		}
-		return RequireCertificate(mux, s.Auth, "/static/", refuse), nil
+		return s.serviceHours(RequireCertificate(mux, s.Auth, "/static/", refuse), a, w), nil
 	}
 	portal, err := mount(api.Portal)
 	if err != nil {
@@ -325,6 +325,29 @@ func (s *Services) mailSender() *notify.Sender {
 		from = "kinko@localhost"
 	}
 	return &notify.Sender{Store: p.DB, Transport: t, From: from, Now: p.Now, Logger: p.Logger}
+}
+
+// serviceHours closes everything but the public pages and the CA's
+// objects outside the service hours (Parts.Hours): the pages answer with
+// the サービス時間外 page, the API with 503 service_unavailable, both with
+// Retry-After until the service reopens.
+func (s *Services) serviceHours(h http.Handler, a *api.API, w *web.Handler) http.Handler {
+	hours, now := s.Parts.Hours, s.Parts.Now
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; web.OpenOutsideServiceHours(p) || strings.HasPrefix(p, "/pki/") {
+			h.ServeHTTP(rw, r)
+			return
+		}
+		open, reopens := hours.Open(now())
+		switch {
+		case open:
+			h.ServeHTTP(rw, r)
+		case strings.HasPrefix(r.URL.Path, "/api/"):
+			a.ServiceClosed(rw, r, reopens)
+		default:
+			w.ServiceClosed(rw, r, reopens)
+		}
+	})
 }
 
 // loginHistory gives the web the last logins from the audit log.

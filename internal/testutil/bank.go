@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 	"kinko/internal/pki"
 	"kinko/internal/server"
@@ -59,8 +60,21 @@ type Org struct {
 	Master Creds
 }
 
-// NewBank starts a bank on db; it stops when the test ends.
+// AlwaysOpen are service hours with no closing at all, so that tests do
+// not depend on the day and hour they run (the default hours close for
+// maintenance on the 1st and 3rd Monday night).
+var AlwaysOpen = calendar.Hours{Daily: calendar.Span{To: calendar.Clock{Hour: 24}}, Maintenance: []calendar.Window{}}
+
+// NewBank starts a bank on db, open at all hours; it stops when the test
+// ends.
 func NewBank(t testing.TB, db *store.DB) *Bank {
+	t.Helper()
+	return NewBankWith(t, db, nil)
+}
+
+// NewBankWith starts a bank on db like NewBank, with the parts changed by
+// change first.
+func NewBankWith(t testing.TB, db *store.DB, change func(*server.Parts)) *Bank {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "pki")
 	if err := pki.Create(dir, pki.CreateOptions{Name: "kinko test bank"}); err != nil {
@@ -71,10 +85,15 @@ func NewBank(t testing.TB, db *store.DB) *Bank {
 		t.Fatalf("load authority: %v", err)
 	}
 	clock := NewClock(time.Now().UTC().Truncate(time.Second))
-	svc, err := server.Assemble(server.Parts{
+	parts := server.Parts{
 		DB: db, Authority: authority, Now: clock.Now, Hasher: FastHasher,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+		Hours:  AlwaysOpen,
+	}
+	if change != nil {
+		change(&parts)
+	}
+	svc, err := server.Assemble(parts)
 	if err != nil {
 		t.Fatalf("assemble: %v", err)
 	}

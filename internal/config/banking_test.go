@@ -1,0 +1,56 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"kinko/internal/calendar"
+)
+
+func TestLoadBankingSettings(t *testing.T) {
+	p := writeFile(t, "kinko.json", `{
+  "bank_code": "2963",
+  "transfer_cutoff": "14:30",
+  "operating_hours": {"daily": "06:00-23:00", "maintenance": []}
+}`)
+	got, err := Load(p, envOf(nil))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got.BankCode != "2963" || got.TransferCutoff != (calendar.Clock{Hour: 14, Minute: 30}) {
+		t.Fatalf("bank_code %q, transfer_cutoff %v", got.BankCode, got.TransferCutoff)
+	}
+	jst := calendar.JST
+	if open, _ := got.OperatingHours.Open(time.Date(2026, 11, 25, 5, 0, 0, 0, jst)); open {
+		t.Error("open at 05:00 with daily 06:00-23:00")
+	}
+	if open, _ := got.OperatingHours.Open(time.Date(2026, 11, 25, 12, 0, 0, 0, jst)); !open {
+		t.Error("closed at 12:00 with daily 06:00-23:00")
+	}
+
+	t.Run("from the environment", func(t *testing.T) {
+		got, err := Load("", envOf(map[string]string{"KINKO_BANK_CODE": "2951", "KINKO_TRANSFER_CUTOFF": "15:30",
+			"KINKO_OPERATING_HOURS": `{"daily": "00:00-24:00"}`}))
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		if got.BankCode != "2951" || got.TransferCutoff != (calendar.Clock{Hour: 15, Minute: 30}) {
+			t.Fatalf("bank_code %q, transfer_cutoff %v", got.BankCode, got.TransferCutoff)
+		}
+	})
+
+	for _, c := range []struct{ name, env, value, want string }{
+		{"bank code letters", "KINKO_BANK_CODE", "29A0", "bank_code"},
+		{"bank code short", "KINKO_BANK_CODE", "295", "bank_code"},
+		{"cut-off", "KINKO_TRANSFER_CUTOFF", "25:00", "KINKO_TRANSFER_CUTOFF"},
+		{"hours", "KINKO_OPERATING_HOURS", `{"daily": "nine to five"}`, "KINKO_OPERATING_HOURS"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load("", envOf(map[string]string{c.env: c.value}))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Load with %s=%s: %v, want an error naming %s", c.env, c.value, err, c.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,49 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// OpenOutsideServiceHours reports whether path is served outside the
+// service hours: the public pages, their assets and the language switch,
+// and the pages that say a session ended. Everything behind the login,
+// the login itself and certificate issuance close (サービス時間外).
+func OpenOutsideServiceHours(path string) bool {
+	for _, pg := range publicPages {
+		if path == pg.path {
+			return true
+		}
+	}
+	return strings.HasPrefix(path, "/static/") || strings.HasPrefix(path, "/lang/") ||
+		path == pathLoggedOut || path == pathSessionEnded || path == "/favicon.ico"
+}
+
+// closedPage is the data of the サービス時間外 page.
+type closedPage struct {
+	Reopens time.Time // zero when the service does not reopen
+	Hours   []hoursRow
+}
+
+// ServiceClosed answers a request outside the service hours with the
+// サービス時間外 page: 503, Retry-After until reopens, and when service
+// resumes.
+func (h *Handler) ServiceClosed(w http.ResponseWriter, r *http.Request, reopens time.Time) {
+	SetRetryAfter(w, h.c.Now(), reopens)
+	h.render(w, r, http.StatusServiceUnavailable, "closed", &view{Data: closedPage{Reopens: reopens, Hours: h.c.ServiceHours.rows()}})
+}
+
+// SetRetryAfter sets Retry-After to the seconds from now until reopens
+// (rounded up), when there is a reopening.
+func SetRetryAfter(w http.ResponseWriter, now, reopens time.Time) {
+	if reopens.IsZero() {
+		return
+	}
+	secs := int64((reopens.Sub(now) + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+}
