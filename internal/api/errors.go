@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"kinko/internal/auth"
+	"kinko/internal/banking"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
 	"kinko/internal/web/messages"
@@ -15,6 +16,12 @@ var (
 	errCrossOrigin            = errors.New("api: cross-origin request refused")
 	errUnsupportedMediaType   = errors.New("api: request body must be application/json")
 	errPasswordChangeRequired = errors.New("api: password change required")
+	// errInvalidZenginFile is an uploaded 総合振込 file with format errors;
+	// the answer lists each (zenginFileError).
+	errInvalidZenginFile = errors.New("api: invalid zengin file")
+	// errMasterPrivileges is a change of the master user's own privileges:
+	// the master has all of them.
+	errMasterPrivileges = errors.New("api: the master user's privileges cannot be changed")
 )
 
 // requestError is a malformed request.
@@ -69,6 +76,62 @@ var errorTable = []struct {
 	{identity.ErrAccountLocked, errorInfo{423, "account_locked"}},
 	{identity.ErrInvalidName, errorInfo{400, "invalid_name"}},
 	{identity.ErrInvalidEmail, errorInfo{400, "invalid_email"}},
+
+	// Banking (docs/banking.md).
+	{banking.ErrNotFound, errorInfo{404, "not_found"}},
+	{banking.ErrForbidden, errorInfo{403, "forbidden"}},
+	{errMasterPrivileges, errorInfo{403, "forbidden"}},
+	{banking.ErrSelfApprovalForbidden, errorInfo{403, "self_approval_forbidden"}},
+	{banking.ErrInsufficientFunds, errorInfo{409, "insufficient_funds"}},
+	{banking.ErrLimitExceeded, errorInfo{409, "limit_exceeded"}},
+	{banking.ErrInvalidState, errorInfo{409, "invalid_state"}},
+	{banking.ErrExecutionDatePassed, errorInfo{409, "execution_date_passed"}},
+	{banking.ErrIdempotencyConflict, errorInfo{409, "idempotency_conflict"}},
+	{banking.ErrBatchItem, errorInfo{409, "batch_item"}},
+	{banking.ErrAccountExists, errorInfo{409, "account_exists"}},
+	{banking.ErrPayeeExists, errorInfo{409, "payee_exists"}},
+	{banking.ErrInterbankAlreadyWritten, errorInfo{409, "interbank_already_sent"}},
+	{banking.ErrInvalidPayeeName, errorInfo{400, "invalid_payee_name"}},
+	{banking.ErrInvalidPayee, errorInfo{400, "invalid_payee"}},
+	{banking.ErrInvalidAccount, errorInfo{400, "invalid_account"}},
+	{banking.ErrInvalidAmount, errorInfo{400, "invalid_amount"}},
+	{banking.ErrInvalidDate, errorInfo{400, "invalid_date"}},
+	{banking.ErrInvalidExecutionDate, errorInfo{400, "invalid_execution_date"}},
+	{banking.ErrInvalidIdempotencyKey, errorInfo{400, "invalid_idempotency_key"}},
+	{banking.ErrInvalidMemo, errorInfo{400, "invalid_memo"}},
+	{banking.ErrInvalidComment, errorInfo{400, "invalid_comment"}},
+	{banking.ErrInvalidDescription, errorInfo{400, "invalid_description"}},
+	{banking.ErrInvalidCustomerCode, errorInfo{400, "invalid_customer_code"}},
+	{banking.ErrInvalidBatch, errorInfo{400, "invalid_batch"}},
+	{banking.ErrRequestRefRequired, errorInfo{400, "request_ref_required"}},
+	{banking.ErrUnknownEncoding, errorInfo{400, "unknown_encoding"}},
+	{errInvalidZenginFile, errorInfo{400, "invalid_zengin_file"}},
+	{banking.ErrOutsideServiceHours, errorInfo{503, "outside_service_hours"}},
+}
+
+// messageKeys are the catalogue keys of errors whose code is shared with
+// other errors but whose message must say something else: "forbidden" of
+// banking is a missing privilege, not "only the master user", and
+// "not_found" of banking is an account, payee or transfer, not a user or
+// certificate.
+var messageKeys = map[error]string{
+	banking.ErrForbidden: "error.forbidden.privilege",
+	errMasterPrivileges:  "error.forbidden.master_privileges",
+	banking.ErrNotFound:  "error.not_found.banking",
+}
+
+// limitKey returns the catalogue key of the message of a limit error: which
+// limit the amount is over.
+func limitKey(err error) (string, bool) {
+	var le *banking.LimitError
+	if !errors.As(err, &le) {
+		return "", false
+	}
+	switch le.Kind {
+	case banking.LimitTransaction, banking.LimitUserDaily, banking.LimitOrganizationDaily:
+		return "error.limit_exceeded." + string(le.Kind), true
+	}
+	return "", false
 }
 
 var (
@@ -103,7 +166,13 @@ func ToStatus(err error) (int, string, string) {
 func toStatus(err error) (int, string, string) {
 	for _, e := range errorTable {
 		if errors.Is(err, e.err) {
-			return e.status, e.code, "error." + e.code
+			key := "error." + e.code
+			if k, ok := messageKeys[e.err]; ok {
+				key = k
+			} else if k, ok := limitKey(err); ok {
+				key = k
+			}
+			return e.status, e.code, key
 		}
 	}
 	var le *identity.LoginIDError

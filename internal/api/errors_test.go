@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"kinko/internal/auth"
+	"kinko/internal/banking"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
 	"kinko/internal/pki"
@@ -56,6 +57,36 @@ var wantStatus = []struct {
 	{identity.ErrNotLocked, 409, "not_locked"},
 	{errUnsupportedMediaType, 415, "unsupported_media_type"},
 	{identity.ErrAccountLocked, 423, "account_locked"},
+
+	{banking.ErrNotFound, 404, "not_found"},
+	{banking.ErrForbidden, 403, "forbidden"},
+	{errMasterPrivileges, 403, "forbidden"},
+	{banking.ErrSelfApprovalForbidden, 403, "self_approval_forbidden"},
+	{banking.ErrInsufficientFunds, 409, "insufficient_funds"},
+	{banking.ErrLimitExceeded, 409, "limit_exceeded"},
+	{banking.ErrInvalidState, 409, "invalid_state"},
+	{banking.ErrExecutionDatePassed, 409, "execution_date_passed"},
+	{banking.ErrIdempotencyConflict, 409, "idempotency_conflict"},
+	{banking.ErrBatchItem, 409, "batch_item"},
+	{banking.ErrAccountExists, 409, "account_exists"},
+	{banking.ErrPayeeExists, 409, "payee_exists"},
+	{banking.ErrInterbankAlreadyWritten, 409, "interbank_already_sent"},
+	{banking.ErrInvalidPayeeName, 400, "invalid_payee_name"},
+	{banking.ErrInvalidPayee, 400, "invalid_payee"},
+	{banking.ErrInvalidAccount, 400, "invalid_account"},
+	{banking.ErrInvalidAmount, 400, "invalid_amount"},
+	{banking.ErrInvalidDate, 400, "invalid_date"},
+	{banking.ErrInvalidExecutionDate, 400, "invalid_execution_date"},
+	{banking.ErrInvalidIdempotencyKey, 400, "invalid_idempotency_key"},
+	{banking.ErrInvalidMemo, 400, "invalid_memo"},
+	{banking.ErrInvalidComment, 400, "invalid_comment"},
+	{banking.ErrInvalidDescription, 400, "invalid_description"},
+	{banking.ErrInvalidCustomerCode, 400, "invalid_customer_code"},
+	{banking.ErrInvalidBatch, 400, "invalid_batch"},
+	{banking.ErrRequestRefRequired, 400, "request_ref_required"},
+	{banking.ErrUnknownEncoding, 400, "unknown_encoding"},
+	{errInvalidZenginFile, 400, "invalid_zengin_file"},
+	{banking.ErrOutsideServiceHours, 503, "outside_service_hours"},
 }
 
 func TestToStatusErrorTable(t *testing.T) {
@@ -205,5 +236,46 @@ func TestEveryErrorHasACatalogueMessage(t *testing.T) {
 		if _, _, msg := ToStatus(err); msg != ja+" / "+en {
 			t.Errorf("%v: message %q, want %q", err, msg, ja+" / "+en)
 		}
+	}
+}
+
+// TestToStatusBankingErrors: banking's typed and wrapped errors map to
+// their code, and the messages say which limit, which privilege, what was
+// not found.
+func TestToStatusBankingErrors(t *testing.T) {
+	cases := []struct {
+		name    string
+		err     error
+		status  int
+		code    string
+		message string
+	}{
+		{"transaction limit", &banking.LimitError{Kind: banking.LimitTransaction, Limit: 100, Amount: 200}, 409, "limit_exceeded", message("error.limit_exceeded.transaction")},
+		{"user daily limit", fmt.Errorf("store: %w", &banking.LimitError{Kind: banking.LimitUserDaily, Limit: 100, Used: 90, Amount: 20}), 409, "limit_exceeded", message("error.limit_exceeded.user_daily")},
+		{"organization daily limit", &banking.LimitError{Kind: banking.LimitOrganizationDaily, Limit: 100, Used: 90, Amount: 20}, 409, "limit_exceeded", message("error.limit_exceeded.organization_daily")},
+		{"unknown limit kind", &banking.LimitError{Kind: "weekly"}, 409, "limit_exceeded", message("error.limit_exceeded")},
+		{"batch", &banking.BatchError{Problems: []banking.BatchProblem{{Item: 1, Err: banking.ErrInvalidPayeeName}}}, 400, "invalid_batch", message("error.invalid_batch")},
+		{"execution date from the calendar", fmt.Errorf("%w: %w", banking.ErrInvalidExecutionDate, errors.New("calendar: the date is in the past")), 400, "invalid_execution_date", message("error.invalid_execution_date")},
+		{"missing privilege", banking.ErrForbidden, 403, "forbidden", message("error.forbidden.privilege")},
+		{"master's own privileges", errMasterPrivileges, 403, "forbidden", message("error.forbidden.master_privileges")},
+		{"banking not found", fmt.Errorf("x: %w", banking.ErrNotFound), 404, "not_found", message("error.not_found.banking")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, code, msg := ToStatus(tc.err)
+			if status != tc.status || code != tc.code {
+				t.Fatalf("ToStatus(%v) = %d %s, want %d %s", tc.err, status, code, tc.status, tc.code)
+			}
+			if msg != tc.message || !strings.Contains(msg, " / ") {
+				t.Errorf("message %q, want %q", msg, tc.message)
+			}
+		})
+	}
+	// The same code, other messages: a general user without a privilege is
+	// not told that only the master may.
+	_, _, a := ToStatus(banking.ErrForbidden)
+	_, _, b := ToStatus(identity.ErrForbidden)
+	if a == b {
+		t.Errorf("banking and identity forbidden share the message %q", a)
 	}
 }

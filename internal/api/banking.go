@@ -1,0 +1,462 @@
+package api
+
+// The banking endpoints: accounts and statements (残高照会, 入出金明細),
+// payees, the master's privileges and limits. Transfers and batches are in
+// banking_transfers.go and banking_batches.go. Every rule is the banking
+// package's; the handlers only read requests and write answers.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"kinko/internal/banking"
+	"kinko/internal/identity"
+)
+
+// bank wraps a banking handler: it needs a session, and the banking to be
+// configured (without it the endpoints do not exist).
+func (a *API) bank(h http.HandlerFunc) http.HandlerFunc {
+	s := a.session(h, 0)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if a.c.Banking == nil {
+			a.writeError(w, r, errNotFoundRoute)
+			return
+		}
+		s(w, r)
+	}
+}
+
+// pathID returns the positive integer ID in the path segment name. Anything
+// else names nothing: banking.ErrNotFound.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, banking.ErrNotFound
+	}
+	return id, nil
+}
+
+// queryDate returns the date in query parameter name ("" is the zero
+// Date); a malformed one is banking.ErrInvalidDate.
+func queryDate(q url.Values, name string) (banking.Date, error) {
+	s := strings.TrimSpace(q.Get(name))
+	if s == "" {
+		return banking.Date{}, nil
+	}
+	return banking.ParseDate(s)
+}
+
+// queryInt returns the non-negative integer in query parameter name (0
+// when absent).
+func queryInt(q url.Values, name string) (int, error) {
+	s := strings.TrimSpace(q.Get(name))
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, &requestError{detail: "query parameter " + name + " is not a number"}
+	}
+	return n, nil
+}
+
+// parseDate parses an optional "YYYY-MM-DD" of a request body.
+func parseDate(s string) (banking.Date, error) {
+	if s = strings.TrimSpace(s); s == "" {
+		return banking.Date{}, nil
+	}
+	return banking.ParseDate(s)
+}
+
+// decodeOptional is decode for a body that may be left out altogether: no
+// body leaves v as it is.
+func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
+	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return nil
+	}
+	return decode(w, r, v)
+}
+
+// decodeLarge is decode with a larger limit, for uploaded files.
+func decodeLarge(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return errUnsupportedMediaType
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fmt.Errorf("api: body: %w", err)
+		}
+		return &requestError{detail: err.Error()}
+	}
+	if dec.More() {
+		return &requestError{detail: "trailing data after the JSON object"}
+	}
+	return nil
+}
+
+// optionalTime is timeString, or "" for the zero time.
+func optionalTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return timeString(t)
+}
+
+// ---- accounts and statements ----
+
+type accountJSON struct {
+	ID         int64  `json:"id"`
+	Type       string `json:"type"`
+	BranchCode string `json:"branch_code"`
+	Number     string `json:"number"`
+	HolderName string `json:"holder_name"`
+	Balance    int64  `json:"balance"`
+	OpenedAt   string `json:"opened_at"`
+}
+
+func accountOf(ac banking.Account) accountJSON {
+	return accountJSON{ID: ac.ID, Type: string(ac.Type), BranchCode: ac.BranchCode, Number: ac.Number,
+		HolderName: ac.HolderName, Balance: ac.Balance, OpenedAt: timeString(ac.OpenedAt)}
+}
+
+// listAccounts is GET /api/v1/accounts (残高照会): the organization's
+// accounts with their balances.
+func (a *API) listAccounts(w http.ResponseWriter, r *http.Request) {
+	list, err := a.c.Banking.Accounts(r.Context(), principal(r).User)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := make([]accountJSON, 0, len(list))
+	for _, ac := range list {
+		out = append(out, accountOf(ac))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
+}
+
+// getAccount is GET /api/v1/accounts/{id}.
+func (a *API) getAccount(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err == nil {
+		var ac banking.Account
+		if ac, err = a.c.Banking.Account(r.Context(), principal(r).User, id); err == nil {
+			writeJSON(w, http.StatusOK, accountOf(ac))
+			return
+		}
+	}
+	a.writeError(w, r, err)
+}
+
+type postingJSON struct {
+	ID           int64  `json:"id"`
+	Date         string `json:"date"`
+	Kind         string `json:"kind"`
+	Description  string `json:"description"`
+	Amount       int64  `json:"amount"`
+	BalanceAfter int64  `json:"balance_after"`
+	TransferID   int64  `json:"transfer_id,omitempty"`
+}
+
+type transactionsResponse struct {
+	Account      accountJSON   `json:"account"`
+	From         string        `json:"from"`
+	To           string        `json:"to"`
+	Page         int           `json:"page"`
+	PerPage      int           `json:"per_page"`
+	Total        int           `json:"total"`
+	Pages        int           `json:"pages"`
+	Transactions []postingJSON `json:"transactions"`
+}
+
+// transactions is GET /api/v1/accounts/{id}/transactions (入出金明細照会):
+// the postings from..to, oldest first; with format=csv, the download.
+func (a *API) transactions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	from, err := queryDate(q, "from")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	to, err := queryDate(q, "to")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	u := principal(r).User
+	switch q.Get("format") {
+	case "", "json":
+	case "csv":
+		a.statementCSV(w, r, u, id, from, to, q.Get("encoding"))
+		return
+	default:
+		a.writeError(w, r, &requestError{detail: "format must be json or csv"})
+		return
+	}
+	page, err := queryInt(q, "page")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	perPage, err := queryInt(q, "per_page")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	p, err := a.c.Banking.Transactions(r.Context(), u, id, from, to, page, perPage)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	resp := transactionsResponse{Account: accountOf(p.Account), From: from.String(), To: to.String(),
+		Page: p.Page, PerPage: p.PerPage, Total: p.Total, Pages: p.Pages(), Transactions: make([]postingJSON, 0, len(p.Postings))}
+	for _, ps := range p.Postings {
+		resp.Transactions = append(resp.Transactions, postingJSON{ID: ps.ID, Date: ps.Date.String(), Kind: string(ps.Kind),
+			Description: ps.Description, Amount: ps.Amount, BalanceAfter: ps.BalanceAfter, TransferID: ps.TransferID})
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// statementCSV writes the statement of an account from..to as a CSV file
+// in enc (default UTF-8).
+func (a *API) statementCSV(w http.ResponseWriter, r *http.Request, u identity.User, id int64, from, to banking.Date, enc string) {
+	enc = strings.ToLower(strings.TrimSpace(enc))
+	charset := "utf-8"
+	switch enc {
+	case "", banking.EncodingUTF8:
+		enc = banking.EncodingUTF8
+	case banking.EncodingShiftJIS:
+		charset = "Shift_JIS"
+	default:
+		a.writeError(w, r, banking.ErrUnknownEncoding)
+		return
+	}
+	ac, postings, err := a.c.Banking.AllTransactions(r.Context(), u, id, from, to)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := banking.StatementCSV(&buf, postings, enc); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	name := statementFileName(ac, from, to, a.c.Now())
+	w.Header().Set("Content-Type", "text/csv; charset="+charset)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// statementFileName names a downloaded statement:
+// statement-<branch>-<number>-<from>-<to>.csv, the dates as YYYYMMDD; an
+// open start is "all", an open end today.
+func statementFileName(ac banking.Account, from, to banking.Date, now time.Time) string {
+	day := func(d banking.Date) string { return strings.ReplaceAll(d.String(), "-", "") }
+	f := "all"
+	if !from.IsZero() {
+		f = day(from)
+	}
+	if to.IsZero() {
+		to = banking.DateOf(now)
+	}
+	return fmt.Sprintf("statement-%s-%s-%s-%s.csv", ac.BranchCode, ac.Number, f, day(to))
+}
+
+// ---- payees ----
+
+// payeeAccountJSON is a payee's account, in requests and answers.
+type payeeAccountJSON struct {
+	BankCode      string `json:"bank_code"`
+	BranchCode    string `json:"branch_code"`
+	AccountType   string `json:"account_type"`
+	AccountNumber string `json:"account_number"`
+	Name          string `json:"name"`
+}
+
+func (p payeeAccountJSON) account() banking.PayeeAccount {
+	return banking.PayeeAccount{BankCode: strings.TrimSpace(p.BankCode), BranchCode: strings.TrimSpace(p.BranchCode),
+		AccountType: banking.AccountType(strings.TrimSpace(p.AccountType)), AccountNumber: strings.TrimSpace(p.AccountNumber),
+		Name: p.Name}
+}
+
+func payeeAccountOf(p banking.PayeeAccount) payeeAccountJSON {
+	return payeeAccountJSON{BankCode: p.BankCode, BranchCode: p.BranchCode, AccountType: string(p.AccountType),
+		AccountNumber: p.AccountNumber, Name: p.Name}
+}
+
+type payeeJSON struct {
+	ID int64 `json:"id"`
+	payeeAccountJSON
+	Nickname  string `json:"nickname"`
+	CreatedAt string `json:"created_at"`
+}
+
+type payeeRequest struct {
+	payeeAccountJSON
+	Nickname string `json:"nickname"`
+}
+
+func payeeOf(p banking.Payee) payeeJSON {
+	return payeeJSON{ID: p.ID, payeeAccountJSON: payeeAccountOf(p.PayeeAccount), Nickname: p.Nickname, CreatedAt: timeString(p.CreatedAt)}
+}
+
+// listPayees is GET /api/v1/payees: the organization's registered payees.
+func (a *API) listPayees(w http.ResponseWriter, r *http.Request) {
+	list, err := a.c.Banking.Payees(r.Context(), principal(r).User)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := make([]payeeJSON, 0, len(list))
+	for _, p := range list {
+		out = append(out, payeeOf(p))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"payees": out})
+}
+
+// registerPayee is POST /api/v1/payees (事前登録).
+func (a *API) registerPayee(w http.ResponseWriter, r *http.Request) {
+	var req payeeRequest
+	if err := decode(w, r, &req); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	p, err := a.c.Banking.RegisterPayee(r.Context(), principal(r).User,
+		banking.Payee{PayeeAccount: req.account(), Nickname: strings.TrimSpace(req.Nickname)})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, payeeOf(p))
+}
+
+// deletePayee is DELETE /api/v1/payees/{id}.
+func (a *API) deletePayee(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err == nil {
+		err = a.c.Banking.DeletePayee(r.Context(), principal(r).User, id)
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// ---- privileges ----
+
+type privilegesJSON struct {
+	LoginID          string `json:"login_id"`
+	Role             string `json:"role"`
+	Inquiry          bool   `json:"inquiry"`
+	TransferRequest  bool   `json:"transfer_request"`
+	Approval         bool   `json:"approval"`
+	TransactionLimit int64  `json:"transaction_limit"`
+	DailyLimit       int64  `json:"daily_limit"`
+}
+
+// privilegesRequest is the body of PUT .../privileges. Every field is
+// required: a field left out must not quietly take away a privilege.
+type privilegesRequest struct {
+	Inquiry              *bool   `json:"inquiry"`
+	TransferRequest      *bool   `json:"transfer_request"`
+	Approval             *bool   `json:"approval"`
+	TransactionLimit     *int64  `json:"transaction_limit"`
+	DailyLimit           *int64  `json:"daily_limit"`
+	ConfirmationPassword *string `json:"confirmation_password"`
+}
+
+// privilegesOf answers the privileges in force for loginID, as actor may
+// see them.
+func (a *API) privilegesOf(ctx context.Context, actor identity.User, loginID string) (privilegesJSON, error) {
+	p, err := a.c.Banking.Privileges(ctx, actor, loginID)
+	if err != nil {
+		return privilegesJSON{}, err
+	}
+	role := identity.RoleGeneral
+	if loginID == actor.LoginID {
+		role = actor.Role
+	} else if u, _, err := a.c.Identity.UserByLoginID(ctx, loginID); err == nil {
+		role = u.Role
+	}
+	return privilegesJSON{LoginID: loginID, Role: string(role), Inquiry: p.Inquiry, TransferRequest: p.TransferRequest,
+		Approval: p.Approval, TransactionLimit: p.TransactionLimit, DailyLimit: p.DailyLimit}, nil
+}
+
+// getPrivileges is GET /api/v1/users/{login_id}/privileges: the master
+// sees anyone's of the organization, a general user their own.
+func (a *API) getPrivileges(w http.ResponseWriter, r *http.Request) {
+	out, err := a.privilegesOf(r.Context(), principal(r).User, r.PathValue("login_id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// setPrivileges is PUT /api/v1/users/{login_id}/privileges (master only):
+// a general user's privileges and limits, with the master's confirmation
+// password.
+func (a *API) setPrivileges(w http.ResponseWriter, r *http.Request) {
+	master := principal(r).User
+	if master.Role != identity.RoleMaster {
+		a.writeError(w, r, identity.ErrForbidden)
+		return
+	}
+	var req privilegesRequest
+	if err := decode(w, r, &req); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if req.Inquiry == nil || req.TransferRequest == nil || req.Approval == nil || req.TransactionLimit == nil ||
+		req.DailyLimit == nil || req.ConfirmationPassword == nil {
+		a.writeError(w, r, &requestError{detail: "every field is required"})
+		return
+	}
+	ctx, loginID := r.Context(), r.PathValue("login_id")
+	if loginID == master.LoginID {
+		a.writeError(w, r, errMasterPrivileges)
+		return
+	}
+	// The user must be of the master's organization before the password
+	// is asked: not_found costs no attempt.
+	if _, err := a.c.Banking.Privileges(ctx, master, loginID); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if err := a.c.Identity.CheckPassword(ctx, master, identity.ConfirmationPassword, *req.ConfirmationPassword, "privilege change"); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	p := banking.Privileges{Inquiry: *req.Inquiry, TransferRequest: *req.TransferRequest, Approval: *req.Approval,
+		TransactionLimit: *req.TransactionLimit, DailyLimit: *req.DailyLimit}
+	if err := a.c.Banking.SetPrivileges(ctx, master, loginID, p); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out, err := a.privilegesOf(ctx, master, loginID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,307 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"kinko/internal/banking"
+	"kinko/internal/identity"
+	"kinko/internal/zengin"
+)
+
+// maxBatchBody bounds the body of a batch upload: a file of the most items
+// a batch may have (banking.MaxBatchItems records of 122 bytes), in
+// base64, with room to spare.
+const maxBatchBody = 4 << 20
+
+type batchJSON struct {
+	ID            int64          `json:"id"`
+	FromAccountID int64          `json:"from_account_id"`
+	ExecutionDate string         `json:"execution_date"`
+	FileName      string         `json:"file_name"`
+	Status        string         `json:"status"`
+	Count         int            `json:"count"`
+	Total         int64          `json:"total"`
+	Interbank     bool           `json:"interbank"`
+	RequestedBy   string         `json:"requested_by"`
+	RequestedAt   string         `json:"requested_at"`
+	ApprovedBy    string         `json:"approved_by,omitempty"`
+	ApprovedAt    string         `json:"approved_at,omitempty"`
+	ExecutedAt    string         `json:"executed_at,omitempty"`
+	FailureReason string         `json:"failure_reason,omitempty"`
+	UpdatedAt     string         `json:"updated_at"`
+	Transfers     []transferJSON `json:"transfers,omitempty"`
+	History       []historyJSON  `json:"history,omitempty"`
+}
+
+func (l *loginIDs) batch(b banking.Batch) batchJSON {
+	return batchJSON{ID: b.ID, FromAccountID: b.FromAccountID, ExecutionDate: b.ExecutionDate.String(), FileName: b.SourceFile,
+		Status: string(b.Status), Count: b.Count, Total: b.Total, Interbank: b.Interbank,
+		RequestedBy: l.of(b.RequestedBy), RequestedAt: timeString(b.RequestedAt),
+		ApprovedBy: l.of(b.ApprovedBy), ApprovedAt: optionalTime(b.ApprovedAt), ExecutedAt: optionalTime(b.ExecutedAt),
+		FailureReason: b.FailureReason, UpdatedAt: timeString(b.UpdatedAt)}
+}
+
+// writeBatch answers a batch with its transfers (and its history when h is
+// not nil).
+func (a *API) writeBatch(w http.ResponseWriter, r *http.Request, status int, b banking.Batch, ts []banking.Transfer, h []banking.HistoryEntry) {
+	names := a.loginIDs(r.Context(), principal(r).User.OrganizationID)
+	out := names.batch(b)
+	for _, t := range ts {
+		out.Transfers = append(out.Transfers, names.transfer(t))
+	}
+	if h != nil {
+		out.History = historyOf(h)
+	}
+	writeJSON(w, status, out)
+}
+
+// fileErrorJSON is one problem of an uploaded file: the record (line) it is
+// in, counting from 1, the field, a stable code and a message.
+type fileErrorJSON struct {
+	Line    int    `json:"line"`
+	Field   string `json:"field,omitempty"`
+	Code    string `json:"code"`
+	Value   string `json:"value,omitempty"`
+	Message string `json:"message"`
+}
+
+// errorListBody is the error body of a refused upload: every problem.
+type errorListBody struct {
+	Error   string          `json:"error"`
+	Message string          `json:"message"`
+	Errors  []fileErrorJSON `json:"errors"`
+}
+
+// writeErrorList writes the answer of err (invalid_zengin_file or
+// invalid_batch) with every problem of the file.
+func (a *API) writeErrorList(w http.ResponseWriter, r *http.Request, err error, list []fileErrorJSON) {
+	status, code, msg := ToStatus(err)
+	a.c.Logger.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "code", code, "problems", len(list))
+	writeJSON(w, status, errorListBody{Error: code, Message: msg, Errors: list})
+}
+
+type batchUploadRequest struct {
+	FromAccountID int64  `json:"from_account_id"`
+	ExecutionDate string `json:"execution_date"`
+	File          string `json:"file"` // base64 of the 総合振込 file
+	FileName      string `json:"file_name"`
+}
+
+// createBatch is POST /api/v1/transfer-batches: a 総合振込 file uploaded
+// as a batch of transfers awaiting approval as one. A file that does not
+// follow the format is refused with every error (invalid_zengin_file); a
+// file whose transfers cannot be made is refused with every item's problem
+// (invalid_batch).
+func (a *API) createBatch(w http.ResponseWriter, r *http.Request) {
+	var req batchUploadRequest
+	if err := decodeLarge(w, r, &req, maxBatchBody); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(req.File))
+	if err != nil {
+		a.writeError(w, r, &requestError{detail: "file is not base64"})
+		return
+	}
+	f, err := zengin.Parse(bytes.NewReader(raw))
+	if err != nil {
+		var list zengin.ErrorList
+		if !errors.As(err, &list) {
+			a.writeError(w, r, err)
+			return
+		}
+		out := make([]fileErrorJSON, 0, len(list))
+		for _, e := range list {
+			out = append(out, fileErrorJSON{Line: e.Line, Field: e.Field, Code: e.Code, Value: e.Value,
+				Message: e.Message("ja") + " / " + e.Message("en")})
+		}
+		a.writeErrorList(w, r, errInvalidZenginFile, out)
+		return
+	}
+	u := principal(r).User
+	br := banking.BatchRequest{FromAccountID: req.FromAccountID, SourceFile: strings.TrimSpace(req.FileName),
+		IdempotencyKey: r.Header.Get("Idempotency-Key"), Items: make([]banking.BatchItem, 0, len(f.Records))}
+	if br.ExecutionDate, err = parseDate(req.ExecutionDate); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if br.ExecutionDate.IsZero() {
+		br.ExecutionDate = nextMonthDay(f.Header.Date, a.c.Now())
+	}
+	if br.FromAccountID == 0 {
+		if br.FromAccountID, err = a.requesterAccount(r.Context(), u, f.Header); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+	}
+	for _, t := range f.Records {
+		typ, _ := banking.AccountTypeFromZengin(strconv.Itoa(int(t.AccountType)))
+		br.Items = append(br.Items, banking.BatchItem{Payee: banking.PayeeAccount{BankCode: t.BankCode, BranchCode: t.BranchCode,
+			AccountType: typ, AccountNumber: zeroPad(t.AccountNumber, 7), Name: t.PayeeName},
+			Amount: t.Amount, CustomerCode1: t.CustomerCode1, CustomerCode2: t.CustomerCode2})
+	}
+	b, err := a.c.Banking.CreateBatch(r.Context(), u, br)
+	if err != nil {
+		var be *banking.BatchError
+		if errors.As(err, &be) {
+			out := make([]fileErrorJSON, 0, len(be.Problems))
+			for _, p := range be.Problems {
+				_, code, msg := ToStatus(p.Err)
+				// Item n is the n-th data record: record n+1 after the header.
+				out = append(out, fileErrorJSON{Line: p.Item + 1, Code: code, Message: msg})
+			}
+			a.writeErrorList(w, r, err, out)
+			return
+		}
+		a.writeError(w, r, err)
+		return
+	}
+	_, ts, err := a.c.Banking.Batch(r.Context(), u, b.ID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/transfer-batches/"+strconv.FormatInt(b.ID, 10))
+	a.writeBatch(w, r, http.StatusCreated, b, ts, nil)
+}
+
+// requesterAccount returns the account of u's organization that a file's
+// header names (振込依頼人の支店・預金種目・口座番号); any other is not found.
+func (a *API) requesterAccount(ctx context.Context, u identity.User, h zengin.Header) (int64, error) {
+	typ, ok := banking.AccountTypeFromZengin(strconv.Itoa(int(h.AccountType)))
+	if !ok {
+		return 0, banking.ErrNotFound
+	}
+	ac, err := a.c.Banking.LookupAccount(ctx, h.BranchCode, typ, zeroPad(h.AccountNumber, 7))
+	if errors.Is(err, banking.ErrNotFound) || errors.Is(err, banking.ErrInvalidAccount) || (err == nil && ac.OrganizationID != u.OrganizationID) {
+		return 0, banking.ErrNotFound
+	}
+	if err != nil {
+		return 0, err
+	}
+	return ac.ID, nil
+}
+
+// nextMonthDay returns the first day on or after today (in Japan) with the
+// month and day of a file's 振込指定日.
+func nextMonthDay(md zengin.MonthDay, now time.Time) banking.Date {
+	today := banking.DateOf(now)
+	for year := today.Year; year <= today.Year+4; year++ {
+		d := banking.Date{Year: year, Month: md.Month, Day: md.Day}
+		if banking.DateOf(d.Start()) != d { // 29 February of another year
+			continue
+		}
+		if !d.Before(today) {
+			return d
+		}
+	}
+	return banking.Date{Year: today.Year, Month: md.Month, Day: md.Day}
+}
+
+// zeroPad pads a string of digits with zeros on the left to n.
+func zeroPad(s string, n int) string {
+	if len(s) >= n {
+		return s
+	}
+	return strings.Repeat("0", n-len(s)) + s
+}
+
+// listBatches is GET /api/v1/transfer-batches?page=&per_page=: the
+// organization's batches, newest first.
+func (a *API) listBatches(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	page, err := queryInt(q, "page")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	perPage, err := queryInt(q, "per_page")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	u := principal(r).User
+	p, err := a.c.Banking.Batches(r.Context(), u, page, perPage)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	names := a.loginIDs(r.Context(), u.OrganizationID)
+	out := make([]batchJSON, 0, len(p.Batches))
+	for _, b := range p.Batches {
+		out = append(out, names.batch(b))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"batches": out, "total": p.Total, "page": p.Page, "per_page": p.PerPage})
+}
+
+// getBatch is GET /api/v1/transfer-batches/{id}: a batch with its
+// transfers and history.
+func (a *API) getBatch(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	u := principal(r).User
+	b, ts, err := a.c.Banking.Batch(r.Context(), u, id)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	h, err := a.c.Banking.BatchHistory(r.Context(), u, id)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeBatch(w, r, http.StatusOK, b, ts, h)
+}
+
+// approveBatch is POST /api/v1/transfer-batches/{id}/approval
+// {"confirmation_password"}.
+func (a *API) approveBatch(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var req approvalRequest
+	if err := decode(w, r, &req); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	b, err := a.c.Banking.ApproveBatch(r.Context(), principal(r).User, id, req.ConfirmationPassword)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeBatch(w, r, http.StatusOK, b, nil, nil)
+}
+
+// decideBatch serves send back, rejection and cancellation of a batch.
+func (a *API) decideBatch(step func(ctx context.Context, u identity.User, id int64, comment string) (banking.Batch, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		var req commentRequest
+		if err := decodeOptional(w, r, &req); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		b, err := step(r.Context(), principal(r).User, id, strings.TrimSpace(req.Comment))
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		a.writeBatch(w, r, http.StatusOK, b, nil, nil)
+	}
+}

@@ -1,0 +1,313 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"kinko/internal/banking"
+	"kinko/internal/identity"
+)
+
+// transferJSON is a transfer in answers. Users are named by login ID.
+type transferJSON struct {
+	ID              int64            `json:"id"`
+	BatchID         int64            `json:"batch_id,omitempty"`
+	FromAccountID   int64            `json:"from_account_id"`
+	Payee           payeeAccountJSON `json:"payee"`
+	Interbank       bool             `json:"interbank"`
+	Amount          int64            `json:"amount"`
+	ExecutionDate   string           `json:"execution_date"`
+	Memo            string           `json:"memo"`
+	CustomerCode1   string           `json:"customer_code1,omitempty"`
+	CustomerCode2   string           `json:"customer_code2,omitempty"`
+	Status          string           `json:"status"`
+	RequestedBy     string           `json:"requested_by"`
+	RequestedAt     string           `json:"requested_at"`
+	ApprovedBy      string           `json:"approved_by,omitempty"`
+	ApprovedAt      string           `json:"approved_at,omitempty"`
+	ExecutedAt      string           `json:"executed_at,omitempty"`
+	FailureReason   string           `json:"failure_reason,omitempty"`
+	InterbankSentAt string           `json:"interbank_sent_at,omitempty"`
+	UpdatedAt       string           `json:"updated_at"`
+	History         []historyJSON    `json:"history,omitempty"`
+}
+
+type historyJSON struct {
+	At      string `json:"at"`
+	Actor   string `json:"actor"`
+	Action  string `json:"action"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// loginIDs names the users of one organization by ID, looked up once per
+// request.
+type loginIDs struct {
+	a     *API
+	ctx   context.Context
+	orgID int64
+	ids   map[int64]string
+}
+
+func (a *API) loginIDs(ctx context.Context, orgID int64) *loginIDs {
+	return &loginIDs{a: a, ctx: ctx, orgID: orgID}
+}
+
+// of returns the login ID of user id ("" for 0 or a user of another
+// organization).
+func (l *loginIDs) of(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	if l.ids == nil {
+		l.ids = map[int64]string{}
+		if users, err := l.a.c.Identity.ListUsers(l.ctx, l.orgID); err == nil {
+			for _, u := range users {
+				l.ids[u.ID] = u.LoginID
+			}
+		}
+	}
+	if s, ok := l.ids[id]; ok {
+		return s
+	}
+	u, _, err := l.a.c.Identity.UserByID(l.ctx, id)
+	if err != nil || u.OrganizationID != l.orgID {
+		l.ids[id] = ""
+		return ""
+	}
+	l.ids[id] = u.LoginID
+	return u.LoginID
+}
+
+func (l *loginIDs) transfer(t banking.Transfer) transferJSON {
+	return transferJSON{ID: t.ID, BatchID: t.BatchID, FromAccountID: t.FromAccountID, Payee: payeeAccountOf(t.Payee),
+		Interbank: t.Interbank, Amount: t.Amount, ExecutionDate: t.ExecutionDate.String(), Memo: t.Memo,
+		CustomerCode1: t.CustomerCode1, CustomerCode2: t.CustomerCode2, Status: string(t.Status),
+		RequestedBy: l.of(t.RequestedBy), RequestedAt: timeString(t.RequestedAt),
+		ApprovedBy: l.of(t.ApprovedBy), ApprovedAt: optionalTime(t.ApprovedAt), ExecutedAt: optionalTime(t.ExecutedAt),
+		FailureReason: t.FailureReason, InterbankSentAt: optionalTime(t.InterbankSentAt), UpdatedAt: timeString(t.UpdatedAt)}
+}
+
+func historyOf(h []banking.HistoryEntry) []historyJSON {
+	out := make([]historyJSON, 0, len(h))
+	for _, e := range h {
+		out = append(out, historyJSON{At: timeString(e.At), Actor: e.Actor, Action: e.Action, Comment: e.Comment})
+	}
+	return out
+}
+
+// transferRequest is the body of POST /api/v1/transfers and of the
+// resubmission: a registered payee (payee_id) or a payee given in full.
+type transferRequest struct {
+	FromAccountID int64             `json:"from_account_id"`
+	PayeeID       int64             `json:"payee_id"`
+	Payee         *payeeAccountJSON `json:"payee"`
+	Amount        int64             `json:"amount"`
+	ExecutionDate string            `json:"execution_date"`
+	Memo          string            `json:"memo"`
+}
+
+func (t transferRequest) request() (banking.TransferRequest, error) {
+	d, err := parseDate(t.ExecutionDate)
+	if err != nil {
+		return banking.TransferRequest{}, err
+	}
+	r := banking.TransferRequest{FromAccountID: t.FromAccountID, PayeeID: t.PayeeID, Amount: t.Amount, ExecutionDate: d, Memo: t.Memo}
+	if t.Payee != nil {
+		r.Payee = t.Payee.account()
+	}
+	return r, nil
+}
+
+// writeTransfer answers a transfer of the request's user's organization.
+func (a *API) writeTransfer(w http.ResponseWriter, r *http.Request, status int, t banking.Transfer, h []banking.HistoryEntry) {
+	u := principal(r).User
+	out := a.loginIDs(r.Context(), u.OrganizationID).transfer(t)
+	if h != nil {
+		out.History = historyOf(h)
+	}
+	writeJSON(w, status, out)
+}
+
+// requestTransfer is POST /api/v1/transfers: a transfer awaiting approval.
+// An Idempotency-Key header makes a repeat return the first transfer.
+func (a *API) requestTransfer(w http.ResponseWriter, r *http.Request) {
+	var body transferRequest
+	if err := decode(w, r, &body); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	req, err := body.request()
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	t, err := a.c.Banking.RequestTransfer(r.Context(), principal(r).User, req)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/transfers/"+strconv.FormatInt(t.ID, 10))
+	a.writeTransfer(w, r, http.StatusCreated, t, nil)
+}
+
+// resubmitTransfer is PUT /api/v1/transfers/{id}: the requester's new
+// request for a transfer that was sent back.
+func (a *API) resubmitTransfer(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var body transferRequest
+	if err := decode(w, r, &body); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	req, err := body.request()
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	t, err := a.c.Banking.Resubmit(r.Context(), principal(r).User, id, req)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeTransfer(w, r, http.StatusOK, t, nil)
+}
+
+// statusesOf parses a comma-separated list of statuses.
+func statusesOf(s string) ([]banking.Status, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []banking.Status
+	for _, f := range strings.Split(s, ",") {
+		st := banking.Status(strings.TrimSpace(f))
+		switch st {
+		case banking.StatusAwaitingApproval, banking.StatusSentBack, banking.StatusRejected, banking.StatusCancelled,
+			banking.StatusScheduled, banking.StatusExecuted, banking.StatusFailed:
+			out = append(out, st)
+		default:
+			return nil, &requestError{detail: "unknown status " + string(st)}
+		}
+	}
+	return out, nil
+}
+
+// listTransfers is GET /api/v1/transfers?status=&from=&to=&mine=&page=&per_page=:
+// the organization's single transfers, newest first.
+func (a *API) listTransfers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var tq banking.TransferQuery
+	var err error
+	if tq.Statuses, err = statusesOf(q.Get("status")); err == nil {
+		if tq.From, err = queryDate(q, "from"); err == nil {
+			if tq.To, err = queryDate(q, "to"); err == nil {
+				if tq.Page, err = queryInt(q, "page"); err == nil {
+					tq.PerPage, err = queryInt(q, "per_page")
+				}
+			}
+		}
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	switch q.Get("mine") {
+	case "", "false", "0":
+	case "true", "1":
+		tq.MineOnly = true
+	default:
+		a.writeError(w, r, &requestError{detail: "mine must be true or false"})
+		return
+	}
+	u := principal(r).User
+	p, err := a.c.Banking.Transfers(r.Context(), u, tq)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	names := a.loginIDs(r.Context(), u.OrganizationID)
+	out := make([]transferJSON, 0, len(p.Transfers))
+	for _, t := range p.Transfers {
+		out = append(out, names.transfer(t))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"transfers": out, "total": p.Total, "page": p.Page, "per_page": p.PerPage})
+}
+
+// getTransfer is GET /api/v1/transfers/{id}: a transfer with its history.
+func (a *API) getTransfer(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	u := principal(r).User
+	t, err := a.c.Banking.Transfer(r.Context(), u, id)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	h, err := a.c.Banking.TransferHistory(r.Context(), u, id)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeTransfer(w, r, http.StatusOK, t, h)
+}
+
+type approvalRequest struct {
+	ConfirmationPassword string `json:"confirmation_password"`
+}
+
+type commentRequest struct {
+	Comment string `json:"comment"`
+}
+
+// approveTransfer is POST /api/v1/transfers/{id}/approval
+// {"confirmation_password"}.
+func (a *API) approveTransfer(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var req approvalRequest
+	if err := decode(w, r, &req); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	t, err := a.c.Banking.Approve(r.Context(), principal(r).User, id, req.ConfirmationPassword)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeTransfer(w, r, http.StatusOK, t, nil)
+}
+
+// decideTransfer serves the steps that take an optional comment: send back
+// (差戻し; the comment is required there), rejection and cancellation.
+func (a *API) decideTransfer(step func(ctx context.Context, u identity.User, id int64, comment string) (banking.Transfer, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		var req commentRequest
+		if err := decodeOptional(w, r, &req); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		t, err := step(r.Context(), principal(r).User, id, strings.TrimSpace(req.Comment))
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		a.writeTransfer(w, r, http.StatusOK, t, nil)
+	}
+}
