@@ -18,6 +18,9 @@ type homePage struct {
 	// Renewal is the notice of R9: the session's certificate expires
 	// within the renewal window. nil otherwise.
 	Renewal *renewalNotice
+	// Banking is the balances and what awaits the user's approval; nil
+	// when the user may do nothing in banking.
+	Banking *homeBanking
 }
 
 // renewalNotice is the top screen's notice of a certificate to renew.
@@ -52,5 +55,11 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, p auth.Principal)
 			d.Renewal.Renewed, d.Renewal.RenewedAt = true, rn.Renewed.IssuedAt
 		}
 	}
+	bk, err := h.homeBankingOf(r.Context(), p)
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	d.Banking = bk
 	h.render(w, r, http.StatusOK, "home", &view{Member: memberOf(p), Data: d})
 }

@@ -1,0 +1,94 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"kinko/internal/auth"
+	"kinko/internal/banking"
+)
+
+// pathPayees is 振込先 (registered payees).
+const pathPayees = "/payees"
+
+// payeesPage is the data of the payees page.
+type payeesPage struct {
+	Payees   []payeeView
+	Form     transferForm // the registration as typed
+	Nickname string
+	Types    []typeOption
+	BankCode string
+	Errors   map[string]string
+	Notice   string
+}
+
+// payees is GET /payees (transfer-request privilege): the registered
+// payees, each to use in a transfer or delete, and the registration form.
+func (h *Handler) payees(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	d := payeesPage{Form: transferForm{BankCode: h.c.Banking.BankCode(), AccountType: string(banking.Ordinary)}}
+	switch r.URL.Query().Get("done") {
+	case "registered":
+		d.Notice = "page.payees.registered"
+	case "deleted":
+		d.Notice = "page.payees.deleted"
+	}
+	h.renderPayees(w, r, p, http.StatusOK, d)
+}
+
+// registerPayee is POST /payees: the payee is registered (its name
+// converted to Zengin half-width kana; at this bank the account must exist).
+func (h *Handler) registerPayee(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	f := transferFormOf(r)
+	d := payeesPage{Form: f, Nickname: strings.TrimSpace(r.PostForm.Get("nickname")), Errors: map[string]string{}}
+	acct, _ := h.checkPayee(r, f, d.Errors)
+	if len(d.Errors) > 0 {
+		h.renderPayees(w, r, p, http.StatusBadRequest, d)
+		return
+	}
+	_, err := h.c.Banking.RegisterPayee(r.Context(), p.User, banking.Payee{PayeeAccount: acct, Nickname: d.Nickname})
+	if err != nil {
+		if errors.Is(err, banking.ErrForbidden) {
+			h.refuseBanking(w, r, p, err)
+			return
+		}
+		status, text := h.bankingText(r, err)
+		field := fieldOf(err)
+		if errors.Is(err, banking.ErrPayeeExists) {
+			field = ""
+		}
+		d.Errors[field] = text
+		h.renderPayees(w, r, p, status, d)
+		return
+	}
+	http.Redirect(w, r, pathPayees+"?done=registered", http.StatusSeeOther)
+}
+
+// deletePayee is POST /payees/{id}/delete: the payee is removed; transfers
+// made to it keep their copy of its account.
+func (h *Handler) deletePayee(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	id, err := pathID(r, "id")
+	if err == nil {
+		err = h.c.Banking.DeletePayee(r.Context(), p.User, id)
+	}
+	if err != nil {
+		h.refuseBanking(w, r, p, err)
+		return
+	}
+	http.Redirect(w, r, pathPayees+"?done=deleted", http.StatusSeeOther)
+}
+
+func (h *Handler) renderPayees(w http.ResponseWriter, r *http.Request, p auth.Principal, status int, d payeesPage) {
+	list, err := h.c.Banking.Payees(r.Context(), p.User)
+	if err != nil {
+		h.refuseBanking(w, r, p, err)
+		return
+	}
+	for _, py := range list {
+		v := h.payeeOf(py.PayeeAccount)
+		v.ID, v.Nickname = py.ID, py.Nickname
+		d.Payees = append(d.Payees, v)
+	}
+	d.Types, d.BankCode = payeeTypes, h.c.Banking.BankCode()
+	h.render(w, r, status, "payees", &view{Member: memberOf(p), Page: "payees", Data: d})
+}
