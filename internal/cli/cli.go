@@ -35,13 +35,15 @@ Usage:
   kinko serve    --config FILE
                  run the portal and the certificate portal
   kinko operator --data DIR|--db DSN [--operator NAME] [--json] <noun> <verb> [flags]
-                 the bank's operator commands (org, cert, user)
+                 the bank's operator commands (org, cert, user, account, limit, interbank)
   kinko cert     enroll --portal URL --ca FILE --login-id ID --out PREFIX
                  make a key, request a certificate, save it (the user's side)
   kinko migrate  --data DIR|--db DSN
                  apply database migrations
   kinko audit    verify|list --data DIR|--db DSN [flags]
                  check the tamper-evident audit log, list its events
+  kinko ledger   verify --data DIR|--db DSN
+                 check that every balance equals the sum of its postings
 
 Run "kinko <command> --help" for a command's flags.
 `
@@ -70,6 +72,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		"cert":     runCert,
 		"migrate":  runMigrate,
 		"audit":    runAudit,
+		"ledger":   runLedger,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/config"
 	"kinko/internal/demo"
 	"kinko/internal/pki"
@@ -27,7 +29,9 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	cfg := config.Config{DataDir: *data, DB: *db, PortalAddr: *portalAddr, CertPortalAddr: *certAddr,
-		BankName: "kinko demo bank", CertValidity: config.Duration(*validity), LogLevel: *logLevel}.WithDefaults()
+		BankName: "kinko demo bank", CertValidity: config.Duration(*validity), LogLevel: *logLevel,
+		// The trial is open at all hours: no maintenance nights.
+		OperatingHours: calendar.Hours{Maintenance: []calendar.Window{}}}.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -43,7 +47,9 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer a.db.Close()
-	orgs, err := demo.Seed(ctx, a.identity)
+	parts := a.services.Parts
+	orgs, err := demo.Seed(ctx, demo.Config{Store: a.db, Hasher: parts.Hasher, BankCode: parts.BankCode,
+		Calendar: parts.Calendar, Cutoff: parts.Cutoff})
 	if err != nil {
 		return err
 	}
@@ -80,6 +86,13 @@ func printDemo(env Env, f demo.File, cfg config.Config, dialect store.Dialect) {
 		fmt.Fprintf(w, "  %s (code %s): %s\n", o.Name, o.Code, mode)
 		for _, u := range o.Users {
 			fmt.Fprintf(w, "    %-7s %-9s password %-16s confirmation %s\n", u.Role, u.LoginID, u.Password, u.ConfirmationPassword)
+		}
+		for _, a := range o.Accounts {
+			fmt.Fprintf(w, "    口座 account %d: %s %s-%s %s, 残高 balance %s円\n", a.ID, banking.AccountType(a.Type).Label(), a.Branch, a.Number, a.Holder, groupDigits(a.Balance))
+		}
+		if p := o.Pending; p != nil {
+			fmt.Fprintf(w, "    承認待ちの振込 transfer %d awaiting approval: %s %s円 on %s, requested by %s, for %s to approve\n",
+				p.ID, p.PayeeName, groupDigits(p.Amount), p.ExecutionDate, p.RequestedBy, o.Users[0].LoginID)
 		}
 	}
 	cu := f.Organizations[0].Users[1]

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -32,10 +33,19 @@ type demoFile struct {
 }
 
 type demoOrg struct {
-	Code             string     `json:"code"`
-	Name             string     `json:"name"`
-	CertificateLogin bool       `json:"certificate_login"`
-	Users            []demoUser `json:"users"`
+	Code             string        `json:"code"`
+	Name             string        `json:"name"`
+	CertificateLogin bool          `json:"certificate_login"`
+	Users            []demoUser    `json:"users"`
+	Accounts         []demoAccount `json:"accounts"`
+}
+
+type demoAccount struct {
+	ID     int64  `json:"id"`
+	Type   string `json:"type"`
+	Branch string `json:"branch"`
+	Number string `json:"number"`
+	Holder string `json:"holder"`
 }
 
 type demoUser struct {
@@ -97,17 +107,31 @@ func checkDemoFile(t *testing.T, f demoFile, dir string, r *running) {
 		for _, u := range o.Users {
 			w.Users = append(w.Users, demoUser{LoginID: u.LoginID, Password: u.Password, ConfirmationPassword: u.ConfirmationPassword, Role: u.Role})
 		}
+		for j, a := range o.Accounts {
+			da := demoAccount{Type: a.Type, Branch: a.Branch, Number: a.Number, Holder: a.Holder}
+			if i < len(f.Organizations) && j < len(f.Organizations[i].Accounts) {
+				da.ID = f.Organizations[i].Accounts[j].ID
+			}
+			w.Accounts = append(w.Accounts, da)
+		}
 		want = append(want, w)
 	}
 	if diff := cmp.Diff(want, f.Organizations); diff != "" {
 		t.Errorf("organizations (-want +got):\n%s", diff)
 	}
 	code := regexp.MustCompile(`^[0-9]{8}$`)
+	accountIDs := map[int64]bool{}
 	for _, o := range f.Organizations {
 		if !code.MatchString(o.Code) || codes[o.Code] {
 			t.Errorf("organization %q: code %q, want 8 digits, unique", o.Name, o.Code)
 		}
 		codes[o.Code] = true
+		for _, a := range o.Accounts {
+			if a.ID <= 0 || accountIDs[a.ID] {
+				t.Errorf("organization %q: account %+v: want a unique ID", o.Name, a)
+			}
+			accountIDs[a.ID] = true
+		}
 	}
 
 	// What the issue asks for, independently of the seed's details: one
@@ -128,6 +152,18 @@ func checkDemoFile(t *testing.T, f demoFile, dir string, r *running) {
 	}
 	if o := f.Organizations[1]; o.CertificateLogin || roles(o)["master"] != 1 {
 		t.Errorf("second organization: certificate_login %v, roles %v; want false and a master", o.CertificateLogin, roles(o))
+	}
+	// An ordinary account for the union, an ordinary and a current one for
+	// the co-operative.
+	types := func(o demoOrg) []string {
+		var out []string
+		for _, a := range o.Accounts {
+			out = append(out, a.Type)
+		}
+		return out
+	}
+	if got := [][]string{types(f.Organizations[0]), types(f.Organizations[1])}; !cmp.Equal(got, [][]string{{"ordinary"}, {"ordinary", "current"}}) {
+		t.Errorf("account types %v, want [[ordinary] [ordinary current]]", got)
 	}
 }
 
@@ -294,6 +330,12 @@ func testDemo(t *testing.T, dbArgs []string) {
 			t.Errorf("the demo's output does not mention %q:\n%s", s, out)
 		}
 	}
+	for _, o := range f.Organizations {
+		if !regexp.MustCompile(`承認待ちの振込 transfer [0-9]+ awaiting approval: .+ requested by .+, for ` + o.Users[0].LoginID + ` to approve`).MatchString(out) {
+			t.Errorf("the demo's output does not show the transfer awaiting %s's approval:\n%s", o.Users[0].LoginID, out)
+		}
+	}
+	ledgerArgs := append([]string{"ledger", "verify", "--data", dir}, dbArgs...)
 	rootBefore, err := os.ReadFile(filepath.Join(dir, "pki", "root-ca.pem"))
 	if err != nil {
 		t.Fatal(err)
@@ -391,6 +433,8 @@ func testDemo(t *testing.T, dbArgs []string) {
 		t.Errorf("GET /api/v1/me: empty name")
 	}
 
+	checkDemoBanking(t, f, ledgerArgs, cp)
+
 	// kinko cert enroll, the user's side in one command.
 	pwFile := filepath.Join(t.TempDir(), "password")
 	if err := os.WriteFile(pwFile, []byte(other.Password+"\n"), 0o600); err != nil {
@@ -459,6 +503,11 @@ func testDemo(t *testing.T, dbArgs []string) {
 		}
 	})
 
+	if t.Failed() {
+		t.FailNow()
+	}
+	ledgerAfter := demoTransferByAPI(t, f, ledgerArgs)
+
 	first.stop(t)
 
 	// A second start reuses the authority, the organizations and the
@@ -478,6 +527,10 @@ func testDemo(t *testing.T, dbArgs []string) {
 			t.Errorf("%s changed on the second start (err %v)", name, err)
 		}
 	}
+	// The history is not seeded again.
+	if r := mustRun(t, ledgerArgs...); r.stdout != ledgerAfter {
+		t.Errorf("ledger after the second start: %q, want %q as before it", r.stdout, ledgerAfter)
+	}
 	// The certificate issued before is still known: the certificate portal
 	// takes it (no session yet: 401, not a refused handshake).
 	cp2 := httpsClient(t, f2.ServerCA, &pair)
@@ -492,4 +545,216 @@ func testDemo(t *testing.T, dbArgs []string) {
 	if status != http.StatusConflict || body["error"] != "active_certificate_exists" {
 		t.Errorf("second issuance after restart: %d %v, want 409 active_certificate_exists", status, body)
 	}
+}
+
+// demoLogin logs a user of an organization with password login in on the
+// portal and returns the client.
+func demoLogin(t *testing.T, f demoFile, u demoUser) *http.Client {
+	t.Helper()
+	c := httpsClient(t, f.ServerCA, nil)
+	if status, body, _ := call(t, c, http.MethodPost, f.PortalURL+"/api/v1/sessions", map[string]string{"login_id": u.LoginID, "password": u.Password}); status != http.StatusCreated {
+		t.Fatalf("login %s: %d %v", u.LoginID, status, body)
+	}
+	return c
+}
+
+// list returns the array under key of a JSON object.
+func list(t *testing.T, m map[string]any, key string) []map[string]any {
+	t.Helper()
+	raw, ok := m[key].([]any)
+	if !ok {
+		t.Fatalf("%q is not a list: %v", key, m)
+	}
+	out := make([]map[string]any, 0, len(raw))
+	for _, v := range raw {
+		out = append(out, v.(map[string]any))
+	}
+	return out
+}
+
+// checkDemoBanking checks the seeded banking: a sound ledger, about three
+// months of history with dues coming in and transfers requested by a
+// general user and approved by the master, and a transfer awaiting each
+// master's approval. tanaka is the session of ひかり's general user on the
+// certificate portal.
+func checkDemoBanking(t *testing.T, f demoFile, ledgerArgs []string, tanaka *http.Client) {
+	t.Helper()
+	r := mustRun(t, ledgerArgs...)
+	if !regexp.MustCompile(`^OK: 3 accounts, [0-9]{2,} postings, balances match\n$`).MatchString(r.stdout) {
+		t.Errorf("ledger verify of the demo: %q, want 3 accounts and their postings", r.stdout)
+	}
+	today := time.Now().In(time.FixedZone("JST", 9*60*60)).Format(time.DateOnly)
+	monthsAgo := time.Now().In(time.FixedZone("JST", 9*60*60)).AddDate(0, -2, -20).Format(time.DateOnly)
+
+	// みどり: password login; the general user sees the accounts, the
+	// master the transfer awaiting approval.
+	midori := f.Organizations[1]
+	ito := demoLogin(t, f, midori.Users[1])
+	status, body, _ := call(t, ito, http.MethodGet, f.PortalURL+"/api/v1/accounts", nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET /api/v1/accounts as %s: %d %v", midori.Users[1].LoginID, status, body)
+	}
+	accts := list(t, body, "accounts")
+	if len(accts) != 2 {
+		t.Fatalf("みどり's accounts: %v, want 2", accts)
+	}
+	for i, a := range accts {
+		if a["id"] != float64(midori.Accounts[i].ID) || a["number"] != midori.Accounts[i].Number || a["balance"].(float64) <= 0 {
+			t.Errorf("account %v, want %+v with money in it", a, midori.Accounts[i])
+		}
+	}
+	kato := demoLogin(t, f, midori.Users[0])
+	status, body, _ = call(t, kato, http.MethodGet, f.PortalURL+"/api/v1/transfers?status=awaiting_approval", nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET /api/v1/transfers as the master: %d %v", status, body)
+	}
+	if ts := list(t, body, "transfers"); len(ts) != 1 || ts[0]["requested_by"] != midori.Users[1].LoginID || ts[0]["execution_date"].(string) <= today {
+		t.Errorf("みどり's transfers awaiting approval: %v; want one by %s, dated after today", ts, midori.Users[1].LoginID)
+	}
+
+	// ひかり: a statement of about three months with dues in, and transfers
+	// requested by tanaka01 and approved by the master.
+	hikari := f.Organizations[0]
+	acct := hikari.Accounts[0]
+	status, body, _ = call(t, kato, http.MethodGet, fmt.Sprintf("%s/api/v1/accounts/%d/transactions", f.PortalURL, acct.ID), nil)
+	if status != http.StatusNotFound {
+		t.Errorf("another organization's statement: %d %v, want 404", status, body)
+	}
+	status, body, _ = call(t, ito, http.MethodGet, fmt.Sprintf("%s/api/v1/accounts/%d/transactions?per_page=500", f.PortalURL, midori.Accounts[0].ID), nil)
+	if status != http.StatusOK {
+		t.Fatalf("みどり's statement: %d %v", status, body)
+	}
+	rows := list(t, body, "transactions")
+	if len(rows) < 20 || rows[0]["date"].(string) > monthsAgo {
+		t.Errorf("みどり's statement: %d rows from %v; want at least 20 from %s or before", len(rows), rows[0]["date"], monthsAgo)
+	}
+	var in, out int
+	for _, p := range rows {
+		switch {
+		case strings.HasPrefix(p["description"].(string), "ｼﾕﾂｼｷﾝ "), strings.HasPrefix(p["description"].(string), "ﾃﾝﾎﾟｳﾘｱｹﾞ"):
+			in++
+		case p["kind"] == "debit":
+			out++
+		}
+	}
+	if in < 10 || out < 2 {
+		t.Errorf("みどり's statement: %d payments in and %d transfers out, want many of both:\n%v", in, out, rows)
+	}
+	status, body, _ = call(t, kato, http.MethodGet, f.PortalURL+"/api/v1/transfers?status=executed", nil)
+	if status != http.StatusOK {
+		t.Fatalf("executed transfers: %d %v", status, body)
+	}
+	executed := list(t, body, "transfers")
+	interbank := 0
+	for _, tr := range executed {
+		if tr["requested_by"] != midori.Users[1].LoginID || tr["approved_by"] != midori.Users[0].LoginID {
+			t.Errorf("executed transfer %v: want requested by %s and approved by %s", tr, midori.Users[1].LoginID, midori.Users[0].LoginID)
+		}
+		if tr["interbank"] == true {
+			interbank++
+			if tr["interbank_sent_at"] == nil {
+				t.Errorf("past transfer to another bank not sent: %v", tr)
+			}
+		}
+	}
+	if len(executed) < 6 || interbank == 0 || interbank == len(executed) {
+		t.Errorf("%d executed transfers, %d to other banks; want several, to this bank and to others", len(executed), interbank)
+	}
+
+	// ひかり, on the certificate portal: the members' dues come in, tanaka01
+	// requests and the master approves, one transfer awaits approval.
+	status, body, _ = call(t, tanaka, http.MethodGet, fmt.Sprintf("%s/api/v1/accounts/%d/transactions?per_page=500", f.CertPortalURL, acct.ID), nil)
+	if status != http.StatusOK {
+		t.Fatalf("ひかり's statement: %d %v", status, body)
+	}
+	dues := 0
+	for _, p := range list(t, body, "transactions") {
+		if d := p["description"].(string); strings.HasPrefix(d, "ｸﾐｱｲﾋ ") && p["kind"] == "deposit" {
+			dues++
+		}
+	}
+	if dues < 20 || !strings.Contains(fmt.Sprint(body), "ｸﾐｱｲﾋ ﾀﾅｶ ｲﾁﾛｳ") {
+		t.Errorf("ひかり's statement has %d dues payments, want at least 20 with ｸﾐｱｲﾋ ﾀﾅｶ ｲﾁﾛｳ", dues)
+	}
+	for _, q := range []struct {
+		status string
+		min    int
+	}{{"executed", 6}, {"awaiting_approval", 1}} {
+		status, body, _ = call(t, tanaka, http.MethodGet, f.CertPortalURL+"/api/v1/transfers?status="+q.status, nil)
+		if status != http.StatusOK {
+			t.Fatalf("ひかり's transfers: %d %v", status, body)
+		}
+		ts := list(t, body, "transfers")
+		if len(ts) < q.min || (q.status == "awaiting_approval" && len(ts) != 1) {
+			t.Errorf("ひかり's %s transfers: %d, want at least %d", q.status, len(ts), q.min)
+		}
+		for _, tr := range ts {
+			if tr["requested_by"] != hikari.Users[1].LoginID || (q.status == "executed" && tr["approved_by"] != hikari.Users[0].LoginID) {
+				t.Errorf("ひかり's %s transfer %v: want requested by %s (and approved by %s)", q.status, tr, hikari.Users[1].LoginID, hikari.Users[0].LoginID)
+			}
+		}
+	}
+}
+
+// demoTransferByAPI has the general user of みどり request a transfer from
+// its ordinary account to its current account through the API and the
+// master approve it with the confirmation password: both balances change,
+// the ledger stays sound. It returns the ledger check's report.
+func demoTransferByAPI(t *testing.T, f demoFile, ledgerArgs []string) string {
+	t.Helper()
+	midori := f.Organizations[1]
+	ito, kato := demoLogin(t, f, midori.Users[1]), demoLogin(t, f, midori.Users[0])
+	balances := func() map[float64]float64 {
+		status, body, _ := call(t, ito, http.MethodGet, f.PortalURL+"/api/v1/accounts", nil)
+		if status != http.StatusOK {
+			t.Fatalf("GET /api/v1/accounts: %d %v", status, body)
+		}
+		m := map[float64]float64{}
+		for _, a := range list(t, body, "accounts") {
+			m[a["id"].(float64)] = a["balance"].(float64)
+		}
+		return m
+	}
+	before := balances()
+	status, body, _ := call(t, ito, http.MethodGet, f.PortalURL+"/api/v1/payees", nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET /api/v1/payees: %d %v", status, body)
+	}
+	var payeeID any
+	for _, p := range list(t, body, "payees") {
+		if p["account_number"] == midori.Accounts[1].Number {
+			payeeID = p["id"]
+		}
+	}
+	if payeeID == nil {
+		t.Fatalf("no registered payee for the current account: %v", body)
+	}
+	ord, cur := float64(midori.Accounts[0].ID), float64(midori.Accounts[1].ID)
+	status, tr, _ := call(t, ito, http.MethodPost, f.PortalURL+"/api/v1/transfers",
+		map[string]any{"from_account_id": midori.Accounts[0].ID, "payee_id": payeeID, "amount": 12_345, "memo": "体験版のテスト"})
+	if status != http.StatusCreated || tr["status"] != "awaiting_approval" {
+		t.Fatalf("POST /api/v1/transfers: %d %v", status, tr)
+	}
+	url := fmt.Sprintf("%s/api/v1/transfers/%v/approval", f.PortalURL, tr["id"])
+	if status, body, _ := call(t, ito, http.MethodPost, url, map[string]string{"confirmation_password": midori.Users[1].ConfirmationPassword}); status != http.StatusForbidden {
+		t.Errorf("approval by the general user: %d %v, want 403", status, body)
+	}
+	status, body, _ = call(t, kato, http.MethodPost, url, map[string]string{"confirmation_password": midori.Users[0].ConfirmationPassword})
+	if status != http.StatusOK {
+		t.Fatalf("approval by the master: %d %v", status, body)
+	}
+	after := balances()
+	today := time.Now().In(time.FixedZone("JST", 9*60*60)).Format(time.DateOnly)
+	if tr["execution_date"] == today {
+		if body["status"] != "executed" || after[ord] != before[ord]-12_345 || after[cur] != before[cur]+12_345 {
+			t.Errorf("approved transfer %v: balances %v -> %v, want 12345 moved from %v to %v", body, before, after, ord, cur)
+		}
+	} else if body["status"] != "scheduled" || !cmp.Equal(before, after) {
+		t.Errorf("approved transfer dated %v: %v, balances %v -> %v; want scheduled and no change yet", tr["execution_date"], body, before, after)
+	}
+	r := mustRun(t, ledgerArgs...)
+	if !strings.HasPrefix(r.stdout, "OK: 3 accounts") {
+		t.Errorf("ledger verify after the transfer: %q", r.stdout)
+	}
+	return r.stdout
 }

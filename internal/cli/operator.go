@@ -56,6 +56,11 @@ Commands:
   cert revoke --serial HEX --reason R --request-ref REF
   cert list [--org CODE]
   user unlock --login-id ID [--request-ref REF]
+  account open --org CODE --type ordinary|current --branch 001 --number 1234567 --holder ｶﾅ --request-ref REF
+  account list [--org CODE]
+  account deposit --account ID|--branch B --number N [--type T] --amount YEN --description ﾃｷｽﾄ --request-ref REF
+  limit set --org CODE --daily YEN --request-ref REF
+  interbank export --date YYYY-MM-DD --out FILE [--crlf] [--eof] [--bank-code 2950]
 `)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -73,6 +78,11 @@ Commands:
 		"cert revoke":           opCertRevoke,
 		"cert list":             opCertList,
 		"user unlock":           opUserUnlock,
+		"account open":          opAccountOpen,
+		"account list":          opAccountList,
+		"account deposit":       opAccountDeposit,
+		"limit set":             opLimitSet,
+		"interbank export":      opInterbankExport,
 	}
 	name := rest[0] + " " + rest[1]
 	cmd, ok := commands[name]

@@ -1,6 +1,7 @@
 // Package demo is the seed data of "kinko demo" (体験版): two organizations,
 // one that uses certificate login and one that logs in with ID and password,
-// with fixed, published passwords. It must never be used by "kinko serve".
+// with fixed, published passwords, and their accounts with about three
+// months of history (banking.go). It must never be used by "kinko serve".
 package demo
 
 import (
@@ -10,7 +11,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
+	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 )
 
@@ -30,6 +34,11 @@ type Organization struct {
 	Name             string `json:"name"`
 	CertificateLogin bool   `json:"certificate_login"`
 	Users            []User `json:"users"` // the master first
+	// Accounts are the organization's accounts at the demo bank.
+	Accounts []Account `json:"accounts"`
+	// Pending is the transfer awaiting the master's approval, if there is
+	// one (it changes while the demo runs, so demo.json leaves it out).
+	Pending *PendingTransfer `json:"-"`
 }
 
 // Organizations are the demo's organizations, without their codes.
@@ -42,6 +51,9 @@ func Organizations() []Organization {
 				{LoginID: "tanaka01", Name: "田中 一郎", Email: "tanaka@hikari-union.example", Password: "Hikari-Tanaka1", ConfirmationPassword: "Kakunin-Tanaka1", Role: "general"},
 				{LoginID: "suzuki01", Name: "鈴木 次郎", Email: "suzuki@hikari-union.example", Password: "Hikari-Suzuki1", ConfirmationPassword: "Kakunin-Suzuki1", Role: "general"},
 			},
+			Accounts: []Account{
+				{Type: "ordinary", Branch: "001", Number: "2010001", Holder: hikariHolder},
+			},
 		},
 		{
 			Name: "みどり生活協同組合", CertificateLogin: false,
@@ -49,14 +61,64 @@ func Organizations() []Organization {
 				{LoginID: "kato0001", Name: "加藤 美咲", Email: "kato@midori-coop.example", Password: "Midori-Kato1", ConfirmationPassword: "Kakunin-Kato1", Role: "master"},
 				{LoginID: "ito00001", Name: "伊藤 健", Email: "ito@midori-coop.example", Password: "Midori-Ito1", ConfirmationPassword: "Kakunin-Ito1", Role: "general"},
 			},
+			Accounts: []Account{
+				{Type: "ordinary", Branch: "002", Number: "3020001", Holder: midoriHolder},
+				{Type: "current", Branch: "002", Number: "0300001", Holder: midoriHolder},
+			},
 		},
 	}
 }
 
+// Config is what Seed needs: the database and the bank's settings, as the
+// server uses them.
+type Config struct {
+	Store    Store
+	Hasher   identity.Params
+	BankCode string
+	Calendar *calendar.Calendar // default calendar.Default()
+	Cutoff   calendar.Clock     // zero: calendar.DefaultCutoff
+	Now      func() time.Time   // default time.Now
+}
+
+// Store is the database of identity and banking.
+type Store interface {
+	identity.Store
+	banking.Store
+}
+
 // Seed creates the demo organizations and users unless their master users
-// exist already, and returns the organizations with their codes. Demo users
-// need not change their passwords at first login.
-func Seed(ctx context.Context, ident *identity.Service) ([]Organization, error) {
+// exist already, and on first start their accounts with about three months
+// of history (seedBanking), and returns the organizations with their codes
+// and accounts. Demo users need not change their passwords at first login.
+// The organizations, accounts and history are made at the past times they
+// tell of, on a clock that the seed moves forward day by day.
+func Seed(ctx context.Context, c Config) ([]Organization, error) {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Calendar == nil {
+		c.Calendar = calendar.Default()
+	}
+	if c.Cutoff == (calendar.Clock{}) {
+		c.Cutoff = calendar.DefaultCutoff
+	}
+	sd, err := newSeeder(c)
+	if err != nil {
+		return nil, err
+	}
+	orgs, err := seedOrganizations(ctx, sd.ident)
+	if err != nil {
+		return nil, err
+	}
+	if err := sd.seedBanking(ctx, orgs); err != nil {
+		return nil, err
+	}
+	return orgs, nil
+}
+
+// seedOrganizations creates the organizations and users that do not exist
+// yet.
+func seedOrganizations(ctx context.Context, ident *identity.Service) ([]Organization, error) {
 	orgs := Organizations()
 	for i := range orgs {
 		o := &orgs[i]

@@ -1,0 +1,450 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"kinko/internal/banking"
+	"kinko/internal/identity"
+	"kinko/internal/server"
+	"kinko/internal/store"
+	"kinko/internal/zengin"
+)
+
+// newBanking returns the banking service on db, built as the server builds
+// it (names converted to Zengin kana), for the bank's own commands.
+func newBanking(db *store.DB, ident *identity.Service, bankCode string) (*banking.Service, error) {
+	if bankCode == "" {
+		bankCode = server.DefaultBankCode
+	}
+	return banking.New(banking.Config{Store: db, Identity: ident, BankCode: bankCode, NormalizeName: zengin.NormalizeKana})
+}
+
+// banking returns the banking service of an operator command.
+func (oc *operatorCtx) banking() (*banking.Service, error) { return newBanking(oc.db, oc.identity, "") }
+
+// parseYen parses an amount of yen: digits, optionally grouped with commas
+// or underscores ("1,200,000").
+func parseYen(flagName, s string) (int64, error) {
+	clean := strings.NewReplacer(",", "", "_", "").Replace(strings.TrimSpace(s))
+	n, err := strconv.ParseInt(clean, 10, 64)
+	if err != nil || clean == "" || clean[0] == '+' || clean[0] == '-' {
+		return 0, usageErr("--%s %q: want a whole number of yen, such as 120000", flagName, s)
+	}
+	return n, nil
+}
+
+// yen formats an amount with thousands separators: "1,200,000 yen".
+func yen(n int64) string { return groupDigits(n) + " yen" }
+
+func groupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// explainBanking adds what an operator should know to a banking error.
+func explainBanking(err error) error {
+	switch {
+	case errors.Is(err, banking.ErrNotFound), errors.Is(err, identity.ErrNotFound):
+		return fmt.Errorf("not found: check the organization code or the account (%w)", err)
+	case errors.Is(err, banking.ErrAccountExists):
+		return fmt.Errorf("an account with this branch, type and number exists already (%w)", err)
+	case errors.Is(err, banking.ErrInvalidAccount):
+		return fmt.Errorf("%w (the branch is 3 digits, the number 7 digits, the type ordinary or current, the holder in kana)", err)
+	case errors.Is(err, banking.ErrRequestRefRequired):
+		return usageErr("--request-ref is required: the reference of the written request")
+	case errors.Is(err, banking.ErrInvalidAmount):
+		return fmt.Errorf("%w (1 to %s yen)", err, groupDigits(banking.MaxAmount))
+	}
+	return err
+}
+
+// accountType parses --type.
+func accountType(s string) (banking.AccountType, error) {
+	switch t := banking.AccountType(s); t {
+	case banking.Ordinary, banking.Current:
+		return t, nil
+	}
+	return "", usageErr("--type %q: want ordinary (普通) or current (当座)", s)
+}
+
+// accountJSON is an account in --json output.
+type accountJSON struct {
+	ID           int64  `json:"id"`
+	Organization string `json:"organization"`
+	Type         string `json:"type"`
+	Branch       string `json:"branch"`
+	Number       string `json:"number"`
+	Holder       string `json:"holder"`
+	Balance      int64  `json:"balance"`
+	OpenedAt     string `json:"opened_at"`
+}
+
+func toAccountJSON(orgCode string, a banking.Account) accountJSON {
+	return accountJSON{ID: a.ID, Organization: orgCode, Type: string(a.Type), Branch: a.BranchCode, Number: a.Number,
+		Holder: a.HolderName, Balance: a.Balance, OpenedAt: a.OpenedAt.UTC().Format(time.RFC3339)}
+}
+
+func opAccountOpen(ctx context.Context, env Env, of operatorFlags, args []string) error {
+	fs := newFlags("operator account open", env)
+	code := fs.String("org", "", "organization code")
+	typ := fs.String("type", "ordinary", "ordinary (普通) or current (当座)")
+	branch := fs.String("branch", "", "branch code, 3 digits")
+	number := fs.String("number", "", "account number, 7 digits")
+	holder := fs.String("holder", "", "holder name in kana (口座名義, converted to half-width)")
+	ref := fs.String("request-ref", "", "reference of the application (口座開設申込書)")
+	oc, err := of.parse(ctx, env, fs, args)
+	if err != nil {
+		return err
+	}
+	defer oc.db.Close()
+	if *code == "" || *branch == "" || *number == "" || *holder == "" || *ref == "" {
+		return usageErr("--org, --branch, --number, --holder and --request-ref are required")
+	}
+	t, err := accountType(*typ)
+	if err != nil {
+		return err
+	}
+	svc, err := oc.banking()
+	if err != nil {
+		return err
+	}
+	a, err := svc.OpenAccount(ctx, *code, t, *branch, *number, *holder, oc.operator, *ref)
+	if err != nil {
+		return explainBanking(err)
+	}
+	if oc.json {
+		return oc.printJSON(toAccountJSON(*code, a))
+	}
+	fmt.Fprintf(env.Stdout, "Account %d opened for organization %s: %s %s-%s %s (request %s).\n",
+		a.ID, *code, a.Type.Label(), a.BranchCode, a.Number, a.HolderName, *ref)
+	return nil
+}
+
+func opAccountList(ctx context.Context, env Env, of operatorFlags, args []string) error {
+	fs := newFlags("operator account list", env)
+	code := fs.String("org", "", "organization code (default: all)")
+	oc, err := of.parse(ctx, env, fs, args)
+	if err != nil {
+		return err
+	}
+	defer oc.db.Close()
+	svc, err := oc.banking()
+	if err != nil {
+		return err
+	}
+	var codes []string
+	if *code != "" {
+		codes = []string{*code}
+	} else {
+		orgs, err := oc.identity.ListOrganizations(ctx)
+		if err != nil {
+			return err
+		}
+		for _, o := range orgs {
+			codes = append(codes, o.Code)
+		}
+	}
+	rows := []accountJSON{}
+	for _, c := range codes {
+		accts, err := svc.OrganizationAccounts(ctx, c)
+		if err != nil {
+			return explainBanking(err)
+		}
+		for _, a := range accts {
+			rows = append(rows, toAccountJSON(c, a))
+		}
+	}
+	if oc.json {
+		return oc.printJSON(rows)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tORG\tTYPE\tBRANCH\tNUMBER\tHOLDER\tBALANCE (YEN)")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Organization, r.Type, r.Branch, r.Number, r.Holder, groupDigits(r.Balance))
+	}
+	return tw.Flush()
+}
+
+func opAccountDeposit(ctx context.Context, env Env, of operatorFlags, args []string) error {
+	fs := newFlags("operator account deposit", env)
+	id := fs.Int64("account", 0, "account ID (or --branch and --number)")
+	branch := fs.String("branch", "", "branch code, 3 digits")
+	number := fs.String("number", "", "account number, 7 digits")
+	typ := fs.String("type", "ordinary", "with --branch and --number: ordinary (普通) or current (当座)")
+	amount := fs.String("amount", "", "amount in yen")
+	desc := fs.String("description", "", "description on the statement (摘要), such as the sender's name in kana")
+	ref := fs.String("request-ref", "", "reference of the incoming transfer or slip")
+	oc, err := of.parse(ctx, env, fs, args)
+	if err != nil {
+		return err
+	}
+	defer oc.db.Close()
+	byNumber := *branch != "" || *number != ""
+	if (*id != 0) == byNumber || (byNumber && (*branch == "" || *number == "")) {
+		return usageErr("give --account ID, or --branch and --number")
+	}
+	if *amount == "" || *desc == "" || *ref == "" {
+		return usageErr("--amount, --description and --request-ref are required")
+	}
+	n, err := parseYen("amount", *amount)
+	if err != nil {
+		return err
+	}
+	svc, err := oc.banking()
+	if err != nil {
+		return err
+	}
+	accountID := *id
+	if byNumber {
+		t, err := accountType(*typ)
+		if err != nil {
+			return err
+		}
+		a, err := svc.LookupAccount(ctx, *branch, t, *number)
+		if err != nil {
+			return explainBanking(err)
+		}
+		accountID = a.ID
+	}
+	p, err := svc.Deposit(ctx, accountID, n, *desc, oc.operator, *ref)
+	if err != nil {
+		return explainBanking(err)
+	}
+	if oc.json {
+		return oc.printJSON(map[string]any{"posting_id": p.ID, "account_id": p.AccountID, "amount": p.Amount,
+			"balance": p.BalanceAfter, "date": p.Date.String(), "description": p.Description, "request_ref": *ref})
+	}
+	fmt.Fprintf(env.Stdout, "Deposited %s to account %d on %s (%s, request %s); the balance is now %s.\n",
+		yen(p.Amount), p.AccountID, p.Date, p.Description, *ref, yen(p.BalanceAfter))
+	return nil
+}
+
+func opLimitSet(ctx context.Context, env Env, of operatorFlags, args []string) error {
+	fs := newFlags("operator limit set", env)
+	code := fs.String("org", "", "organization code")
+	daily := fs.String("daily", "", "the organization's daily limit of approved transfers, in yen")
+	ref := fs.String("request-ref", "", "reference of the written request")
+	oc, err := of.parse(ctx, env, fs, args)
+	if err != nil {
+		return err
+	}
+	defer oc.db.Close()
+	if *code == "" || *daily == "" || *ref == "" {
+		return usageErr("--org, --daily and --request-ref are required")
+	}
+	n, err := parseYen("daily", *daily)
+	if err != nil {
+		return err
+	}
+	svc, err := oc.banking()
+	if err != nil {
+		return err
+	}
+	if err := svc.SetOrganizationDailyLimit(ctx, *code, n, oc.operator, *ref); err != nil {
+		return explainBanking(err)
+	}
+	if oc.json {
+		return oc.printJSON(map[string]any{"organization": *code, "daily_limit": n, "request_ref": *ref})
+	}
+	fmt.Fprintf(env.Stdout, "Daily limit of organization %s set to %s (request %s).\n", *code, yen(n), *ref)
+	return nil
+}
+
+// interbankFile is one outgoing 総合振込 file: the transfers from one
+// account.
+type interbankFile struct {
+	Path         string  `json:"file"`
+	Organization string  `json:"organization"`
+	Branch       string  `json:"branch"`
+	Type         string  `json:"type"`
+	Number       string  `json:"number"`
+	Count        int     `json:"count"`
+	Total        int64   `json:"total"`
+	TransferIDs  []int64 `json:"transfer_ids"`
+	data         []byte
+}
+
+// opInterbankExport writes the executed transfers to other banks that are
+// dated on or before --date and not yet sent as 総合振込 files, one file per
+// account they were paid from (the header names one requester and one
+// account), and records them as sent. With one account the file is --out;
+// with several, each is --out with "-BRANCH-TYPE-NUMBER" before its
+// extension.
+// The header's 振込指定日 is --date, also for a transfer dated earlier and
+// not sent on its day. Nothing is overwritten: if any of the files exists,
+// nothing is written.
+func opInterbankExport(ctx context.Context, env Env, of operatorFlags, args []string) error {
+	fs := newFlags("operator interbank export", env)
+	date := fs.String("date", "", "the day of the file, YYYY-MM-DD (Japan): transfers dated on or before it")
+	out := fs.String("out", "", "the file to write; one file per paying account, see the help")
+	crlf := fs.Bool("crlf", false, "end every record with CR LF")
+	eof := fs.Bool("eof", false, "end the file with an EOF byte (0x1A)")
+	bankCode := fs.String("bank-code", server.DefaultBankCode, "this bank's code (仕向銀行番号)")
+	oc, err := of.parse(ctx, env, fs, args)
+	if err != nil {
+		return err
+	}
+	defer oc.db.Close()
+	if *date == "" || *out == "" {
+		return usageErr("--date and --out are required")
+	}
+	day, err := banking.ParseDate(*date)
+	if err != nil {
+		return usageErr("--date %q: want YYYY-MM-DD", *date)
+	}
+	svc, err := newBanking(oc.db, oc.identity, *bankCode)
+	if err != nil {
+		return usageErr("--bank-code %q: want 4 digits", *bankCode)
+	}
+	pending, err := svc.InterbankPending(ctx, day)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 {
+		if oc.json {
+			return oc.printJSON([]interbankFile{})
+		}
+		fmt.Fprintf(env.Stdout, "No transfers to other banks are waiting to be sent for %s; no file written.\n", day)
+		return nil
+	}
+	files, err := oc.buildInterbankFiles(ctx, pending, day, *bankCode, *out, zengin.WriteOptions{CRLF: *crlf, EOF: *eof})
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if _, err := os.Lstat(f.Path); err == nil {
+			return fmt.Errorf("%s exists already: nothing written (move it away or choose another --out)", f.Path)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	var count int
+	var total int64
+	for i, f := range files {
+		if err := writeNewFile(f.Path, f.data); err != nil {
+			return fmt.Errorf("%w (%d of %d files written and marked sent before it)", err, i, len(files))
+		}
+		if err := svc.MarkInterbankSent(ctx, f.TransferIDs, filepath.Base(f.Path), oc.operator); err != nil {
+			os.Remove(f.Path)
+			if errors.Is(err, banking.ErrInterbankAlreadyWritten) || errors.Is(err, banking.ErrNotFound) {
+				err = fmt.Errorf("%w: another export took them meanwhile; %s removed, run the export again", err, f.Path)
+			}
+			return fmt.Errorf("%w (%d of %d files written and marked sent before it)", err, i, len(files))
+		}
+		count += f.Count
+		total += f.Total
+		if !oc.json {
+			fmt.Fprintf(env.Stdout, "Wrote %s: %d transfers, total %s, from account %s-%s of organization %s.\n",
+				f.Path, f.Count, yen(f.Total), f.Branch, f.Number, f.Organization)
+		}
+	}
+	if oc.json {
+		return oc.printJSON(files)
+	}
+	fmt.Fprintf(env.Stdout, "%d file(s), %d transfers, total %s, marked sent (総合振込 %s).\n", len(files), count, yen(total), day)
+	return nil
+}
+
+// buildInterbankFiles groups the transfers by the account they are paid
+// from and formats each group as a 総合振込 file.
+func (oc *operatorCtx) buildInterbankFiles(ctx context.Context, pending []banking.Transfer, day banking.Date, bankCode, out string, opts zengin.WriteOptions) ([]*interbankFile, error) {
+	orgs, err := oc.identity.ListOrganizations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	orgCode := map[int64]string{}
+	for _, o := range orgs {
+		orgCode[o.ID] = o.Code
+	}
+	byAccount := map[int64][]banking.Transfer{}
+	var accountIDs []int64
+	for _, t := range pending {
+		if _, ok := byAccount[t.FromAccountID]; !ok {
+			accountIDs = append(accountIDs, t.FromAccountID)
+		}
+		byAccount[t.FromAccountID] = append(byAccount[t.FromAccountID], t)
+	}
+	slices.Sort(accountIDs)
+	var files []*interbankFile
+	for _, id := range accountIDs {
+		a, err := oc.db.AccountByID(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("account %d: %w", id, err)
+		}
+		at := zengin.AccountOrdinary
+		if a.Type == banking.Current {
+			at = zengin.AccountChecking
+		}
+		zf := &zengin.File{Header: zengin.Header{RequesterCode: orgCode[a.OrganizationID], RequesterName: a.HolderName,
+			Date: zengin.MonthDay{Month: day.Month, Day: day.Day}, BankCode: bankCode,
+			BranchCode: a.BranchCode, AccountType: at, AccountNumber: a.Number}}
+		f := &interbankFile{Organization: orgCode[a.OrganizationID], Branch: a.BranchCode, Type: string(a.Type), Number: a.Number}
+		for _, t := range byAccount[id] {
+			typ, err := strconv.Atoi(t.Payee.AccountType.ZenginCode())
+			if err != nil {
+				return nil, fmt.Errorf("transfer %d: account type %q", t.ID, t.Payee.AccountType)
+			}
+			zf.Records = append(zf.Records, zengin.Transfer{BankCode: t.Payee.BankCode, BranchCode: t.Payee.BranchCode,
+				AccountType: zengin.AccountType(typ), AccountNumber: t.Payee.AccountNumber, PayeeName: t.Payee.Name,
+				Amount: t.Amount, CustomerCode1: t.CustomerCode1, CustomerCode2: t.CustomerCode2})
+			f.TransferIDs = append(f.TransferIDs, t.ID)
+			f.Count++
+			f.Total += t.Amount
+		}
+		var buf bytes.Buffer
+		if err := zengin.Write(&buf, zf, opts); err != nil {
+			return nil, fmt.Errorf("account %s-%s: %w", a.BranchCode, a.Number, err)
+		}
+		f.data = buf.Bytes()
+		files = append(files, f)
+	}
+	for _, f := range files {
+		f.Path = out
+		if len(files) > 1 {
+			ext := filepath.Ext(out)
+			f.Path = strings.TrimSuffix(out, ext) + "-" + f.Branch + "-" + f.Type + "-" + f.Number + ext
+		}
+	}
+	return files, nil
+}
+
+// writeNewFile writes data to a file that must not exist yet, and syncs it.
+func writeNewFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	return f.Close()
+}
