@@ -339,6 +339,15 @@ func testOperator(t *testing.T, b bank) {
 	if c, err := db.CertificateBySerial(ctx, serial); err != nil || c.Status != certs.StatusRevoked {
 		t.Errorf("certificate after revocation: %+v, %v", c, err)
 	}
+	// The master's mail about it is signed with the bank's name: on
+	// SQLite the data directory's CA names it.
+	var body string
+	if err := db.SQL().QueryRowContext(ctx, `SELECT body FROM mail_outbox WHERE kind = 'certificate_revoked'`).Scan(&body); err != nil {
+		t.Fatalf("the revocation's mail: %v", err)
+	}
+	if wantBank := "Example Rokin Bank"; b.db[0] == "--data" && !strings.Contains(body, wantBank) {
+		t.Errorf("the revocation's mail does not name %q:\n%s", wantBank, body)
+	}
 	r = mustRun(t, b.operator("--json", "cert", "list")...)
 	rows = nil
 	decodeStrict(t, r.stdout, &rows)
