@@ -34,7 +34,7 @@ Usage:
                  create the bank's certificate authority and database
   kinko serve    --config FILE
                  run the portal and the certificate portal
-  kinko operator --data DIR|--db DSN [--operator NAME] [--json] <noun> <verb> [flags]
+  kinko operator --data DIR|--db DSN [--operator NAME] [--bank-name NAME] [--json] <noun> <verb> [flags]
                  the bank's operator commands (org, cert, user, account, limit, interbank)
   kinko cert     enroll --portal URL --ca FILE --login-id ID --out PREFIX
                  make a key, request a certificate, save it (the user's side)

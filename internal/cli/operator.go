@@ -53,7 +53,7 @@ func runOperator(ctx context.Context, args []string, env Env) error {
 	fs := newFlags("operator", env)
 	of.register(fs)
 	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, `Usage: kinko operator --data DIR|--db DSN [--operator NAME] [--json] <command>
+		fmt.Fprint(env.Stderr, `Usage: kinko operator --data DIR|--db DSN [--operator NAME] [--bank-name NAME] [--json] <command>
 
 Commands:
   org create --name N --master-login-id ID --master-email E [--master-name NAME] [--request-ref REF]
