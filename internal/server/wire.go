@@ -49,7 +49,7 @@ type Parts struct {
 	// listener's port.
 	PortalURL     string
 	CertPortalURL string
-	ServiceHours  web.ServiceHours // default web.DefaultServiceHours
+	ServiceHours  web.ServiceHours // the hours page's text; empty: Hours
 	// CRLValidity is the time from a CRL's thisUpdate to its nextUpdate;
 	// default certs.DefaultCRLValidity.
 	CRLValidity time.Duration
@@ -224,7 +224,7 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 	mount := func(l api.Listener) (http.Handler, error) {
 		w, err := web.New(web.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth,
 			Logins: loginHistory{p.DB}, ServiceHours: p.ServiceHours,
-			Banking: s.Banking, Calendar: p.Calendar, Cutoff: p.Cutoff,
+			Banking: s.Banking, Calendar: p.Calendar, Cutoff: p.Cutoff, Hours: p.Hours,
 			PortalURL: p.PortalURL, CertPortalURL: p.CertPortalURL, Addrs: addrs,
 			Logger: p.Logger, Now: p.Now, Rand: p.Rand})
 		if err != nil {

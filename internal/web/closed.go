@@ -32,7 +32,7 @@ type closedPage struct {
 // resumes.
 func (h *Handler) ServiceClosed(w http.ResponseWriter, r *http.Request, reopens time.Time) {
 	SetRetryAfter(w, h.c.Now(), reopens)
-	h.render(w, r, http.StatusServiceUnavailable, "closed", &view{Data: closedPage{Reopens: reopens, Hours: h.c.ServiceHours.rows()}})
+	h.render(w, r, http.StatusServiceUnavailable, "closed", &view{Data: closedPage{Reopens: reopens, Hours: h.hoursRows()}})
 }
 
 // SetRetryAfter sets Retry-After to the seconds from now until reopens

@@ -9,7 +9,8 @@ type ServiceHours struct {
 	Weekends string // Saturdays, Sundays and holidays
 }
 
-// DefaultServiceHours are shown for empty fields.
+// DefaultServiceHours fill the empty field of a ServiceHours with one
+// field set.
 var DefaultServiceHours = ServiceHours{Weekdays: "08:00-21:00", Weekends: "09:00-17:00"}
 
 func (s ServiceHours) withDefaults() ServiceHours {

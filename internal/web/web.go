@@ -48,8 +48,12 @@ type Config struct {
 	Banking  *banking.Service
 	Calendar *calendar.Calendar
 	Cutoff   calendar.Clock
-	// ServiceHours are shown on the service hours page; empty fields show
-	// DefaultServiceHours.
+	// Hours are the service hours in force (the zero value: the
+	// defaults), shown on the hours page with their maintenance windows.
+	Hours calendar.Hours
+	// ServiceHours are the bank's own text for the service hours page;
+	// when both are empty the page shows Hours, and when one is,
+	// DefaultServiceHours fills it.
 	ServiceHours ServiceHours
 	// PortalURL and CertPortalURL are the listeners' addresses as users
 	// reach them (https://host:port). Empty: https:// + the host the
@@ -85,7 +89,9 @@ func New(c Config) (*Handler, error) {
 	if c.Rand == nil {
 		c.Rand = rand.Reader
 	}
-	c.ServiceHours = c.ServiceHours.withDefaults()
+	if c.ServiceHours != (ServiceHours{}) {
+		c.ServiceHours = c.ServiceHours.withDefaults()
+	}
 	cat, err := loadCatalogue()
 	if err != nil {
 		return nil, err
