@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"kinko/internal/audit"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 	"kinko/internal/pki"
 )
@@ -20,11 +21,8 @@ const DefaultRenewalWindow = 40 * 24 * time.Hour
 // user who has not renewed (R9), when they fall inside the window.
 var ReminderDays = []int{40, 14, 7, 1}
 
-// japan is the bank's time zone, in which a notice's day is counted.
-var japan = time.FixedZone("JST", 9*60*60)
-
-// Day returns the bank's calendar day of t, as YYYY-MM-DD.
-func Day(t time.Time) string { return t.In(japan).Format(time.DateOnly) }
+// Day returns the bank's calendar day of t (in Japan), as YYYY-MM-DD.
+func Day(t time.Time) string { return calendar.DateOf(t).String() }
 
 // RenewalWindow returns the configured renewal window.
 func (s *Service) RenewalWindow() time.Duration { return s.c.RenewalWindow }

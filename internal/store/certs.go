@@ -299,13 +299,11 @@ func (d *DB) writeBatch(batch []*queuedWrite, stmts map[string]*sql.Stmt) {
 // bound to it, in one transaction.
 func (d *DB) Revoke(ctx context.Context, id int64, r certs.Revocation, ev audit.Event) error {
 	return d.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 'revoked', active_slot = NULL, revoked_at = $1,
-			revocation_reason = $2, revoked_by = $3, request_ref = $4 WHERE id = $5 AND status <> 'revoked'`,
-			micros(r.At), r.Reason, r.By, nullString(r.RequestRef), id)
+		revoked, err := d.revokeInTx(ctx, tx, id, r, ev)
 		if err != nil {
 			return fmt.Errorf("store: revoke: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if !revoked {
 			var exists int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM certificates WHERE id = $1`, id).Scan(&exists); err != nil {
 				return fmt.Errorf("store: revoke: %w", err)
@@ -315,15 +313,28 @@ func (d *DB) Revoke(ctx context.Context, id int64, r certs.Revocation, ev audit.
 			}
 			return certs.ErrAlreadyRevoked
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE certificate_id = $1`, id); err != nil {
-			return fmt.Errorf("store: revoke: end sessions: %w", err)
-		}
-		if err := d.insertAudit(ctx, tx, ev); err != nil {
-			return err
-		}
 		_, err = d.revokeRenewed(ctx, tx, id, r, ev)
 		return err
 	})
+}
+
+// revokeInTx revokes certificate id in tx, unless it is revoked already:
+// it frees its place, ends the sessions bound to it and appends ev. It
+// reports whether it revoked it.
+func (d *DB) revokeInTx(ctx context.Context, tx execer, id int64, r certs.Revocation, ev audit.Event) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 'revoked', active_slot = NULL, revoked_at = $1,
+		revocation_reason = $2, revoked_by = $3, request_ref = $4 WHERE id = $5 AND status <> 'revoked'`,
+		micros(r.At), r.Reason, r.By, nullString(r.RequestRef), id)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE certificate_id = $1`, id); err != nil {
+		return false, fmt.Errorf("end sessions: %w", err)
+	}
+	return true, d.insertAudit(ctx, tx, ev)
 }
 
 func (d *DB) certificateWhere(ctx context.Context, where string, arg any) (certs.Certificate, error) {

@@ -57,15 +57,9 @@ func (d *DB) RecordRenewal(ctx context.Context, c *certs.Certificate, baseID int
 			if curStatus == string(certs.StatusPending) && !fromMicros(curCreated).Before(staleBefore) {
 				return certs.ErrRenewalInProgress
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 'revoked', active_slot = NULL, revoked_at = $1,
-				revocation_reason = 'superseded', revoked_by = $2 WHERE id = $3`, micros(now), audit.System, curID); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE certificate_id = $1`, curID); err != nil {
-				return err
-			}
-			if err := d.insertAudit(ctx, tx, audit.Event{At: now, Type: audit.CertificateRevoked, Actor: audit.System,
-				OrganizationID: c.OrganizationID, UserID: c.UserID, Serial: curSerial, Detail: "reason superseded"}); err != nil {
+			if _, err := d.revokeInTx(ctx, tx, curID, certs.Revocation{Reason: "superseded", At: now, By: audit.System},
+				audit.Event{At: now, Type: audit.CertificateRevoked, Actor: audit.System, OrganizationID: c.OrganizationID,
+					UserID: c.UserID, Serial: curSerial, Detail: "reason superseded"}); err != nil {
 				return err
 			}
 		default:
@@ -127,16 +121,11 @@ func (d *DB) revokeRenewed(ctx context.Context, tx execer, id int64, r certs.Rev
 	case r.Reason == "superseded":
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 'revoked', active_slot = NULL, revoked_at = $1,
-		revocation_reason = $2, revoked_by = $3, request_ref = $4 WHERE id = $5`,
-		micros(r.At), r.Reason, r.By, nullString(r.RequestRef), renews.Int64); err != nil {
+	ev.Serial, ev.UserID = serial, userID
+	if _, err := d.revokeInTx(ctx, tx, renews.Int64, r, ev); err != nil {
 		return false, fmt.Errorf("store: revoke the renewed certificate: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE certificate_id = $1`, renews.Int64); err != nil {
-		return false, fmt.Errorf("store: revoke the renewed certificate: end sessions: %w", err)
-	}
-	ev.Serial, ev.UserID = serial, userID
-	return false, d.insertAudit(ctx, tx, ev)
+	return false, nil
 }
 
 // RecordExpiryNotice records an expiry notice and appends its event, unless

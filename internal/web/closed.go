@@ -2,9 +2,10 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"kinko/internal/api"
 )
 
 // OpenOutsideServiceHours reports whether path is served outside the
@@ -31,19 +32,6 @@ type closedPage struct {
 // サービス時間外 page: 503, Retry-After until reopens, and when service
 // resumes.
 func (h *Handler) ServiceClosed(w http.ResponseWriter, r *http.Request, reopens time.Time) {
-	SetRetryAfter(w, h.c.Now(), reopens)
+	api.SetRetryAfter(w, h.c.Now(), reopens)
 	h.render(w, r, http.StatusServiceUnavailable, "closed", &view{Data: closedPage{Reopens: reopens, Hours: h.hoursRows()}})
-}
-
-// SetRetryAfter sets Retry-After to the seconds from now until reopens
-// (rounded up), when there is a reopening.
-func SetRetryAfter(w http.ResponseWriter, now, reopens time.Time) {
-	if reopens.IsZero() {
-		return
-	}
-	secs := int64((reopens.Sub(now) + time.Second - 1) / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
-	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 }

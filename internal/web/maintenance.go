@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -20,16 +21,7 @@ func enforcedRows(h calendar.Hours) []hoursRow {
 }
 
 // clockText writes a time of day as the hours table does: 2:00, 15:30.
-func clockText(c calendar.Clock) string {
-	return strconv.Itoa(c.Hour) + ":" + twoDigits(c.Minute)
-}
-
-func twoDigits(n int) string {
-	if n < 10 {
-		return "0" + strconv.Itoa(n)
-	}
-	return strconv.Itoa(n)
-}
+func clockText(c calendar.Clock) string { return fmt.Sprintf("%d:%02d", c.Hour, c.Minute) }
 
 // maintenanceTexts describes, in language l, the maintenance windows in
 // which the service closes (the configured ones, or the defaults).
