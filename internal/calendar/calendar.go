@@ -13,6 +13,7 @@ package calendar
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -126,4 +127,53 @@ func (c *Calendar) AddBusinessDays(d Date, n int) (Date, error) {
 		}
 	}
 	return d, nil
+}
+
+// CoverageError is holiday data that does not cover a year the bank needs
+// now: the year of today, and each year up to the latest execution date a
+// transfer may be requested for (a year ahead) and the business day after
+// it.
+type CoverageError struct {
+	Today   Date
+	Missing []int // the years needed and not covered, in order
+}
+
+// Error says which years are missing and what to do.
+func (e *CoverageError) Error() string {
+	years := make([]string, len(e.Missing))
+	for i, y := range e.Missing {
+		years[i] = fmt.Sprint(y)
+	}
+	return fmt.Sprintf("calendar: on %s the holiday data does not cover %s: load the Cabinet Office's file of Japan's holidays with holidays_file (docs/calendar.md)",
+		e.Today, strings.Join(years, ", "))
+}
+
+// Unwrap makes a CoverageError an ErrNotCovered.
+func (e *CoverageError) Unwrap() error { return ErrNotCovered }
+
+// Urgent reports whether today's own year is missing, so that no business
+// day can be found at all; otherwise only transfers dated in the missing
+// years are refused.
+func (e *CoverageError) Urgent() bool { return len(e.Missing) > 0 && e.Missing[0] == e.Today.Year }
+
+// coverageAhead is how far past the year ahead a date may have to be
+// searched for a business day: past the closing of 31 December to
+// 3 January and a weekend.
+const coverageAhead = 7
+
+// Coverage returns a *CoverageError when the holiday data lacks a year that
+// the bank needs on today, nil when it has them all. A server checks it at
+// start-up, so that the bank loads next year's holidays in time.
+func (c *Calendar) Coverage(today Date) error {
+	last := NewDate(today.Year+1, today.Month, today.Day).AddDays(coverageAhead).Year
+	var missing []int
+	for y := today.Year; y <= last; y++ {
+		if !c.holidays.Covers(y) {
+			missing = append(missing, y)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return &CoverageError{Today: today, Missing: missing}
 }

@@ -293,3 +293,51 @@ func TestHolidayNameEn(t *testing.T) {
 		}
 	}
 }
+
+// TestCoverage: the bank is told which years of holidays it lacks, from
+// the day a transfer may be dated in a year the data does not cover, and
+// that it is urgent once today's own year is missing.
+func TestCoverage(t *testing.T) {
+	h, err := LoadHolidays(strings.NewReader("2026/1/1,元日\n2027/1/1,元日\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(h)
+	tests := []struct {
+		today   string
+		missing []int // nil: covered
+		urgent  bool
+	}{
+		{"2026-01-01", nil, false},
+		{"2026-12-24", nil, false},
+		// A transfer may be dated 2027-12-26; the business day after it
+		// may fall in 2028.
+		{"2026-12-26", []int{2028}, false},
+		{"2027-06-01", []int{2028}, false},
+		{"2028-01-04", []int{2028, 2029}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.today, func(t *testing.T) {
+			err := c.Coverage(date(t, tt.today))
+			if tt.missing == nil {
+				if err != nil {
+					t.Fatalf("Coverage: %v, want nil", err)
+				}
+				return
+			}
+			var ce *CoverageError
+			if !errors.As(err, &ce) || !errors.Is(err, ErrNotCovered) {
+				t.Fatalf("Coverage: %v, want a *CoverageError that is ErrNotCovered", err)
+			}
+			if d := cmp.Diff(tt.missing, ce.Missing); d != "" {
+				t.Errorf("missing years (-want +got):\n%s", d)
+			}
+			if ce.Urgent() != tt.urgent {
+				t.Errorf("Urgent() = %v, want %v", ce.Urgent(), tt.urgent)
+			}
+			if !strings.Contains(err.Error(), "holidays_file") {
+				t.Errorf("error %q does not say what to do", err)
+			}
+		})
+	}
+}
