@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -383,7 +384,11 @@ func TestSignerRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := raw.(*ecdsa.PrivateKey).D
+	scalar, err := raw.(*ecdsa.PrivateKey).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := new(big.Int).SetBytes(scalar)
 	secrets := []string{d.String(), d.Text(16), fmt.Sprintf("%x", d.Bytes())}
 
 	if bare := fmt.Sprintf("%+v", raw); !strings.Contains(bare, d.String()) {
