@@ -37,8 +37,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
-	b := testutil.NewBank(t, db)
-	b.Clock.Set(t0)
+	b := testutil.NewBankAt(t, db, t0, nil)
 	svc, err := banking.New(banking.Config{Store: db, Identity: b.Services.Identity, Now: b.Clock.Now, BankCode: thisBank})
 	if err != nil {
 		t.Fatalf("banking.New: %v", err)

@@ -78,8 +78,15 @@ type site struct {
 // newSite starts a bank for one browser test.
 func newSite(t *testing.T) *site {
 	t.Helper()
+	return newSiteAt(t, time.Now())
+}
+
+// newSiteAt is newSite with a bank made at at, in the past: the browser
+// stands at the real time, and offers no certificate that is not valid yet.
+func newSiteAt(t *testing.T, at time.Time) *site {
+	t.Helper()
 	requireBrowser(t)
-	s := &site{t: t, bank: testutil.NewBank(t, testutil.OpenSQLite(t)), dir: t.TempDir()}
+	s := &site{t: t, bank: testutil.NewBankAt(t, testutil.OpenSQLite(t), at, nil), dir: t.TempDir()}
 	s.root = filepath.Join(s.dir, "root.pem")
 	if err := os.WriteFile(s.root, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.bank.Authority.Root.Raw}), 0o600); err != nil {
 		t.Fatal(err)
@@ -476,15 +483,6 @@ func (b *browser) text(sel string) string {
 		b.fatalf("the page %s has no %s", b.location(), sel)
 	}
 	return strings.TrimSpace(eval[string](b, "document.querySelector("+js(sel)+").innerText"))
-}
-
-// attr returns an attribute of the first element matching sel.
-func (b *browser) attr(sel, name string) string {
-	b.t.Helper()
-	if !b.exists(sel) {
-		b.fatalf("the page %s has no %s", b.location(), sel)
-	}
-	return eval[string](b, "document.querySelector("+js(sel)+").getAttribute("+js(name)+") ?? ''")
 }
 
 // href returns the absolute address of the link sel.

@@ -23,12 +23,13 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 	db := fs.String("db", "", "PostgreSQL DSN (default: SQLite in the data directory)")
 	portalAddr := fs.String("portal-addr", config.DefaultPortalAddr, "portal listener address")
 	certAddr := fs.String("cert-addr", config.DefaultCertPortalAddr, "certificate portal listener address")
+	pkiAddr := fs.String("pki-addr", "", "plain-HTTP listener address of the CRL and OCSP (default: the portal's host, port "+config.DefaultPKIPort+", or port 0 when the portal's is 0)")
 	validity := fs.Duration("cert-validity", 0, "client certificate validity (default: one calendar year)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg := config.Config{DataDir: *data, DB: *db, PortalAddr: *portalAddr, CertPortalAddr: *certAddr,
+	cfg := config.Config{DataDir: *data, DB: *db, PortalAddr: *portalAddr, CertPortalAddr: *certAddr, PKIAddr: *pkiAddr,
 		BankName: "kinko demo bank", CertValidity: config.Duration(*validity), LogLevel: *logLevel,
 		// The trial is open at all hours: no maintenance nights.
 		OperatingHours: calendar.Hours{Maintenance: []calendar.Window{}}}.WithDefaults()
@@ -47,24 +48,30 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer a.db.Close()
-	parts := a.services.Parts
+	srv, err := a.listen()
+	if err != nil {
+		return err
+	}
+	parts := srv.Services.Parts
 	orgs, err := demo.Seed(ctx, demo.Config{Store: a.db, Hasher: parts.Hasher, BankCode: parts.BankCode,
 		Calendar: parts.Calendar, Cutoff: parts.Cutoff})
 	if err != nil {
+		srv.Close()
 		return err
 	}
 	serverCA, err := filepath.Abs(filepath.Join(dir, pki.RootCertFile))
 	if err != nil {
+		srv.Close()
 		return err
 	}
-	return a.run(ctx, env, func(portal, certPortal string) error {
-		f := demo.File{PortalURL: "https://" + portal, CertPortalURL: "https://" + certPortal, ServerCA: serverCA, Organizations: orgs}
-		if err := f.Write(demo.Path(cfg.DataDir)); err != nil {
-			return err
-		}
-		printDemo(env, f, cfg, a.db.Dialect())
-		return nil
-	})
+	f := demo.File{PortalURL: "https://" + srv.PortalAddr().String(), CertPortalURL: "https://" + srv.CertPortalAddr().String(),
+		PKIURL: "http://" + srv.PKIAddr().String(), ServerCA: serverCA, Organizations: orgs}
+	if err := f.Write(demo.Path(cfg.DataDir)); err != nil {
+		srv.Close()
+		return err
+	}
+	printDemo(env, f, cfg, a.db.Dialect())
+	return a.run(ctx, env, srv)
 }
 
 func printDemo(env Env, f demo.File, cfg config.Config, dialect store.Dialect) {
@@ -72,6 +79,7 @@ func printDemo(env Env, f demo.File, cfg config.Config, dialect store.Dialect) {
 	fmt.Fprintf(w, "\nkinko demo (体験版) is running. Stop it with Ctrl-C; the data stays in %s (%s).\n\n", cfg.DataDir, dialect)
 	fmt.Fprintf(w, "  Portal (ID+password login, 電子証明書発行):  %s\n", f.PortalURL)
 	fmt.Fprintf(w, "  Certificate portal (電子証明書ログイン):       %s\n", f.CertPortalURL)
+	fmt.Fprintf(w, "  CRL and OCSP (失効リスト):                   %s/pki/crl, %s/pki/ocsp\n", f.PKIURL, f.PKIURL)
 	fmt.Fprintf(w, "  Server CA to trust:                          %s\n", f.ServerCA)
 	mailDir := filepath.Join(cfg.DataDir, "mail")
 	if abs, err := filepath.Abs(mailDir); err == nil {

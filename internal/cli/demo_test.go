@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 type demoFile struct {
 	PortalURL     string    `json:"portal_url"`
 	CertPortalURL string    `json:"cert_portal_url"`
+	PKIURL        string    `json:"pki_url"`
 	ServerCA      string    `json:"server_ca"`
 	Organizations []demoOrg `json:"organizations"`
 }
@@ -87,6 +89,19 @@ func checkDemoFile(t *testing.T, f demoFile, dir string, r *running) {
 	}
 	if want := "https://" + r.certAddr; f.CertPortalURL != want {
 		t.Errorf("cert_portal_url = %q, want %q", f.CertPortalURL, want)
+	}
+	// The PKI listener took a port of its own (--pki-addr with port 0)
+	// and serves the CRL.
+	if u, err := url.Parse(f.PKIURL); err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Port() == "" || u.Port() == "0" {
+		t.Errorf("pki_url = %q, want http://127.0.0.1:<the port it took>", f.PKIURL)
+	} else if resp, err := http.Get(f.PKIURL + "/pki/crl"); err != nil {
+		t.Errorf("GET the demo's CRL: %v", err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if _, perr := x509.ParseRevocationList(body); resp.StatusCode != http.StatusOK || perr != nil {
+			t.Errorf("GET %s/pki/crl: %d, %v", f.PKIURL, resp.StatusCode, perr)
+		}
 	}
 	wantCA, _ := filepath.Abs(filepath.Join(dir, "pki", "root-ca.pem"))
 	if f.ServerCA != wantCA {
@@ -312,7 +327,7 @@ func TestDemo(t *testing.T) {
 func testDemo(t *testing.T, dbArgs []string) {
 	keyPEM, csrPEM := opensslCSR(t)
 	dir := filepath.Join(t.TempDir(), "kinko-demo")
-	args := append([]string{"demo", "--data", dir, "--portal-addr", "127.0.0.1:0", "--cert-addr", "127.0.0.1:0"}, dbArgs...)
+	args := append([]string{"demo", "--data", dir, "--portal-addr", "127.0.0.1:0", "--cert-addr", "127.0.0.1:0", "--pki-addr", "127.0.0.1:0"}, dbArgs...)
 
 	first := start(t, args...)
 	f := readDemoFile(t, dir)
@@ -324,7 +339,7 @@ func testDemo(t *testing.T, dbArgs []string) {
 	general, other := certOrg.Users[1], certOrg.Users[2]
 
 	out := first.stdout.String()
-	for _, s := range []string{"Created the demo bank's certificate authority", f.PortalURL, f.CertPortalURL, f.ServerCA,
+	for _, s := range []string{"Created the demo bank's certificate authority", f.PortalURL, f.CertPortalURL, f.PKIURL, f.ServerCA,
 		general.LoginID, general.Password, "cert enroll", "/api/v1/sessions", "/api/v1/me", "demo.json"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("the demo's output does not mention %q:\n%s", s, out)

@@ -27,5 +27,9 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer a.db.Close()
-	return a.run(ctx, env, nil)
+	srv, err := a.listen()
+	if err != nil {
+		return err
+	}
+	return a.run(ctx, env, srv)
 }

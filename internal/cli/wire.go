@@ -11,7 +11,6 @@ import (
 	"kinko/internal/calendar"
 	"kinko/internal/certs"
 	"kinko/internal/config"
-	"kinko/internal/identity"
 	"kinko/internal/notify"
 	"kinko/internal/pki"
 	"kinko/internal/server"
@@ -31,16 +30,16 @@ func dsnFor(dataDir, db string) string {
 	return store.SQLitePath(dataDir)
 }
 
-// app is kinko wired together.
+// app is kinko wired together: the database and the parts of a server.
 type app struct {
-	cfg      config.Config
-	db       *store.DB
-	services *server.Services
-	identity *identity.Service
-	logger   *slog.Logger
+	cfg    config.Config
+	db     *store.DB
+	parts  server.Parts
+	logger *slog.Logger
 }
 
-// openApp opens the database and the authority and builds the services.
+// openApp opens the database and the authority and gathers the parts of
+// a server from cfg.
 func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app, error) {
 	authority, err := pki.Load(pkiDir(cfg.DataDir))
 	if err != nil {
@@ -75,39 +74,38 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	if d := time.Duration(cfg.CertValidity); d > 0 {
 		validity = func(nb time.Time) time.Time { return nb.Add(d) }
 	}
-	svc, err := server.Assemble(server.Parts{DB: db, Authority: authority, Logger: logger, Validity: validity,
+	parts := server.Parts{DB: db, Authority: authority, Logger: logger, Validity: validity,
 		RenewalWindow: time.Duration(cfg.RenewalWindow),
 		BankCode:      cfg.BankCode, Calendar: cal, Cutoff: cfg.TransferCutoff, Hours: cfg.OperatingHours,
 		SMTP: smtp, MailDir: filepath.Join(cfg.DataDir, "mail"), MailFrom: cfg.MailFrom,
 		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), MaxSession: time.Duration(cfg.SessionAbsoluteTimeout),
 		ServerNames: cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL, CRLValidity: time.Duration(cfg.CRLValidity),
-		PKIAddr: cfg.PKIAddr, PKIURL: cfg.PKIURL,
-		ServiceHours: web.ServiceHours{Weekdays: cfg.ServiceHours.Weekdays, Weekends: cfg.ServiceHours.Weekends}})
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return &app{cfg: cfg, db: db, services: svc, identity: svc.Identity, logger: logger}, nil
+		PKIURL:       cfg.PKIURL,
+		ServiceHours: web.ServiceHours{Weekdays: cfg.ServiceHours.Weekdays, Weekends: cfg.ServiceHours.Weekends}}
+	return &app{cfg: cfg, db: db, parts: parts, logger: logger}, nil
 }
 
-// run opens the listeners, reports them, and serves until ctx is done.
-func (a *app) run(ctx context.Context, env Env, onReady func(portal, certPortal string) error) error {
-	srv, err := a.services.Server(a.cfg.PortalAddr, a.cfg.CertPortalAddr)
+// listen opens the listeners of the config's addresses, then builds the
+// server on them.
+func (a *app) listen() (*server.Server, error) {
+	ln, err := server.Listen(server.Addrs{Portal: a.cfg.PortalAddr, CertPortal: a.cfg.CertPortalAddr, PKI: a.cfg.PKIAddr})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := srv.Listen(); err != nil {
-		return err
+	srv, err := server.New(a.parts, ln)
+	if err != nil {
+		ln.Close()
+		return nil, err
 	}
+	return srv, nil
+}
+
+// run reports the server's listeners and serves until ctx is done.
+func (a *app) run(ctx context.Context, env Env, srv *server.Server) error {
 	portal, certPortal := srv.PortalAddr().String(), srv.CertPortalAddr().String()
-	if onReady != nil {
-		if err := onReady(portal, certPortal); err != nil {
-			return err
-		}
-	}
 	if env.Ready != nil {
 		env.Ready(portal, certPortal)
 	}
-	a.logger.Info("listening", "portal", "https://"+portal, "cert_portal", "https://"+certPortal)
+	a.logger.Info("listening", "portal", "https://"+portal, "cert_portal", "https://"+certPortal, "pki", "http://"+srv.PKIAddr().String())
 	return srv.Serve(ctx)
 }

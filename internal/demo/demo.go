@@ -162,6 +162,7 @@ func seedOrganizations(ctx context.Context, ident *identity.Service) ([]Organiza
 type File struct {
 	PortalURL     string         `json:"portal_url"`
 	CertPortalURL string         `json:"cert_portal_url"`
+	PKIURL        string         `json:"pki_url"` // the CRL at /pki/crl, OCSP at /pki/ocsp
 	ServerCA      string         `json:"server_ca"`
 	Organizations []Organization `json:"organizations"`
 }

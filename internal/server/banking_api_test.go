@@ -84,8 +84,7 @@ type bankOrg struct {
 // newBankingBank starts a bank whose clock stands at bankingNow.
 func newBankingBank(t *testing.T, db *store.DB) *testutil.Bank {
 	t.Helper()
-	b := testutil.NewBank(t, db)
-	b.Clock.Set(bankingNow)
+	b := testutil.NewBankAt(t, db, bankingNow, nil)
 	return b
 }
 

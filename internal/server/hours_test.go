@@ -19,10 +19,11 @@ import (
 // CA's objects stay up; at 06:00 everything is back.
 func TestServiceHours(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		b := testutil.NewBankWith(t, db, func(p *server.Parts) { p.Hours = calendar.Hours{} })
+		// Monday 2026-12-07 is the first Monday of December; the bank is
+		// made that night, before the maintenance begins at 02:00.
+		b := testutil.NewBankAt(t, db, time.Date(2026, 12, 7, 1, 0, 0, 0, calendar.JST), func(p *server.Parts) { p.Hours = calendar.Hours{} })
 		org := b.NewOrg(t, "時間外労組", false)
 		cl := passwordLogin(t, b, org.Master)
-		// Monday 2026-12-07 is the first Monday of December.
 		b.Clock.Set(time.Date(2026, 12, 7, 3, 0, 0, 0, calendar.JST))
 		r := cl.Portal(http.MethodGet, pathMe, nil)
 		expect(t, "GET /api/v1/me in maintenance", r, http.StatusServiceUnavailable, "service_unavailable")

@@ -395,10 +395,13 @@ func TestR8_PasswordLoginRefused(t *testing.T) {
 
 func TestR9_ValidityOneYear(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		b := testutil.NewBank(t, db)
-		org := b.NewOrg(t, "一年労組", true)
-		present := b.Clock.Now()
-		year := int(present.AddDate(1, 0, 0).Sub(present) / (24 * time.Hour)) // 365 or 366
+		present := time.Now().UTC().Truncate(time.Second)
+		days := func(from, to time.Time) int { return int(to.Sub(from) / (24 * time.Hour)) }
+		year := days(present, present.AddDate(1, 0, 0)) // 365 or 366
+		// The next end of January and leap day after the present; each
+		// case has a bank made on its day.
+		jan31 := nextDate(present, time.January, 31, 0)
+		leapDay := nextDate(present, time.February, 29, 9)
 		cases := []struct {
 			name      string
 			at        time.Time
@@ -408,12 +411,14 @@ func TestR9_ValidityOneYear(t *testing.T) {
 			daysLater int
 		}{
 			{"today", present, present.AddDate(1, 0, 0), year, 364 * 24 * time.Hour, year - 364},
-			{"end of January", time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC), time.Date(2028, 1, 31, 0, 0, 0, 0, time.UTC), 365, 300*24*time.Hour + time.Hour, 65},
-			{"leap day", time.Date(2028, 2, 29, 9, 0, 0, 0, time.UTC), time.Date(2029, 3, 1, 9, 0, 0, 0, time.UTC), 366, 366*24*time.Hour - time.Minute, 1},
+			{"end of January", jan31, jan31.AddDate(1, 0, 0), days(jan31, jan31.AddDate(1, 0, 0)), 300*24*time.Hour + time.Hour, days(jan31, jan31.AddDate(1, 0, 0)) - 300},
+			// 29 February plus a year is 1 March: 366 days.
+			{"leap day", leapDay, leapDay.AddDate(1, 0, 0), 366, 366*24*time.Hour - time.Minute, 1},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				b.Clock.Set(c.at)
+				b := testutil.NewBankAt(t, db, c.at, nil)
+				org := b.NewOrg(t, "一年労組", true)
 				u := b.NewGeneralUser(t, org)
 				r, cert := issue(t, b, u)
 				expect(t, "issuance", r, http.StatusCreated, "")
@@ -438,6 +443,17 @@ func TestR9_ValidityOneYear(t *testing.T) {
 			})
 		}
 	})
+}
+
+// nextDate returns the first day/month at hour:00 UTC after from that
+// exists (29 February only in leap years).
+func nextDate(from time.Time, month time.Month, day, hour int) time.Time {
+	for y := from.Year(); ; y++ {
+		d := time.Date(y, month, day, hour, 0, 0, 0, time.UTC)
+		if d.Month() == month && d.After(from) {
+			return d
+		}
+	}
 }
 
 func TestR10_UserSeesValidity(t *testing.T) {

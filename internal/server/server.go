@@ -25,53 +25,83 @@ import (
 	"kinko/internal/auth"
 )
 
-// Config holds a Server's dependencies.
-type Config struct {
-	PortalAddr     string
-	CertPortalAddr string
-	Certificate    tls.Certificate // the listeners' server certificate
-	ClientCAs      *x509.CertPool  // the client-issuing CA only
-	Auth           *auth.Manager
-	Portal         http.Handler
-	CertPortal     http.Handler
-	Logger         *slog.Logger
-	Now            func() time.Time
+// Addrs are the addresses of the listeners; port 0 takes any free port.
+type Addrs struct {
+	Portal     string
+	CertPortal string
+	// PKI is the plain-HTTP listener of the CA's signed public objects
+	// (CRL, OCSP): relying parties fetch them over HTTP (RFC 5280
+	// 4.2.1.13, RFC 6960). Empty: the portal's host with port 0.
+	PKI string
+}
+
+// Listeners are kinko's open listeners. Listen opens them before anything
+// else is built, so that every address is known to what New builds.
+type Listeners struct {
+	Portal     net.Listener
+	CertPortal net.Listener
+	PKI        net.Listener
+}
+
+// Listen opens the listeners at a.
+func Listen(a Addrs) (*Listeners, error) {
+	pkiAddr := a.PKI
+	if pkiAddr == "" {
+		host, _, err := net.SplitHostPort(a.Portal)
+		if err != nil {
+			return nil, fmt.Errorf("server: portal address %q: %w", a.Portal, err)
+		}
+		pkiAddr = net.JoinHostPort(host, "0")
+	}
+	ln := &Listeners{}
+	var err error
+	if ln.Portal, err = net.Listen("tcp", a.Portal); err != nil {
+		return nil, fmt.Errorf("server: portal listener: %w", err)
+	}
+	if ln.CertPortal, err = net.Listen("tcp", a.CertPortal); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("server: certificate portal listener: %w", err)
+	}
+	if ln.PKI, err = net.Listen("tcp", pkiAddr); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("server: pki listener: %w", err)
+	}
+	return ln, nil
+}
+
+// Close closes the listeners that are open.
+func (ln *Listeners) Close() {
+	for _, l := range []net.Listener{ln.Portal, ln.CertPortal, ln.PKI} {
+		if l != nil {
+			l.Close()
+		}
+	}
+}
+
+// handlers are what a Server serves on its listeners.
+type handlers struct {
+	Certificate tls.Certificate // the listeners' server certificate
+	ClientCAs   *x509.CertPool  // the client-issuing CA only
+	Auth        *auth.Manager
+	Portal      http.Handler
+	CertPortal  http.Handler
+	PKI         http.Handler
+	Logger      *slog.Logger
+	Now         func() time.Time
 	// Jobs run in the background until shutdown.
 	Jobs []Job
-	// PKIAddr, when set, is the address of a plain-HTTP listener serving
-	// PKI, the signed public objects of the CA (CRL, OCSP): relying
-	// parties fetch them over HTTP (RFC 5280 4.2.1.13, RFC 6960).
-	PKIAddr string
-	PKI     http.Handler
 }
 
-// Job is a background task run every Every.
-type Job struct {
-	Name  string
-	Every time.Duration
-	Run   func(ctx context.Context) error
-}
-
-// Server is kinko's set of listeners.
+// Server is kinko on its listeners: the services, the HTTP servers of
+// the three listeners, and the background jobs.
 type Server struct {
-	c          Config
+	// Services are the domain services the listeners serve.
+	Services   *Services
+	c          handlers
+	ln         *Listeners
 	portal     *http.Server
 	certPortal *http.Server
-	portalLn   net.Listener
-	certLn     net.Listener
 	pki        *http.Server
-	pkiLn      net.Listener
-}
-
-// New returns a Server; Listen opens its listeners.
-func New(c Config) *Server {
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	return &Server{c: c}
 }
 
 // PortalTLSConfig is the portal's TLS configuration: TLS 1.2+, no client
@@ -178,8 +208,8 @@ func RequireCertificate(h http.Handler, a *auth.Manager, staticPrefix string, re
 	})
 }
 
-// Listen opens both listeners.
-func (s *Server) Listen() error {
+// serve sets up the HTTP servers of the listeners.
+func (s *Server) serve() {
 	check := func(ctx context.Context, c *x509.Certificate) error {
 		_, _, _, err := s.c.Auth.CheckCertificate(ctx, c)
 		if err != nil {
@@ -190,25 +220,9 @@ func (s *Server) Listen() error {
 		}
 		return err
 	}
-	var err error
-	if s.portalLn, err = net.Listen("tcp", s.c.PortalAddr); err != nil {
-		return fmt.Errorf("server: portal listener: %w", err)
-	}
-	if s.certLn, err = net.Listen("tcp", s.c.CertPortalAddr); err != nil {
-		s.portalLn.Close()
-		return fmt.Errorf("server: certificate portal listener: %w", err)
-	}
-	if s.c.PKIAddr != "" {
-		if s.pkiLn, err = net.Listen("tcp", s.c.PKIAddr); err != nil {
-			s.portalLn.Close()
-			s.certLn.Close()
-			return fmt.Errorf("server: pki listener: %w", err)
-		}
-		s.pki = s.httpServer("pki", s.c.PKI, nil)
-	}
+	s.pki = s.httpServer("pki", s.c.PKI, nil)
 	s.portal = s.httpServer("portal", s.c.Portal, PortalTLSConfig(s.c.Certificate))
 	s.certPortal = s.httpServer("cert-portal", s.c.CertPortal, CertPortalTLSConfig(s.c.Certificate, s.c.ClientCAs, s.c.Now, check))
-	return nil
 }
 
 func (s *Server) httpServer(name string, h http.Handler, tc *tls.Config) *http.Server {
@@ -226,28 +240,24 @@ func (s *Server) httpServer(name string, h http.Handler, tc *tls.Config) *http.S
 }
 
 // PortalAddr returns the portal's bound address.
-func (s *Server) PortalAddr() net.Addr { return s.portalLn.Addr() }
+func (s *Server) PortalAddr() net.Addr { return s.ln.Portal.Addr() }
 
 // CertPortalAddr returns the certificate portal's bound address.
-func (s *Server) CertPortalAddr() net.Addr { return s.certLn.Addr() }
+func (s *Server) CertPortalAddr() net.Addr { return s.ln.CertPortal.Addr() }
 
-// PKIAddr returns the plain-HTTP PKI listener's bound address, nil when
-// there is none.
-func (s *Server) PKIAddr() net.Addr {
-	if s.pkiLn == nil {
-		return nil
-	}
-	return s.pkiLn.Addr()
-}
+// PKIAddr returns the plain-HTTP PKI listener's bound address.
+func (s *Server) PKIAddr() net.Addr { return s.ln.PKI.Addr() }
+
+// Close closes the listeners of a server that is not serving; Serve
+// closes them itself when it ends.
+func (s *Server) Close() { s.ln.Close() }
 
 // Serve serves until ctx is done, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 3)
-	go func() { errc <- s.portal.ServeTLS(s.portalLn, "", "") }()
-	go func() { errc <- s.certPortal.ServeTLS(s.certLn, "", "") }()
-	if s.pki != nil {
-		go func() { errc <- s.pki.Serve(s.pkiLn) }()
-	}
+	go func() { errc <- s.portal.ServeTLS(s.ln.Portal, "", "") }()
+	go func() { errc <- s.certPortal.ServeTLS(s.ln.CertPortal, "", "") }()
+	go func() { errc <- s.pki.Serve(s.ln.PKI) }()
 	var wg sync.WaitGroup
 	jobCtx, stopJobs := context.WithCancel(ctx)
 	for _, j := range s.c.Jobs {
@@ -265,10 +275,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	stopJobs()
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = s.portal.Shutdown(shutCtx)
-	_ = s.certPortal.Shutdown(shutCtx)
-	if s.pki != nil {
-		_ = s.pki.Shutdown(shutCtx)
+	for _, hs := range []*http.Server{s.portal, s.certPortal, s.pki} {
+		if err := hs.Shutdown(shutCtx); err != nil {
+			s.c.Logger.Warn("shutdown", "err", err)
+		}
 	}
 	wg.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {

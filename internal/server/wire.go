@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"kinko/internal/api"
@@ -53,13 +52,11 @@ type Parts struct {
 	// CRLValidity is the time from a CRL's thisUpdate to its nextUpdate;
 	// default certs.DefaultCRLValidity.
 	CRLValidity time.Duration
-	// PKIAddr is the address of the plain-HTTP listener of the CRL and
-	// OCSP; default the portal's host with port 0 (any free port).
-	PKIAddr string
-	// PKIURL is that listener's address as relying parties reach it
+	// PKIURL is the PKI listener's address as relying parties reach it
 	// (http://host:port), put in issued certificates as <PKIURL>/pki/crl
-	// and <PKIURL>/pki/ocsp; default http:// + the bound address, unless it
-	// is 0.0.0.0 or :: (then certificates carry no such URLs).
+	// and <PKIURL>/pki/ocsp. New's default is http:// + the listener's
+	// bound address, unless it is 0.0.0.0 or :: (then certificates carry
+	// no such URLs); without listeners (Assemble alone) there are none.
 	PKIURL string
 	// SMTP delivers the outbox's mails to a mail server; nil: they are
 	// written as .eml files to MailDir.
@@ -96,12 +93,10 @@ type Services struct {
 	Revocations *certs.Revocations
 	// Banking is the organizations' banking behind the login.
 	Banking *banking.Service
-
-	// pkiAddr gives the PKI listener's address once it listens.
-	pkiAddr atomic.Pointer[func() net.Addr]
 }
 
-// Assemble builds the services.
+// Assemble builds the services without listeners, for the commands that
+// act on the bank's data; New builds them for serving.
 func Assemble(p Parts) (*Services, error) {
 	if p.Now == nil {
 		p.Now = time.Now
@@ -161,27 +156,30 @@ func Assemble(p Parts) (*Services, error) {
 }
 
 // revocationURLs returns the CRL and OCSP URLs that issued certificates
-// carry: <PKI URL>/pki/crl and <PKI URL>/pki/ocsp. Without a configured PKI
-// URL, the PKI listener's address is used once it listens, if it is a
-// specific one (not 0.0.0.0 or ::); otherwise there are none.
+// carry: <PKI URL>/pki/crl and <PKI URL>/pki/ocsp; none without a PKI URL.
 func (s *Services) revocationURLs() (crlURL, ocspURL string) {
 	base := strings.TrimSuffix(s.Parts.PKIURL, "/")
-	if base == "" {
-		if f := s.pkiAddr.Load(); f != nil {
-			if a, ok := (*f)().(*net.TCPAddr); ok && a != nil && a.IP != nil && !a.IP.IsUnspecified() {
-				base = "http://" + a.AddrPort().String()
-			}
-		}
-	}
 	if base == "" || s.Revocations == nil {
 		return "", ""
 	}
 	return base + "/pki/crl", base + "/pki/ocsp"
 }
 
-// Server builds the listeners for the services.
-func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
-	p := s.Parts
+// New builds kinko on its open listeners: the services from p, the pages
+// and API of the two portals, the PKI listener's handlers and the
+// background jobs (jobs.go). The listeners' addresses are known from the
+// start, so nothing waits for a server that does not exist yet.
+func New(p Parts, ln *Listeners) (*Server, error) {
+	if p.PKIURL == "" {
+		if a, ok := ln.PKI.Addr().(*net.TCPAddr); ok && a.IP != nil && !a.IP.IsUnspecified() {
+			p.PKIURL = "http://" + a.AddrPort().String()
+		}
+	}
+	s, err := Assemble(p)
+	if err != nil {
+		return nil, err
+	}
+	p = s.Parts
 	var cert tls.Certificate
 	if p.ServerCert != nil {
 		cert = *p.ServerCert
@@ -190,10 +188,12 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 		if len(names) == 0 {
 			names = []string{"localhost", "127.0.0.1"}
 		}
-		var err error
 		if cert, err = p.Authority.ServerCertificate(names, p.Now(), nil); err != nil {
 			return nil, err
 		}
+	}
+	if err := p.Calendar.Coverage(calendar.DateOf(p.Now())); err != nil {
+		p.Logger.Warn("holiday data", "err", err)
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(p.Authority.Issuing)
@@ -202,20 +202,8 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 		return api.New(api.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth, Banking: s.Banking, CAChain: chain,
 			Revocations: s.Revocations, Logger: p.Logger, Now: p.Now})
 	}
-	var srv *Server
-	addrs := func() (net.Addr, net.Addr) {
-		if srv == nil || srv.portalLn == nil || srv.certLn == nil {
-			return nil, nil
-		}
-		return srv.PortalAddr(), srv.CertPortalAddr()
-	}
-	pkiListenerAddr := func() net.Addr {
-		if srv == nil {
-			return nil
-		}
-		return srv.PKIAddr()
-	}
-	s.pkiAddr.Store(&pkiListenerAddr)
+	portalAddr, certPortalAddr := ln.Portal.Addr(), ln.CertPortal.Addr()
+	addrs := func() (net.Addr, net.Addr) { return portalAddr, certPortalAddr }
 	var portalAPI http.Handler // the portal's API, for the PKI listener
 	// mount serves the API at /api/ and /pki/ and the pages elsewhere. On
 	// the certificate portal every request first needs an active
@@ -265,42 +253,12 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	pkiAddr := p.PKIAddr
-	if pkiAddr == "" {
-		host, _, err := net.SplitHostPort(portalAddr)
-		if err != nil {
-			return nil, err
-		}
-		pkiAddr = net.JoinHostPort(host, "0")
-	}
-	idle := s.Auth.IdleTimeout()
-	srv = New(Config{
-		PortalAddr: portalAddr, CertPortalAddr: certPortalAddr, PKIAddr: pkiAddr,
+	srv := &Server{Services: s, ln: ln, c: handlers{
 		Certificate: cert, ClientCAs: pool, Auth: s.Auth,
 		Portal: portal, CertPortal: certPortal, PKI: pkiOnly(portalAPI),
-		Logger: p.Logger, Now: p.Now,
-		Jobs: []Job{{Name: "expired sessions", Every: 5 * time.Minute, Run: func(ctx context.Context) error {
-			_, err := p.DB.DeleteExpiredSessions(ctx, p.Now(), idle)
-			return err
-		}}, {Name: "expiry reminders", Every: 10 * time.Minute, Run: func(ctx context.Context) error {
-			// Every ten minutes on every server: each reminder is recorded
-			// once per certificate and occasion, so it is sent once, within
-			// minutes of its day coming.
-			_, err := s.Certs.SendExpiryReminders(ctx)
-			return err
-		}}, {Name: "scheduled transfers", Every: time.Minute, Run: func(ctx context.Context) error {
-			// Transfers approved for a later date are executed once their
-			// day has come; on several servers, each transfer once.
-			_, err := s.Banking.ExecuteDue(ctx, banking.DateOf(p.Now()))
-			return err
-		}}},
-	})
-	if sender := s.mailSender(); sender != nil {
-		srv.c.Jobs = append(srv.c.Jobs, Job{Name: "mail", Every: 5 * time.Second, Run: func(ctx context.Context) error {
-			_, err := sender.RunOnce(ctx)
-			return err
-		}})
-	}
+		Logger: p.Logger, Now: p.Now, Jobs: s.jobs(),
+	}}
+	srv.serve()
 	return srv, nil
 }
 

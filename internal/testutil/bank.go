@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"path/filepath"
@@ -32,7 +33,8 @@ import (
 var FastHasher = identity.Params{MemoryKiB: 64, Time: 1, Threads: 1}
 
 // Bank is a whole kinko on real TLS listeners on 127.0.0.1, with a fake
-// clock that starts at the present second.
+// clock that starts at the present second (NewBank) or at a chosen moment
+// (NewBankAt), the moment its certificate authority is made.
 type Bank struct {
 	DB            *store.DB
 	Clock         *Clock
@@ -76,33 +78,43 @@ func NewBank(t testing.TB, db *store.DB) *Bank {
 // change first.
 func NewBankWith(t testing.TB, db *store.DB, change func(*server.Parts)) *Bank {
 	t.Helper()
+	return NewBankAt(t, db, time.Now(), change)
+}
+
+// NewBankAt starts a bank on db like NewBankWith whose clock starts at at
+// and whose certificate authority and server certificate are made at that
+// moment too. A test that stands at a fixed date makes its bank there:
+// a bank made at the real time and then set back would find its own CA
+// not yet valid.
+func NewBankAt(t testing.TB, db *store.DB, at time.Time, change func(*server.Parts)) *Bank {
+	t.Helper()
+	at = at.UTC().Truncate(time.Second)
 	dir := filepath.Join(t.TempDir(), "pki")
-	if err := pki.Create(dir, pki.CreateOptions{Name: "kinko test bank"}); err != nil {
+	if err := pki.Create(dir, pki.CreateOptions{Name: "kinko test bank", Now: at}); err != nil {
 		t.Fatalf("create authority: %v", err)
 	}
 	authority, err := pki.Load(dir)
 	if err != nil {
 		t.Fatalf("load authority: %v", err)
 	}
-	clock := NewClock(time.Now().UTC().Truncate(time.Second))
+	clock := NewClock(at)
+	serverCert := serverCertificate(t, authority, at)
 	parts := server.Parts{
-		DB: db, Authority: authority, Now: clock.Now, Hasher: FastHasher,
+		DB: db, Authority: authority, Now: clock.Now, Hasher: FastHasher, ServerCert: &serverCert,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Hours:  AlwaysOpen,
 	}
 	if change != nil {
 		change(&parts)
 	}
-	svc, err := server.Assemble(parts)
+	ln, err := server.Listen(server.Addrs{Portal: "127.0.0.1:0", CertPortal: "127.0.0.1:0", PKI: "127.0.0.1:0"})
 	if err != nil {
-		t.Fatalf("assemble: %v", err)
-	}
-	srv, err := svc.Server("127.0.0.1:0", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("server: %v", err)
-	}
-	if err := srv.Listen(); err != nil {
 		t.Fatalf("listen: %v", err)
+	}
+	srv, err := server.New(parts, ln)
+	if err != nil {
+		ln.Close()
+		t.Fatalf("server: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -114,10 +126,43 @@ func NewBankWith(t testing.TB, db *store.DB, change func(*server.Parts)) *Bank {
 	roots := x509.NewCertPool()
 	roots.AddCert(authority.Root)
 	return &Bank{
-		DB: db, Clock: clock, Authority: authority, Services: svc, Roots: roots,
+		DB: db, Clock: clock, Authority: authority, Services: srv.Services, Roots: roots,
 		PortalURL: "https://" + srv.PortalAddr().String(), CertPortalURL: "https://" + srv.CertPortalAddr().String(),
 		PKIURL: "http://" + srv.PKIAddr().String(),
 	}
+}
+
+// serverCertificate returns a server certificate for 127.0.0.1 and
+// localhost, signed by the bank's root, valid from at for as long as the
+// root: a test may move the bank's clock years ahead, and its clients,
+// which stand at the bank's time, still trust the server. (A bank's own
+// server certificate lives about a year and is made anew at start-up.)
+func serverCertificate(t testing.TB, a *pki.Authority, at time.Time) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, err := pki.NewSerial(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial, Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: at, NotAfter: a.Root.NotAfter,
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		DNSNames:              []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.Root, key.Public(), a.RootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
 }
 
 // NewOrg creates an organization whose master user has known passwords that
@@ -219,11 +264,14 @@ type Client struct {
 	bank *Bank
 }
 
-// Client returns a new client presenting cert (nil: none). Each request
-// opens a new connection unless KeepAlive is used.
+// Client returns a new client presenting cert (nil: none) that checks the
+// server's certificate at the bank's time. Each request opens a new
+// connection unless KeepAlive is used.
 func (b *Bank) Client(cert *tls.Certificate) *Client {
 	jar, _ := cookiejar.New(nil)
-	tc := &tls.Config{RootCAs: b.Roots, MinVersion: tls.VersionTLS12}
+	// The client stands at the bank's time, as the bank's own CA and
+	// server certificate do.
+	tc := &tls.Config{RootCAs: b.Roots, MinVersion: tls.VersionTLS12, Time: b.Clock.Now}
 	if cert != nil {
 		tc.Certificates = []tls.Certificate{*cert}
 	}

@@ -21,8 +21,7 @@ import (
 func TestBankingOnTheCertificatePortal(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		b := testutil.NewBank(t, db)
-		b.Clock.Set(bankingDay)
+		b := testutil.NewBankAt(t, db, bankingDay, nil)
 		org := b.NewOrg(t, "証明書銀行労組", true)
 		other := b.NewOrg(t, "受取協同組合", false)
 		general := b.NewGeneralUser(t, org)

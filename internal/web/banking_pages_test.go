@@ -20,8 +20,7 @@ import (
 // organization is 404, the same as one that does not exist.
 func TestBankingPagesRefuseWrongRoles(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		b := testutil.NewBank(t, db)
-		b.Clock.Set(bankingDay)
+		b := testutil.NewBankAt(t, db, bankingDay, nil)
 		ctx := context.Background()
 		s := newBankingSetup(t, b, banking.Privileges{Inquiry: true, TransactionLimit: 0, DailyLimit: 0})
 		none := b.NewGeneralUser(t, s.org)
@@ -93,8 +92,7 @@ func TestBankingPagesRefuseWrongRoles(t *testing.T) {
 // rejects it; every step is in the history with who and the comment.
 func TestBankingApprovalDecisions(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		b := testutil.NewBank(t, db)
-		b.Clock.Set(bankingDay)
+		b := testutil.NewBankAt(t, db, bankingDay, nil)
 		s := newBankingSetup(t, b, banking.Privileges{TransferRequest: true, TransactionLimit: 100_000, DailyLimit: 1_000_000})
 		gc := bankingLogin(t, b, s.general, "")
 		conf := transferEntry(t, s, gc, map[string]string{"bank_code": "0005", "branch_code": "123", "account_type": "ordinary",
@@ -152,8 +150,7 @@ func TestBankingApprovalDecisions(t *testing.T) {
 // changes.
 func TestBankingPayeesAndPrivileges(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		b := testutil.NewBank(t, db)
-		b.Clock.Set(bankingDay)
+		b := testutil.NewBankAt(t, db, bankingDay, nil)
 		s := newBankingSetup(t, b, banking.Privileges{TransferRequest: true, TransactionLimit: 100_000, DailyLimit: 1_000_000})
 		gc := bankingLogin(t, b, s.general, "en")
 		pp := get(t, gc, b.PortalURL+"/payees")
@@ -249,8 +246,7 @@ func upload(t *testing.T, b *testutil.Bank, c *testutil.Client, token string, fi
 // on its page and among the master's approvals.
 func TestBankingBatchUpload(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		b := testutil.NewBank(t, db)
-		b.Clock.Set(bankingDay)
+		b := testutil.NewBankAt(t, db, bankingDay, nil)
 		s := newBankingSetup(t, b, banking.Privileges{TransferRequest: true, TransactionLimit: 100_000, DailyLimit: 1_000_000})
 		gc := bankingLogin(t, b, s.general, "")
 		form := get(t, gc, b.PortalURL+"/transfers/batch")

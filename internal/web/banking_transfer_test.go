@@ -27,8 +27,7 @@ import (
 // the statement and its CSV downloads (UTF-8 and Shift_JIS) show it.
 func TestBankingTransferFlowByForms(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		b := testutil.NewBank(t, db)
-		b.Clock.Set(bankingDay)
+		b := testutil.NewBankAt(t, db, bankingDay, nil)
 		s := newBankingSetup(t, b, banking.Privileges{Inquiry: true, TransferRequest: true, TransactionLimit: 500_000, DailyLimit: 1_000_000})
 		gc := bankingLogin(t, b, s.general, "")
 
@@ -151,8 +150,7 @@ func TestBankingTransferFlowByForms(t *testing.T) {
 // at once records one transfer.
 func TestBankingDoubleSubmitCreatesOneTransfer(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		b := testutil.NewBank(t, db)
-		b.Clock.Set(bankingDay)
+		b := testutil.NewBankAt(t, db, bankingDay, nil)
 		s := newBankingSetup(t, b, banking.Privileges{TransferRequest: true, TransactionLimit: 500_000, DailyLimit: 1_000_000})
 		gc := bankingLogin(t, b, s.general, "")
 		conf := transferEntry(t, s, gc, map[string]string{"bank_code": "0005", "branch_code": "123", "account_type": "current",
@@ -184,9 +182,8 @@ func TestBankingDoubleSubmitCreatesOneTransfer(t *testing.T) {
 // confirms; the request gets that date.
 func TestBankingCutoffReasonOnConfirmPage(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		b := testutil.NewBank(t, db)
 		late := bankingDay.Add(5*time.Hour + 30*time.Minute) // 15:30
-		b.Clock.Set(late)
+		b := testutil.NewBankAt(t, db, late, nil)
 		s := newBankingSetup(t, b, banking.Privileges{Inquiry: true, TransferRequest: true, TransactionLimit: 500_000, DailyLimit: 1_000_000})
 		date, reason, err := calendar.Default().ExecutionDate(late, calendar.DateOf(late), true, calendar.DefaultCutoff)
 		if err != nil || !reason.Moved() {
@@ -229,8 +226,7 @@ func TestBankingCutoffReasonOnConfirmPage(t *testing.T) {
 // message next to the field, the input kept.
 func TestBankingAmountInput(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		b := testutil.NewBank(t, db)
-		b.Clock.Set(bankingDay)
+		b := testutil.NewBankAt(t, db, bankingDay, nil)
 		s := newBankingSetup(t, b, banking.Privileges{TransferRequest: true, TransactionLimit: 50_000, DailyLimit: 1_000_000})
 		gc := bankingLogin(t, b, s.general, "")
 		for _, tt := range []struct {

@@ -1,0 +1,54 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"kinko/internal/banking"
+)
+
+// Job is a background task run every Every until the server stops.
+type Job struct {
+	Name  string
+	Every time.Duration
+	Run   func(ctx context.Context) error
+}
+
+// jobs are every background job of a server. Each runs on every server of
+// a bank at once, so each must be safe to run concurrently: it claims its
+// rows or inserts unique ones, and does each piece of work once.
+func (s *Services) jobs() []Job {
+	p := s.Parts
+	idle := s.Auth.IdleTimeout()
+	jobs := []Job{{
+		Name: "expired sessions", Every: 5 * time.Minute,
+		Run: func(ctx context.Context) error {
+			_, err := p.DB.DeleteExpiredSessions(ctx, p.Now(), idle)
+			return err
+		},
+	}, {
+		// Every ten minutes: each reminder is recorded once per certificate
+		// and occasion, so it is sent once, within minutes of its day coming.
+		Name: "expiry reminders", Every: 10 * time.Minute,
+		Run: func(ctx context.Context) error {
+			_, err := s.Certs.SendExpiryReminders(ctx)
+			return err
+		},
+	}, {
+		// Transfers approved for a later date are executed once their day
+		// has come; on several servers, each transfer once.
+		Name: "scheduled transfers", Every: time.Minute,
+		Run: func(ctx context.Context) error {
+			_, err := s.Banking.ExecuteDue(ctx, banking.DateOf(p.Now()))
+			return err
+		},
+	}}
+	if sender := s.mailSender(); sender != nil {
+		// The outbox's mails, claimed with a lease: each is sent once.
+		jobs = append(jobs, Job{Name: "mail", Every: 5 * time.Second, Run: func(ctx context.Context) error {
+			_, err := sender.RunOnce(ctx)
+			return err
+		}})
+	}
+	return jobs
+}
