@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -193,7 +194,11 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		}
 	}
 	if err := p.Calendar.Coverage(calendar.DateOf(p.Now())); err != nil {
-		p.Logger.Warn("holiday data", "err", err)
+		level := slog.LevelWarn
+		if ce, ok := errors.AsType[*calendar.CoverageError](err); ok && ce.Urgent() {
+			level = slog.LevelError
+		}
+		p.Logger.Log(context.Background(), level, "holiday data", "err", err)
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(p.Authority.Issuing)

@@ -1,4 +1,4 @@
-package server_test
+package e2e_test
 
 // Tests of the banking API v1 (docs/api.md) through the real TLS listeners,
 // on both engines: who may call what, the life of a transfer, approvals

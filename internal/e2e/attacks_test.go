@@ -1,4 +1,4 @@
-package server_test
+package e2e_test
 
 // Attacks that must fail, through the real TLS listeners, on both engines.
 

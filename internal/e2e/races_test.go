@@ -1,4 +1,4 @@
-package server_test
+package e2e_test
 
 // Races: many requests at once through the real TLS listeners must leave
 // the limits of R6 and the lockout exactly as one request at a time would.

@@ -1,4 +1,4 @@
-package server_test
+package e2e_test
 
 // Tests of accounts and sessions through the real TLS listeners: lockout,
 // initial passwords, session cookies and timeouts, and the CA chain.

@@ -1,4 +1,4 @@
-package server_test
+package e2e_test
 
 // Tests of R9's renewal (更新) and expiry notices through the certificate
 // portal, with the bank's clock standing at chosen days before expiry.

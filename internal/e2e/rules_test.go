@@ -1,4 +1,4 @@
-package server_test
+package e2e_test
 
 // Tests of the rules R2..R13 of the bank's certificate FAQ, each through the
 // real TLS listeners with real client certificates, on both engines.
