@@ -52,7 +52,13 @@ type Session struct {
 // Store is what auth needs from storage.
 type Store interface {
 	CreateSession(ctx context.Context, s Session, ev audit.Event) error
-	SessionByHash(ctx context.Context, idHash string) (Session, error)
+	// SessionPrincipal returns the session of idHash with its user and
+	// organization and, for a certificate-login session, its bound
+	// certificate (nil otherwise), in one read; ErrNoSession when none.
+	SessionPrincipal(ctx context.Context, idHash string) (Session, *certs.Certificate, identity.User, identity.Organization, error)
+	// CertificateHolder returns the certificate of a fingerprint with its
+	// user and organization, in one read; certs.ErrNotFound when none.
+	CertificateHolder(ctx context.Context, fingerprint string) (certs.Certificate, identity.User, identity.Organization, error)
 	TouchSession(ctx context.Context, idHash string, now time.Time) error
 	DeleteSession(ctx context.Context, idHash string, ev audit.Event) error
 	AppendAudit(ctx context.Context, ev audit.Event) error
@@ -174,43 +180,42 @@ func hashToken(token string) string {
 }
 
 // CheckCertificate finds the certificate record of a client certificate by
-// its fingerprint and checks that it is issued, unrevoked, within its
-// validity, and that its user is neither locked nor deleted.
+// its fingerprint, with its user, in one read, and checks that it is
+// issued, unrevoked, within its validity, and that its user is neither
+// locked nor deleted.
 func (m *Manager) CheckCertificate(ctx context.Context, peer *x509.Certificate) (certs.Certificate, identity.User, identity.Organization, error) {
 	if peer == nil {
 		return certs.Certificate{}, identity.User{}, identity.Organization{}, ErrCertificateRequired
 	}
-	c, err := m.c.Certs.ByFingerprint(ctx, pki.Fingerprint(peer.Raw))
+	c, u, org, err := m.c.Store.CertificateHolder(ctx, pki.Fingerprint(peer.Raw))
 	if errors.Is(err, certs.ErrNotFound) {
 		return certs.Certificate{}, identity.User{}, identity.Organization{}, ErrUnknownCertificate
 	}
 	if err != nil {
 		return certs.Certificate{}, identity.User{}, identity.Organization{}, err
 	}
-	u, org, err := m.checkRecord(ctx, c)
-	return c, u, org, err
+	if err := m.checkRecord(c, u); err != nil {
+		return certs.Certificate{}, identity.User{}, identity.Organization{}, err
+	}
+	return c, u, org, nil
 }
 
-func (m *Manager) checkRecord(ctx context.Context, c certs.Certificate) (identity.User, identity.Organization, error) {
+// checkRecord checks that a certificate and its user may be used now.
+func (m *Manager) checkRecord(c certs.Certificate, u identity.User) error {
 	now := m.c.Now()
 	switch {
 	case c.Status == certs.StatusRevoked:
-		return identity.User{}, identity.Organization{}, ErrCertificateRevoked
+		return ErrCertificateRevoked
 	case c.Status != certs.StatusIssued:
-		return identity.User{}, identity.Organization{}, ErrUnknownCertificate
+		return ErrUnknownCertificate
 	case c.Expired(now):
-		return identity.User{}, identity.Organization{}, ErrCertificateExpired
+		return ErrCertificateExpired
 	case now.Before(c.NotBefore):
-		return identity.User{}, identity.Organization{}, ErrCertificateNotYetValid
+		return ErrCertificateNotYetValid
+	case u.Locked() || u.Deleted():
+		return ErrUserUnavailable
 	}
-	u, org, err := m.c.Identity.UserByID(ctx, c.UserID)
-	if err != nil {
-		return identity.User{}, identity.Organization{}, err
-	}
-	if u.Locked() || u.Deleted() {
-		return identity.User{}, identity.Organization{}, ErrUserUnavailable
-	}
-	return u, org, nil
+	return nil
 }
 
 // Authenticate checks a session token on a request. peer is the
@@ -223,7 +228,11 @@ func (m *Manager) Authenticate(ctx context.Context, token string, peer *x509.Cer
 	if token == "" {
 		return Principal{}, ErrNoSession
 	}
-	s, err := m.c.Store.SessionByHash(ctx, hashToken(token))
+	if p, ok := ctx.Value(principalKey{}).(Principal); ok && p.Session.IDHash == hashToken(token) &&
+		peer != nil && pki.Fingerprint(peer.Raw) == p.Session.Fingerprint {
+		return p, nil
+	}
+	s, c, u, org, err := m.c.Store.SessionPrincipal(ctx, hashToken(token))
 	if errors.Is(err, ErrNoSession) {
 		return Principal{}, ErrNoSession
 	}
@@ -236,7 +245,7 @@ func (m *Manager) Authenticate(ctx context.Context, token string, peer *x509.Cer
 			UserID: s.UserID, Detail: "expired"})
 		return Principal{}, ErrNoSession
 	}
-	p := Principal{Session: s}
+	p := Principal{Session: s, User: u, Organization: org}
 	if s.CertificateID != 0 {
 		if peer == nil {
 			return Principal{}, ErrCertificateRequired
@@ -244,28 +253,21 @@ func (m *Manager) Authenticate(ctx context.Context, token string, peer *x509.Cer
 		if pki.Fingerprint(peer.Raw) != s.Fingerprint {
 			return Principal{}, ErrCertificateMismatch
 		}
-		c, err := m.c.Certs.ByID(ctx, s.CertificateID)
-		if err != nil {
-			return Principal{}, err
-		}
-		if c.Fingerprint != s.Fingerprint {
+		if c == nil || c.Fingerprint != s.Fingerprint {
 			return Principal{}, ErrCertificateMismatch
 		}
-		if p.User, p.Organization, err = m.checkRecord(ctx, c); err != nil {
+		if err := m.checkRecord(*c, u); err != nil {
 			return Principal{}, err
 		}
-		p.Certificate = &c
+		p.Certificate = c
 	} else {
 		if peer != nil {
 			return Principal{}, ErrCertificateMismatch
 		}
-		if p.User, p.Organization, err = m.c.Identity.UserByID(ctx, s.UserID); err != nil {
-			return Principal{}, err
-		}
-		if p.User.Locked() || p.User.Deleted() {
+		if u.Locked() || u.Deleted() {
 			return Principal{}, ErrNoSession
 		}
-		if p.Organization.CertificateLogin {
+		if org.CertificateLogin {
 			return Principal{}, ErrCertificateLoginRequired
 		}
 	}
@@ -275,6 +277,27 @@ func (m *Manager) Authenticate(ctx context.Context, token string, peer *x509.Cer
 		}
 	}
 	return p, nil
+}
+
+// principalKey is the context key of a principal that CertificateRequest
+// has authenticated.
+type principalKey struct{}
+
+// CertificateRequest checks a request on the certificate portal before its
+// handler runs: the connection's certificate peer, and the session of token
+// if there is one. A valid session bound to peer proves the certificate
+// and the session in one read; the returned context then carries the
+// principal, and Authenticate of the same token and certificate in that
+// context reads nothing again. Otherwise the certificate alone is checked,
+// and an error says why it may not be used.
+func (m *Manager) CertificateRequest(ctx context.Context, token string, peer *x509.Certificate) (context.Context, error) {
+	if token != "" && peer != nil {
+		if p, err := m.Authenticate(ctx, token, peer); err == nil {
+			return context.WithValue(ctx, principalKey{}, p), nil
+		}
+	}
+	_, _, _, err := m.CheckCertificate(ctx, peer)
+	return ctx, err
 }
 
 // Logout ends the session of token.

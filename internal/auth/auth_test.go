@@ -450,3 +450,81 @@ func TestLogout(t *testing.T) {
 		t.Fatalf("the user's other session after logout: %v", err)
 	}
 }
+
+// countingStore counts the calls into the store that auth makes.
+type countingStore struct {
+	auth.Store
+	calls map[string]int
+}
+
+func (s *countingStore) SessionPrincipal(ctx context.Context, idHash string) (auth.Session, *certs.Certificate, identity.User, identity.Organization, error) {
+	s.calls["SessionPrincipal"]++
+	return s.Store.SessionPrincipal(ctx, idHash)
+}
+
+func (s *countingStore) CertificateHolder(ctx context.Context, fingerprint string) (certs.Certificate, identity.User, identity.Organization, error) {
+	s.calls["CertificateHolder"]++
+	return s.Store.CertificateHolder(ctx, fingerprint)
+}
+
+func (s *countingStore) TouchSession(ctx context.Context, idHash string, now time.Time) error {
+	s.calls["TouchSession"]++
+	return s.Store.TouchSession(ctx, idHash, now)
+}
+
+// TestCertificateRequest_OneRead: a request on the certificate portal with
+// a session bound to its certificate is checked with one read of the
+// store, which proves the certificate too; the handler's Authenticate in
+// the request's context reads nothing more. The manager has no identity
+// or certificate service, so any other read would fail.
+func TestCertificateRequest_OneRead(t *testing.T) {
+	r := newAuthRig(t, nil)
+	master := r.org(t, true)
+	cert := r.issue(t, master)
+	other := r.issue(t, r.general(t, master))
+	token := r.certLogin(t, master, cert)
+	cs := &countingStore{Store: r.db, calls: map[string]int{}}
+	m := auth.New(auth.Config{Store: cs, Now: r.clock.Now})
+
+	ctx, err := m.CertificateRequest(context.Background(), token, cert)
+	if err != nil {
+		t.Fatalf("CertificateRequest: %v", err)
+	}
+	p, err := m.Authenticate(ctx, token, cert)
+	if err != nil || p.User.ID != master.ID || p.Certificate == nil || p.Certificate.Fingerprint != pki.Fingerprint(cert.Raw) {
+		t.Fatalf("Authenticate in the request's context: %+v, %v", p, err)
+	}
+	if want := map[string]int{"SessionPrincipal": 1}; fmt.Sprint(cs.calls) != fmt.Sprint(want) {
+		t.Fatalf("store calls %v, want %v", cs.calls, want)
+	}
+
+	// Another certificate on the connection: the session does not prove
+	// it, the certificate is checked on its own, and the session is still
+	// refused for it.
+	cs.calls = map[string]int{}
+	ctx, err = m.CertificateRequest(context.Background(), token, other)
+	if err != nil {
+		t.Fatalf("CertificateRequest with another active certificate: %v", err)
+	}
+	if _, err := m.Authenticate(ctx, token, other); !errors.Is(err, auth.ErrCertificateMismatch) {
+		t.Fatalf("Authenticate of the session with another certificate: %v, want ErrCertificateMismatch", err)
+	}
+	if cs.calls["CertificateHolder"] != 1 {
+		t.Fatalf("store calls %v: want the certificate checked on its own", cs.calls)
+	}
+
+	// Revoked: refused at the next request, session or not.
+	if _, err := r.svc.Certs.RevokeByBank(context.Background(), cert.SerialNumber.Text(16), "keyCompromise", "operator:test", "REQ-REVOKE"); err != nil {
+		t.Fatalf("revoke: %v", err)
+	}
+	for _, tok := range []string{token, ""} {
+		if _, err := m.CertificateRequest(context.Background(), tok, cert); !errors.Is(err, auth.ErrCertificateRevoked) {
+			t.Fatalf("CertificateRequest (token %q) after revocation: %v, want ErrCertificateRevoked", tok, err)
+		}
+	}
+	// A principal in a context made before the revocation is not taken
+	// for another token.
+	if _, err := m.Authenticate(ctx, "not-the-token", cert); !errors.Is(err, auth.ErrNoSession) {
+		t.Fatalf("Authenticate of an unknown token: %v, want ErrNoSession", err)
+	}
+}

@@ -186,11 +186,13 @@ func explained(err error) bool {
 // RequireCertificate wraps the certificate portal's handler: every request
 // must come on a connection whose certificate is issued, unrevoked,
 // unexpired and held by an active user, checked in the database each time
-// (so a revocation takes effect on connections opened before it). Other
-// requests get refuse, which explains why; the portal's static files
-// (staticPrefix, if not empty) are served to all, so that the explanation
-// has its styles.
-func RequireCertificate(h http.Handler, a *auth.Manager, staticPrefix string, refuse func(http.ResponseWriter, *http.Request, error)) http.Handler {
+// (so a revocation takes effect on connections opened before it). With a
+// valid session bound to the certificate, the one read of the session
+// proves both, and the handler finds the principal in the request's
+// context. Other requests get refuse, which explains why; the portal's
+// static files (staticPrefix, if not empty) are served to all, so that the
+// explanation has its styles.
+func RequireCertificate(h http.Handler, a *auth.Manager, cookie, staticPrefix string, refuse func(http.ResponseWriter, *http.Request, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if staticPrefix != "" && strings.HasPrefix(r.URL.Path, staticPrefix) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			h.ServeHTTP(w, r)
@@ -200,11 +202,16 @@ func RequireCertificate(h http.Handler, a *auth.Manager, staticPrefix string, re
 		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 			peer = r.TLS.PeerCertificates[0]
 		}
-		if _, _, _, err := a.CheckCertificate(r.Context(), peer); err != nil {
+		var token string
+		if c, err := r.Cookie(cookie); err == nil {
+			token = c.Value
+		}
+		ctx, err := a.CertificateRequest(r.Context(), token, peer)
+		if err != nil {
 			refuse(w, r, err)
 			return
 		}
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

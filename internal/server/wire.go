@@ -248,7 +248,7 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 			}
 			w.RefuseCertificate(rw, r, err)
 		}
-		return s.serviceHours(RequireCertificate(mux, s.Auth, "/static/", refuse), a, w), nil
+		return s.serviceHours(RequireCertificate(mux, s.Auth, api.CertPortalCookie, "/static/", refuse), a, w), nil
 	}
 	portal, err := mount(api.Portal)
 	if err != nil {

@@ -20,22 +20,39 @@ const certColumns = `c.id, c.serial, c.user_id, c.organization_id, c.status, c.t
 	c.created_at, c.issued_at, c.revoked_at, c.revocation_reason, c.revoked_by, c.request_ref, c.renews`
 
 func scanCertificate(s scanner) (certs.Certificate, error) {
-	var c certs.Certificate
-	var status string
-	var fp, reason, by, ref sql.NullString
-	var nb, na, created int64
-	var issued, revoked, renews sql.NullInt64
-	err := s.Scan(&c.ID, &c.Serial, &c.UserID, &c.OrganizationID, &status, &c.TBS, &c.DER, &fp, &nb, &na,
-		&created, &issued, &revoked, &reason, &by, &ref, &renews)
-	if err != nil {
+	var cs certScan
+	if err := s.Scan(cs.dest()...); err != nil {
 		return certs.Certificate{}, err
 	}
-	c.Status = certs.Status(status)
-	c.Fingerprint, c.RevocationReason, c.RevokedBy, c.RequestRef = fp.String, reason.String, by.String, ref.String
-	c.NotBefore, c.NotAfter, c.CreatedAt = fromMicros(nb), fromMicros(na), fromMicros(created)
-	c.IssuedAt, c.RevokedAt = fromNullMicros(issued), fromNullMicros(revoked)
-	c.Renews = renews.Int64
-	return c, nil
+	return cs.cert(), nil
+}
+
+// certScan receives certColumns, also from the NULLs of an outer join.
+type certScan struct {
+	id, userID, orgID                   sql.NullInt64
+	serial, status, fp, reason, by, ref sql.NullString
+	tbs, der                            []byte
+	nb, na, created                     sql.NullInt64
+	issued, revoked, renews             sql.NullInt64
+}
+
+func (s *certScan) dest() []any {
+	return []any{&s.id, &s.serial, &s.userID, &s.orgID, &s.status, &s.tbs, &s.der, &s.fp, &s.nb, &s.na,
+		&s.created, &s.issued, &s.revoked, &s.reason, &s.by, &s.ref, &s.renews}
+}
+
+// valid reports whether a certificate was found (not the NULLs of an
+// outer join).
+func (s *certScan) valid() bool { return s.id.Valid }
+
+func (s *certScan) cert() certs.Certificate {
+	return certs.Certificate{
+		ID: s.id.Int64, Serial: s.serial.String, UserID: s.userID.Int64, OrganizationID: s.orgID.Int64,
+		Status: certs.Status(s.status.String), TBS: s.tbs, DER: s.der, Fingerprint: s.fp.String,
+		NotBefore: fromMicros(s.nb.Int64), NotAfter: fromMicros(s.na.Int64), CreatedAt: fromMicros(s.created.Int64),
+		IssuedAt: fromNullMicros(s.issued), RevokedAt: fromNullMicros(s.revoked),
+		RevocationReason: s.reason.String, RevokedBy: s.by.String, RequestRef: s.ref.String, Renews: s.renews.Int64,
+	}
 }
 
 func isDomainError(err error) bool {

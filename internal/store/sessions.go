@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -24,25 +23,6 @@ func (d *DB) CreateSession(ctx context.Context, s auth.Session, ev audit.Event) 
 		}
 		return d.insertAudit(ctx, tx, ev)
 	})
-}
-
-// SessionByHash returns a session, or auth.ErrNoSession.
-func (d *DB) SessionByHash(ctx context.Context, idHash string) (auth.Session, error) {
-	var s auth.Session
-	var certID sql.NullInt64
-	var fp sql.NullString
-	var created, seen, expires int64
-	err := d.queryRow(ctx, `SELECT id_hash, user_id, certificate_id, fingerprint, created_at, last_seen_at, expires_at
-		FROM sessions WHERE id_hash = $1`, idHash).Scan(&s.IDHash, &s.UserID, &certID, &fp, &created, &seen, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return auth.Session{}, auth.ErrNoSession
-	}
-	if err != nil {
-		return auth.Session{}, fmt.Errorf("store: session: %w", err)
-	}
-	s.CertificateID, s.Fingerprint = certID.Int64, fp.String
-	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expires)
-	return s, nil
 }
 
 // TouchSession records activity on a session.

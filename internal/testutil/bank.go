@@ -42,8 +42,9 @@ type Bank struct {
 	Services      *server.Services
 	PortalURL     string
 	CertPortalURL string
-	PKIURL        string         // the plain-HTTP listener of the CRL and OCSP
-	Roots         *x509.CertPool // trusts the listeners' certificate
+	PKIURL        string          // the plain-HTTP listener of the CRL and OCSP
+	ServerCert    tls.Certificate // the listeners' certificate
+	Roots         *x509.CertPool  // trusts the listeners' certificate
 }
 
 // Creds are a user's login ID and passwords.
@@ -126,7 +127,7 @@ func NewBankAt(t testing.TB, db *store.DB, at time.Time, change func(*server.Par
 	roots := x509.NewCertPool()
 	roots.AddCert(authority.Root)
 	return &Bank{
-		DB: db, Clock: clock, Authority: authority, Services: srv.Services, Roots: roots,
+		DB: db, Clock: clock, Authority: authority, Services: srv.Services, Roots: roots, ServerCert: *parts.ServerCert,
 		PortalURL: "https://" + srv.PortalAddr().String(), CertPortalURL: "https://" + srv.CertPortalAddr().String(),
 		PKIURL: "http://" + srv.PKIAddr().String(),
 	}
