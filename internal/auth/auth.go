@@ -54,10 +54,12 @@ type Store interface {
 	CreateSession(ctx context.Context, s Session, ev audit.Event) error
 	// SessionPrincipal returns the session of idHash with its user and
 	// organization and, for a certificate-login session, its bound
-	// certificate (nil otherwise), in one read; ErrNoSession when none.
+	// certificate (nil otherwise; its TBS and DER need not be read), in one
+	// read; ErrNoSession when none.
 	SessionPrincipal(ctx context.Context, idHash string) (Session, *certs.Certificate, identity.User, identity.Organization, error)
-	// CertificateHolder returns the certificate of a fingerprint with its
-	// user and organization, in one read; certs.ErrNotFound when none.
+	// CertificateHolder returns the certificate of a fingerprint (its TBS
+	// and DER need not be read) with its user and organization, in one
+	// read; certs.ErrNotFound when none.
 	CertificateHolder(ctx context.Context, fingerprint string) (certs.Certificate, identity.User, identity.Organization, error)
 	TouchSession(ctx context.Context, idHash string, now time.Time) error
 	DeleteSession(ctx context.Context, idHash string, ev audit.Event) error

@@ -11,6 +11,11 @@ import (
 	"kinko/internal/identity"
 )
 
+// certHeadColumns are certColumns without the certificate's bytes (TBS and
+// DER, NULL here): what a request's checks read, hundreds of bytes less.
+const certHeadColumns = `c.id, c.serial, c.user_id, c.organization_id, c.status, NULL, NULL, c.fingerprint, c.not_before, c.not_after,
+	c.created_at, c.issued_at, c.revoked_at, c.revocation_reason, c.revoked_by, c.request_ref, c.renews`
+
 // sessionColumns are a session's own columns.
 const sessionColumns = `s.id_hash, s.user_id, s.certificate_id, s.fingerprint, s.created_at, s.last_seen_at, s.expires_at`
 
@@ -34,13 +39,13 @@ func (s *sessionScan) session() auth.Session {
 
 // SessionPrincipal returns the session of idHash with its user and
 // organization and, for a session of certificate login, the certificate
-// it is bound to, in one read; auth.ErrNoSession when there is none. See
+// it is bound to (without its TBS and DER), in one read; auth.ErrNoSession when there is none. See
 // auth.Store.
 func (d *DB) SessionPrincipal(ctx context.Context, idHash string) (auth.Session, *certs.Certificate, identity.User, identity.Organization, error) {
 	var ss sessionScan
 	var cs certScan
 	var os orgScan
-	row := d.queryRow(ctx, `SELECT `+userColumns+`, `+sessionColumns+`, `+certColumns+`, `+orgColumns+`
+	row := d.queryRow(ctx, `SELECT `+userColumns+`, `+sessionColumns+`, `+certHeadColumns+`, `+orgColumns+`
 		FROM sessions s
 		JOIN users u ON u.id = s.user_id
 		JOIN organizations o ON o.id = u.organization_id
@@ -61,13 +66,13 @@ func (d *DB) SessionPrincipal(ctx context.Context, idHash string) (auth.Session,
 	return ss.session(), c, u, os.org(), nil
 }
 
-// CertificateHolder returns the certificate of fingerprint with its user
-// and organization, in one read; certs.ErrNotFound when no certificate has
+// CertificateHolder returns the certificate of fingerprint (without its
+// TBS and DER) with its user and organization, in one read; certs.ErrNotFound when no certificate has
 // it. See auth.Store.
 func (d *DB) CertificateHolder(ctx context.Context, fingerprint string) (certs.Certificate, identity.User, identity.Organization, error) {
 	var cs certScan
 	var os orgScan
-	row := d.queryRow(ctx, `SELECT `+userColumns+`, `+certColumns+`, `+orgColumns+`
+	row := d.queryRow(ctx, `SELECT `+userColumns+`, `+certHeadColumns+`, `+orgColumns+`
 		FROM certificates c
 		JOIN users u ON u.id = c.user_id
 		JOIN organizations o ON o.id = u.organization_id
