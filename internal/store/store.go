@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -89,6 +90,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		d = &DB{db: db, dialect: Postgres}
 	} else {
 		path := strings.TrimPrefix(dsn, "sqlite://")
+		if err := privateFile(path); err != nil {
+			return nil, err
+		}
 		q := url.Values{}
 		for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(20000)"} {
 			q.Add("_pragma", p)
@@ -111,6 +115,35 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// privateFile makes the SQLite database file at path, and the directory
+// it is in when that is missing, private to the server's user (0600 and
+// 0700): it holds password hashes, sessions and the audit log. SQLite
+// creates its -wal and -shm files with the database file's mode. A file
+// that others may read is made private.
+func privateFile(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("store: sqlite directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: sqlite file: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("store: sqlite file: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("store: sqlite file: making it private: %w", err)
+		}
+	}
+	return nil
 }
 
 // migrate applies, each in its own transaction, the embedded migrations not

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -438,4 +439,42 @@ func TestConstraintsHoldInTheDatabase(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestSQLiteFilesPrivate: the SQLite database and its WAL, which hold
+// password hashes, sessions and the audit log, are readable by the
+// server's user only, in a new directory of its own, and a database file
+// that others could read is made private when opened.
+func TestSQLiteFilesPrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "kinko.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unitOrg(t, db) // a write, so that the WAL exists
+	for p, want := range map[string]os.FileMode{dir: 0o700, path: 0o600, path + "-wal": 0o600} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %v, want %v", filepath.Base(p), got, want)
+		}
+	}
+	db.Close()
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err = store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("a database file readable by others, opened again: %v %v, want mode 0600", st.Mode().Perm(), err)
+	}
 }
