@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"kinko/internal/audit"
 	"kinko/internal/identity"
@@ -36,7 +37,13 @@ func (s *Service) OpenAccount(ctx context.Context, organizationCode string, typ 
 	a := Account{OrganizationID: org.ID, Type: typ, BranchCode: branchCode, Number: number, HolderName: holder, OpenedAt: s.c.Now()}
 	ev := audit.Event{At: a.OpenedAt, Type: audit.AccountOpened, Actor: audit.OperatorActor(operator), OrganizationID: org.ID,
 		RequestRef: requestRef, Detail: fmt.Sprintf("account %s %s %s %s", branchCode, typ, number, holder)}
-	if err := s.c.Store.OpenAccount(ctx, &a, requestRef, ev); err != nil {
+	err = s.c.Store.InTx(ctx, func(tx Tx) error {
+		if err := tx.InsertAccount(ctx, &a, requestRef); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
 		return Account{}, err
 	}
 	return a, nil
@@ -62,7 +69,27 @@ func (s *Service) Deposit(ctx context.Context, accountID, amount int64, descript
 	p := Posting{AccountID: a.ID, Kind: PostingDeposit, Amount: amount, Date: DateOf(now), Description: description, CreatedAt: now}
 	ev := audit.Event{At: now, Type: audit.AccountDeposit, Actor: audit.OperatorActor(operator), OrganizationID: a.OrganizationID,
 		RequestRef: requestRef, Detail: fmt.Sprintf("account %d deposit amount %d", a.ID, amount)}
-	if err := s.c.Store.Deposit(ctx, &p, ev); err != nil {
+	err = s.c.Store.InTx(ctx, func(tx Tx) error {
+		locked, err := tx.LockAccounts(ctx, []int64{a.ID})
+		if err != nil {
+			return err
+		}
+		if len(locked) != 1 {
+			return ErrNotFound
+		}
+		if locked[0].Balance > math.MaxInt64-p.Amount {
+			return ErrInvalidAmount
+		}
+		p.BalanceAfter = locked[0].Balance + p.Amount
+		if err := tx.InsertPosting(ctx, &p); err != nil {
+			return err
+		}
+		if err := tx.SetBalance(ctx, a.ID, p.BalanceAfter); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
 		return Posting{}, err
 	}
 	return p, nil
