@@ -373,35 +373,35 @@ func (sd *seeder) request(ctx context.Context, d banking.Date, from, payeeKey, r
 	return t, nil
 }
 
-// sendInterbank records the day's transfers to other banks as sent, in one
-// file per paying account, as "kinko operator interbank export" names them.
+// sendInterbank exports the day's transfers to other banks as the operator
+// command does, one file per paying account, and drops the files.
 func (sd *seeder) sendInterbank(ctx context.Context, d banking.Date) error {
-	pending, err := sd.bank.InterbankPending(ctx, d)
-	if err != nil {
-		return err
-	}
-	byAccount := map[int64][]int64{}
-	var order []int64
-	for _, t := range pending {
-		if _, ok := byAccount[t.FromAccountID]; !ok {
-			order = append(order, t.FromAccountID)
-		}
-		byAccount[t.FromAccountID] = append(byAccount[t.FromAccountID], t.ID)
-	}
-	for _, id := range order {
-		var a banking.Account
-		for _, x := range sd.acct {
-			if x.ID == id {
-				a = x
-			}
-		}
-		name := fmt.Sprintf("zengin-%04d%02d%02d-%s-%s-%s.txt", d.Year, d.Month, d.Day, a.BranchCode, a.Type, a.Number)
-		if err := sd.bank.MarkInterbankSent(ctx, byAccount[id], name, demoOperator); err != nil {
-			return fmt.Errorf("interbank file %s: %w", name, err)
-		}
+	if _, err := sd.bank.ExportInterbank(ctx, banking.InterbankExport{Through: d, Operator: demoOperator}, discardInterbank{day: d}); err != nil {
+		return fmt.Errorf("interbank export of %s: %w", d, err)
 	}
 	return nil
 }
+
+// discardInterbank names the files of an interbank export as "kinko operator
+// interbank export" would with the day in the name, and writes them
+// nowhere.
+type discardInterbank struct{ day banking.Date }
+
+// Place names the files.
+func (w discardInterbank) Place(files []banking.InterbankFile) error {
+	d := w.day
+	for i := range files {
+		a := files[i].Account
+		files[i].Name = fmt.Sprintf("zengin-%04d%02d%02d-%s-%s-%s.txt", d.Year, d.Month, d.Day, a.BranchCode, a.Type, a.Number)
+	}
+	return nil
+}
+
+// Write writes nothing.
+func (discardInterbank) Write(banking.InterbankFile) error { return nil }
+
+// Remove removes nothing.
+func (discardInterbank) Remove(banking.InterbankFile) error { return nil }
 
 // confirmationOf returns a demo user's confirmation password.
 func confirmationOf(orgs []Organization, loginID string) string {
