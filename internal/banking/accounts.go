@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"kinko/internal/audit"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 )
 
@@ -66,7 +67,7 @@ func (s *Service) Deposit(ctx context.Context, accountID, amount int64, descript
 		return Posting{}, err
 	}
 	now := s.c.Now()
-	p := Posting{AccountID: a.ID, Kind: PostingDeposit, Amount: amount, Date: DateOf(now), Description: description, CreatedAt: now}
+	p := Posting{AccountID: a.ID, Kind: PostingDeposit, Amount: amount, Date: calendar.DateOf(now), Description: description, CreatedAt: now}
 	ev := audit.Event{At: now, Type: audit.AccountDeposit, Actor: audit.OperatorActor(operator), OrganizationID: a.OrganizationID,
 		RequestRef: requestRef, Detail: fmt.Sprintf("account %d deposit amount %d", a.ID, amount)}
 	err = s.c.Store.InTx(ctx, func(tx Tx) error {
@@ -145,7 +146,7 @@ func (s *Service) orgAccount(ctx context.Context, u identity.User, id int64) (Ac
 // TransactionPage is one page of an account's postings (入出金明細).
 type TransactionPage struct {
 	Account  Account
-	From, To Date // as asked; zero: no bound
+	From, To calendar.Date // as asked; zero: no bound
 	Postings []Posting
 	Total    int // postings in the range
 	Page     int // 1-based
@@ -164,7 +165,7 @@ func (p TransactionPage) Pages() int {
 // from..to (both included; a zero date is no bound), oldest first, like a
 // passbook, each with the balance after it; page is 1-based, perPage at
 // most MaxPerPage (0: DefaultPerPage). It needs the inquiry privilege.
-func (s *Service) Transactions(ctx context.Context, u identity.User, accountID int64, from, to Date, page, perPage int) (TransactionPage, error) {
+func (s *Service) Transactions(ctx context.Context, u identity.User, accountID int64, from, to calendar.Date, page, perPage int) (TransactionPage, error) {
 	if _, err := s.need(ctx, u, canInquire); err != nil {
 		return TransactionPage{}, err
 	}
@@ -185,7 +186,7 @@ func (s *Service) Transactions(ctx context.Context, u identity.User, accountID i
 
 // AllTransactions returns every posting of the account booked from..to,
 // oldest first, for a download. It needs the inquiry privilege.
-func (s *Service) AllTransactions(ctx context.Context, u identity.User, accountID int64, from, to Date) (Account, []Posting, error) {
+func (s *Service) AllTransactions(ctx context.Context, u identity.User, accountID int64, from, to calendar.Date) (Account, []Posting, error) {
 	var all []Posting
 	for page := 1; ; page++ {
 		p, err := s.Transactions(ctx, u, accountID, from, to, page, MaxPerPage)

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"time"
 
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 )
 
@@ -107,9 +108,9 @@ type Posting struct {
 	AccountID    int64
 	TransferID   int64 // 0 for a deposit
 	Kind         PostingKind
-	Amount       int64 // yen: positive into the account, negative out of it
-	BalanceAfter int64 // the balance right after this posting
-	Date         Date  // booking date
+	Amount       int64         // yen: positive into the account, negative out of it
+	BalanceAfter int64         // the balance right after this posting
+	Date         calendar.Date // booking date
 	Description  string
 	CreatedAt    time.Time
 }
@@ -159,7 +160,7 @@ type Transfer struct {
 	ToAccountID     int64
 	Interbank       bool
 	Amount          int64
-	ExecutionDate   Date
+	ExecutionDate   calendar.Date
 	Memo            string
 	CustomerCode1   string // batch items: 顧客コード1, up to 10 digits
 	CustomerCode2   string
@@ -181,7 +182,7 @@ type Batch struct {
 	ID             int64
 	OrganizationID int64
 	FromAccountID  int64
-	ExecutionDate  Date
+	ExecutionDate  calendar.Date
 	SourceFile     string
 	Status         Status
 	Count          int
@@ -330,8 +331,8 @@ type TransferFilter struct {
 	OrganizationID int64
 	Statuses       []Status
 	RequestedBy    int64
-	From, To       Date // execution dates, both included
-	SingleOnly     bool // leave out the items of batches
+	From, To       calendar.Date // execution dates, both included
+	SingleOnly     bool          // leave out the items of batches
 	Offset, Limit  int
 }
 
@@ -350,7 +351,7 @@ type Config struct {
 	// ExecutionDate returns the date a transfer requested for requested, at
 	// now, is executed on, or an error for a date that cannot be (wrapped in
 	// ErrInvalidExecutionDate). Default: DefaultExecutionDate.
-	ExecutionDate func(now time.Time, requested Date, interbank bool) (Date, error)
+	ExecutionDate func(now time.Time, requested calendar.Date, interbank bool) (calendar.Date, error)
 	// DefaultOrganizationDailyLimit applies while the bank has set no limit
 	// for an organization; 0 means DefaultOrganizationDailyLimit.
 	DefaultOrganizationDailyLimit int64
@@ -391,7 +392,7 @@ func New(c Config) (*Service, error) {
 func (s *Service) BankCode() string { return s.c.BankCode }
 
 // Today returns the day in Japan now.
-func (s *Service) Today() Date { return DateOf(s.c.Now()) }
+func (s *Service) Today() calendar.Date { return calendar.DateOf(s.c.Now()) }
 
 // VerifyLedger checks that every balance is the sum of the account's
 // postings and every executed transfer has its postings exactly once

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"kinko/internal/audit"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 )
 
@@ -22,7 +23,7 @@ type BatchItem struct {
 // date, usually made from an uploaded Zengin file.
 type BatchRequest struct {
 	FromAccountID  int64
-	ExecutionDate  Date // zero: today
+	ExecutionDate  calendar.Date // zero: today
 	Items          []BatchItem
 	SourceFile     string // the uploaded file's name
 	IdempotencyKey string

@@ -13,7 +13,7 @@ import (
 // approve, send back, reject or cancel a unit in which state.
 func TestCheckDecision(t *testing.T) {
 	now := time.Date(2026, 4, 1, 10, 0, 0, 0, calendar.JST)
-	today := DateOf(now)
+	today := calendar.DateOf(now)
 	s := &Service{c: Config{ExecutionDate: DefaultExecutionDate}}
 	approver := identity.User{ID: 2, OrganizationID: 1}
 	requester := identity.User{ID: 1, OrganizationID: 1}

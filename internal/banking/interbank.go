@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 
+	"kinko/internal/calendar"
 	"kinko/internal/zengin"
 )
 
@@ -46,7 +47,7 @@ type InterbankExport struct {
 	// Through is the day of the files: transfers dated on or before it are
 	// exported, and it is the headers' 振込指定日, also for a transfer dated
 	// earlier and not sent on its day.
-	Through  Date
+	Through  calendar.Date
 	Operator string
 	Options  zengin.WriteOptions
 }

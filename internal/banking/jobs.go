@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"kinko/internal/audit"
+	"kinko/internal/calendar"
 )
 
 // ExecuteResult is what a run of ExecuteDue did.
@@ -22,7 +23,7 @@ type ExecuteResult struct {
 // finds too little money in its account becomes failed, with the reason in
 // its history. An error with one unit does not stop the others; the errors
 // are returned together.
-func (s *Service) ExecuteDue(ctx context.Context, today Date) (ExecuteResult, error) {
+func (s *Service) ExecuteDue(ctx context.Context, today calendar.Date) (ExecuteResult, error) {
 	units, err := s.c.Store.DueUnits(ctx, today)
 	if err != nil {
 		return ExecuteResult{}, err
@@ -47,7 +48,7 @@ func (s *Service) ExecuteDue(ctx context.Context, today Date) (ExecuteResult, er
 // marks it failed when the money is not there. It reports the status the
 // unit ended in, or "" when it was no longer scheduled and due (executed by
 // another run meanwhile).
-func (s *Service) executeScheduled(ctx context.Context, u Unit, today Date, at time.Time) (Status, error) {
+func (s *Service) executeScheduled(ctx context.Context, u Unit, today calendar.Date, at time.Time) (Status, error) {
 	var result Status
 	err := s.c.Store.InTx(ctx, func(tx Tx) error {
 		result = ""
@@ -91,7 +92,7 @@ func (s *Service) executeScheduled(ctx context.Context, u Unit, today Date, at t
 // InterbankPending returns the executed transfers to other banks dated on or
 // before through that have not been written to an interbank file yet, in
 // order of ID, for the bank's job that writes the outgoing file.
-func (s *Service) InterbankPending(ctx context.Context, through Date) ([]Transfer, error) {
+func (s *Service) InterbankPending(ctx context.Context, through calendar.Date) ([]Transfer, error) {
 	return s.c.Store.InterbankPending(ctx, through)
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"kinko/internal/audit"
+	"kinko/internal/calendar"
 )
 
 // requestCountingStatuses are the statuses of the transfers that count
@@ -27,7 +28,7 @@ type unitState struct {
 	organizationID int64
 	status         Status
 	requestedBy    int64
-	date           Date
+	date           calendar.Date
 	interbank      bool
 	batchItem      bool // a transfer of a batch: not a unit of its own
 	items          []Transfer
@@ -88,7 +89,7 @@ func withDetail(ev audit.Event, about string) audit.Event {
 // balances; all or none. The money for every item must be there
 // (ErrInsufficientFunds), and nothing is written before that is known. It
 // appends each item's "executed" history.
-func executeItems(ctx context.Context, tx Tx, items []Transfer, today Date, at time.Time, actor string) error {
+func executeItems(ctx context.Context, tx Tx, items []Transfer, today calendar.Date, at time.Time, actor string) error {
 	var ids []int64
 	need := map[int64]int64{}
 	for _, t := range items {

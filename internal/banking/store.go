@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"kinko/internal/audit"
+	"kinko/internal/calendar"
 )
 
 // Store is what banking needs from storage: reads outside any transaction,
@@ -22,7 +23,7 @@ type Store interface {
 	Accounts(ctx context.Context, organizationID int64) ([]Account, error)
 	// Postings returns an account's postings booked from..to (zero: no
 	// bound), oldest first, from offset, at most limit, and their number.
-	Postings(ctx context.Context, accountID int64, from, to Date, offset, limit int) ([]Posting, int, error)
+	Postings(ctx context.Context, accountID int64, from, to calendar.Date, offset, limit int) ([]Posting, int, error)
 
 	// OrganizationDailyLimit returns the limit the bank set, and false when
 	// it set none.
@@ -43,11 +44,11 @@ type Store interface {
 	Batches(ctx context.Context, organizationID int64, offset, limit int) ([]Batch, int, error)
 	BatchTransfers(ctx context.Context, batchID int64) ([]Transfer, error)
 	// DueUnits returns the scheduled units dated on or before today.
-	DueUnits(ctx context.Context, today Date) ([]Unit, error)
+	DueUnits(ctx context.Context, today calendar.Date) ([]Unit, error)
 	// InterbankPending returns executed transfers to other banks, dated on
 	// or before through, not yet written to an interbank file, in order of
 	// ID.
-	InterbankPending(ctx context.Context, through Date) ([]Transfer, error)
+	InterbankPending(ctx context.Context, through calendar.Date) ([]Transfer, error)
 	// VerifyLedger checks, in one snapshot, that every balance is the sum of
 	// its account's postings and that every transfer has exactly the
 	// postings its status calls for.
@@ -99,10 +100,10 @@ type Tx interface {
 	// RequestedSum returns the sum of the amounts of a user's transfers for
 	// an execution date that are in one of statuses, leaving out transfer
 	// except (0: none).
-	RequestedSum(ctx context.Context, userID int64, date Date, statuses []Status, except int64) (int64, error)
+	RequestedSum(ctx context.Context, userID int64, date calendar.Date, statuses []Status, except int64) (int64, error)
 	// OrganizationSum returns the sum of the amounts of an organization's
 	// transfers for an execution date that are in one of statuses.
-	OrganizationSum(ctx context.Context, organizationID int64, date Date, statuses []Status) (int64, error)
+	OrganizationSum(ctx context.Context, organizationID int64, date calendar.Date, statuses []Status) (int64, error)
 
 	// InsertAccount inserts an account with a balance of 0 and fills its
 	// ID; ErrAccountExists when its branch, type and number are taken.

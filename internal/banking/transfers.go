@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"kinko/internal/audit"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 )
 
@@ -24,7 +25,7 @@ type TransferRequest struct {
 	// ExecutionDate is the day asked for; zero means today. The day the
 	// transfer is executed may be later (a holiday, after the cut-off): it
 	// is the Transfer's ExecutionDate.
-	ExecutionDate Date
+	ExecutionDate calendar.Date
 	Memo          string
 	// IdempotencyKey, when set, makes a repeat of the same request by the
 	// same user return the first transfer (API clients' Idempotency-Key).
@@ -48,23 +49,23 @@ func requestHash(kind string, v any) string {
 // PlanExecutionDate returns the day a transfer asked for requested (zero:
 // today) to a payee of bank payeeBankCode would be executed on, for the page
 // to show before the user confirms.
-func (s *Service) PlanExecutionDate(requested Date, payeeBankCode string) (Date, error) {
+func (s *Service) PlanExecutionDate(requested calendar.Date, payeeBankCode string) (calendar.Date, error) {
 	return s.executionDate(s.c.Now(), requested, payeeBankCode != s.c.BankCode)
 }
 
-func (s *Service) executionDate(now time.Time, requested Date, interbank bool) (Date, error) {
+func (s *Service) executionDate(now time.Time, requested calendar.Date, interbank bool) (calendar.Date, error) {
 	if requested.IsZero() {
-		requested = DateOf(now)
+		requested = calendar.DateOf(now)
 	}
 	d, err := s.c.ExecutionDate(now, requested, interbank)
 	if err != nil {
 		if errors.Is(err, ErrInvalidExecutionDate) || errors.Is(err, ErrOutsideServiceHours) {
-			return Date{}, err
+			return calendar.Date{}, err
 		}
-		return Date{}, fmt.Errorf("%w: %w", ErrInvalidExecutionDate, err)
+		return calendar.Date{}, fmt.Errorf("%w: %w", ErrInvalidExecutionDate, err)
 	}
-	if d.IsZero() || d.Before(DateOf(now)) {
-		return Date{}, fmt.Errorf("%w: %s", ErrInvalidExecutionDate, d)
+	if d.IsZero() || d.Before(calendar.DateOf(now)) {
+		return calendar.Date{}, fmt.Errorf("%w: %s", ErrInvalidExecutionDate, d)
 	}
 	return d, nil
 }
@@ -407,9 +408,9 @@ func (s *Service) TransferHistory(ctx context.Context, u identity.User, id int64
 
 // TransferQuery selects transfers to list.
 type TransferQuery struct {
-	Statuses          []Status // none: all
-	From, To          Date     // execution dates, both included; zero: no bound
-	MineOnly          bool     // only those u requested
+	Statuses          []Status      // none: all
+	From, To          calendar.Date // execution dates, both included; zero: no bound
+	MineOnly          bool          // only those u requested
 	IncludeBatchItems bool
 	Page, PerPage     int
 }
@@ -540,7 +541,7 @@ func (s *Service) approve(ctx context.Context, approver identity.User, unit Unit
 	if err != nil {
 		return err
 	}
-	today := DateOf(now)
+	today := calendar.DateOf(now)
 	actor := audit.UserActor(approver.LoginID)
 	return s.c.Store.InTx(ctx, func(tx Tx) error {
 		if err := tx.LockOrganization(ctx, approver.OrganizationID); err != nil {

@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,8 +13,9 @@ import (
 var JST = time.FixedZone("JST", 9*60*60)
 
 // Date is a day of the civil calendar in Japan, without a time of day. The
-// zero Date is not a valid day; IsZero reports it. Dates compare with ==
-// and can be map keys.
+// zero Date is not a valid day: it means "no date" (an open bound, "today"
+// where a day may be left out); IsZero reports it. Dates compare with == and
+// can be map keys.
 type Date struct {
 	Year  int
 	Month time.Month
@@ -42,16 +44,25 @@ func ParseDate(s string) (Date, error) {
 	return DateOf(t), nil
 }
 
-// String writes the date as "2006-01-02".
+// String writes the date as "2006-01-02", and the zero Date as "".
 func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
 	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
 }
 
-// MarshalText writes the date as "2006-01-02".
+// MarshalText writes the date as "2006-01-02", and the zero Date (no date,
+// such as an open bound) as empty text.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// UnmarshalText reads a date written "2006-01-02".
+// UnmarshalText reads a date written "2006-01-02"; empty text is the zero
+// Date.
 func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
 	v, err := ParseDate(string(b))
 	if err != nil {
 		return err
@@ -83,14 +94,7 @@ func (d Date) AddDays(n int) Date { return NewDate(d.Year, d.Month, d.Day+n) }
 
 // Compare returns -1, 0 or +1 as d is before, the same as or after e.
 func (d Date) Compare(e Date) int {
-	switch {
-	case d.Year != e.Year:
-		return cmpInt(d.Year, e.Year)
-	case d.Month != e.Month:
-		return cmpInt(int(d.Month), int(e.Month))
-	default:
-		return cmpInt(d.Day, e.Day)
-	}
+	return cmp.Or(cmp.Compare(d.Year, e.Year), cmp.Compare(d.Month, e.Month), cmp.Compare(d.Day, e.Day))
 }
 
 // Before reports whether d is before e.
@@ -98,16 +102,6 @@ func (d Date) Before(e Date) bool { return d.Compare(e) < 0 }
 
 // After reports whether d is after e.
 func (d Date) After(e Date) bool { return d.Compare(e) > 0 }
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
 
 var weekdayJa = [...]string{"日", "月", "火", "水", "木", "金", "土"}
 

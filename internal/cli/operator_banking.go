@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 	"kinko/internal/server"
 	"kinko/internal/store"
@@ -343,7 +344,7 @@ func opInterbankExport(ctx context.Context, env Env, of operatorFlags, args []st
 	if *date == "" || *out == "" {
 		return usageErr("--date and --out are required")
 	}
-	day, err := banking.ParseDate(*date)
+	day, err := calendar.ParseDate(*date)
 	if err != nil {
 		return usageErr("--date %q: want YYYY-MM-DD", *date)
 	}

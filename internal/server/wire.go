@@ -144,9 +144,9 @@ func Assemble(p Parts) (*Services, error) {
 	cal, cutoff := p.Calendar, p.Cutoff
 	svc.Banking, err = banking.New(banking.Config{Store: p.DB, Identity: ident, Now: p.Now, BankCode: p.BankCode,
 		NormalizeName: zengin.NormalizeKana,
-		ExecutionDate: func(now time.Time, d banking.Date, interbank bool) (banking.Date, error) {
-			out, _, err := cal.ExecutionDate(now, calendar.Date(d), interbank, cutoff)
-			return banking.Date(out), err
+		ExecutionDate: func(now time.Time, d calendar.Date, interbank bool) (calendar.Date, error) {
+			out, _, err := cal.ExecutionDate(now, d, interbank, cutoff)
+			return out, err
 		}})
 	if err != nil {
 		return nil, err
@@ -291,7 +291,7 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 		}}, {Name: "scheduled transfers", Every: time.Minute, Run: func(ctx context.Context) error {
 			// Transfers approved for a later date are executed once their
 			// day has come; on several servers, each transfer once.
-			_, err := s.Banking.ExecuteDue(ctx, banking.DateOf(p.Now()))
+			_, err := s.Banking.ExecuteDue(ctx, calendar.DateOf(p.Now()))
 			return err
 		}}},
 	})

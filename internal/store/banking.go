@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 )
 
 var _ banking.Store = (*DB)(nil)
@@ -35,14 +36,20 @@ func wrapErr(err error, what string) error {
 	return fmt.Errorf("store: %s: %w", what, err)
 }
 
-// dateText is a Date as stored; the zero Date is stored as "".
-func dateText(d banking.Date) string { return d.String() }
-
-func parseDate(s string) (banking.Date, error) {
-	if s == "" {
-		return banking.Date{}, nil
+// dateText is a Date as stored, "2006-01-02"; the zero Date is stored as "".
+func dateText(d calendar.Date) string {
+	if d.IsZero() {
+		return ""
 	}
-	return banking.ParseDate(s)
+	return d.String()
+}
+
+// parseDate reads a stored Date; "" is the zero Date.
+func parseDate(s string) (calendar.Date, error) {
+	if s == "" {
+		return calendar.Date{}, nil
+	}
+	return calendar.ParseDate(s)
 }
 
 // placeholders returns "$from, $from+1, ..." n times.
@@ -129,7 +136,7 @@ func scanPosting(s scanner) (banking.Posting, error) {
 
 // dateBounds returns the stored forms of from and to, with no bound for the
 // zero Date.
-func dateBounds(from, to banking.Date) (string, string) {
+func dateBounds(from, to calendar.Date) (string, string) {
 	lo, hi := "0000-00-00", "9999-99-99"
 	if !from.IsZero() {
 		lo = dateText(from)
@@ -141,7 +148,7 @@ func dateBounds(from, to banking.Date) (string, string) {
 }
 
 // Postings returns an account's postings booked from..to, oldest first.
-func (d *DB) Postings(ctx context.Context, accountID int64, from, to banking.Date, offset, limit int) ([]banking.Posting, int, error) {
+func (d *DB) Postings(ctx context.Context, accountID int64, from, to calendar.Date, offset, limit int) ([]banking.Posting, int, error) {
 	lo, hi := dateBounds(from, to)
 	var total int
 	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM postings p WHERE p.account_id = $1 AND p.value_date >= $2 AND p.value_date <= $3`,
@@ -439,7 +446,7 @@ func (d *DB) Idempotent(ctx context.Context, userID int64, key string) (string, 
 }
 
 // DueUnits returns the scheduled units dated on or before today.
-func (d *DB) DueUnits(ctx context.Context, today banking.Date) ([]banking.Unit, error) {
+func (d *DB) DueUnits(ctx context.Context, today calendar.Date) ([]banking.Unit, error) {
 	var out []banking.Unit
 	for _, q := range []struct {
 		query string
@@ -476,7 +483,7 @@ func (d *DB) DueUnits(ctx context.Context, today banking.Date) ([]banking.Unit, 
 
 // InterbankPending returns executed interbank transfers dated on or before
 // through and not yet written to a file, in order of id.
-func (d *DB) InterbankPending(ctx context.Context, through banking.Date) ([]banking.Transfer, error) {
+func (d *DB) InterbankPending(ctx context.Context, through calendar.Date) ([]banking.Transfer, error) {
 	out, err := queryTransfers(ctx, d.db, `SELECT `+transferColumns+` FROM transfers t
 		WHERE t.interbank = TRUE AND t.status = 'executed' AND t.interbank_sent_at IS NULL AND t.execution_date <= $1 ORDER BY t.id`,
 		dateText(through))

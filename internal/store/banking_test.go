@@ -11,12 +11,13 @@ import (
 
 	"kinko/internal/audit"
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
 )
 
-var unitDay = banking.DateOf(unitT0)
+var unitDay = calendar.DateOf(unitT0)
 
 // unitTx runs fn in a banking transaction of db.
 func unitTx(t *testing.T, db *store.DB, fn func(ctx context.Context, tx banking.Tx) error) {

@@ -10,6 +10,7 @@ import (
 
 	"kinko/internal/audit"
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 )
 
 var _ banking.Tx = (*bankingTx)(nil)
@@ -154,7 +155,7 @@ func statusArgs(from int, statuses []banking.Status) (string, []any) {
 }
 
 // RequestedSum sums a user's transfers of a date in some statuses.
-func (t *bankingTx) RequestedSum(ctx context.Context, userID int64, date banking.Date, statuses []banking.Status, except int64) (int64, error) {
+func (t *bankingTx) RequestedSum(ctx context.Context, userID int64, date calendar.Date, statuses []banking.Status, except int64) (int64, error) {
 	if len(statuses) == 0 {
 		return 0, nil
 	}
@@ -168,7 +169,7 @@ func (t *bankingTx) RequestedSum(ctx context.Context, userID int64, date banking
 
 // OrganizationSum sums an organization's transfers of a date in some
 // statuses.
-func (t *bankingTx) OrganizationSum(ctx context.Context, organizationID int64, date banking.Date, statuses []banking.Status) (int64, error) {
+func (t *bankingTx) OrganizationSum(ctx context.Context, organizationID int64, date calendar.Date, statuses []banking.Status) (int64, error) {
 	if len(statuses) == 0 {
 		return 0, nil
 	}
