@@ -11,7 +11,6 @@
 package banking
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -393,10 +392,3 @@ func (s *Service) BankCode() string { return s.c.BankCode }
 
 // Today returns the day in Japan now.
 func (s *Service) Today() calendar.Date { return calendar.DateOf(s.c.Now()) }
-
-// VerifyLedger checks that every balance is the sum of the account's
-// postings and every executed transfer has its postings exactly once
-// (kinko ledger verify). No problems: the ledger is sound.
-func (s *Service) VerifyLedger(ctx context.Context) ([]LedgerProblem, error) {
-	return s.c.Store.VerifyLedger(ctx)
-}

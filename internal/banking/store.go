@@ -49,10 +49,7 @@ type Store interface {
 	// or before through, not yet written to an interbank file, in order of
 	// ID.
 	InterbankPending(ctx context.Context, through calendar.Date) ([]Transfer, error)
-	// VerifyLedger checks, in one snapshot, that every balance is the sum of
-	// its account's postings and that every transfer has exactly the
-	// postings its status calls for.
-	VerifyLedger(ctx context.Context) ([]LedgerProblem, error)
+	LedgerReader
 }
 
 // Tx is one transaction of the store. Its methods are data operations:

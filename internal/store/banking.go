@@ -252,16 +252,18 @@ const transferColumns = `t.id, t.organization_id, t.batch_id, t.from_account_id,
 	t.customer_code1, t.customer_code2, t.status, t.requested_by, t.created_at, t.updated_at, t.approved_by, t.approved_at,
 	t.executed_at, t.failure_reason, t.interbank_file, t.interbank_sent_at`
 
-func scanTransfer(s scanner) (banking.Transfer, error) {
+// scanTransfer scans the transferColumns, then any more columns into more.
+func scanTransfer(s scanner, more ...any) (banking.Transfer, error) {
 	var t banking.Transfer
 	var batch, to, approvedBy, approvedAt, executedAt, sentAt sql.NullInt64
 	var typ, date, status string
 	var created, updated int64
 	var reason, file sql.NullString
-	err := s.Scan(&t.ID, &t.OrganizationID, &batch, &t.FromAccountID, &t.Payee.BankCode, &t.Payee.BranchCode,
+	dest := []any{&t.ID, &t.OrganizationID, &batch, &t.FromAccountID, &t.Payee.BankCode, &t.Payee.BranchCode,
 		&typ, &t.Payee.AccountNumber, &t.Payee.Name, &to, &t.Interbank, &t.Amount, &date, &t.Memo,
 		&t.CustomerCode1, &t.CustomerCode2, &status, &t.RequestedBy, &created, &updated, &approvedBy, &approvedAt,
-		&executedAt, &reason, &file, &sentAt)
+		&executedAt, &reason, &file, &sentAt}
+	err := s.Scan(append(dest, more...)...)
 	if err != nil {
 		return banking.Transfer{}, err
 	}
@@ -495,157 +497,79 @@ func (d *DB) InterbankPending(ctx context.Context, through calendar.Date) ([]ban
 
 // ---- verification ----
 
-// VerifyLedger checks, in one snapshot of the database, that every account's
-// balance is the sum of its postings and the balance after its last posting,
-// that each posting's balance follows from the one before, that every
-// executed transfer has exactly its postings (one debit of its amount from
-// its account and, to an account here, one credit to it) and every other
-// transfer none, and that the items of a batch are in the batch's status.
-func (d *DB) VerifyLedger(ctx context.Context) ([]banking.LedgerProblem, error) {
+// ReadLedger reads every account, posting and transfer in one snapshot of
+// the database (a read-only transaction, REPEATABLE READ on PostgreSQL), in
+// the order banking.LedgerRows documents.
+func (d *DB) ReadLedger(ctx context.Context, r banking.LedgerRows) error {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if d.dialect == Postgres {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
 	tx, err := d.db.BeginTx(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("store: verify ledger: %w", err)
+		return fmt.Errorf("store: read ledger: %w", err)
 	}
 	defer tx.Rollback()
-	problems, err := verifyLedger(ctx, tx)
-	if err != nil {
-		return nil, fmt.Errorf("store: verify ledger: %w", err)
+	if err := readLedger(ctx, tx, r); err != nil {
+		return fmt.Errorf("store: read ledger: %w", err)
 	}
-	return problems, nil
+	return nil
 }
 
-func verifyLedger(ctx context.Context, tx *sql.Tx) ([]banking.LedgerProblem, error) {
-	var problems []banking.LedgerProblem
-	add := func(account, transfer int64, format string, args ...any) {
-		problems = append(problems, banking.LedgerProblem{AccountID: account, TransferID: transfer, Detail: fmt.Sprintf(format, args...)})
-	}
-
-	balances := map[int64]int64{}
-	rows, err := tx.QueryContext(ctx, `SELECT id, balance FROM accounts ORDER BY id`)
+func readLedger(ctx context.Context, tx *sql.Tx, r banking.LedgerRows) error {
+	rows, err := tx.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts a ORDER BY a.id`)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var accountIDs []int64
 	for rows.Next() {
-		var id, b int64
-		if err := rows.Scan(&id, &b); err != nil {
-			rows.Close()
-			return nil, err
+		a, err := scanAccount(rows)
+		if err == nil {
+			err = r.Account(a)
 		}
-		balances[id] = b
-		accountIDs = append(accountIDs, id)
-		if b < 0 {
-			add(id, 0, "negative balance %d", b)
+		if err != nil {
+			rows.Close()
+			return err
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return err
 	}
 
-	// Every posting in order, per account: the running balance.
-	type posting struct {
-		account int64
-		kind    string
-		amount  int64
-	}
-	byTransfer := map[int64][]posting{}
-	total := map[int64]int64{}   // the sum of an account's postings
-	running := map[int64]int64{} // the same, but following each posting's balance after a break
-	last := map[int64]int64{}
-	rows, err = tx.QueryContext(ctx, `SELECT id, account_id, transfer_id, kind, amount, balance_after FROM postings ORDER BY account_id, id`)
+	rows, err = tx.QueryContext(ctx, `SELECT `+postingColumns+` FROM postings p ORDER BY p.account_id, p.id`)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for rows.Next() {
-		var id, account, amount, after int64
-		var transfer sql.NullInt64
-		var kind string
-		if err := rows.Scan(&id, &account, &transfer, &kind, &amount, &after); err != nil {
+		p, err := scanPosting(rows)
+		if err == nil {
+			err = r.Posting(p)
+		}
+		if err != nil {
 			rows.Close()
-			return nil, err
-		}
-		total[account] += amount
-		running[account] += amount
-		if running[account] != after {
-			add(account, transfer.Int64, "posting %d: balance after %d, but the balance before it and its amount make %d", id, after, running[account])
-			running[account] = after // report each break once
-		}
-		last[account] = after
-		if after < 0 {
-			add(account, transfer.Int64, "posting %d: negative balance after %d", id, after)
-		}
-		if transfer.Valid {
-			byTransfer[transfer.Int64] = append(byTransfer[transfer.Int64], posting{account, kind, amount})
+			return err
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for _, id := range accountIDs {
-		if balances[id] != total[id] {
-			add(id, 0, "balance %d, but its postings sum to %d", balances[id], total[id])
-		} else if balances[id] != last[id] {
-			add(id, 0, "balance %d, but the balance after its last posting is %d", balances[id], last[id])
-		}
+		return err
 	}
 
-	// Every transfer: its postings exactly once if executed, none otherwise.
-	rows, err = tx.QueryContext(ctx, `SELECT t.id, t.status, t.amount, t.from_account_id, t.to_account_id, t.interbank, t.batch_id, b.status
-		FROM transfers t LEFT JOIN transfer_batches b ON b.id = t.batch_id ORDER BY t.id`)
+	rows, err = tx.QueryContext(ctx, `SELECT `+transferColumns+`, b.status FROM transfers t
+		LEFT JOIN transfer_batches b ON b.id = t.batch_id ORDER BY t.id`)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, amount, from int64
-		var to, batch sql.NullInt64
-		var status string
 		var batchStatus sql.NullString
-		var interbank bool
-		if err := rows.Scan(&id, &status, &amount, &from, &to, &interbank, &batch, &batchStatus); err != nil {
-			return nil, err
+		t, err := scanTransfer(rows, &batchStatus)
+		if err != nil {
+			return err
 		}
-		ps := byTransfer[id]
-		delete(byTransfer, id)
-		if batch.Valid && batchStatus.String != status {
-			add(0, id, "status %s, but its batch %d is %s", status, batch.Int64, batchStatus.String)
-		}
-		if banking.Status(status) != banking.StatusExecuted {
-			if len(ps) > 0 {
-				add(0, id, "%s, but it has %d postings", status, len(ps))
-			}
-			continue
-		}
-		var debits, credits int
-		for _, p := range ps {
-			switch {
-			case p.kind == string(banking.PostingDebit) && p.account == from && p.amount == -amount:
-				debits++
-			case p.kind == string(banking.PostingCredit) && !interbank && p.account == to.Int64 && p.amount == amount:
-				credits++
-			default:
-				add(p.account, id, "unexpected %s posting of %d", p.kind, p.amount)
-			}
-		}
-		if debits != 1 {
-			add(from, id, "executed with %d debits of %d, want exactly 1", debits, amount)
-		}
-		wantCredits := 1
-		if interbank {
-			wantCredits = 0
-		}
-		if credits != wantCredits {
-			add(to.Int64, id, "executed with %d credits of %d, want %d", credits, amount, wantCredits)
+		if err := r.Transfer(t, banking.Status(batchStatus.String)); err != nil {
+			return err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return problems, nil
+	return rows.Err()
 }
