@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 )
 
@@ -47,12 +48,12 @@ func pathID(r *http.Request, name string) (int64, error) {
 
 // queryDate returns the date in query parameter name ("" is the zero
 // Date); a malformed one is banking.ErrInvalidDate.
-func queryDate(q url.Values, name string) (banking.Date, error) {
+func queryDate(q url.Values, name string) (calendar.Date, error) {
 	s := strings.TrimSpace(q.Get(name))
 	if s == "" {
-		return banking.Date{}, nil
+		return calendar.Date{}, nil
 	}
-	return banking.ParseDate(s)
+	return parseDate(s)
 }
 
 // queryInt returns the non-negative integer in query parameter name (0
@@ -69,12 +70,17 @@ func queryInt(q url.Values, name string) (int, error) {
 	return n, nil
 }
 
-// parseDate parses an optional "YYYY-MM-DD" of a request body.
-func parseDate(s string) (banking.Date, error) {
+// parseDate parses an optional "YYYY-MM-DD" of a request body ("" is the
+// zero Date); a malformed one is banking.ErrInvalidDate.
+func parseDate(s string) (calendar.Date, error) {
 	if s = strings.TrimSpace(s); s == "" {
-		return banking.Date{}, nil
+		return calendar.Date{}, nil
 	}
-	return banking.ParseDate(s)
+	d, err := calendar.ParseDate(s)
+	if err != nil {
+		return calendar.Date{}, fmt.Errorf("%w: %q", banking.ErrInvalidDate, s)
+	}
+	return d, nil
 }
 
 // decodeOptional is decode for a body that may be left out altogether: no
@@ -236,7 +242,7 @@ func (a *API) transactions(w http.ResponseWriter, r *http.Request) {
 
 // statementCSV writes the statement of an account from..to as a CSV file
 // in enc (default UTF-8).
-func (a *API) statementCSV(w http.ResponseWriter, r *http.Request, u identity.User, id int64, from, to banking.Date, enc string) {
+func (a *API) statementCSV(w http.ResponseWriter, r *http.Request, u identity.User, id int64, from, to calendar.Date, enc string) {
 	enc = strings.ToLower(strings.TrimSpace(enc))
 	charset := "utf-8"
 	switch enc {
@@ -269,14 +275,14 @@ func (a *API) statementCSV(w http.ResponseWriter, r *http.Request, u identity.Us
 // statementFileName names a downloaded statement:
 // statement-<branch>-<number>-<from>-<to>.csv, the dates as YYYYMMDD; an
 // open start is "all", an open end today.
-func statementFileName(ac banking.Account, from, to banking.Date, now time.Time) string {
-	day := func(d banking.Date) string { return strings.ReplaceAll(d.String(), "-", "") }
+func statementFileName(ac banking.Account, from, to calendar.Date, now time.Time) string {
+	day := func(d calendar.Date) string { return strings.ReplaceAll(d.String(), "-", "") }
 	f := "all"
 	if !from.IsZero() {
 		f = day(from)
 	}
 	if to.IsZero() {
-		to = banking.DateOf(now)
+		to = calendar.DateOf(now)
 	}
 	return fmt.Sprintf("statement-%s-%s-%s-%s.csv", ac.BranchCode, ac.Number, f, day(to))
 }

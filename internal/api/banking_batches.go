@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 	"kinko/internal/zengin"
 )
@@ -191,18 +192,18 @@ func (a *API) requesterAccount(ctx context.Context, u identity.User, h zengin.He
 
 // nextMonthDay returns the first day on or after today (in Japan) with the
 // month and day of a file's 振込指定日.
-func nextMonthDay(md zengin.MonthDay, now time.Time) banking.Date {
-	today := banking.DateOf(now)
+func nextMonthDay(md zengin.MonthDay, now time.Time) calendar.Date {
+	today := calendar.DateOf(now)
 	for year := today.Year; year <= today.Year+4; year++ {
-		d := banking.Date{Year: year, Month: md.Month, Day: md.Day}
-		if banking.DateOf(d.Start()) != d { // 29 February of another year
+		d := calendar.Date{Year: year, Month: md.Month, Day: md.Day}
+		if calendar.NewDate(year, md.Month, md.Day) != d { // 29 February of another year
 			continue
 		}
 		if !d.Before(today) {
 			return d
 		}
 	}
-	return banking.Date{Year: today.Year, Month: md.Month, Day: md.Day}
+	return calendar.Date{Year: today.Year, Month: md.Month, Day: md.Day}
 }
 
 // zeroPad pads a string of digits with zeros on the left to n.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"kinko/internal/audit"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 )
 
@@ -36,7 +38,13 @@ func (s *Service) OpenAccount(ctx context.Context, organizationCode string, typ 
 	a := Account{OrganizationID: org.ID, Type: typ, BranchCode: branchCode, Number: number, HolderName: holder, OpenedAt: s.c.Now()}
 	ev := audit.Event{At: a.OpenedAt, Type: audit.AccountOpened, Actor: audit.OperatorActor(operator), OrganizationID: org.ID,
 		RequestRef: requestRef, Detail: fmt.Sprintf("account %s %s %s %s", branchCode, typ, number, holder)}
-	if err := s.c.Store.OpenAccount(ctx, &a, requestRef, ev); err != nil {
+	err = s.c.Store.InTx(ctx, func(tx Tx) error {
+		if err := tx.InsertAccount(ctx, &a, requestRef); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
 		return Account{}, err
 	}
 	return a, nil
@@ -59,10 +67,30 @@ func (s *Service) Deposit(ctx context.Context, accountID, amount int64, descript
 		return Posting{}, err
 	}
 	now := s.c.Now()
-	p := Posting{AccountID: a.ID, Kind: PostingDeposit, Amount: amount, Date: DateOf(now), Description: description, CreatedAt: now}
+	p := Posting{AccountID: a.ID, Kind: PostingDeposit, Amount: amount, Date: calendar.DateOf(now), Description: description, CreatedAt: now}
 	ev := audit.Event{At: now, Type: audit.AccountDeposit, Actor: audit.OperatorActor(operator), OrganizationID: a.OrganizationID,
 		RequestRef: requestRef, Detail: fmt.Sprintf("account %d deposit amount %d", a.ID, amount)}
-	if err := s.c.Store.Deposit(ctx, &p, ev); err != nil {
+	err = s.c.Store.InTx(ctx, func(tx Tx) error {
+		locked, err := tx.LockAccounts(ctx, []int64{a.ID})
+		if err != nil {
+			return err
+		}
+		if len(locked) != 1 {
+			return ErrNotFound
+		}
+		if locked[0].Balance > math.MaxInt64-p.Amount {
+			return ErrInvalidAmount
+		}
+		p.BalanceAfter = locked[0].Balance + p.Amount
+		if err := tx.InsertPosting(ctx, &p); err != nil {
+			return err
+		}
+		if err := tx.SetBalance(ctx, a.ID, p.BalanceAfter); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
 		return Posting{}, err
 	}
 	return p, nil
@@ -118,7 +146,7 @@ func (s *Service) orgAccount(ctx context.Context, u identity.User, id int64) (Ac
 // TransactionPage is one page of an account's postings (入出金明細).
 type TransactionPage struct {
 	Account  Account
-	From, To Date // as asked; zero: no bound
+	From, To calendar.Date // as asked; zero: no bound
 	Postings []Posting
 	Total    int // postings in the range
 	Page     int // 1-based
@@ -137,7 +165,7 @@ func (p TransactionPage) Pages() int {
 // from..to (both included; a zero date is no bound), oldest first, like a
 // passbook, each with the balance after it; page is 1-based, perPage at
 // most MaxPerPage (0: DefaultPerPage). It needs the inquiry privilege.
-func (s *Service) Transactions(ctx context.Context, u identity.User, accountID int64, from, to Date, page, perPage int) (TransactionPage, error) {
+func (s *Service) Transactions(ctx context.Context, u identity.User, accountID int64, from, to calendar.Date, page, perPage int) (TransactionPage, error) {
 	if _, err := s.need(ctx, u, canInquire); err != nil {
 		return TransactionPage{}, err
 	}
@@ -158,7 +186,7 @@ func (s *Service) Transactions(ctx context.Context, u identity.User, accountID i
 
 // AllTransactions returns every posting of the account booked from..to,
 // oldest first, for a download. It needs the inquiry privilege.
-func (s *Service) AllTransactions(ctx context.Context, u identity.User, accountID int64, from, to Date) (Account, []Posting, error) {
+func (s *Service) AllTransactions(ctx context.Context, u identity.User, accountID int64, from, to calendar.Date) (Account, []Posting, error) {
 	var all []Posting
 	for page := 1; ; page++ {
 		p, err := s.Transactions(ctx, u, accountID, from, to, page, MaxPerPage)

@@ -16,6 +16,7 @@ import (
 
 	"kinko/internal/audit"
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
 )
@@ -130,16 +131,16 @@ func TestTransactionsByDateAndPage(t *testing.T) {
 		}
 		cases := []struct {
 			name          string
-			from, to      banking.Date
+			from, to      calendar.Date
 			page, perPage int
 			want          []banking.Posting
 			total         int
 		}{
-			{"everything", banking.Date{}, banking.Date{}, 1, 50, want, 9},
+			{"everything", calendar.Date{}, calendar.Date{}, 1, 50, want, 9},
 			{"the middle day", day0.AddDays(1), day0.AddDays(1), 1, 50, want[3:6], 3},
-			{"from the second day, page 2 of 2", day0.AddDays(1), banking.Date{}, 2, 4, want[7:9], 6},
-			{"until the first day", banking.Date{}, day0, 1, 2, want[0:2], 3},
-			{"a page past the end", banking.Date{}, banking.Date{}, 5, 4, nil, 9},
+			{"from the second day, page 2 of 2", day0.AddDays(1), calendar.Date{}, 2, 4, want[7:9], 6},
+			{"until the first day", calendar.Date{}, day0, 1, 2, want[0:2], 3},
+			{"a page past the end", calendar.Date{}, calendar.Date{}, 5, 4, nil, 9},
 			{"a day without postings", day0.AddDays(5), day0.AddDays(6), 1, 10, nil, 0},
 		}
 		for _, c := range cases {
@@ -160,9 +161,9 @@ func TestTransactionsByDateAndPage(t *testing.T) {
 		}
 		_, err := f.svc.Transactions(f.ctx, o.master.User, a.ID, day0.AddDays(2), day0, 1, 10)
 		wantErr(t, "to before from", err, banking.ErrInvalidDate)
-		_, err = f.svc.Transactions(f.ctx, other.master.User, a.ID, banking.Date{}, banking.Date{}, 1, 10)
+		_, err = f.svc.Transactions(f.ctx, other.master.User, a.ID, calendar.Date{}, calendar.Date{}, 1, 10)
 		wantErr(t, "another organization's account", err, banking.ErrNotFound)
-		acct, all, err := f.svc.AllTransactions(f.ctx, o.master.User, a.ID, banking.Date{}, banking.Date{})
+		acct, all, err := f.svc.AllTransactions(f.ctx, o.master.User, a.ID, calendar.Date{}, calendar.Date{})
 		if err != nil || acct.ID != a.ID || len(all) != 9 {
 			t.Errorf("all transactions: %d, %v", len(all), err)
 		}
@@ -193,10 +194,10 @@ func decodeCSV(t *testing.T, raw []byte, enc string) [][]string {
 
 func TestStatementCSV(t *testing.T) {
 	postings := []banking.Posting{
-		{Kind: banking.PostingDeposit, Amount: 1_000_000, BalanceAfter: 1_000_000, Date: banking.MustParseDate("2026-04-01"), Description: "ﾌﾘｺﾐ ｶ)ﾛｳｷﾝ"},
-		{Kind: banking.PostingDebit, Amount: -30_000, BalanceAfter: 970_000, Date: banking.MustParseDate("2026-04-02"), Description: "振込 ﾀﾅｶ ﾊﾅｺ"},
-		{Kind: banking.PostingCredit, Amount: 5, BalanceAfter: 970_005, Date: banking.MustParseDate("2026-04-30"), Description: "振込 ﾛｳｸﾐ, \"ﾃｽﾄ\""},
-		{Kind: banking.PostingDeposit, Amount: 1, BalanceAfter: 970_006, Date: banking.MustParseDate("2026-05-01"), Description: "=SUM(A1)"},
+		{Kind: banking.PostingDeposit, Amount: 1_000_000, BalanceAfter: 1_000_000, Date: calendar.NewDate(2026, 4, 1), Description: "ﾌﾘｺﾐ ｶ)ﾛｳｷﾝ"},
+		{Kind: banking.PostingDebit, Amount: -30_000, BalanceAfter: 970_000, Date: calendar.NewDate(2026, 4, 2), Description: "振込 ﾀﾅｶ ﾊﾅｺ"},
+		{Kind: banking.PostingCredit, Amount: 5, BalanceAfter: 970_005, Date: calendar.NewDate(2026, 4, 30), Description: "振込 ﾛｳｸﾐ, \"ﾃｽﾄ\""},
+		{Kind: banking.PostingDeposit, Amount: 1, BalanceAfter: 970_006, Date: calendar.NewDate(2026, 5, 1), Description: "=SUM(A1)"},
 	}
 	want := [][]string{
 		{"日付", "摘要", "お支払金額", "お預り金額", "差引残高"},
@@ -345,8 +346,8 @@ func TestCustomNameNormalizerAndExecutionDate(t *testing.T) {
 	f := newFixture(t, db)
 	svc, err := banking.New(banking.Config{Store: db, Identity: f.ident, Now: f.bank.Clock.Now, BankCode: thisBank,
 		NormalizeName: func(s string) (string, error) { return strings.ToUpper(s), nil },
-		ExecutionDate: func(now time.Time, d banking.Date, interbank bool) (banking.Date, error) {
-			if interbank && !now.Before(d.Start().Add(15*time.Hour)) {
+		ExecutionDate: func(now time.Time, d calendar.Date, interbank bool) (calendar.Date, error) {
+			if interbank && !now.Before(d.Time().Add(15*time.Hour)) {
 				return d.AddDays(1), nil // after the cut-off
 			}
 			return d, nil
@@ -368,42 +369,10 @@ func TestCustomNameNormalizerAndExecutionDate(t *testing.T) {
 	if tr.Payee.Name != "ABC" || tr.ExecutionDate != day0.AddDays(1) {
 		t.Errorf("transfer %+v, want name ABC, dated the next day", tr)
 	}
-	if d, err := svc.PlanExecutionDate(banking.Date{}, thisBank); err != nil || d != day0 {
+	if d, err := svc.PlanExecutionDate(calendar.Date{}, thisBank); err != nil || d != day0 {
 		t.Errorf("plan for this bank: %s, %v; want today", d, err)
 	}
 	if got := f.approve(appr, tr.ID); got.Status != banking.StatusScheduled {
 		t.Errorf("status %s, want scheduled for tomorrow", got.Status)
-	}
-}
-
-func TestDate(t *testing.T) {
-	d, err := banking.ParseDate("2026-12-31")
-	if err != nil || d != (banking.Date{Year: 2026, Month: 12, Day: 31}) || d.String() != "2026-12-31" {
-		t.Fatalf("parse: %+v, %v", d, err)
-	}
-	if got := d.AddDays(1); got.String() != "2027-01-01" {
-		t.Errorf("add a day: %s", got)
-	}
-	if got := banking.MustParseDate("2028-03-01").AddDays(-1); got.String() != "2028-02-29" {
-		t.Errorf("back a day in a leap year: %s", got)
-	}
-	for _, bad := range []string{"", "2026-02-30", "2026/01/01", "26-01-01", "2026-1-1"} {
-		if _, err := banking.ParseDate(bad); !errors.Is(err, banking.ErrInvalidDate) {
-			t.Errorf("parse %q: %v, want ErrInvalidDate", bad, err)
-		}
-	}
-	// 23:59 UTC on 31 March is already 1 April in Japan.
-	if got := banking.DateOf(time.Date(2026, 3, 31, 15, 0, 0, 0, time.UTC)); got.String() != "2026-04-01" {
-		t.Errorf("date in Japan: %s", got)
-	}
-	if !d.After(d.AddDays(-1)) || !d.Before(d.AddDays(1)) || d.Compare(d) != 0 {
-		t.Error("comparisons")
-	}
-	var u banking.Date
-	if err := u.UnmarshalText([]byte("2026-04-01")); err != nil || u != day0 {
-		t.Errorf("unmarshal: %v %v", u, err)
-	}
-	if b, _ := (banking.Date{}).MarshalText(); len(b) != 0 {
-		t.Errorf("zero date marshals to %q", b)
 	}
 }

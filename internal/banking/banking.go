@@ -1,20 +1,21 @@
 // Package banking is the money side of kinko: an organization's accounts and
 // their ledger of postings, statements, registered payees, transfers and
 // batches of transfers with their approval, the privileges and limits of
-// users, and the execution of transfers, at once or on their date. It decides
-// who may do what and hands the store the decisions that must be taken under
-// a lock (balances, daily limits, the state of a transfer). It never holds
-// money in a float, never changes a balance except by a posting, and never
-// tells a user of one organization whether an ID of another exists.
+// users, and the execution of transfers, at once or on their date, and the
+// export of transfers to other banks. Every rule is decided here: balances,
+// limits, who may decide, the state of a transfer, each inside one
+// transaction of the store (Store.InTx), whose Tx only reads, locks and
+// writes rows. It never holds money in a float, never changes a balance
+// except by a posting, and never tells a user of one organization whether an
+// ID of another exists.
 package banking
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
 
-	"kinko/internal/audit"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 )
 
@@ -106,9 +107,9 @@ type Posting struct {
 	AccountID    int64
 	TransferID   int64 // 0 for a deposit
 	Kind         PostingKind
-	Amount       int64 // yen: positive into the account, negative out of it
-	BalanceAfter int64 // the balance right after this posting
-	Date         Date  // booking date
+	Amount       int64         // yen: positive into the account, negative out of it
+	BalanceAfter int64         // the balance right after this posting
+	Date         calendar.Date // booking date
 	Description  string
 	CreatedAt    time.Time
 }
@@ -158,7 +159,7 @@ type Transfer struct {
 	ToAccountID     int64
 	Interbank       bool
 	Amount          int64
-	ExecutionDate   Date
+	ExecutionDate   calendar.Date
 	Memo            string
 	CustomerCode1   string // batch items: 顧客コード1, up to 10 digits
 	CustomerCode2   string
@@ -180,7 +181,7 @@ type Batch struct {
 	ID             int64
 	OrganizationID int64
 	FromAccountID  int64
-	ExecutionDate  Date
+	ExecutionDate  calendar.Date
 	SourceFile     string
 	Status         Status
 	Count          int
@@ -323,126 +324,15 @@ func (u Unit) String() string {
 	return fmt.Sprintf("transfer %d", u.TransferID)
 }
 
-// NewTransfers is a request to record: one transfer, or a batch with its
-// items, checked against the requester's daily limit and idempotency key in
-// the store's transaction.
-type NewTransfers struct {
-	OrganizationID int64
-	UserID         int64
-	Actor          string
-	At             time.Time
-	// IdempotencyKey, when set, makes a repeat of the same request (same
-	// RequestHash) return what the first one recorded.
-	IdempotencyKey string
-	RequestHash    string
-	// UserDailyLimit is the requester's daily limit: the sum of the user's
-	// transfers for the execution date that are not rejected, cancelled or
-	// failed, with these, must not exceed it.
-	UserDailyLimit int64
-	Batch          *Batch // nil for a single transfer
-	Transfers      []Transfer
-	Audit          audit.Event // the Detail is filled in by the store
-}
-
-// Decision is a change of state of a unit, decided by a user: approve, send
-// back, reject, cancel, resubmit.
-type Decision struct {
-	Unit           Unit
-	OrganizationID int64
-	From           []Status // the unit must be in one of these
-	To             Status
-	UserID         int64  // who decides
-	Actor          string // audit.UserActor of the decider
-	At             time.Time
-	Action         string // History* constant
-	Comment        string
-	// RequesterMustBe / RequesterMustNotBe, when not 0, name the user who
-	// must / must not have requested the unit.
-	RequesterMustBe    int64
-	RequesterMustNotBe int64
-	// Approval: check the organization's daily limit (scheduled and executed
-	// transfers of the execution date, with this unit), record the approver
-	// and, with Execute, execute the unit now (Today is the booking date).
-	Approval               bool
-	OrganizationDailyLimit int64
-	Execute                bool
-	Today                  Date
-	Audit                  audit.Event // the Detail is filled in by the store
-}
-
 // TransferFilter selects transfers of an organization; zero fields select
 // all.
 type TransferFilter struct {
 	OrganizationID int64
 	Statuses       []Status
 	RequestedBy    int64
-	From, To       Date // execution dates, both included
-	SingleOnly     bool // leave out the items of batches
+	From, To       calendar.Date // execution dates, both included
+	SingleOnly     bool          // leave out the items of batches
 	Offset, Limit  int
-}
-
-// Store is what banking needs from storage. Every method that changes state
-// writes its audit events in the same transaction. Methods that decide under
-// a lock (Deposit, CreateTransfers, Resubmit, Decide, ExecuteScheduled)
-// return the package's errors (ErrInsufficientFunds, *LimitError,
-// ErrInvalidState, ErrIdempotencyConflict, ErrNotFound) unwrapped.
-type Store interface {
-	OpenAccount(ctx context.Context, a *Account, requestRef string, ev audit.Event) error
-	Deposit(ctx context.Context, p *Posting, ev audit.Event) error
-	AccountByID(ctx context.Context, id int64) (Account, error)
-	AccountByNumber(ctx context.Context, branchCode string, typ AccountType, number string) (Account, error)
-	Accounts(ctx context.Context, organizationID int64) ([]Account, error)
-	// Postings returns an account's postings booked from..to (zero: no
-	// bound), oldest first, from offset, at most limit, and their number.
-	Postings(ctx context.Context, accountID int64, from, to Date, offset, limit int) ([]Posting, int, error)
-
-	SetOrganizationDailyLimit(ctx context.Context, organizationID, limit int64, at time.Time, ev audit.Event) error
-	// OrganizationDailyLimit returns the limit the bank set, and false when
-	// it set none.
-	OrganizationDailyLimit(ctx context.Context, organizationID int64) (int64, bool, error)
-	SetPrivileges(ctx context.Context, userID, organizationID int64, p Privileges, at time.Time, ev audit.Event) error
-	// Privileges returns a user's privileges, and false when none were set.
-	Privileges(ctx context.Context, userID int64) (Privileges, bool, error)
-
-	CreatePayee(ctx context.Context, p *Payee, ev audit.Event) error
-	Payees(ctx context.Context, organizationID int64) ([]Payee, error)
-	PayeeByID(ctx context.Context, id int64) (Payee, error)
-	DeletePayee(ctx context.Context, id int64, ev audit.Event) error
-
-	// Idempotent returns the request hash and the unit that a user's
-	// request with an idempotency key recorded, and false for a key not used.
-	Idempotent(ctx context.Context, userID int64, key string) (string, Unit, bool, error)
-	// CreateTransfers records n (IDs filled in) and returns false; or, for a
-	// repeated idempotency key with the same request hash, fills n with what
-	// the first request recorded and returns true.
-	CreateTransfers(ctx context.Context, n *NewTransfers) (bool, error)
-	// Resubmit replaces the request of a sent-back single transfer t.ID by
-	// t's fields and puts it back to awaiting approval, after checking the
-	// requester's daily limit without the transfer's old amount.
-	Resubmit(ctx context.Context, t Transfer, userDailyLimit int64, actor string, ev audit.Event) (Transfer, error)
-	Decide(ctx context.Context, d Decision) error
-	// DueUnits returns the scheduled units dated on or before today.
-	DueUnits(ctx context.Context, today Date) ([]Unit, error)
-	// ExecuteScheduled executes a unit that is still scheduled and due; one
-	// that finds too little money becomes failed. It reports the status the
-	// unit ended in, or "" when it was no longer scheduled and due.
-	ExecuteScheduled(ctx context.Context, u Unit, today Date, at time.Time) (Status, error)
-
-	TransferByID(ctx context.Context, id int64) (Transfer, error)
-	Transfers(ctx context.Context, f TransferFilter) ([]Transfer, int, error)
-	History(ctx context.Context, u Unit) ([]HistoryEntry, error)
-	BatchByID(ctx context.Context, id int64) (Batch, error)
-	Batches(ctx context.Context, organizationID int64, offset, limit int) ([]Batch, int, error)
-	BatchTransfers(ctx context.Context, batchID int64) ([]Transfer, error)
-
-	// InterbankPending returns executed transfers to other banks, dated on
-	// or before through, not yet written to an interbank file.
-	InterbankPending(ctx context.Context, through Date) ([]Transfer, error)
-	// MarkInterbankSent records that the transfers were written to file;
-	// all of them or, if one is not pending, none (ErrInterbankAlreadyWritten
-	// or ErrNotFound).
-	MarkInterbankSent(ctx context.Context, ids []int64, fileName, actor string, at time.Time, ev audit.Event) error
-	VerifyLedger(ctx context.Context) ([]LedgerProblem, error)
 }
 
 // Config holds a Service's dependencies.
@@ -460,7 +350,7 @@ type Config struct {
 	// ExecutionDate returns the date a transfer requested for requested, at
 	// now, is executed on, or an error for a date that cannot be (wrapped in
 	// ErrInvalidExecutionDate). Default: DefaultExecutionDate.
-	ExecutionDate func(now time.Time, requested Date, interbank bool) (Date, error)
+	ExecutionDate func(now time.Time, requested calendar.Date, interbank bool) (calendar.Date, error)
 	// DefaultOrganizationDailyLimit applies while the bank has set no limit
 	// for an organization; 0 means DefaultOrganizationDailyLimit.
 	DefaultOrganizationDailyLimit int64
@@ -501,11 +391,4 @@ func New(c Config) (*Service, error) {
 func (s *Service) BankCode() string { return s.c.BankCode }
 
 // Today returns the day in Japan now.
-func (s *Service) Today() Date { return DateOf(s.c.Now()) }
-
-// VerifyLedger checks that every balance is the sum of the account's
-// postings and every executed transfer has its postings exactly once
-// (kinko ledger verify). No problems: the ledger is sound.
-func (s *Service) VerifyLedger(ctx context.Context) ([]LedgerProblem, error) {
-	return s.c.Store.VerifyLedger(ctx)
-}
+func (s *Service) Today() calendar.Date { return calendar.DateOf(s.c.Now()) }

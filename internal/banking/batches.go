@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"kinko/internal/audit"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 )
 
@@ -22,7 +23,7 @@ type BatchItem struct {
 // date, usually made from an uploaded Zengin file.
 type BatchRequest struct {
 	FromAccountID  int64
-	ExecutionDate  Date // zero: today
+	ExecutionDate  calendar.Date // zero: today
 	Items          []BatchItem
 	SourceFile     string // the uploaded file's name
 	IdempotencyKey string
@@ -122,17 +123,19 @@ func (s *Service) CreateBatch(ctx context.Context, u identity.User, r BatchReque
 	b := Batch{OrganizationID: u.OrganizationID, FromAccountID: from.ID, ExecutionDate: date, SourceFile: r.SourceFile,
 		Status: StatusAwaitingApproval, Count: len(items), Total: total, Interbank: interbank,
 		RequestedBy: u.ID, RequestedAt: now, UpdatedAt: now}
-	n := NewTransfers{OrganizationID: u.OrganizationID, UserID: u.ID, Actor: audit.UserActor(u.LoginID), At: now,
-		IdempotencyKey: key, RequestHash: hash, UserDailyLimit: p.DailyLimit, Batch: &b, Transfers: items,
-		Audit: audit.Event{At: now, Type: audit.TransferRequested, Actor: audit.UserActor(u.LoginID),
-			OrganizationID: u.OrganizationID, UserID: u.ID, Detail: r.SourceFile}}
-	if _, err := s.c.Store.CreateTransfers(ctx, &n); err != nil {
+	ev := audit.Event{At: now, Type: audit.TransferRequested, Actor: audit.UserActor(u.LoginID),
+		OrganizationID: u.OrganizationID, UserID: u.ID, Detail: r.SourceFile}
+	unit, replayed, err := s.record(ctx, u, p, key, hash, &b, items, ev)
+	if err != nil {
 		return Batch{}, err
 	}
-	if n.Batch == nil {
-		return Batch{}, ErrIdempotencyConflict // the key recorded a single transfer
+	if replayed {
+		if unit.BatchID == 0 {
+			return Batch{}, ErrIdempotencyConflict // the key recorded a single transfer
+		}
+		return s.c.Store.BatchByID(ctx, unit.BatchID)
 	}
-	return *n.Batch, nil
+	return b, nil
 }
 
 // prepareItem checks one item of a batch from account from.
@@ -177,7 +180,7 @@ func (s *Service) ApproveBatch(ctx context.Context, approver identity.User, id i
 // SendBackBatch returns a batch to its requester with a comment; the
 // requester cancels it and uploads a corrected file.
 func (s *Service) SendBackBatch(ctx context.Context, approver identity.User, id int64, comment string) (Batch, error) {
-	if err := s.decide(ctx, approver, Unit{BatchID: id}, StatusSentBack, comment); err != nil {
+	if err := s.decide(ctx, approver, Unit{BatchID: id}, decideSendBack, comment); err != nil {
 		return Batch{}, err
 	}
 	return s.c.Store.BatchByID(ctx, id)
@@ -185,7 +188,7 @@ func (s *Service) SendBackBatch(ctx context.Context, approver identity.User, id 
 
 // RejectBatch refuses a batch for good.
 func (s *Service) RejectBatch(ctx context.Context, approver identity.User, id int64, comment string) (Batch, error) {
-	if err := s.decide(ctx, approver, Unit{BatchID: id}, StatusRejected, comment); err != nil {
+	if err := s.decide(ctx, approver, Unit{BatchID: id}, decideReject, comment); err != nil {
 		return Batch{}, err
 	}
 	return s.c.Store.BatchByID(ctx, id)
@@ -194,7 +197,7 @@ func (s *Service) RejectBatch(ctx context.Context, approver identity.User, id in
 // CancelBatch withdraws a batch awaiting approval or sent back; only its
 // requester may.
 func (s *Service) CancelBatch(ctx context.Context, u identity.User, id int64, comment string) (Batch, error) {
-	if err := s.cancel(ctx, u, Unit{BatchID: id}, comment); err != nil {
+	if err := s.decide(ctx, u, Unit{BatchID: id}, decideCancel, comment); err != nil {
 		return Batch{}, err
 	}
 	return s.c.Store.BatchByID(ctx, id)

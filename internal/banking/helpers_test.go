@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
@@ -21,9 +22,9 @@ const (
 )
 
 // t0 is 10:00 in Japan on Wednesday 1 April 2026, when every test starts.
-var t0 = time.Date(2026, 4, 1, 10, 0, 0, 0, banking.JST)
+var t0 = time.Date(2026, 4, 1, 10, 0, 0, 0, calendar.JST)
 
-var day0 = banking.DateOf(t0)
+var day0 = calendar.DateOf(t0)
 
 // fixture is a bank with the banking service on one database.
 type fixture struct {

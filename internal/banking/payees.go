@@ -30,7 +30,13 @@ func (s *Service) RegisterPayee(ctx context.Context, u identity.User, p Payee) (
 	out := Payee{OrganizationID: u.OrganizationID, PayeeAccount: acct, Nickname: p.Nickname, CreatedBy: u.ID, CreatedAt: now}
 	ev := audit.Event{At: now, Type: audit.PayeeRegistered, Actor: audit.UserActor(u.LoginID), OrganizationID: u.OrganizationID,
 		UserID: u.ID, Detail: "payee " + payeeText(acct)}
-	if err := s.c.Store.CreatePayee(ctx, &out, ev); err != nil {
+	err = s.c.Store.InTx(ctx, func(tx Tx) error {
+		if err := tx.InsertPayee(ctx, &out); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
 		return Payee{}, err
 	}
 	return out, nil
@@ -58,7 +64,12 @@ func (s *Service) DeletePayee(ctx context.Context, u identity.User, id int64) er
 	}
 	ev := audit.Event{At: s.c.Now(), Type: audit.PayeeDeleted, Actor: audit.UserActor(u.LoginID), OrganizationID: u.OrganizationID,
 		UserID: u.ID, Detail: fmt.Sprintf("payee %d %s", p.ID, payeeText(p.PayeeAccount))}
-	return s.c.Store.DeletePayee(ctx, p.ID, ev)
+	return s.c.Store.InTx(ctx, func(tx Tx) error {
+		if err := tx.DeletePayee(ctx, p.ID); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
 }
 
 // orgPayee returns a payee of u's organization; any other is ErrNotFound.

@@ -96,7 +96,12 @@ func (s *Service) SetPrivileges(ctx context.Context, master identity.User, login
 		OrganizationID: master.OrganizationID, UserID: target.ID,
 		Detail: fmt.Sprintf("user %s inquiry=%t transfer_request=%t approval=%t transaction_limit=%d daily_limit=%d",
 			target.LoginID, p.Inquiry, p.TransferRequest, p.Approval, p.TransactionLimit, p.DailyLimit)}
-	return s.c.Store.SetPrivileges(ctx, target.ID, target.OrganizationID, p, now, ev)
+	return s.c.Store.InTx(ctx, func(tx Tx) error {
+		if err := tx.SetPrivileges(ctx, target.ID, target.OrganizationID, p, now); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
 }
 
 // Privileges returns the privileges in force for a user of actor's
@@ -145,7 +150,12 @@ func (s *Service) SetOrganizationDailyLimit(ctx context.Context, organizationCod
 	now := s.c.Now()
 	ev := audit.Event{At: now, Type: audit.OrganizationLimitChanged, Actor: audit.OperatorActor(operator),
 		OrganizationID: org.ID, RequestRef: requestRef, Detail: fmt.Sprintf("daily limit %d", limit)}
-	return s.c.Store.SetOrganizationDailyLimit(ctx, org.ID, limit, now, ev)
+	return s.c.Store.InTx(ctx, func(tx Tx) error {
+		if err := tx.SetOrganizationDailyLimit(ctx, org.ID, limit, now); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
 }
 
 // organization returns an organization by code; an unknown code is

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
@@ -106,7 +107,7 @@ func TestPrivilegesTable(t *testing.T) {
 				return nil, err
 			}},
 			{name: "see statement", allowed: inquiry, do: func(u user, s side) (func() error, error) {
-				_, err := f.svc.Transactions(f.ctx, u.User, s.account.ID, banking.Date{}, banking.Date{}, 1, 10)
+				_, err := f.svc.Transactions(f.ctx, u.User, s.account.ID, calendar.Date{}, calendar.Date{}, 1, 10)
 				return nil, err
 			}},
 			{name: "register payee", allowed: request, ownOnly: true, do: func(u user, s side) (func() error, error) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"kinko/internal/audit"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 )
 
@@ -24,7 +25,7 @@ type TransferRequest struct {
 	// ExecutionDate is the day asked for; zero means today. The day the
 	// transfer is executed may be later (a holiday, after the cut-off): it
 	// is the Transfer's ExecutionDate.
-	ExecutionDate Date
+	ExecutionDate calendar.Date
 	Memo          string
 	// IdempotencyKey, when set, makes a repeat of the same request by the
 	// same user return the first transfer (API clients' Idempotency-Key).
@@ -48,23 +49,23 @@ func requestHash(kind string, v any) string {
 // PlanExecutionDate returns the day a transfer asked for requested (zero:
 // today) to a payee of bank payeeBankCode would be executed on, for the page
 // to show before the user confirms.
-func (s *Service) PlanExecutionDate(requested Date, payeeBankCode string) (Date, error) {
+func (s *Service) PlanExecutionDate(requested calendar.Date, payeeBankCode string) (calendar.Date, error) {
 	return s.executionDate(s.c.Now(), requested, payeeBankCode != s.c.BankCode)
 }
 
-func (s *Service) executionDate(now time.Time, requested Date, interbank bool) (Date, error) {
+func (s *Service) executionDate(now time.Time, requested calendar.Date, interbank bool) (calendar.Date, error) {
 	if requested.IsZero() {
-		requested = DateOf(now)
+		requested = calendar.DateOf(now)
 	}
 	d, err := s.c.ExecutionDate(now, requested, interbank)
 	if err != nil {
 		if errors.Is(err, ErrInvalidExecutionDate) || errors.Is(err, ErrOutsideServiceHours) {
-			return Date{}, err
+			return calendar.Date{}, err
 		}
-		return Date{}, fmt.Errorf("%w: %w", ErrInvalidExecutionDate, err)
+		return calendar.Date{}, fmt.Errorf("%w: %w", ErrInvalidExecutionDate, err)
 	}
-	if d.IsZero() || d.Before(DateOf(now)) {
-		return Date{}, fmt.Errorf("%w: %s", ErrInvalidExecutionDate, d)
+	if d.IsZero() || d.Before(calendar.DateOf(now)) {
+		return calendar.Date{}, fmt.Errorf("%w: %s", ErrInvalidExecutionDate, d)
 	}
 	return d, nil
 }
@@ -80,8 +81,8 @@ func (s *Service) idempotent(ctx context.Context, u identity.User, key, hash str
 	if err != nil || !ok {
 		return Unit{}, false, err
 	}
-	if h != hash {
-		return Unit{}, false, ErrIdempotencyConflict
+	if unit, err = replay(hash, h, unit); err != nil {
+		return Unit{}, false, err
 	}
 	return unit, true, nil
 }
@@ -114,17 +115,105 @@ func (s *Service) RequestTransfer(ctx context.Context, u identity.User, r Transf
 	if err != nil {
 		return Transfer{}, err
 	}
-	n := NewTransfers{OrganizationID: u.OrganizationID, UserID: u.ID, Actor: audit.UserActor(u.LoginID), At: now,
-		IdempotencyKey: key, RequestHash: hash, UserDailyLimit: p.DailyLimit, Transfers: []Transfer{t},
-		Audit: audit.Event{At: now, Type: audit.TransferRequested, Actor: audit.UserActor(u.LoginID),
-			OrganizationID: u.OrganizationID, UserID: u.ID}}
-	if _, err := s.c.Store.CreateTransfers(ctx, &n); err != nil {
+	ev := audit.Event{At: now, Type: audit.TransferRequested, Actor: audit.UserActor(u.LoginID),
+		OrganizationID: u.OrganizationID, UserID: u.ID}
+	items := []Transfer{t}
+	unit, replayed, err := s.record(ctx, u, p, key, hash, nil, items, ev)
+	if err != nil {
 		return Transfer{}, err
 	}
-	if n.Batch != nil || len(n.Transfers) != 1 {
-		return Transfer{}, ErrIdempotencyConflict // the key recorded a batch
+	if replayed {
+		if unit.TransferID == 0 {
+			return Transfer{}, ErrIdempotencyConflict // the key recorded a batch
+		}
+		return s.c.Store.TransferByID(ctx, unit.TransferID)
 	}
-	return n.Transfers[0], nil
+	return items[0], nil
+}
+
+// replay returns the unit that a request's idempotency key recorded, or
+// ErrIdempotencyConflict when the key recorded another request.
+func replay(hash, recordedHash string, unit Unit) (Unit, error) {
+	if recordedHash != hash {
+		return Unit{}, ErrIdempotencyConflict
+	}
+	return unit, nil
+}
+
+// record records a request of u, who has privileges p: a single transfer
+// (b nil) or batch b with its items, awaiting approval, with the history
+// step and the audit event ev. Under the lock of u's requests, the items
+// with u's other transfers of their execution date that count towards the
+// daily limit must be within u's daily limit, and an idempotency key
+// already used makes it return the unit the key recorded, with true. It
+// fills in the IDs of b and items.
+func (s *Service) record(ctx context.Context, u identity.User, p Privileges, key, hash string, b *Batch, items []Transfer, ev audit.Event) (Unit, bool, error) {
+	var unit Unit
+	replayed := false
+	err := s.c.Store.InTx(ctx, func(tx Tx) error {
+		unit, replayed = Unit{}, false
+		if err := tx.LockUser(ctx, u.ID); err != nil {
+			return err
+		}
+		if key != "" {
+			recorded, recordedUnit, ok, err := tx.IdempotencyKey(ctx, u.ID, key)
+			if err != nil {
+				return err
+			}
+			if ok {
+				unit, err = replay(hash, recorded, recordedUnit)
+				replayed = err == nil
+				return err
+			}
+		}
+		date := items[0].ExecutionDate
+		var total int64
+		for _, t := range items {
+			total += t.Amount
+		}
+		used, err := tx.RequestedSum(ctx, u.ID, date, requestCountingStatuses, 0)
+		if err != nil {
+			return err
+		}
+		if used+total > p.DailyLimit {
+			return &LimitError{Kind: LimitUserDaily, Limit: p.DailyLimit, Used: used, Amount: total}
+		}
+		var about string
+		if b != nil {
+			b.Count, b.Total = len(items), total
+			if err := tx.InsertBatch(ctx, b); err != nil {
+				return err
+			}
+			unit = Unit{BatchID: b.ID}
+			about = fmt.Sprintf("batch %d count %d total %d", b.ID, b.Count, b.Total)
+		}
+		for i := range items {
+			if b != nil {
+				items[i].BatchID = b.ID
+			}
+			if err := tx.InsertTransfer(ctx, &items[i]); err != nil {
+				return err
+			}
+		}
+		if b == nil {
+			unit = Unit{TransferID: items[0].ID}
+			about = fmt.Sprintf("transfer %d amount %d", items[0].ID, total)
+		}
+		if err := tx.AppendHistory(ctx, HistoryEntry{TransferID: unit.TransferID, BatchID: unit.BatchID, At: ev.At,
+			Actor: ev.Actor, UserID: u.ID, Action: HistoryRequested}); err != nil {
+			return err
+		}
+		if key != "" {
+			if err := tx.InsertIdempotencyKey(ctx, u.ID, key, hash, unit, ev.At); err != nil {
+				return err
+			}
+		}
+		return tx.AppendAudit(ctx, withDetail(ev, about))
+	})
+	if err != nil {
+		return Unit{}, false, err
+	}
+	return unit, replayed, nil
 }
 
 // prepare checks a request of u, who has privileges p, and returns the
@@ -188,14 +277,10 @@ func (s *Service) Resubmit(ctx context.Context, u identity.User, id int64, r Tra
 	if err != nil {
 		return Transfer{}, err
 	}
-	if cur.BatchID != 0 {
-		return Transfer{}, ErrBatchItem
-	}
-	if cur.RequestedBy != u.ID {
-		return Transfer{}, ErrForbidden
-	}
-	if cur.Status != StatusSentBack {
-		return Transfer{}, ErrInvalidState
+	// Checked here too so that the state, not the new request, is reported
+	// first; checked again below, under the lock.
+	if err := canResubmit(u, cur); err != nil {
+		return Transfer{}, err
 	}
 	now := s.c.Now()
 	t, err := s.prepare(ctx, u, p, r, now)
@@ -203,15 +288,62 @@ func (s *Service) Resubmit(ctx context.Context, u identity.User, id int64, r Tra
 		return Transfer{}, err
 	}
 	t.ID = cur.ID
-	ev := audit.Event{At: now, Type: audit.TransferResubmitted, Actor: audit.UserActor(u.LoginID),
-		OrganizationID: u.OrganizationID, UserID: u.ID}
-	return s.c.Store.Resubmit(ctx, t, p.DailyLimit, audit.UserActor(u.LoginID), ev)
+	actor := audit.UserActor(u.LoginID)
+	ev := audit.Event{At: now, Type: audit.TransferResubmitted, Actor: actor, OrganizationID: u.OrganizationID, UserID: u.ID}
+	err = s.c.Store.InTx(ctx, func(tx Tx) error {
+		if err := tx.LockUser(ctx, u.ID); err != nil {
+			return err
+		}
+		locked, err := tx.LockTransfer(ctx, id)
+		if err != nil {
+			return err
+		}
+		if locked.OrganizationID != u.OrganizationID {
+			return ErrNotFound
+		}
+		if err := canResubmit(u, locked); err != nil {
+			return err
+		}
+		used, err := tx.RequestedSum(ctx, u.ID, t.ExecutionDate, requestCountingStatuses, t.ID)
+		if err != nil {
+			return err
+		}
+		if used+t.Amount > p.DailyLimit {
+			return &LimitError{Kind: LimitUserDaily, Limit: p.DailyLimit, Used: used, Amount: t.Amount}
+		}
+		if err := tx.UpdateTransferRequest(ctx, t); err != nil {
+			return err
+		}
+		if err := tx.AppendHistory(ctx, HistoryEntry{TransferID: t.ID, At: now, Actor: actor, UserID: u.ID,
+			Action: HistoryResubmitted}); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, withDetail(ev, fmt.Sprintf("transfer %d amount %d", t.ID, t.Amount)))
+	})
+	if err != nil {
+		return Transfer{}, err
+	}
+	return s.c.Store.TransferByID(ctx, id)
+}
+
+// canResubmit says whether u may resubmit transfer t of u's organization:
+// a single transfer, sent back, that u requested.
+func canResubmit(u identity.User, t Transfer) error {
+	switch {
+	case t.BatchID != 0:
+		return ErrBatchItem
+	case t.RequestedBy != u.ID:
+		return ErrForbidden
+	case t.Status != StatusSentBack:
+		return ErrInvalidState
+	}
+	return nil
 }
 
 // Cancel withdraws a transfer awaiting approval or sent back; only its
 // requester may.
 func (s *Service) Cancel(ctx context.Context, u identity.User, id int64, comment string) (Transfer, error) {
-	if err := s.cancel(ctx, u, Unit{TransferID: id}, comment); err != nil {
+	if err := s.decide(ctx, u, Unit{TransferID: id}, decideCancel, comment); err != nil {
 		return Transfer{}, err
 	}
 	return s.c.Store.TransferByID(ctx, id)
@@ -237,7 +369,7 @@ func (s *Service) Approve(ctx context.Context, approver identity.User, id int64,
 // cancel it. It needs the approval privilege and an approver who is not the
 // requester.
 func (s *Service) SendBack(ctx context.Context, approver identity.User, id int64, comment string) (Transfer, error) {
-	if err := s.decide(ctx, approver, Unit{TransferID: id}, StatusSentBack, comment); err != nil {
+	if err := s.decide(ctx, approver, Unit{TransferID: id}, decideSendBack, comment); err != nil {
 		return Transfer{}, err
 	}
 	return s.c.Store.TransferByID(ctx, id)
@@ -246,7 +378,7 @@ func (s *Service) SendBack(ctx context.Context, approver identity.User, id int64
 // Reject refuses a transfer awaiting approval, for good. It needs the
 // approval privilege and an approver who is not the requester.
 func (s *Service) Reject(ctx context.Context, approver identity.User, id int64, comment string) (Transfer, error) {
-	if err := s.decide(ctx, approver, Unit{TransferID: id}, StatusRejected, comment); err != nil {
+	if err := s.decide(ctx, approver, Unit{TransferID: id}, decideReject, comment); err != nil {
 		return Transfer{}, err
 	}
 	return s.c.Store.TransferByID(ctx, id)
@@ -276,9 +408,9 @@ func (s *Service) TransferHistory(ctx context.Context, u identity.User, id int64
 
 // TransferQuery selects transfers to list.
 type TransferQuery struct {
-	Statuses          []Status // none: all
-	From, To          Date     // execution dates, both included; zero: no bound
-	MineOnly          bool     // only those u requested
+	Statuses          []Status      // none: all
+	From, To          calendar.Date // execution dates, both included; zero: no bound
+	MineOnly          bool          // only those u requested
 	IncludeBatchItems bool
 	Page, PerPage     int
 }
@@ -320,34 +452,70 @@ func (s *Service) orgTransfer(ctx context.Context, u identity.User, id int64) (T
 	return t, err
 }
 
-// unitInfo is what a decision needs to know of a unit.
-type unitInfo struct {
-	requestedBy   int64
-	status        Status
-	executionDate Date
-	interbank     bool
-}
-
-// loadUnit returns a unit of u's organization; any other is ErrNotFound. An
-// item of a batch is not a unit: ErrBatchItem.
-func (s *Service) loadUnit(ctx context.Context, u identity.User, unit Unit) (unitInfo, error) {
+// readUnit reads a unit of u's organization without locking it; any other
+// is ErrNotFound. An item of a batch is not a unit: ErrBatchItem.
+func (s *Service) readUnit(ctx context.Context, u identity.User, unit Unit) (unitState, error) {
 	if unit.BatchID != 0 {
 		b, err := s.orgBatch(ctx, u, unit.BatchID)
 		if err != nil {
-			return unitInfo{}, err
+			return unitState{}, err
 		}
-		return unitInfo{requestedBy: b.RequestedBy, status: b.Status, executionDate: b.ExecutionDate,
-			interbank: b.Interbank}, nil
+		items, err := s.c.Store.BatchTransfers(ctx, b.ID)
+		if err != nil {
+			return unitState{}, err
+		}
+		return batchState(b, items), nil
 	}
 	t, err := s.orgTransfer(ctx, u, unit.TransferID)
 	if err != nil {
-		return unitInfo{}, err
+		return unitState{}, err
 	}
-	if t.BatchID != 0 {
-		return unitInfo{}, ErrBatchItem
+	return transferState(t), nil
+}
+
+// decision is what a user does with a unit.
+type decision int
+
+const (
+	decideApprove decision = iota
+	decideSendBack
+	decideReject
+	decideCancel
+)
+
+// checkDecision says whether user u may take decision d on a unit in state
+// st at now: a unit of u's organization; an approver's decision needs a
+// unit awaiting approval that someone else requested, and an approval a
+// unit whose execution date can still be kept; a cancellation, a unit
+// awaiting approval or sent back that u requested.
+func (s *Service) checkDecision(u identity.User, st unitState, d decision, now time.Time) error {
+	if st.organizationID != u.OrganizationID {
+		return ErrNotFound
 	}
-	return unitInfo{requestedBy: t.RequestedBy, status: t.Status, executionDate: t.ExecutionDate,
-		interbank: t.Interbank}, nil
+	if st.batchItem {
+		return ErrBatchItem
+	}
+	if d == decideCancel {
+		if st.requestedBy != u.ID {
+			return ErrForbidden
+		}
+		if st.status != StatusAwaitingApproval && st.status != StatusSentBack {
+			return ErrInvalidState
+		}
+		return nil
+	}
+	if st.requestedBy == u.ID {
+		return ErrSelfApprovalForbidden
+	}
+	if st.status != StatusAwaitingApproval {
+		return ErrInvalidState
+	}
+	if d == decideApprove {
+		if date, err := s.c.ExecutionDate(now, st.date, st.interbank); err != nil || date != st.date {
+			return ErrExecutionDatePassed
+		}
+	}
+	return nil
 }
 
 // approve is Approve of a transfer or a batch.
@@ -355,20 +523,16 @@ func (s *Service) approve(ctx context.Context, approver identity.User, unit Unit
 	if _, err := s.need(ctx, approver, canApprove); err != nil {
 		return err
 	}
-	info, err := s.loadUnit(ctx, approver, unit)
+	now := s.c.Now()
+	// The decision is checked before the confirmation password, so that an
+	// approval refused anyway does not count as a failed password; it is
+	// checked again under the lock, where it is decided.
+	st, err := s.readUnit(ctx, approver, unit)
 	if err != nil {
 		return err
 	}
-	if info.requestedBy == approver.ID {
-		return ErrSelfApprovalForbidden
-	}
-	if info.status != StatusAwaitingApproval {
-		return ErrInvalidState
-	}
-	now := s.c.Now()
-	today := DateOf(now)
-	if d, err := s.c.ExecutionDate(now, info.executionDate, info.interbank); err != nil || d != info.executionDate {
-		return ErrExecutionDatePassed
+	if err := s.checkDecision(approver, st, decideApprove, now); err != nil {
+		return err
 	}
 	if err := s.c.Identity.CheckPassword(ctx, approver, identity.ConfirmationPassword, confirmation, "transfer approval"); err != nil {
 		return err
@@ -377,72 +541,91 @@ func (s *Service) approve(ctx context.Context, approver identity.User, unit Unit
 	if err != nil {
 		return err
 	}
-	execute := !info.executionDate.After(today)
-	to := StatusScheduled
-	if execute {
-		to = StatusExecuted
-	}
-	return s.c.Store.Decide(ctx, Decision{Unit: unit, OrganizationID: approver.OrganizationID,
-		From: []Status{StatusAwaitingApproval}, To: to, UserID: approver.ID, Actor: audit.UserActor(approver.LoginID), At: now,
-		Action: HistoryApproved, RequesterMustNotBe: approver.ID,
-		Approval: true, OrganizationDailyLimit: limit, Execute: execute, Today: today,
-		Audit: audit.Event{At: now, Type: audit.TransferApproved, Actor: audit.UserActor(approver.LoginID),
-			OrganizationID: approver.OrganizationID, UserID: approver.ID}})
+	today := calendar.DateOf(now)
+	actor := audit.UserActor(approver.LoginID)
+	return s.c.Store.InTx(ctx, func(tx Tx) error {
+		if err := tx.LockOrganization(ctx, approver.OrganizationID); err != nil {
+			return err
+		}
+		st, err := lockUnit(ctx, tx, unit)
+		if err != nil {
+			return err
+		}
+		if err := s.checkDecision(approver, st, decideApprove, now); err != nil {
+			return err
+		}
+		used, err := tx.OrganizationSum(ctx, approver.OrganizationID, st.date, approvedStatuses)
+		if err != nil {
+			return err
+		}
+		if used+st.total > limit {
+			return &LimitError{Kind: LimitOrganizationDaily, Limit: limit, Used: used, Amount: st.total}
+		}
+		if err := tx.AppendHistory(ctx, HistoryEntry{TransferID: unit.TransferID, BatchID: unit.BatchID, At: now,
+			Actor: actor, UserID: approver.ID, Action: HistoryApproved}); err != nil {
+			return err
+		}
+		events := []audit.Event{{At: now, Type: audit.TransferApproved, Actor: actor, OrganizationID: approver.OrganizationID,
+			UserID: approver.ID, Detail: st.about()}}
+		change := StatusChange{Status: StatusScheduled, At: now, ApprovedBy: approver.ID, ApprovedAt: now}
+		if !st.date.After(today) {
+			if err := executeItems(ctx, tx, st.items, today, now, audit.System); err != nil {
+				return err
+			}
+			change.Status, change.ExecutedAt = StatusExecuted, now
+			events = append(events, audit.Event{At: now, Type: audit.TransferExecuted, Actor: audit.System,
+				OrganizationID: st.organizationID, UserID: st.requestedBy, Detail: st.about()})
+		}
+		if err := tx.SetStatus(ctx, unit, change); err != nil {
+			return err
+		}
+		for _, ev := range events {
+			if err := tx.AppendAudit(ctx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
-// decide is a send back or rejection by an approver.
-func (s *Service) decide(ctx context.Context, approver identity.User, unit Unit, to Status, comment string) error {
-	if _, err := s.need(ctx, approver, canApprove); err != nil {
+// decide is a send back or rejection by an approver, or the requester's
+// cancellation, with a comment.
+func (s *Service) decide(ctx context.Context, u identity.User, unit Unit, d decision, comment string) error {
+	if d == decideCancel {
+		if _, err := s.effective(ctx, u); err != nil {
+			return err
+		}
+	} else if _, err := s.need(ctx, u, canApprove); err != nil {
 		return err
 	}
-	if err := checkText(comment, MaxComment, to != StatusSentBack, ErrInvalidComment); err != nil {
+	if err := checkText(comment, MaxComment, d != decideSendBack, ErrInvalidComment); err != nil {
 		return err
 	}
-	info, err := s.loadUnit(ctx, approver, unit)
-	if err != nil {
-		return err
-	}
-	if info.requestedBy == approver.ID {
-		return ErrSelfApprovalForbidden
-	}
-	if info.status != StatusAwaitingApproval {
-		return ErrInvalidState
-	}
-	action, typ := HistorySentBack, audit.TransferSentBack
-	if to == StatusRejected {
-		action, typ = HistoryRejected, audit.TransferRejected
+	to, action, typ := StatusSentBack, HistorySentBack, audit.TransferSentBack
+	switch d {
+	case decideReject:
+		to, action, typ = StatusRejected, HistoryRejected, audit.TransferRejected
+	case decideCancel:
+		to, action, typ = StatusCancelled, HistoryCancelled, audit.TransferCancelled
 	}
 	now := s.c.Now()
-	return s.c.Store.Decide(ctx, Decision{Unit: unit, OrganizationID: approver.OrganizationID,
-		From: []Status{StatusAwaitingApproval}, To: to, UserID: approver.ID, Actor: audit.UserActor(approver.LoginID), At: now,
-		Action: action, Comment: comment, RequesterMustNotBe: approver.ID,
-		Audit: audit.Event{At: now, Type: typ, Actor: audit.UserActor(approver.LoginID),
-			OrganizationID: approver.OrganizationID, UserID: approver.ID, Detail: comment}})
-}
-
-// cancel is the requester's withdrawal of a unit awaiting approval or sent
-// back.
-func (s *Service) cancel(ctx context.Context, u identity.User, unit Unit, comment string) error {
-	if _, err := s.effective(ctx, u); err != nil {
-		return err
-	}
-	if err := checkText(comment, MaxComment, true, ErrInvalidComment); err != nil {
-		return err
-	}
-	info, err := s.loadUnit(ctx, u, unit)
-	if err != nil {
-		return err
-	}
-	if info.requestedBy != u.ID {
-		return ErrForbidden
-	}
-	if info.status != StatusAwaitingApproval && info.status != StatusSentBack {
-		return ErrInvalidState
-	}
-	now := s.c.Now()
-	return s.c.Store.Decide(ctx, Decision{Unit: unit, OrganizationID: u.OrganizationID,
-		From: []Status{StatusAwaitingApproval, StatusSentBack}, To: StatusCancelled, UserID: u.ID, Actor: audit.UserActor(u.LoginID),
-		At: now, Action: HistoryCancelled, Comment: comment, RequesterMustBe: u.ID,
-		Audit: audit.Event{At: now, Type: audit.TransferCancelled, Actor: audit.UserActor(u.LoginID),
-			OrganizationID: u.OrganizationID, UserID: u.ID, Detail: comment}})
+	actor := audit.UserActor(u.LoginID)
+	return s.c.Store.InTx(ctx, func(tx Tx) error {
+		st, err := lockUnit(ctx, tx, unit)
+		if err != nil {
+			return err
+		}
+		if err := s.checkDecision(u, st, d, now); err != nil {
+			return err
+		}
+		if err := tx.AppendHistory(ctx, HistoryEntry{TransferID: unit.TransferID, BatchID: unit.BatchID, At: now,
+			Actor: actor, UserID: u.ID, Action: action, Comment: comment}); err != nil {
+			return err
+		}
+		if err := tx.SetStatus(ctx, unit, StatusChange{Status: to, At: now}); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, withDetail(audit.Event{At: now, Type: typ, Actor: actor,
+			OrganizationID: u.OrganizationID, UserID: u.ID, Detail: comment}, st.about()))
+	})
 }

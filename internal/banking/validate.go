@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"kinko/internal/calendar"
 )
 
 // Lengths of free text, in characters.
@@ -55,9 +57,9 @@ func DefaultNormalizeName(s string) (string, error) {
 
 // DefaultExecutionDate refuses a date before today (in Japan) and keeps any
 // other.
-func DefaultExecutionDate(now time.Time, requested Date, interbank bool) (Date, error) {
-	if requested.Before(DateOf(now)) {
-		return Date{}, fmt.Errorf("%w: %s is in the past", ErrInvalidExecutionDate, requested)
+func DefaultExecutionDate(now time.Time, requested calendar.Date, interbank bool) (calendar.Date, error) {
+	if requested.Before(calendar.DateOf(now)) {
+		return calendar.Date{}, fmt.Errorf("%w: %s is in the past", ErrInvalidExecutionDate, requested)
 	}
 	return requested, nil
 }

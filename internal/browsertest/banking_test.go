@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/transform"
 
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 )
 
 // TestBankingTransferRequestedAndApproved: a general user requests a
@@ -26,7 +27,7 @@ func TestBankingTransferRequestedAndApproved(t *testing.T) {
 	s := newSite(t)
 	bank := s.bank
 	// A Tuesday at 10:00 in Japan: a business day, before the cut-off.
-	bank.Clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, banking.JST))
+	bank.Clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, calendar.JST))
 	ctx := context.Background()
 	org := bank.NewOrg(t, "みどり生活協同組合", false)
 	other := bank.NewOrg(t, "うけとり商店会", false)

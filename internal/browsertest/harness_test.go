@@ -24,6 +24,7 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"kinko/internal/calendar"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
 	"kinko/internal/testutil"
@@ -161,7 +162,7 @@ func msg(t *testing.T, key string) string {
 // dateTime formats tm as the pages do in Japanese.
 func dateTime(t *testing.T, tm time.Time) string {
 	t.Helper()
-	return tm.In(time.FixedZone("JST", 9*60*60)).Format(msg(t, "format.datetime"))
+	return tm.In(calendar.JST).Format(msg(t, "format.datetime"))
 }
 
 // currentCertificate returns the user's certificate in the bank's store.

@@ -74,6 +74,18 @@ func TestDate(t *testing.T) {
 	if err := back.UnmarshalText([]byte("2026-11-26")); err != nil || back != d {
 		t.Errorf("UnmarshalText = %v, %v", back, err)
 	}
+	// The zero Date, no date, is empty text both ways.
+	if b, err := (Date{}).MarshalText(); err != nil || len(b) != 0 || (Date{}).String() != "" {
+		t.Errorf("zero Date marshals to %q, %v; want empty", b, err)
+	}
+	if err := back.UnmarshalText(nil); err != nil || !back.IsZero() {
+		t.Errorf("UnmarshalText of empty text = %v, %v; want the zero Date", back, err)
+	}
+	for _, bad := range []string{"2026-02-30", "2026/01/01", "26-01-01", "2026-1-1"} {
+		if _, err := ParseDate(bad); !errors.Is(err, ErrInvalidDate) {
+			t.Errorf("ParseDate(%q) = %v, want ErrInvalidDate", bad, err)
+		}
+	}
 }
 
 func TestParseClock(t *testing.T) {

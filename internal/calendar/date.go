@@ -13,8 +13,9 @@ import (
 var JST = time.FixedZone("JST", 9*60*60)
 
 // Date is a day of the civil calendar in Japan, without a time of day. The
-// zero Date is not a valid day; IsZero reports it. Dates compare with ==
-// and can be map keys.
+// zero Date is not a valid day: it means "no date" (an open bound, "today"
+// where a day may be left out); IsZero reports it. Dates compare with == and
+// can be map keys.
 type Date struct {
 	Year  int
 	Month time.Month
@@ -43,16 +44,25 @@ func ParseDate(s string) (Date, error) {
 	return DateOf(t), nil
 }
 
-// String writes the date as "2006-01-02".
+// String writes the date as "2006-01-02", and the zero Date as "".
 func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
 	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
 }
 
-// MarshalText writes the date as "2006-01-02".
+// MarshalText writes the date as "2006-01-02", and the zero Date (no date,
+// such as an open bound) as empty text.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// UnmarshalText reads a date written "2006-01-02".
+// UnmarshalText reads a date written "2006-01-02"; empty text is the zero
+// Date.
 func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
 	v, err := ParseDate(string(b))
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"kinko/internal/audit"
+	"kinko/internal/calendar"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
 	"kinko/internal/pki"
@@ -283,7 +284,7 @@ func TestR9_IssuedCertificateFields(t *testing.T) {
 		// day after 28 February (Go's calendar normalization).
 		{"from 29 February", time.Date(2028, 2, 29, 23, 30, 0, 0, time.UTC), nil,
 			time.Date(2028, 2, 29, 23, 30, 0, 0, time.UTC), time.Date(2029, 3, 1, 23, 30, 0, 0, time.UTC)},
-		{"in another time zone", time.Date(2026, 12, 31, 23, 59, 59, 0, time.FixedZone("JST", 9*3600)), nil,
+		{"in another time zone", time.Date(2026, 12, 31, 23, 59, 59, 0, calendar.JST), nil,
 			time.Date(2026, 12, 31, 14, 59, 59, 0, time.UTC), time.Date(2027, 12, 31, 14, 59, 59, 0, time.UTC)},
 		{"custom validity", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), func(nb time.Time) time.Time { return nb.Add(90 * 24 * time.Hour) },
 			time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 8, 30, 0, 0, 0, 0, time.UTC)},

@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"kinko/internal/calendar"
 	"kinko/internal/demo"
 	"kinko/internal/testutil"
 )
@@ -598,8 +599,8 @@ func checkDemoBanking(t *testing.T, f demoFile, ledgerArgs []string, tanaka *htt
 	if !regexp.MustCompile(`^OK: 3 accounts, [0-9]{2,} postings, balances match\n$`).MatchString(r.stdout) {
 		t.Errorf("ledger verify of the demo: %q, want 3 accounts and their postings", r.stdout)
 	}
-	today := time.Now().In(time.FixedZone("JST", 9*60*60)).Format(time.DateOnly)
-	monthsAgo := time.Now().In(time.FixedZone("JST", 9*60*60)).AddDate(0, -2, -20).Format(time.DateOnly)
+	today := time.Now().In(calendar.JST).Format(time.DateOnly)
+	monthsAgo := time.Now().In(calendar.JST).AddDate(0, -2, -20).Format(time.DateOnly)
 
 	// みどり: password login; the general user sees the accounts, the
 	// master the transfer awaiting approval.
@@ -759,7 +760,7 @@ func demoTransferByAPI(t *testing.T, f demoFile, ledgerArgs []string) string {
 		t.Fatalf("approval by the master: %d %v", status, body)
 	}
 	after := balances()
-	today := time.Now().In(time.FixedZone("JST", 9*60*60)).Format(time.DateOnly)
+	today := time.Now().In(calendar.JST).Format(time.DateOnly)
 	if tr["execution_date"] == today {
 		if body["status"] != "executed" || after[ord] != before[ord]-12_345 || after[cur] != before[cur]+12_345 {
 			t.Errorf("approved transfer %v: balances %v -> %v, want 12345 moved from %v to %v", body, before, after, ord, cur)

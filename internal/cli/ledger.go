@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 )
 
@@ -80,7 +80,7 @@ func ledgerVerify(ctx context.Context, args []string, env Env) error {
 		}
 		accounts += len(accts)
 		for _, a := range accts {
-			_, n, err := db.Postings(ctx, a.ID, banking.Date{}, banking.Date{}, 0, 1)
+			_, n, err := db.Postings(ctx, a.ID, calendar.Date{}, calendar.Date{}, 0, 1)
 			if err != nil {
 				return err
 			}

@@ -1,19 +1,18 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 	"kinko/internal/server"
 	"kinko/internal/store"
@@ -272,8 +271,7 @@ func opLimitSet(ctx context.Context, env Env, of operatorFlags, args []string) e
 	return nil
 }
 
-// interbankFile is one outgoing 総合振込 file: the transfers from one
-// account.
+// interbankFile is one outgoing 総合振込 file in --json output.
 type interbankFile struct {
 	Path         string  `json:"file"`
 	Organization string  `json:"organization"`
@@ -283,8 +281,44 @@ type interbankFile struct {
 	Count        int     `json:"count"`
 	Total        int64   `json:"total"`
 	TransferIDs  []int64 `json:"transfer_ids"`
-	data         []byte
 }
+
+// interbankDir writes the files of an interbank export: with one file, to
+// out; with several, each to out with "-BRANCH-TYPE-NUMBER" before its
+// extension. Nothing is overwritten.
+type interbankDir struct {
+	out   string
+	paths map[string]string // by the name recorded
+}
+
+// Place names the files and refuses if any of them exists.
+func (d *interbankDir) Place(files []banking.InterbankFile) error {
+	d.paths = map[string]string{}
+	for i := range files {
+		a := files[i].Account
+		path := d.out
+		if len(files) > 1 {
+			ext := filepath.Ext(d.out)
+			path = strings.TrimSuffix(d.out, ext) + "-" + a.BranchCode + "-" + string(a.Type) + "-" + a.Number + ext
+		}
+		if _, err := os.Lstat(path); err == nil {
+			return fmt.Errorf("%s exists already: nothing written (move it away or choose another --out)", path)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		files[i].Name = filepath.Base(path)
+		d.paths[files[i].Name] = path
+	}
+	return nil
+}
+
+// Write writes a file that must not exist yet.
+func (d *interbankDir) Write(f banking.InterbankFile) error {
+	return writeNewFile(d.paths[f.Name], f.Data)
+}
+
+// Remove removes a written file.
+func (d *interbankDir) Remove(f banking.InterbankFile) error { return os.Remove(d.paths[f.Name]) }
 
 // opInterbankExport writes the executed transfers to other banks that are
 // dated on or before --date and not yet sent as 総合振込 files, one file per
@@ -310,7 +344,7 @@ func opInterbankExport(ctx context.Context, env Env, of operatorFlags, args []st
 	if *date == "" || *out == "" {
 		return usageErr("--date and --out are required")
 	}
-	day, err := banking.ParseDate(*date)
+	day, err := calendar.ParseDate(*date)
 	if err != nil {
 		return usageErr("--date %q: want YYYY-MM-DD", *date)
 	}
@@ -318,116 +352,37 @@ func opInterbankExport(ctx context.Context, env Env, of operatorFlags, args []st
 	if err != nil {
 		return usageErr("--bank-code %q: want 4 digits", *bankCode)
 	}
-	pending, err := svc.InterbankPending(ctx, day)
-	if err != nil {
-		return err
-	}
-	if len(pending) == 0 {
-		if oc.json {
-			return oc.printJSON([]interbankFile{})
-		}
-		fmt.Fprintf(env.Stdout, "No transfers to other banks are waiting to be sent for %s; no file written.\n", day)
-		return nil
-	}
-	files, err := oc.buildInterbankFiles(ctx, pending, day, *bankCode, *out, zengin.WriteOptions{CRLF: *crlf, EOF: *eof})
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if _, err := os.Lstat(f.Path); err == nil {
-			return fmt.Errorf("%s exists already: nothing written (move it away or choose another --out)", f.Path)
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-	}
-	var count int
+	dir := &interbankDir{out: *out}
+	files, err := svc.ExportInterbank(ctx, banking.InterbankExport{Through: day, Operator: oc.operator,
+		Options: zengin.WriteOptions{CRLF: *crlf, EOF: *eof}}, dir)
+	rows := []interbankFile{}
 	var total int64
-	for i, f := range files {
-		if err := writeNewFile(f.Path, f.data); err != nil {
-			return fmt.Errorf("%w (%d of %d files written and marked sent before it)", err, i, len(files))
-		}
-		if err := svc.MarkInterbankSent(ctx, f.TransferIDs, filepath.Base(f.Path), oc.operator); err != nil {
-			os.Remove(f.Path)
-			if errors.Is(err, banking.ErrInterbankAlreadyWritten) || errors.Is(err, banking.ErrNotFound) {
-				err = fmt.Errorf("%w: another export took them meanwhile; %s removed, run the export again", err, f.Path)
-			}
-			return fmt.Errorf("%w (%d of %d files written and marked sent before it)", err, i, len(files))
-		}
-		count += f.Count
+	for _, f := range files {
+		a := f.Account
+		rows = append(rows, interbankFile{Path: dir.paths[f.Name], Organization: f.OrganizationCode, Branch: a.BranchCode,
+			Type: string(a.Type), Number: a.Number, Count: f.Count(), Total: f.Total, TransferIDs: f.TransferIDs})
 		total += f.Total
 		if !oc.json {
 			fmt.Fprintf(env.Stdout, "Wrote %s: %d transfers, total %s, from account %s-%s of organization %s.\n",
-				f.Path, f.Count, yen(f.Total), f.Branch, f.Number, f.Organization)
+				dir.paths[f.Name], f.Count(), yen(f.Total), a.BranchCode, a.Number, f.OrganizationCode)
 		}
 	}
+	if err != nil {
+		return err
+	}
 	if oc.json {
-		return oc.printJSON(files)
+		return oc.printJSON(rows)
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(env.Stdout, "No transfers to other banks are waiting to be sent for %s; no file written.\n", day)
+		return nil
+	}
+	var count int
+	for _, r := range rows {
+		count += r.Count
 	}
 	fmt.Fprintf(env.Stdout, "%d file(s), %d transfers, total %s, marked sent (総合振込 %s).\n", len(files), count, yen(total), day)
 	return nil
-}
-
-// buildInterbankFiles groups the transfers by the account they are paid
-// from and formats each group as a 総合振込 file.
-func (oc *operatorCtx) buildInterbankFiles(ctx context.Context, pending []banking.Transfer, day banking.Date, bankCode, out string, opts zengin.WriteOptions) ([]*interbankFile, error) {
-	orgs, err := oc.identity.ListOrganizations(ctx)
-	if err != nil {
-		return nil, err
-	}
-	orgCode := map[int64]string{}
-	for _, o := range orgs {
-		orgCode[o.ID] = o.Code
-	}
-	byAccount := map[int64][]banking.Transfer{}
-	var accountIDs []int64
-	for _, t := range pending {
-		if _, ok := byAccount[t.FromAccountID]; !ok {
-			accountIDs = append(accountIDs, t.FromAccountID)
-		}
-		byAccount[t.FromAccountID] = append(byAccount[t.FromAccountID], t)
-	}
-	slices.Sort(accountIDs)
-	var files []*interbankFile
-	for _, id := range accountIDs {
-		a, err := oc.db.AccountByID(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("account %d: %w", id, err)
-		}
-		at := zengin.AccountOrdinary
-		if a.Type == banking.Current {
-			at = zengin.AccountChecking
-		}
-		zf := &zengin.File{Header: zengin.Header{RequesterCode: orgCode[a.OrganizationID], RequesterName: a.HolderName,
-			Date: zengin.MonthDay{Month: day.Month, Day: day.Day}, BankCode: bankCode,
-			BranchCode: a.BranchCode, AccountType: at, AccountNumber: a.Number}}
-		f := &interbankFile{Organization: orgCode[a.OrganizationID], Branch: a.BranchCode, Type: string(a.Type), Number: a.Number}
-		for _, t := range byAccount[id] {
-			typ, err := strconv.Atoi(t.Payee.AccountType.ZenginCode())
-			if err != nil {
-				return nil, fmt.Errorf("transfer %d: account type %q", t.ID, t.Payee.AccountType)
-			}
-			zf.Records = append(zf.Records, zengin.Transfer{BankCode: t.Payee.BankCode, BranchCode: t.Payee.BranchCode,
-				AccountType: zengin.AccountType(typ), AccountNumber: t.Payee.AccountNumber, PayeeName: t.Payee.Name,
-				Amount: t.Amount, CustomerCode1: t.CustomerCode1, CustomerCode2: t.CustomerCode2})
-			f.TransferIDs = append(f.TransferIDs, t.ID)
-			f.Count++
-			f.Total += t.Amount
-		}
-		var buf bytes.Buffer
-		if err := zengin.Write(&buf, zf, opts); err != nil {
-			return nil, fmt.Errorf("account %s-%s: %w", a.BranchCode, a.Number, err)
-		}
-		f.data = buf.Bytes()
-		files = append(files, f)
-	}
-	for _, f := range files {
-		f.Path = out
-		if len(files) > 1 {
-			ext := filepath.Ext(out)
-			f.Path = strings.TrimSuffix(out, ext) + "-" + f.Branch + "-" + f.Type + "-" + f.Number + ext
-		}
-	}
-	return files, nil
 }
 
 // writeNewFile writes data to a file that must not exist yet, and syncs it.

@@ -16,6 +16,7 @@ import (
 
 	"kinko/internal/audit"
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 	"kinko/internal/server"
 	"kinko/internal/store"
@@ -141,7 +142,7 @@ func testOperatorAccounts(t *testing.T, b bank) {
 	}
 
 	// The statement has the postings, with their descriptions and balances.
-	ps, total, err := db.Postings(ctx, ordinaryID, banking.Date{}, banking.Date{}, 0, 10)
+	ps, total, err := db.Postings(ctx, ordinaryID, calendar.Date{}, calendar.Date{}, 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +228,7 @@ func (tb testBanking) clerk(t *testing.T, master identity.User, loginID string) 
 }
 
 // transfer has clerk request a transfer and master approve it.
-func (tb testBanking) transfer(t *testing.T, clerk, master identity.User, confirmation string, from int64, to banking.PayeeAccount, amount int64, date banking.Date) banking.Transfer {
+func (tb testBanking) transfer(t *testing.T, clerk, master identity.User, confirmation string, from int64, to banking.PayeeAccount, amount int64, date calendar.Date) banking.Transfer {
 	t.Helper()
 	ctx := context.Background()
 	tr, err := tb.svc.RequestTransfer(ctx, clerk, banking.TransferRequest{FromAccountID: from, Payee: to, Amount: amount, ExecutionDate: date})
@@ -264,7 +265,7 @@ func testInterbankExport(t *testing.T, b bank) {
 	}
 	masterA, masterB := tb.user(t, "hikari01"), tb.user(t, "midori01")
 	clerkA, clerkB := tb.clerk(t, masterA, "hclerk01"), tb.clerk(t, masterB, "mclerk01")
-	today := banking.DateOf(time.Now())
+	today := calendar.DateOf(time.Now())
 	landlord := banking.PayeeAccount{BankCode: "0009", BranchCode: "123", AccountType: banking.Ordinary, AccountNumber: "0001111", Name: "ｶ)ｱｵﾊﾞﾌﾄﾞｳｻﾝ"}
 	printer := banking.PayeeAccount{BankCode: "0005", BranchCode: "456", AccountType: banking.Current, AccountNumber: "0002222", Name: "ﾔﾏﾄｲﾝｻﾂ(ｶ"}
 	saver := banking.PayeeAccount{BankCode: "9900", BranchCode: "789", AccountType: banking.Savings, AccountNumber: "0003333", Name: "ﾀﾅｶ ｲﾁﾛｳ"}

@@ -21,11 +21,10 @@ func TestLoadBankingSettings(t *testing.T) {
 	if got.BankCode != "2963" || got.TransferCutoff != (calendar.Clock{Hour: 14, Minute: 30}) {
 		t.Fatalf("bank_code %q, transfer_cutoff %v", got.BankCode, got.TransferCutoff)
 	}
-	jst := calendar.JST
-	if open, _ := got.OperatingHours.Open(time.Date(2026, 11, 25, 5, 0, 0, 0, jst)); open {
+	if open, _ := got.OperatingHours.Open(time.Date(2026, 11, 25, 5, 0, 0, 0, calendar.JST)); open {
 		t.Error("open at 05:00 with daily 06:00-23:00")
 	}
-	if open, _ := got.OperatingHours.Open(time.Date(2026, 11, 25, 12, 0, 0, 0, jst)); !open {
+	if open, _ := got.OperatingHours.Open(time.Date(2026, 11, 25, 12, 0, 0, 0, calendar.JST)); !open {
 		t.Error("closed at 12:00 with daily 06:00-23:00")
 	}
 

@@ -29,7 +29,7 @@ type PendingTransfer struct {
 	RequestedBy   string // login ID
 	PayeeName     string
 	Amount        int64
-	ExecutionDate banking.Date
+	ExecutionDate calendar.Date
 }
 
 // The account holders' names (口座名義).
@@ -56,8 +56,8 @@ type seeder struct {
 	clock  *seedClock
 	ident  *identity.Service
 	bank   *banking.Service
-	today  banking.Date
-	start  banking.Date // the first business day of the history
+	today  calendar.Date
+	start  calendar.Date // the first business day of the history
 	users  map[string]identity.User
 	acct   map[string]banking.Account // by branch-type-number
 	payees map[string]banking.Payee   // by payee key
@@ -65,13 +65,13 @@ type seeder struct {
 
 func newSeeder(c Config) (*seeder, error) {
 	now := c.Now()
-	today := banking.DateOf(now)
+	today := calendar.DateOf(now)
 	first := calendar.DateOf(now.AddDate(0, -historyMonths, 0))
 	start, err := c.Calendar.OnOrAfter(first)
 	if err != nil {
 		return nil, fmt.Errorf("demo: the start of the history: %w", err)
 	}
-	sd := &seeder{c: c, clock: &seedClock{}, today: today, start: banking.Date(start),
+	sd := &seeder{c: c, clock: &seedClock{}, today: today, start: start,
 		users: map[string]identity.User{}, acct: map[string]banking.Account{}, payees: map[string]banking.Payee{}}
 	sd.clock.t = sd.at(sd.start, 8, 0)
 	sd.ident, err = identity.New(identity.Config{Store: c.Store, Hasher: identity.Hasher{Params: c.Hasher}, Now: sd.clock.now})
@@ -81,9 +81,9 @@ func newSeeder(c Config) (*seeder, error) {
 	cal, cutoff := c.Calendar, c.Cutoff
 	sd.bank, err = banking.New(banking.Config{Store: c.Store, Identity: sd.ident, Now: sd.clock.now, BankCode: c.BankCode,
 		NormalizeName: zengin.NormalizeKana,
-		ExecutionDate: func(now time.Time, d banking.Date, interbank bool) (banking.Date, error) {
-			out, _, err := cal.ExecutionDate(now, calendar.Date(d), interbank, cutoff)
-			return banking.Date(out), err
+		ExecutionDate: func(now time.Time, d calendar.Date, interbank bool) (calendar.Date, error) {
+			out, _, err := cal.ExecutionDate(now, d, interbank, cutoff)
+			return out, err
 		}})
 	if err != nil {
 		return nil, err
@@ -92,19 +92,18 @@ func newSeeder(c Config) (*seeder, error) {
 }
 
 // at returns a time of day on d in Japan.
-func (sd *seeder) at(d banking.Date, hour, minute int) time.Time {
-	return time.Date(d.Year, d.Month, d.Day, hour, minute, 0, 0, banking.JST)
+func (sd *seeder) at(d calendar.Date, hour, minute int) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, hour, minute, 0, 0, calendar.JST)
 }
 
 // businessDay returns the first business day on or after the day-th of a
 // month, and whether it falls in the history (from its start, before today).
-func (sd *seeder) businessDay(year int, month time.Month, day int) (banking.Date, bool) {
+func (sd *seeder) businessDay(year int, month time.Month, day int) (calendar.Date, bool) {
 	d, err := sd.c.Calendar.OnOrAfter(calendar.NewDate(year, month, day))
 	if err != nil {
-		return banking.Date{}, false
+		return calendar.Date{}, false
 	}
-	bd := banking.Date(d)
-	return bd, !bd.Before(sd.start) && bd.Before(sd.today)
+	return d, !d.Before(sd.start) && d.Before(sd.today)
 }
 
 func accountKey(branch string, typ banking.AccountType, number string) string {
@@ -243,7 +242,7 @@ func (sd *seeder) history(ctx context.Context, orgs []Organization) error {
 	hikariAcct := accountKey("001", banking.Ordinary, "2010001")
 	midoriOrd := accountKey("002", banking.Ordinary, "3020001")
 	midoriCur := accountKey("002", banking.Current, "0300001")
-	transfer := func(d banking.Date, minute int, from, payeeKey, requester, master string, amount int64, memo string) {
+	transfer := func(d calendar.Date, minute int, from, payeeKey, requester, master string, amount int64, memo string) {
 		add(sd.at(d, 10, minute), func(ctx context.Context) error {
 			t, err := sd.request(ctx, d, from, payeeKey, requester, amount, memo)
 			if err != nil {
@@ -259,11 +258,11 @@ func (sd *seeder) history(ctx context.Context, orgs []Organization) error {
 	}
 
 	// Every month: dues in and bills out.
-	first := sd.start.Start().AddDate(0, 0, 1-sd.start.Day)
+	first := sd.start.Time().AddDate(0, 0, 1-sd.start.Day)
 	for k := 0; ; k++ {
 		m := first.AddDate(0, k, 0)
 		y, mon := m.Year(), m.Month()
-		if banking.DateOf(m).After(sd.today) {
+		if calendar.DateOf(m).After(sd.today) {
 			break
 		}
 		next := m.AddDate(0, 1, 0).Month()
@@ -312,11 +311,10 @@ func (sd *seeder) history(ctx context.Context, orgs []Organization) error {
 	}
 	// Every week: the shop's takings (店舗売上) into みどり's account.
 	for w, d := 0, sd.start; d.Before(sd.today); w, d = w+1, d.AddDays(7) {
-		bd, err := sd.c.Calendar.OnOrAfter(calendar.Date(d))
-		if err != nil || !banking.Date(bd).Before(sd.today) {
+		day, err := sd.c.Calendar.OnOrAfter(d)
+		if err != nil || !day.Before(sd.today) {
 			continue
 		}
-		day := banking.Date(bd)
 		amount := 380_000 + int64((w*37)%90)*1_000
 		add(sd.at(day, 9, 45), func(ctx context.Context) error {
 			return sd.deposit(ctx, midoriOrd, amount, "ﾃﾝﾎﾟｳﾘｱｹﾞ ｴｷﾏｴﾃﾝ", fmt.Sprintf("DEMO-IN-%s-MS", day))
@@ -325,7 +323,7 @@ func (sd *seeder) history(ctx context.Context, orgs []Organization) error {
 	// Every business day of the history: the day's transfers to other banks
 	// go out in the interbank file.
 	for d := sd.start; d.Before(sd.today); d = d.AddDays(1) {
-		if sd.c.Calendar.IsBusinessDay(calendar.Date(d)) {
+		if sd.c.Calendar.IsBusinessDay(d) {
 			add(sd.at(d, 15, 30), func(ctx context.Context) error { return sd.sendInterbank(ctx, d) })
 		}
 	}
@@ -341,11 +339,10 @@ func (sd *seeder) history(ctx context.Context, orgs []Organization) error {
 	// Today: one transfer in each organization awaits the master's approval,
 	// dated the next business day.
 	sd.clock.t = sd.c.Now()
-	next, err := sd.c.Calendar.NextBusinessDay(calendar.Date(sd.today))
+	nd, err := sd.c.Calendar.NextBusinessDay(sd.today)
 	if err != nil {
 		return fmt.Errorf("the next business day: %w", err)
 	}
-	nd := banking.Date(next)
 	if _, err := sd.request(ctx, nd, hikariAcct, "hikari-print", "tanaka01", 44_000, fmt.Sprintf("機関紙 %d月号 追加印刷", int(sd.today.Month))); err != nil {
 		return err
 	}
@@ -364,7 +361,7 @@ func (sd *seeder) deposit(ctx context.Context, key string, amount int64, descrip
 }
 
 // request has a user request a transfer to a registered payee.
-func (sd *seeder) request(ctx context.Context, d banking.Date, from, payeeKey, requester string, amount int64, memo string) (banking.Transfer, error) {
+func (sd *seeder) request(ctx context.Context, d calendar.Date, from, payeeKey, requester string, amount int64, memo string) (banking.Transfer, error) {
 	t, err := sd.bank.RequestTransfer(ctx, sd.users[requester], banking.TransferRequest{FromAccountID: sd.acct[from].ID,
 		PayeeID: sd.payees[payeeKey].ID, Amount: amount, ExecutionDate: d, Memo: memo})
 	if err != nil {
@@ -373,35 +370,35 @@ func (sd *seeder) request(ctx context.Context, d banking.Date, from, payeeKey, r
 	return t, nil
 }
 
-// sendInterbank records the day's transfers to other banks as sent, in one
-// file per paying account, as "kinko operator interbank export" names them.
-func (sd *seeder) sendInterbank(ctx context.Context, d banking.Date) error {
-	pending, err := sd.bank.InterbankPending(ctx, d)
-	if err != nil {
-		return err
-	}
-	byAccount := map[int64][]int64{}
-	var order []int64
-	for _, t := range pending {
-		if _, ok := byAccount[t.FromAccountID]; !ok {
-			order = append(order, t.FromAccountID)
-		}
-		byAccount[t.FromAccountID] = append(byAccount[t.FromAccountID], t.ID)
-	}
-	for _, id := range order {
-		var a banking.Account
-		for _, x := range sd.acct {
-			if x.ID == id {
-				a = x
-			}
-		}
-		name := fmt.Sprintf("zengin-%04d%02d%02d-%s-%s-%s.txt", d.Year, d.Month, d.Day, a.BranchCode, a.Type, a.Number)
-		if err := sd.bank.MarkInterbankSent(ctx, byAccount[id], name, demoOperator); err != nil {
-			return fmt.Errorf("interbank file %s: %w", name, err)
-		}
+// sendInterbank exports the day's transfers to other banks as the operator
+// command does, one file per paying account, and drops the files.
+func (sd *seeder) sendInterbank(ctx context.Context, d calendar.Date) error {
+	if _, err := sd.bank.ExportInterbank(ctx, banking.InterbankExport{Through: d, Operator: demoOperator}, discardInterbank{day: d}); err != nil {
+		return fmt.Errorf("interbank export of %s: %w", d, err)
 	}
 	return nil
 }
+
+// discardInterbank names the files of an interbank export as "kinko operator
+// interbank export" would with the day in the name, and writes them
+// nowhere.
+type discardInterbank struct{ day calendar.Date }
+
+// Place names the files.
+func (w discardInterbank) Place(files []banking.InterbankFile) error {
+	d := w.day
+	for i := range files {
+		a := files[i].Account
+		files[i].Name = fmt.Sprintf("zengin-%04d%02d%02d-%s-%s-%s.txt", d.Year, d.Month, d.Day, a.BranchCode, a.Type, a.Number)
+	}
+	return nil
+}
+
+// Write writes nothing.
+func (discardInterbank) Write(banking.InterbankFile) error { return nil }
+
+// Remove removes nothing.
+func (discardInterbank) Remove(banking.InterbankFile) error { return nil }
 
 // confirmationOf returns a demo user's confirmation password.
 func confirmationOf(orgs []Organization, loginID string) string {

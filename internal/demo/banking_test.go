@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/demo"
 	"kinko/internal/identity"
 	"kinko/internal/store"
@@ -21,7 +22,7 @@ import (
 func TestSeed(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		now := time.Date(2026, 4, 15, 13, 20, 0, 0, banking.JST) // a Wednesday
+		now := time.Date(2026, 4, 15, 13, 20, 0, 0, calendar.JST) // a Wednesday
 		c := demo.Config{Store: db, Hasher: testutil.FastHasher, BankCode: "2950", Now: func() time.Time { return now }}
 		orgs, err := demo.Seed(ctx, c)
 		if err != nil {
@@ -38,7 +39,7 @@ func TestSeed(t *testing.T) {
 		if problems, err := bank.VerifyLedger(ctx); err != nil || len(problems) != 0 {
 			t.Fatalf("ledger: %v, %v", problems, err)
 		}
-		start, today := banking.MustParseDate("2026-01-15"), banking.DateOf(now)
+		start, today := calendar.NewDate(2026, 1, 15), calendar.DateOf(now)
 
 		postings := 0
 		for _, o := range orgs {
@@ -50,7 +51,7 @@ func TestSeed(t *testing.T) {
 				t.Fatalf("%s: no accounts", o.Name)
 			}
 			for _, a := range o.Accounts {
-				acct, ps, err := bank.AllTransactions(ctx, master, a.ID, banking.Date{}, banking.Date{})
+				acct, ps, err := bank.AllTransactions(ctx, master, a.ID, calendar.Date{}, calendar.Date{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -58,11 +59,11 @@ func TestSeed(t *testing.T) {
 				if acct.Balance != a.Balance || acct.Number != a.Number || string(acct.Type) != a.Type || acct.Balance <= 0 {
 					t.Errorf("%s: account %+v, demo says %+v", o.Name, acct, a)
 				}
-				if acct.OpenedAt.In(banking.JST).Format(time.DateOnly) != start.String() {
+				if acct.OpenedAt.In(calendar.JST).Format(time.DateOnly) != start.String() {
 					t.Errorf("account %s opened at %v, want on %s", a.Number, acct.OpenedAt, start)
 				}
 				for i, p := range ps {
-					if p.Date.Before(start) || !p.Date.Before(today) || banking.DateOf(p.CreatedAt) != p.Date {
+					if p.Date.Before(start) || !p.Date.Before(today) || calendar.DateOf(p.CreatedAt) != p.Date {
 						t.Errorf("posting %+v: booked outside %s..%s or not at its own time", p, start, today)
 					}
 					if i > 0 && p.CreatedAt.Before(ps[i-1].CreatedAt) {
@@ -113,7 +114,7 @@ func TestSeed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, ps, err := bank.AllTransactions(ctx, hikari, orgs[0].Accounts[0].ID, banking.MustParseDate("2026-03-01"), banking.MustParseDate("2026-03-31"))
+		_, ps, err := bank.AllTransactions(ctx, hikari, orgs[0].Accounts[0].ID, calendar.NewDate(2026, 3, 1), calendar.NewDate(2026, 3, 31))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +134,7 @@ func TestSeed(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, ev := range evs {
-			if ev.At.After(now) || ev.At.Before(start.Start()) || (i > 0 && ev.At.Before(evs[i-1].At)) {
+			if ev.At.After(now) || ev.At.Before(start.Time()) || (i > 0 && ev.At.Before(evs[i-1].At)) {
 				t.Errorf("audit event %d %s at %v: out of order or outside the history", i, ev.Type, ev.At)
 			}
 		}

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/text/encoding/japanese"
 
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
 	"kinko/internal/zengin"
@@ -31,7 +32,7 @@ import (
 
 // bankingNow is 10:00 in Japan on Wednesday 9 December 2026, a business day
 // before the cut-off, when every banking test stands.
-var bankingNow = time.Date(2026, 12, 9, 10, 0, 0, 0, banking.JST)
+var bankingNow = time.Date(2026, 12, 9, 10, 0, 0, 0, calendar.JST)
 
 // bankingToday is bankingNow's day.
 const bankingToday = "2026-12-09"
@@ -251,7 +252,7 @@ func TestBankingAPI_RulesTable(t *testing.T) {
 		fresh := func(o *bankOrg, by actor) int64 {
 			tr, err := svc.RequestTransfer(ctx, user(t, b, by.creds.LoginID), banking.TransferRequest{FromAccountID: o.main.ID,
 				Payee: banking.PayeeAccount{BankCode: thisBankCode, BranchCode: o.second.BranchCode, AccountType: o.second.Type,
-					AccountNumber: o.second.Number, Name: o.second.HolderName}, Amount: 1000, ExecutionDate: banking.DateOf(bankingNow)})
+					AccountNumber: o.second.Number, Name: o.second.HolderName}, Amount: 1000, ExecutionDate: calendar.DateOf(bankingNow)})
 			if err != nil {
 				t.Fatalf("request transfer: %v", err)
 			}
@@ -266,7 +267,7 @@ func TestBankingAPI_RulesTable(t *testing.T) {
 		}
 		freshBatch := func(o *bankOrg) int64 {
 			bt, err := svc.CreateBatch(ctx, user(t, b, o.requester.creds.LoginID), banking.BatchRequest{FromAccountID: o.main.ID,
-				ExecutionDate: banking.DateOf(bankingNow), SourceFile: "sogo.txt", Items: []banking.BatchItem{{
+				ExecutionDate: calendar.DateOf(bankingNow), SourceFile: "sogo.txt", Items: []banking.BatchItem{{
 					Payee: banking.PayeeAccount{BankCode: "0005", BranchCode: "123", AccountType: banking.Ordinary,
 						AccountNumber: "7654321", Name: "ﾄﾘﾋｷｻｷ"}, Amount: 700}}})
 			if err != nil {

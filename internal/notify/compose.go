@@ -5,14 +5,12 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"kinko/internal/calendar"
 )
 
 // DefaultBankName signs the mails when Data names no bank.
 const DefaultBankName = "kinko"
-
-// JST is Japan time, in which mails give dates. Japan has no daylight
-// saving time.
-var JST = time.FixedZone("JST", 9*60*60)
 
 // Data is what a mail says.
 type Data struct {
@@ -107,10 +105,10 @@ type composer struct {
 }
 
 // jaDate writes a time as 2026年11月25日 15:04 (Japan time).
-func jaDate(t time.Time) string { return t.In(JST).Format("2006年1月2日 15:04") }
+func jaDate(t time.Time) string { return t.In(calendar.JST).Format("2006年1月2日 15:04") }
 
 // enDate writes a time as 2026-11-25 15:04 JST.
-func enDate(t time.Time) string { return t.In(JST).Format("2006-01-02 15:04") + " JST" }
+func enDate(t time.Time) string { return t.In(calendar.JST).Format("2006-01-02 15:04") + " JST" }
 
 // whoJA and whoEN name the user the mail is about, for the master's copy.
 func (c composer) whoJA() string {

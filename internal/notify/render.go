@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"kinko/internal/calendar"
 )
 
 // Render writes m as an RFC 5322 message from from, dated date: CRLF line
@@ -24,7 +26,7 @@ func Render(m Message, from string, date time.Time) []byte {
 	header("From", fromHeader)
 	header("To", headerValue(m.To))
 	header("Subject", encodeSubject(headerValue(m.Subject)))
-	header("Date", date.In(JST).Format(time.RFC1123Z))
+	header("Date", date.In(calendar.JST).Format(time.RFC1123Z))
 	header("Message-ID", MessageID(m, fromDomain))
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=UTF-8")

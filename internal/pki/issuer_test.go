@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"kinko/internal/calendar"
 	"kinko/internal/testutil/zlint"
 )
 
@@ -59,7 +60,7 @@ func TestIssueClientCertificate(t *testing.T) {
 	subjects := []string{"p256", "p384", "rsa2048"}
 	// A leap day, with a fractional second, shows that validity is
 	// truncated and otherwise taken exactly as given.
-	notBefore := time.Date(2028, time.February, 29, 10, 11, 12, 987_654_321, time.FixedZone("JST", 9*3600))
+	notBefore := time.Date(2028, time.February, 29, 10, 11, 12, 987_654_321, calendar.JST)
 	wantNotBefore := notBefore.UTC().Truncate(time.Second)
 	wantNotAfter := wantNotBefore.AddDate(1, 0, 0)
 	if wantNotAfter.Sub(wantNotBefore) != 366*24*time.Hour {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"kinko/internal/banking"
+	"kinko/internal/calendar"
 )
 
 // Job is a background task run every Every until the server stops.
@@ -39,7 +39,7 @@ func (s *Services) jobs() []Job {
 		// has come; on several servers, each transfer once.
 		Name: "scheduled transfers", Every: time.Minute,
 		Run: func(ctx context.Context) error {
-			_, err := s.Banking.ExecuteDue(ctx, banking.DateOf(p.Now()))
+			_, err := s.Banking.ExecuteDue(ctx, calendar.DateOf(p.Now()))
 			return err
 		},
 	}}

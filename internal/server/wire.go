@@ -140,9 +140,9 @@ func Assemble(p Parts) (*Services, error) {
 	cal, cutoff := p.Calendar, p.Cutoff
 	svc.Banking, err = banking.New(banking.Config{Store: p.DB, Identity: ident, Now: p.Now, BankCode: p.BankCode,
 		NormalizeName: zengin.NormalizeKana,
-		ExecutionDate: func(now time.Time, d banking.Date, interbank bool) (banking.Date, error) {
-			out, _, err := cal.ExecutionDate(now, calendar.Date(d), interbank, cutoff)
-			return banking.Date(out), err
+		ExecutionDate: func(now time.Time, d calendar.Date, interbank bool) (calendar.Date, error) {
+			out, _, err := cal.ExecutionDate(now, d, interbank, cutoff)
+			return out, err
 		}})
 	if err != nil {
 		return nil, err

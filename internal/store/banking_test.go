@@ -11,37 +11,53 @@ import (
 
 	"kinko/internal/audit"
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
 )
 
-var unitDay = banking.DateOf(unitT0)
+var unitDay = calendar.DateOf(unitT0)
+
+// unitTx runs fn in a banking transaction of db.
+func unitTx(t *testing.T, db *store.DB, fn func(ctx context.Context, tx banking.Tx) error) {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.InTx(ctx, func(tx banking.Tx) error { return fn(ctx, tx) }); err != nil {
+		t.Fatalf("transaction: %v", err)
+	}
+}
 
 // unitAccount opens an account of org with balance yen deposited.
 func unitAccount(t *testing.T, db *store.DB, org identity.Organization, balance int64) banking.Account {
 	t.Helper()
-	ctx := context.Background()
 	a := banking.Account{OrganizationID: org.ID, Type: banking.Ordinary, BranchCode: "101",
 		Number: fmt.Sprintf("%07d", unitSeq.Add(1)), HolderName: "ﾃｽﾄ", OpenedAt: unitT0}
-	if err := db.OpenAccount(ctx, &a, "REQ", audit.Event{At: unitT0, Type: audit.AccountOpened, Actor: "operator:test"}); err != nil {
-		t.Fatalf("open account: %v", err)
-	}
-	if balance > 0 {
-		p := banking.Posting{AccountID: a.ID, Kind: banking.PostingDeposit, Amount: balance, Date: unitDay, Description: "ﾆｭｳｷﾝ", CreatedAt: unitT0}
-		if err := db.Deposit(ctx, &p, audit.Event{At: unitT0, Type: audit.AccountDeposit, Actor: "operator:test"}); err != nil {
-			t.Fatalf("deposit: %v", err)
+	unitTx(t, db, func(ctx context.Context, tx banking.Tx) error {
+		if err := tx.InsertAccount(ctx, &a, "REQ"); err != nil {
+			return err
 		}
-		a.Balance = balance
-	}
+		if balance > 0 {
+			p := banking.Posting{AccountID: a.ID, Kind: banking.PostingDeposit, Amount: balance, BalanceAfter: balance, Date: unitDay,
+				Description: "ﾆｭｳｷﾝ", CreatedAt: unitT0}
+			if err := tx.InsertPosting(ctx, &p); err != nil {
+				return err
+			}
+			if err := tx.SetBalance(ctx, a.ID, balance); err != nil {
+				return err
+			}
+		}
+		return tx.AppendAudit(ctx, audit.Event{At: unitT0, Type: audit.AccountOpened, Actor: "operator:test"})
+	})
+	a.Balance = balance
 	return a
 }
 
 // unitTransfer records a transfer of amount from a to b (nil: another bank)
-// requested by u; with approver != 0 it is approved and executed.
+// requested by u; with approver != 0 it is approved and executed, its
+// postings written as the banking package writes them.
 func unitTransfer(t *testing.T, db *store.DB, u identity.User, from banking.Account, to *banking.Account, amount int64, approver int64) banking.Transfer {
 	t.Helper()
-	ctx := context.Background()
 	tr := banking.Transfer{OrganizationID: from.OrganizationID, FromAccountID: from.ID, Amount: amount, ExecutionDate: unitDay,
 		Payee:  banking.PayeeAccount{BankCode: "0005", BranchCode: "001", AccountType: banking.Ordinary, AccountNumber: "1234567", Name: "ﾀﾅｶ"},
 		Status: banking.StatusAwaitingApproval, RequestedBy: u.ID, RequestedAt: unitT0, UpdatedAt: unitT0, Interbank: true}
@@ -49,28 +65,43 @@ func unitTransfer(t *testing.T, db *store.DB, u identity.User, from banking.Acco
 		tr.Payee = banking.PayeeAccount{BankCode: "2950", BranchCode: to.BranchCode, AccountType: to.Type, AccountNumber: to.Number, Name: "ﾃｽﾄ"}
 		tr.ToAccountID, tr.Interbank = to.ID, false
 	}
-	n := banking.NewTransfers{OrganizationID: u.OrganizationID, UserID: u.ID, Actor: "user:" + u.LoginID, At: unitT0,
-		UserDailyLimit: banking.MaxLimit, Transfers: []banking.Transfer{tr},
-		Audit: audit.Event{At: unitT0, Type: audit.TransferRequested, Actor: "user:" + u.LoginID}}
-	if _, err := db.CreateTransfers(ctx, &n); err != nil {
-		t.Fatalf("create transfer: %v", err)
-	}
-	tr = n.Transfers[0]
-	if approver != 0 {
-		err := db.Decide(ctx, banking.Decision{Unit: banking.Unit{TransferID: tr.ID}, OrganizationID: tr.OrganizationID,
-			From: []banking.Status{banking.StatusAwaitingApproval}, To: banking.StatusExecuted, UserID: approver, Actor: "user:approver",
-			At: unitT0, Action: banking.HistoryApproved, RequesterMustNotBe: approver, Approval: true, OrganizationDailyLimit: banking.MaxLimit,
-			Execute: true, Today: unitDay, Audit: audit.Event{At: unitT0, Type: audit.TransferApproved, Actor: "user:approver"}})
-		if err != nil {
-			t.Fatalf("approve: %v", err)
+	unitTx(t, db, func(ctx context.Context, tx banking.Tx) error {
+		if err := tx.InsertTransfer(ctx, &tr); err != nil {
+			return err
 		}
-	}
+		if approver == 0 {
+			return nil
+		}
+		ids := []int64{from.ID}
+		if to != nil {
+			ids = append(ids, to.ID)
+		}
+		accounts, err := tx.LockAccounts(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, a := range accounts {
+			p := banking.Posting{AccountID: a.ID, TransferID: tr.ID, Kind: banking.PostingDebit, Amount: -amount, Date: unitDay, CreatedAt: unitT0}
+			if a.ID != from.ID {
+				p.Kind, p.Amount = banking.PostingCredit, amount
+			}
+			p.BalanceAfter = a.Balance + p.Amount
+			if err := tx.InsertPosting(ctx, &p); err != nil {
+				return err
+			}
+			if err := tx.SetBalance(ctx, a.ID, p.BalanceAfter); err != nil {
+				return err
+			}
+		}
+		return tx.SetStatus(ctx, banking.Unit{TransferID: tr.ID}, banking.StatusChange{Status: banking.StatusExecuted, At: unitT0,
+			ExecutedAt: unitT0, ApprovedBy: approver, ApprovedAt: unitT0})
+	})
 	return tr
 }
 
 func unitLedger(t *testing.T, db *store.DB) []string {
 	t.Helper()
-	problems, err := db.VerifyLedger(context.Background())
+	problems, err := banking.VerifyLedger(context.Background(), db)
 	if err != nil {
 		t.Fatalf("verify ledger: %v", err)
 	}
@@ -86,85 +117,6 @@ func unitExec(t *testing.T, db *store.DB, q string, args ...any) {
 	if _, err := db.SQL().Exec(q, args...); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-}
-
-func TestVerifyLedgerFindsTampering(t *testing.T) {
-	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		org, master := unitOrg(t, db)
-		approver := unitUser(t, db, org)
-		a, b := unitAccount(t, db, org, 10_000), unitAccount(t, db, org, 0)
-		internal := unitTransfer(t, db, master, a, &b, 3_000, approver.ID)
-		out := unitTransfer(t, db, master, a, nil, 2_000, approver.ID)
-		pending := unitTransfer(t, db, master, a, &b, 1_000, 0)
-		if got := unitLedger(t, db); len(got) != 0 {
-			t.Fatalf("a sound ledger has problems: %v", got)
-		}
-		var debit int64
-		if err := db.SQL().QueryRow(`SELECT id FROM postings WHERE transfer_id = $1 AND kind = 'debit'`, out.ID).Scan(&debit); err != nil {
-			t.Fatal(err)
-		}
-
-		cases := []struct {
-			name    string
-			tamper  []string
-			restore []string
-			want    []string
-		}{
-			{
-				name:    "a balance changed by hand",
-				tamper:  []string{fmt.Sprintf(`UPDATE accounts SET balance = balance + 1 WHERE id = %d`, b.ID)},
-				restore: []string{fmt.Sprintf(`UPDATE accounts SET balance = balance - 1 WHERE id = %d`, b.ID)},
-				want:    []string{fmt.Sprintf("account %d: balance 3001, but its postings sum to 3000", b.ID)},
-			},
-			{
-				name:    "a posting's amount changed by hand",
-				tamper:  []string{fmt.Sprintf(`UPDATE postings SET amount = -1000 WHERE id = %d`, debit)},
-				restore: []string{fmt.Sprintf(`UPDATE postings SET amount = -2000 WHERE id = %d`, debit)},
-				want: []string{
-					fmt.Sprintf("account %d, transfer %d: posting %d: balance after 5000, but the balance before it and its amount make 6000", a.ID, out.ID, debit),
-					fmt.Sprintf("account %d: balance 5000, but its postings sum to 6000", a.ID),
-					fmt.Sprintf("account %d, transfer %d: unexpected debit posting of -1000", a.ID, out.ID),
-					fmt.Sprintf("account %d, transfer %d: executed with 0 debits of 2000, want exactly 1", a.ID, out.ID),
-				},
-			},
-			{
-				name:    "a transfer put back to awaiting approval after its postings",
-				tamper:  []string{fmt.Sprintf(`UPDATE transfers SET status = 'awaiting_approval', executed_at = NULL WHERE id = %d`, out.ID)},
-				restore: []string{fmt.Sprintf(`UPDATE transfers SET status = 'executed', executed_at = 1 WHERE id = %d`, out.ID)},
-				want:    []string{fmt.Sprintf("transfer %d: awaiting_approval, but it has 1 postings", out.ID)},
-			},
-			{
-				name:    "a transfer marked executed without postings",
-				tamper:  []string{fmt.Sprintf(`UPDATE transfers SET status = 'executed', executed_at = 1, approved_by = %d WHERE id = %d`, approver.ID, pending.ID)},
-				restore: []string{fmt.Sprintf(`UPDATE transfers SET status = 'awaiting_approval', executed_at = NULL, approved_by = NULL WHERE id = %d`, pending.ID)},
-				want: []string{
-					fmt.Sprintf("account %d, transfer %d: executed with 0 debits of 1000, want exactly 1", a.ID, pending.ID),
-					fmt.Sprintf("account %d, transfer %d: executed with 0 credits of 1000, want 1", b.ID, pending.ID),
-				},
-			},
-			{
-				name: "an executed transfer's credit removed",
-				tamper: []string{
-					fmt.Sprintf(`DELETE FROM postings WHERE transfer_id = %d AND kind = 'credit'`, internal.ID),
-					fmt.Sprintf(`UPDATE accounts SET balance = 0 WHERE id = %d`, b.ID),
-				},
-				want: []string{fmt.Sprintf("account %d, transfer %d: executed with 0 credits of 3000, want 1", b.ID, internal.ID)},
-			},
-		}
-		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				for _, q := range c.tamper {
-					unitExec(t, db, q)
-				}
-				if diff := cmp.Diff(c.want, unitLedger(t, db)); diff != "" {
-					t.Errorf("problems (-want +got):\n%s", diff)
-				}
-				for _, q := range c.restore {
-					unitExec(t, db, q)
-				}
-			})
-		}
-	})
 }
 
 func TestBankingConstraintsHoldInTheDatabase(t *testing.T) {
@@ -233,52 +185,89 @@ func TestBankingConstraintsHoldInTheDatabase(t *testing.T) {
 	})
 }
 
-func TestDecideChecksUnderTheLock(t *testing.T) {
+// TestBankingTx checks the data operations of a banking transaction: the
+// accounts locked in ascending ID, the sums by status, a batch's status set
+// on its items too, and a transaction that fails leaving nothing behind
+// with its error returned as it is.
+func TestBankingTx(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		org, master := unitOrg(t, db)
-		other, _ := unitOrg(t, db)
 		approver := unitUser(t, db, org)
-		a := unitAccount(t, db, org, 1_000)
-		tr := unitTransfer(t, db, master, a, nil, 600, 0)
-		base := banking.Decision{Unit: banking.Unit{TransferID: tr.ID}, OrganizationID: org.ID,
-			From: []banking.Status{banking.StatusAwaitingApproval}, To: banking.StatusExecuted, UserID: approver.ID, Actor: "user:a",
-			At: unitT0, Action: banking.HistoryApproved, RequesterMustNotBe: approver.ID, Approval: true, OrganizationDailyLimit: 1_000,
-			Execute: true, Today: unitDay, Audit: audit.Event{At: unitT0, Type: audit.TransferApproved, Actor: "user:a"}}
-		cases := []struct {
-			name   string
-			change func(d *banking.Decision)
-			want   error
-		}{
-			{"another organization", func(d *banking.Decision) { d.OrganizationID = other.ID }, banking.ErrNotFound},
-			{"no such transfer", func(d *banking.Decision) { d.Unit.TransferID = 987654 }, banking.ErrNotFound},
-			{"by the requester", func(d *banking.Decision) { d.RequesterMustNotBe = master.ID }, banking.ErrSelfApprovalForbidden},
-			{"cancel by someone else", func(d *banking.Decision) { d.RequesterMustNotBe, d.RequesterMustBe = 0, approver.ID }, banking.ErrForbidden},
-			{"from another state", func(d *banking.Decision) { d.From = []banking.Status{banking.StatusSentBack} }, banking.ErrInvalidState},
-			{"over the organization's limit", func(d *banking.Decision) { d.OrganizationDailyLimit = 599 }, banking.ErrLimitExceeded},
+		a, b := unitAccount(t, db, org, 10_000), unitAccount(t, db, org, 0)
+		unitTransfer(t, db, master, a, &b, 3_000, approver.ID)
+		pending := unitTransfer(t, db, master, a, nil, 1_000, 0)
+		var batch banking.Batch
+		unitTx(t, db, func(ctx context.Context, tx banking.Tx) error {
+			got, err := tx.LockAccounts(ctx, []int64{b.ID, a.ID, 987654, b.ID})
+			if err != nil {
+				return err
+			}
+			var ids []int64
+			for _, x := range got {
+				ids = append(ids, x.ID)
+			}
+			if diff := cmp.Diff([]int64{a.ID, b.ID}, ids); diff != "" {
+				t.Errorf("locked accounts (-want +got):\n%s", diff)
+			}
+			if got[0].Balance != 7_000 || got[1].Balance != 3_000 {
+				t.Errorf("balances %d, %d; want 7000, 3000", got[0].Balance, got[1].Balance)
+			}
+			sum, err := tx.RequestedSum(ctx, master.ID, unitDay, []banking.Status{banking.StatusAwaitingApproval, banking.StatusExecuted}, 0)
+			if err != nil || sum != 4_000 {
+				t.Errorf("requested sum %d (%v), want 4000", sum, err)
+			}
+			sum, err = tx.RequestedSum(ctx, master.ID, unitDay, []banking.Status{banking.StatusAwaitingApproval, banking.StatusExecuted}, pending.ID)
+			if err != nil || sum != 3_000 {
+				t.Errorf("requested sum without the pending transfer %d (%v), want 3000", sum, err)
+			}
+			sum, err = tx.OrganizationSum(ctx, org.ID, unitDay, []banking.Status{banking.StatusScheduled, banking.StatusExecuted})
+			if err != nil || sum != 3_000 {
+				t.Errorf("organization sum %d (%v), want 3000", sum, err)
+			}
+			batch = banking.Batch{OrganizationID: org.ID, FromAccountID: a.ID, ExecutionDate: unitDay, Status: banking.StatusAwaitingApproval,
+				Count: 2, Total: 300, Interbank: true, RequestedBy: master.ID, RequestedAt: unitT0, UpdatedAt: unitT0}
+			if err := tx.InsertBatch(ctx, &batch); err != nil {
+				return err
+			}
+			for _, amount := range []int64{100, 200} {
+				item := banking.Transfer{OrganizationID: org.ID, BatchID: batch.ID, FromAccountID: a.ID, Amount: amount, ExecutionDate: unitDay,
+					Payee:  banking.PayeeAccount{BankCode: "0005", BranchCode: "001", AccountType: banking.Ordinary, AccountNumber: "1234567", Name: "ﾀﾅｶ"},
+					Status: banking.StatusAwaitingApproval, RequestedBy: master.ID, RequestedAt: unitT0, UpdatedAt: unitT0, Interbank: true}
+				if err := tx.InsertTransfer(ctx, &item); err != nil {
+					return err
+				}
+			}
+			return tx.SetStatus(ctx, banking.Unit{BatchID: batch.ID}, banking.StatusChange{Status: banking.StatusRejected, At: unitT0})
+		})
+		items, err := db.BatchTransfers(ctx, batch.ID)
+		if err != nil || len(items) != 2 {
+			t.Fatalf("batch items %d (%v), want 2", len(items), err)
 		}
-		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				d := base
-				c.change(&d)
-				wantErrIs(t, db.Decide(ctx, d), c.want)
-			})
+		for _, it := range items {
+			if it.Status != banking.StatusRejected {
+				t.Errorf("item %d is %s, want rejected with its batch", it.ID, it.Status)
+			}
 		}
-		if err := db.Decide(ctx, base); err != nil {
-			t.Fatalf("approve: %v", err)
+
+		refused := errors.New("refused")
+		err = db.InTx(ctx, func(tx banking.Tx) error {
+			if err := tx.SetBalance(ctx, b.ID, 1); err != nil {
+				return err
+			}
+			return refused
+		})
+		if err != refused {
+			t.Errorf("InTx returned %v, want the error of its function as it is", err)
 		}
-		second := unitTransfer(t, db, master, a, nil, 600, 0)
-		d := base
-		d.Unit.TransferID = second.ID
-		d.OrganizationDailyLimit = banking.MaxLimit
-		wantErrIs(t, db.Decide(ctx, d), banking.ErrInsufficientFunds)
-		got, _ := db.TransferByID(ctx, second.ID)
-		if got.Status != banking.StatusAwaitingApproval {
-			t.Errorf("status %s after insufficient funds, want awaiting approval", got.Status)
+		if got, _ := db.AccountByID(ctx, b.ID); got.Balance != 3_000 {
+			t.Errorf("balance %d after a rolled-back transaction, want 3000", got.Balance)
 		}
-		if n := unitCount(t, db, `SELECT COUNT(*) FROM transfer_events WHERE transfer_id = $1`, second.ID); n != 1 {
-			t.Errorf("history rows %d, want 1 (the refused approval left none)", n)
-		}
+		err = db.InTx(ctx, func(tx banking.Tx) error {
+			_, err := tx.LockTransfer(ctx, 987654)
+			return err
+		})
+		wantErrIs(t, err, banking.ErrNotFound)
 		if got := unitLedger(t, db); len(got) != 0 {
 			t.Errorf("ledger: %v", got)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/zengin"
 )
 
@@ -40,7 +41,7 @@ type batchView struct {
 }
 
 func batchOf(d directory, b banking.Batch) batchView {
-	v := batchView{ID: b.ID, From: d.account(b.FromAccountID), ExecutionDate: b.ExecutionDate.Start(), SourceFile: b.SourceFile,
+	v := batchView{ID: b.ID, From: d.account(b.FromAccountID), ExecutionDate: b.ExecutionDate.Time(), SourceFile: b.SourceFile,
 		Status: string(b.Status), StatusKey: statusKeys[b.Status], Count: b.Count, Total: money(b.Total),
 		RequestedBy: d.user(b.RequestedBy), RequestedAt: b.RequestedAt, ApprovedAt: b.ApprovedAt, Failure: b.FailureReason}
 	if b.ApprovedBy != 0 {
@@ -77,7 +78,7 @@ func (h *Handler) batchForm(w http.ResponseWriter, r *http.Request, p auth.Princ
 		h.refuseBanking(w, r, p, err)
 		return
 	}
-	h.renderBatchForm(w, r, p, http.StatusOK, batchNewPage{ExecutionDate: banking.DateOf(h.c.Now()).String(), IdempotencyKey: key})
+	h.renderBatchForm(w, r, p, http.StatusOK, batchNewPage{ExecutionDate: calendar.DateOf(h.c.Now()).String(), IdempotencyKey: key})
 }
 
 // upload wraps the POST of a form with a file: it reads the multipart form
@@ -199,7 +200,7 @@ func (h *Handler) renderBatchForm(w http.ResponseWriter, r *http.Request, p auth
 		v.Balance = 0
 		d.Accounts = append(d.Accounts, v)
 	}
-	d.Today, d.MaxKiB = banking.DateOf(h.c.Now()).String(), maxUpload>>10
+	d.Today, d.MaxKiB = calendar.DateOf(h.c.Now()).String(), maxUpload>>10
 	h.render(w, r, status, "batch_new", &view{Member: memberOf(p), Page: "transfers", Data: d})
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 	"kinko/internal/zengin"
 )
@@ -164,7 +165,7 @@ func parseAmount(s string) (int64, error) {
 
 // parseDay reads a date of a form field: "2006-01-02" (the date input), or
 // "2006/01/02"; full-width digits are accepted. Empty is the zero Date.
-func parseDay(s string) (banking.Date, error) {
+func parseDay(s string) (calendar.Date, error) {
 	var b strings.Builder
 	for _, r := range strings.TrimSpace(s) {
 		switch {
@@ -178,13 +179,13 @@ func parseDay(s string) (banking.Date, error) {
 	}
 	v := b.String()
 	if v == "" {
-		return banking.Date{}, nil
+		return calendar.Date{}, nil
 	}
-	t, err := time.ParseInLocation("2006-1-2", v, banking.JST)
+	t, err := time.ParseInLocation("2006-1-2", v, calendar.JST)
 	if err != nil {
-		return banking.Date{}, errDateInvalid
+		return calendar.Date{}, errDateInvalid
 	}
-	return banking.DateOf(t), nil
+	return calendar.DateOf(t), nil
 }
 
 // pathID reads the numeric ID of a path; anything else is no such page.
@@ -361,7 +362,7 @@ func (d directory) account(id int64) accountView {
 
 func (h *Handler) transferOf(d directory, t banking.Transfer) transferView {
 	v := transferView{ID: t.ID, BatchID: t.BatchID, From: d.account(t.FromAccountID), Payee: h.payeeOf(t.Payee),
-		Amount: money(t.Amount), ExecutionDate: t.ExecutionDate.Start(), Memo: t.Memo, Status: string(t.Status),
+		Amount: money(t.Amount), ExecutionDate: t.ExecutionDate.Time(), Memo: t.Memo, Status: string(t.Status),
 		StatusKey: statusKeys[t.Status], RequestedBy: d.user(t.RequestedBy), RequestedAt: t.RequestedAt,
 		ApprovedAt: t.ApprovedAt, ExecutedAt: t.ExecutedAt, Failure: t.FailureReason}
 	if t.ApprovedBy != 0 {

@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 	"kinko/internal/testutil"
 )
 
 // bankingDay is a Tuesday, a business day, at 10:00 in Japan: before the
 // 15:00 cut-off.
-var bankingDay = time.Date(2026, 12, 1, 10, 0, 0, 0, japan)
+var bankingDay = time.Date(2026, 12, 1, 10, 0, 0, 0, calendar.JST)
 
 // bankingSetup is an organization with an account holding money, a general
 // user with privileges, and a payee's account at this bank in another

@@ -10,6 +10,7 @@ import (
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 )
 
 // statementPage is the data of 入出金明細.
@@ -37,20 +38,20 @@ type postingRow struct {
 
 // statementPeriod reads ?from=&to= of a statement; without them, this month
 // so far.
-func (h *Handler) statementPeriod(r *http.Request) (from, to banking.Date, err error) {
+func (h *Handler) statementPeriod(r *http.Request) (from, to calendar.Date, err error) {
 	q := r.URL.Query()
-	today := banking.DateOf(h.c.Now())
+	today := calendar.DateOf(h.c.Now())
 	if q.Get("from") == "" && q.Get("to") == "" {
-		return banking.Date{Year: today.Year, Month: today.Month, Day: 1}, today, nil
+		return calendar.Date{Year: today.Year, Month: today.Month, Day: 1}, today, nil
 	}
 	if from, err = parseDay(q.Get("from")); err != nil {
-		return banking.Date{}, banking.Date{}, err
+		return calendar.Date{}, calendar.Date{}, err
 	}
 	if to, err = parseDay(q.Get("to")); err != nil {
-		return banking.Date{}, banking.Date{}, err
+		return calendar.Date{}, calendar.Date{}, err
 	}
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
-		return banking.Date{}, banking.Date{}, errDateRange
+		return calendar.Date{}, calendar.Date{}, errDateRange
 	}
 	return from, to, nil
 }
@@ -86,7 +87,7 @@ func (h *Handler) statement(w http.ResponseWriter, r *http.Request, p auth.Princ
 	}
 	d.Account, d.Total = accountOf(tp.Account), tp.Total
 	for _, ps := range tp.Postings {
-		row := postingRow{Date: ps.Date.Start(), Description: ps.Description, Balance: money(ps.BalanceAfter)}
+		row := postingRow{Date: ps.Date.Time(), Description: ps.Description, Balance: money(ps.BalanceAfter)}
 		if ps.Amount < 0 {
 			row.Out, row.HasOut = money(-ps.Amount), true
 		} else {
@@ -154,7 +155,7 @@ func (h *Handler) statementCSV(w http.ResponseWriter, r *http.Request, p auth.Pr
 }
 
 // dayOrAll writes a bound of a period for a file name.
-func dayOrAll(d banking.Date) string {
+func dayOrAll(d calendar.Date) string {
 	if d.IsZero() {
 		return "all"
 	}

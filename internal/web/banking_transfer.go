@@ -9,6 +9,7 @@ import (
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 )
 
@@ -259,7 +260,7 @@ func (h *Handler) editTransferForm(w http.ResponseWriter, r *http.Request, p aut
 		BranchCode: t.Payee.BranchCode, AccountType: string(t.Payee.AccountType), AccountNumber: t.Payee.AccountNumber,
 		PayeeName: t.Payee.Name, Amount: strconv.FormatInt(t.Amount, 10), Memo: t.Memo,
 		ExecutionDate: t.ExecutionDate.String()}
-	if today := banking.DateOf(h.c.Now()); t.ExecutionDate.Before(today) {
+	if today := calendar.DateOf(h.c.Now()); t.ExecutionDate.Before(today) {
 		f.ExecutionDate = today.String()
 	}
 	h.renderTransferEntry(w, r, p, fmt.Sprintf("/transfers/%d/edit", id), id, f, http.StatusOK, nil)

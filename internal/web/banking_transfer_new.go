@@ -117,8 +117,8 @@ type transferPlan struct {
 	payee     banking.PayeeAccount
 	nickname  string
 	typedName string
-	requested banking.Date
-	date      banking.Date
+	requested calendar.Date
+	date      calendar.Date
 	reason    string
 }
 
@@ -130,7 +130,7 @@ func (h *Handler) newTransferForm(w http.ResponseWriter, r *http.Request, p auth
 		h.refuseBanking(w, r, p, err)
 		return
 	}
-	f := transferForm{ExecutionDate: banking.DateOf(h.c.Now()).String(), IdempotencyKey: key, BankCode: h.c.Banking.BankCode(),
+	f := transferForm{ExecutionDate: calendar.DateOf(h.c.Now()).String(), IdempotencyKey: key, BankCode: h.c.Banking.BankCode(),
 		AccountType: string(banking.Ordinary)}
 	if id := r.URL.Query().Get("payee"); id != "" {
 		f.PayeeID, f.BankCode = id, ""
@@ -338,7 +338,7 @@ func (h *Handler) checkTransfer(r *http.Request, p auth.Principal, f transferFor
 		fail("execution_date", err)
 	} else {
 		if requested.IsZero() {
-			requested = banking.DateOf(h.c.Now())
+			requested = calendar.DateOf(h.c.Now())
 		}
 		interbank := plan.payee.BankCode != h.c.Banking.BankCode()
 		date, reason, err := h.executionDate(requested, interbank)
@@ -396,13 +396,13 @@ func (h *Handler) checkPayee(r *http.Request, f transferForm, errs map[string]st
 
 // executionDate is the day a transfer requested for requested is executed
 // on, and why it moved, by the calendar.
-func (h *Handler) executionDate(requested banking.Date, interbank bool) (banking.Date, calendar.Reason, error) {
+func (h *Handler) executionDate(requested calendar.Date, interbank bool) (calendar.Date, calendar.Reason, error) {
 	now := h.c.Now()
 	if h.c.Calendar == nil {
 		d, err := banking.DefaultExecutionDate(now, requested, interbank)
 		return d, calendar.Reason{}, err
 	}
-	d, reason, err := h.c.Calendar.ExecutionDate(now, calendar.Date(requested), interbank, h.c.Cutoff)
+	d, reason, err := h.c.Calendar.ExecutionDate(now, requested, interbank, h.c.Cutoff)
 	switch {
 	case errors.Is(err, calendar.ErrPastDate):
 		err = errDatePast
@@ -413,7 +413,7 @@ func (h *Handler) executionDate(requested banking.Date, interbank bool) (banking
 	case err != nil:
 		err = fmt.Errorf("%w: %w", banking.ErrInvalidExecutionDate, err)
 	}
-	return banking.Date(d), reason, err
+	return d, reason, err
 }
 
 // renderTransferEntry shows the entry form, after a refusal with the
@@ -432,7 +432,7 @@ func (h *Handler) renderTransferEntry(w http.ResponseWriter, r *http.Request, p 
 		return
 	}
 	d := transferEntryPage{Action: action, EditID: editID, Form: f, Types: payeeTypes, BankCode: h.c.Banking.BankCode(),
-		Today: banking.DateOf(h.c.Now()).String(), Errors: errs}
+		Today: calendar.DateOf(h.c.Now()).String(), Errors: errs}
 	if f.FromAccount == "" && len(accounts) > 0 {
 		d.Form.FromAccount = strconv.FormatInt(accounts[0].ID, 10)
 	}
@@ -472,7 +472,7 @@ func (h *Handler) renderTransferConfirm(w http.ResponseWriter, r *http.Request, 
 	from := accountOf(plan.from)
 	from.Balance = 0
 	d := transferConfirmPage{Action: action, EditID: editID, Form: f, From: from, Payee: payee, NameTyped: plan.typedName,
-		Amount: money(plan.req.Amount), Requested: plan.requested.Start(), Execution: plan.date.Start(), Reason: plan.reason,
+		Amount: money(plan.req.Amount), Requested: plan.requested.Time(), Execution: plan.date.Time(), Reason: plan.reason,
 		Memo: plan.req.Memo, DateMoved: moved}
 	h.render(w, r, http.StatusOK, "transfer_confirm", &view{Member: memberOf(p), Page: "transfer_new", Data: d})
 }

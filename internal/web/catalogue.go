@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"kinko/internal/calendar"
 	"kinko/internal/web/messages"
 )
 
@@ -75,16 +76,12 @@ func (c *catalogue) text(l lang, key string, args ...any) string {
 	return m
 }
 
-// japan is the time zone in which times are shown (Japan has no daylight
-// saving time).
-var japan = time.FixedZone("JST", 9*60*60)
-
 // dateTime formats t for language l, in Japan's time.
 func (c *catalogue) dateTime(l lang, t time.Time) string {
-	return t.In(japan).Format(c.text(l, "format.datetime"))
+	return t.In(calendar.JST).Format(c.text(l, "format.datetime"))
 }
 
 // date formats the day of t for language l, in Japan's time.
 func (c *catalogue) date(l lang, t time.Time) string {
-	return t.In(japan).Format(c.text(l, "format.date"))
+	return t.In(calendar.JST).Format(c.text(l, "format.date"))
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"kinko/internal/calendar"
 	"kinko/internal/testutil"
 )
 
@@ -56,12 +57,9 @@ func msg(t testing.TB, lang, key string, args ...any) string {
 	return m
 }
 
-// japan is the time zone of the pages.
-var japan = time.FixedZone("JST", 9*60*60)
-
 // dateTime formats t as the pages do in lang.
 func dateTime(t testing.TB, lang string, tm time.Time) string {
-	return tm.In(japan).Format(msg(t, lang, "format.datetime"))
+	return tm.In(calendar.JST).Format(msg(t, lang, "format.datetime"))
 }
 
 // page is what a browser got for a request, after following redirects.

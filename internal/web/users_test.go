@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"kinko/internal/api"
+	"kinko/internal/calendar"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
 	"kinko/internal/store"
@@ -20,7 +21,7 @@ import (
 
 // usersDate formats the day of tm as the pages do in lang.
 func usersDate(t testing.TB, lang string, tm time.Time) string {
-	return tm.In(japan).Format(msg(t, lang, "format.date"))
+	return tm.In(calendar.JST).Format(msg(t, lang, "format.date"))
 }
 
 // usersDaysLeft is the days left until notAfter as the pages count them.
