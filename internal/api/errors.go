@@ -8,7 +8,7 @@ import (
 	"kinko/internal/banking"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
-	"kinko/internal/web/messages"
+	"kinko/internal/messages"
 )
 
 var (

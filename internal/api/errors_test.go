@@ -11,8 +11,8 @@ import (
 	"kinko/internal/banking"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
+	"kinko/internal/messages"
 	"kinko/internal/pki"
-	"kinko/internal/web/messages"
 )
 
 // wantStatus is the error mapping of the API, written out independently of

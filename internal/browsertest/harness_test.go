@@ -26,8 +26,8 @@ import (
 
 	"kinko/internal/certs"
 	"kinko/internal/identity"
+	"kinko/internal/messages"
 	"kinko/internal/testutil"
-	"kinko/internal/web/messages"
 )
 
 const (

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"kinko/internal/web/messages"
+	"kinko/internal/messages"
 )
 
 // lang is a language of the pages.
