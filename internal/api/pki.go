@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"kinko/internal/httpedge"
 )
 
 // ocspGetPrefix is the path of OCSP requests by GET (RFC 6960 appendix A):
@@ -19,7 +21,7 @@ const maxOCSPRequest = 8 << 10
 // crl is GET /pki/crl: the DER CRL of the client-issuing CA.
 func (a *API) crl(w http.ResponseWriter, r *http.Request) {
 	if a.c.Revocations == nil {
-		a.writeError(w, r, errNotFoundRoute)
+		a.writeError(w, r, httpedge.ErrNoRoute)
 		return
 	}
 	der, err := a.c.Revocations.CRL(r.Context())
@@ -67,7 +69,7 @@ func (a *API) ocspGet(w http.ResponseWriter, r *http.Request) {
 // has it.
 func (a *API) ocspRespond(w http.ResponseWriter, r *http.Request, req []byte) {
 	if a.c.Revocations == nil {
-		a.writeError(w, r, errNotFoundRoute)
+		a.writeError(w, r, httpedge.ErrNoRoute)
 		return
 	}
 	resp, err := a.c.Revocations.OCSP(r.Context(), req)

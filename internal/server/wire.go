@@ -19,6 +19,7 @@ import (
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
 	"kinko/internal/certs"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 	"kinko/internal/notify"
 	"kinko/internal/pki"
@@ -198,7 +199,7 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 	pool := x509.NewCertPool()
 	pool.AddCert(p.Authority.Issuing)
 	chain := p.Authority.ClientCAChainPEM()
-	mk := func(l api.Listener) *api.API {
+	mk := func(l httpedge.Listener) *api.API {
 		return api.New(api.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth, Banking: s.Banking, CAChain: chain,
 			Revocations: s.Revocations, Logger: p.Logger, Now: p.Now})
 	}
@@ -221,7 +222,7 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 	// the certificate portal every request first needs an active
 	// certificate; a refusal is explained in JSON to the API and on a page
 	// to the browser.
-	mount := func(l api.Listener) (http.Handler, error) {
+	mount := func(l httpedge.Listener) (http.Handler, error) {
 		w, err := web.New(web.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth,
 			Logins: loginHistory{p.DB}, ServiceHours: p.ServiceHours,
 			Banking: s.Banking, Calendar: p.Calendar, Cutoff: p.Cutoff, Hours: p.Hours,
@@ -235,7 +236,7 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 		mux.Handle("/api/", a.Handler())
 		mux.Handle("/pki/", a.Handler())
 		mux.Handle("/", w.Handler())
-		if l != api.CertPortal {
+		if l != httpedge.CertPortal {
 			// OCSP by GET goes to the API without the mux, which would
 			// redirect a base64 request holding "//" to a cleaned path.
 			ah := a.Handler()
@@ -257,11 +258,11 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 		}
 		return s.serviceHours(RequireCertificate(mux, s.Auth, "/static/", refuse), a, w), nil
 	}
-	portal, err := mount(api.Portal)
+	portal, err := mount(httpedge.Portal)
 	if err != nil {
 		return nil, err
 	}
-	certPortal, err := mount(api.CertPortal)
+	certPortal, err := mount(httpedge.CertPortal)
 	if err != nil {
 		return nil, err
 	}

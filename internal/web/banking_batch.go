@@ -13,6 +13,7 @@ import (
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
+	"kinko/internal/httpedge"
 	"kinko/internal/zengin"
 )
 
@@ -89,10 +90,10 @@ func (h *Handler) upload(next http.HandlerFunc) http.HandlerFunc {
 		if err := r.ParseMultipartForm(maxUpload + maxForm); err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				h.renderError(w, r, errFileTooLarge)
+				h.renderError(w, r, httpedge.ErrFileTooLarge)
 				return
 			}
-			h.renderError(w, r, errBadForm)
+			h.renderError(w, r, httpedge.ErrBadForm)
 			return
 		}
 		if err := checkFormToken(r, r.PostForm.Get(csrfField)); err != nil {
@@ -122,13 +123,13 @@ func (h *Handler) createBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 	}
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
-		fail(errFileRequired)
+		fail(httpedge.ErrFileRequired)
 		return
 	}
 	defer file.Close()
 	d.FileName = path.Base(strings.ReplaceAll(hdr.Filename, "\\", "/"))
 	if hdr.Size > maxUpload {
-		fail(errFileTooLarge)
+		fail(httpedge.ErrFileTooLarge)
 		return
 	}
 	raw, err := io.ReadAll(io.LimitReader(file, maxUpload+1))
@@ -137,7 +138,7 @@ func (h *Handler) createBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return
 	}
 	if len(raw) > maxUpload {
-		fail(errFileTooLarge)
+		fail(httpedge.ErrFileTooLarge)
 		return
 	}
 	zf, err := zengin.Parse(bytes.NewReader(raw))
@@ -147,7 +148,7 @@ func (h *Handler) createBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 		for _, fe := range list {
 			d.Problems = append(d.Problems, fileProblem{Line: fe.Line, Field: fe.Field, Message: fe.Message(l)})
 		}
-		fail(errZenginFile)
+		fail(httpedge.ErrZenginFile)
 		return
 	}
 	if err != nil {

@@ -13,51 +13,10 @@ import (
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 	"kinko/internal/zengin"
 )
-
-// Errors of the banking pages' own checks; their messages are in the
-// catalogue (bankingErrors).
-var (
-	errAmountRequired = errors.New("web: amount is empty")
-	errAmountDecimal  = errors.New("web: amount has a decimal point")
-	errAmountNegative = errors.New("web: amount is negative")
-	errAmountInvalid  = errors.New("web: amount is not a number")
-	errAmountTooLarge = errors.New("web: amount is too large")
-	errDateInvalid    = errors.New("web: date is not a date")
-	errDateRange      = errors.New("web: the end of the period is before its start")
-	errDatePast       = errors.New("web: execution date is in the past")
-	errDateTooFar     = errors.New("web: execution date is too far ahead")
-	errDateMoved      = errors.New("web: the execution date changed since the confirmation page")
-	errCommentNeeded  = errors.New("web: a comment is required")
-	errFileRequired   = errors.New("web: no file chosen")
-	errFileTooLarge   = errors.New("web: the file is too large")
-	errZenginFile     = errors.New("web: the file has format errors")
-)
-
-// bankingErrors are the banking pages' own errors with status and
-// catalogue key.
-var bankingErrors = []struct {
-	err    error
-	status int
-	key    string
-}{
-	{errAmountRequired, http.StatusBadRequest, "banking.error.amount_required"},
-	{errAmountDecimal, http.StatusBadRequest, "banking.error.amount_decimal"},
-	{errAmountNegative, http.StatusBadRequest, "banking.error.amount_negative"},
-	{errAmountInvalid, http.StatusBadRequest, "banking.error.amount_invalid"},
-	{errAmountTooLarge, http.StatusBadRequest, "banking.error.amount_too_large"},
-	{errDateInvalid, http.StatusBadRequest, "banking.error.date_invalid"},
-	{errDateRange, http.StatusBadRequest, "banking.error.date_range"},
-	{errDatePast, http.StatusBadRequest, "banking.error.date_past"},
-	{errDateTooFar, http.StatusBadRequest, "banking.error.date_too_far"},
-	{errDateMoved, http.StatusConflict, "banking.error.date_moved"},
-	{errCommentNeeded, http.StatusBadRequest, "banking.error.comment_required"},
-	{errFileRequired, http.StatusBadRequest, "banking.error.file_required"},
-	{errFileTooLarge, http.StatusRequestEntityTooLarge, "banking.error.file_too_large"},
-	{errZenginFile, http.StatusBadRequest, "banking.error.zengin_file"},
-}
 
 // limitKeys are the catalogue keys that name the limit a transfer exceeds.
 var limitKeys = map[banking.LimitKind]string{
@@ -71,11 +30,6 @@ var limitKeys = map[banking.LimitKind]string{
 // a limit or of a name that cannot be used where there are any.
 func (h *Handler) bankingText(r *http.Request, err error) (int, string) {
 	l := language(r)
-	for _, e := range bankingErrors {
-		if errors.Is(err, e.err) {
-			return e.status, h.cat.text(l, e.key)
-		}
-	}
 	status, msgs := h.refusal(r, err)
 	text := h.cat.text(l, msgs[0].Key)
 	var le *banking.LimitError
@@ -140,24 +94,24 @@ func parseAmount(s string) (int64, error) {
 	v := strings.TrimSpace(b.String())
 	switch {
 	case v == "":
-		return 0, errAmountRequired
+		return 0, httpedge.ErrAmountRequired
 	case strings.HasPrefix(v, "-"):
-		return 0, errAmountNegative
+		return 0, httpedge.ErrAmountNegative
 	case strings.Contains(v, "."):
-		return 0, errAmountDecimal
+		return 0, httpedge.ErrAmountDecimal
 	}
 	v = strings.ReplaceAll(v, ",", "")
 	if v == "" {
-		return 0, errAmountInvalid
+		return 0, httpedge.ErrAmountInvalid
 	}
 	for _, c := range v {
 		if c < '0' || c > '9' {
-			return 0, errAmountInvalid
+			return 0, httpedge.ErrAmountInvalid
 		}
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n > banking.MaxLimit {
-		return 0, errAmountTooLarge
+		return 0, httpedge.ErrAmountTooLarge
 	}
 	return n, nil
 }
@@ -182,7 +136,7 @@ func parseDay(s string) (banking.Date, error) {
 	}
 	t, err := time.ParseInLocation("2006-1-2", v, banking.JST)
 	if err != nil {
-		return banking.Date{}, errDateInvalid
+		return banking.Date{}, httpedge.ErrDateInvalid
 	}
 	return banking.DateOf(t), nil
 }
@@ -191,7 +145,7 @@ func parseDay(s string) (banking.Date, error) {
 func pathID(r *http.Request, name string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, errNotFound
+		return 0, httpedge.ErrNoPage
 	}
 	return id, nil
 }
@@ -432,7 +386,7 @@ func (h *Handler) newIdempotencyKey() (string, error) {
 func checkFormToken(r *http.Request, sent string) error {
 	c, err := r.Cookie(csrfCookie)
 	if err != nil || !validToken(c.Value) || subtle.ConstantTimeCompare([]byte(c.Value), []byte(sent)) != 1 {
-		return errFormToken
+		return httpedge.ErrFormToken
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 )
 
@@ -62,7 +63,7 @@ func (h *Handler) setPrivileges(w http.ResponseWriter, r *http.Request, p auth.P
 	}
 	confirmation := f.Get("confirmation_password")
 	if confirmation == "" {
-		_, d.Errors["confirmation_password"] = h.bankingText(r, errRequired)
+		_, d.Errors["confirmation_password"] = h.bankingText(r, httpedge.ErrRequired)
 	}
 	if len(d.Errors) > 0 {
 		h.renderPrivileges(w, r, p, target, http.StatusBadRequest, d)

@@ -10,6 +10,7 @@ import (
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
+	"kinko/internal/httpedge"
 )
 
 // statementPage is the data of 入出金明細.
@@ -50,7 +51,7 @@ func (h *Handler) statementPeriod(r *http.Request) (from, to banking.Date, err e
 		return banking.Date{}, banking.Date{}, err
 	}
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
-		return banking.Date{}, banking.Date{}, errDateRange
+		return banking.Date{}, banking.Date{}, httpedge.ErrDateRange
 	}
 	return from, to, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 )
 
@@ -156,7 +157,7 @@ func (h *Handler) decide(batch bool) sessionHandler {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		dc, ok := decisions[r.PathValue("decision")]
 		if !ok {
-			h.refuseBanking(w, r, p, errNotFound)
+			h.refuseBanking(w, r, p, httpedge.ErrNoPage)
 			return
 		}
 		id, err := pathID(r, "id")
@@ -170,9 +171,9 @@ func (h *Handler) decide(batch bool) sessionHandler {
 		}
 		switch {
 		case value == "" && dc.password:
-			err = errRequired
+			err = httpedge.ErrRequired
 		case value == "" && dc.comment:
-			err = errCommentNeeded
+			err = httpedge.ErrCommentNeeded
 		}
 		var st banking.Status
 		if err == nil {
@@ -187,11 +188,11 @@ func (h *Handler) decide(batch bool) sessionHandler {
 				return
 			}
 			status, text := h.bankingText(r, err)
-			if errors.Is(err, banking.ErrNotFound) || errors.Is(err, banking.ErrForbidden) || errors.Is(err, errNotFound) {
+			if errors.Is(err, banking.ErrNotFound) || errors.Is(err, banking.ErrForbidden) || errors.Is(err, httpedge.ErrNoPage) {
 				h.refuseBanking(w, r, p, err)
 				return
 			}
-			if !errors.Is(err, identity.ErrInvalidConfirmation) && !errors.Is(err, errRequired) && !errors.Is(err, errCommentNeeded) &&
+			if !errors.Is(err, identity.ErrInvalidConfirmation) && !errors.Is(err, httpedge.ErrRequired) && !errors.Is(err, httpedge.ErrCommentNeeded) &&
 				!errors.Is(err, banking.ErrInvalidComment) {
 				field = ""
 			}

@@ -11,6 +11,7 @@ import (
 	"kinko/internal/auth"
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
+	"kinko/internal/httpedge"
 	"kinko/internal/zengin"
 )
 
@@ -181,7 +182,7 @@ func (h *Handler) transferStep(w http.ResponseWriter, r *http.Request, p auth.Pr
 	}
 	if f.Planned != plan.date.String() {
 		// The cut-off passed since the confirmation page: confirm again.
-		_, text := h.bankingText(r, errDateMoved)
+		_, text := h.bankingText(r, httpedge.ErrDateMoved)
 		h.renderTransferConfirm(w, r, p, action, editID, f, plan, text)
 		return
 	}
@@ -405,11 +406,11 @@ func (h *Handler) executionDate(requested banking.Date, interbank bool) (banking
 	d, reason, err := h.c.Calendar.ExecutionDate(now, calendar.Date(requested), interbank, h.c.Cutoff)
 	switch {
 	case errors.Is(err, calendar.ErrPastDate):
-		err = errDatePast
+		err = httpedge.ErrDatePast
 	case errors.Is(err, calendar.ErrTooFarAhead):
-		err = errDateTooFar
+		err = httpedge.ErrDateTooFar
 	case errors.Is(err, calendar.ErrInvalidDate):
-		err = errDateInvalid
+		err = httpedge.ErrDateInvalid
 	case err != nil:
 		err = fmt.Errorf("%w: %w", banking.ErrInvalidExecutionDate, err)
 	}

@@ -13,7 +13,6 @@ package web
 import (
 	"context"
 	"crypto/rand"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,11 +20,11 @@ import (
 	"net/http"
 	"time"
 
-	"kinko/internal/api"
 	"kinko/internal/auth"
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
 	"kinko/internal/certs"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 )
 
@@ -38,7 +37,7 @@ type LoginHistory interface {
 
 // Config holds the web's dependencies.
 type Config struct {
-	Listener api.Listener
+	Listener httpedge.Listener
 	Identity *identity.Service
 	Certs    *certs.Service
 	Auth     *auth.Manager
@@ -70,11 +69,11 @@ type Config struct {
 
 // Handler serves the pages of one listener.
 type Handler struct {
-	c      Config
-	cookie string // the session cookie, shared with the API
-	cat    *catalogue
-	tmpl   *templates
-	mux    *http.ServeMux
+	c        Config
+	sessions httpedge.Sessions // the sessions and cookie shared with the API
+	cat      *catalogue
+	tmpl     *templates
+	mux      *http.ServeMux
 }
 
 // New returns the web handler of one listener. It fails only when the
@@ -100,10 +99,7 @@ func New(c Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{c: c, cookie: api.PortalCookie, cat: cat, tmpl: tmpl, mux: http.NewServeMux()}
-	if c.Listener == api.CertPortal {
-		h.cookie = api.CertPortalCookie
-	}
+	h := &Handler{c: c, sessions: httpedge.Sessions{Listener: c.Listener, Auth: c.Auth}, cat: cat, tmpl: tmpl, mux: http.NewServeMux()}
 	h.routes()
 	return h, nil
 }
@@ -124,7 +120,7 @@ const (
 
 func (h *Handler) routes() {
 	m := h.mux
-	if h.c.Listener == api.CertPortal {
+	if h.c.Listener == httpedge.CertPortal {
 		m.HandleFunc("GET /{$}", h.certificateLoginForm)
 		m.HandleFunc("POST /{$}", h.form(h.certificateLogin, h.renderCertificateLogin))
 		m.HandleFunc("GET "+pathRenew, h.session(h.renewal, 0))
@@ -142,9 +138,9 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET "+pathCertificate, h.session(h.certificate, 0))
 	m.HandleFunc("GET "+pathPassword, h.session(h.passwordForm, 0))
 	m.HandleFunc("POST "+pathPassword, h.form(h.session(h.changePassword, 0), nil))
-	m.HandleFunc("GET "+pathInitialPassword, h.session(h.initialPasswordForm, allowDuringPasswordChange))
-	m.HandleFunc("POST "+pathInitialPassword, h.form(h.session(h.initialPassword, allowDuringPasswordChange), nil))
-	m.HandleFunc("POST "+pathLogout, h.form(h.session(h.logout, allowDuringPasswordChange), nil))
+	m.HandleFunc("GET "+pathInitialPassword, h.session(h.initialPasswordForm, httpedge.DuringPasswordChange))
+	m.HandleFunc("POST "+pathInitialPassword, h.form(h.session(h.initialPassword, httpedge.DuringPasswordChange), nil))
+	m.HandleFunc("POST "+pathLogout, h.form(h.session(h.logout, httpedge.DuringPasswordChange), nil))
 	m.HandleFunc("GET "+pathUsers, h.session(h.master(h.users), 0))
 	m.HandleFunc("GET "+pathUsers+"/new", h.session(h.master(h.newUserForm), 0))
 	m.HandleFunc("POST "+pathUsers+"/new", h.form(h.session(h.master(h.createUser), 0), h.inSession(h.renderNewUser)))
@@ -208,17 +204,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // posted from another site is refused before any handler sees it. Every
 // form also carries a token (see form).
 func (h *Handler) Handler() http.Handler {
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.renderError(w, r, errCrossOrigin)
-	}))
-	return cop.Handler(h)
-}
-
-// peerCertificate returns the client certificate of the request's TLS
-// connection on the certificate portal, nil otherwise (api.PeerCertificate).
-func (h *Handler) peerCertificate(r *http.Request) *x509.Certificate {
-	return api.PeerCertificate(r, h.c.Listener)
+	return httpedge.ProtectCrossOrigin(h, h.renderError)
 }
 
 // portalURL returns the portal's address as the user reaches it.
