@@ -1,6 +1,5 @@
 // Package api is kinko's JSON API v1, served on the portal listener (ID +
-// password sessions, certificate issuance, the CA chain, the CRL and OCSP)
-// and on the certificate portal
+// password sessions, certificate issuance) and on the certificate portal
 // (certificate-login sessions). Its handlers return an error, which one
 // wrapper answers with the status, stable code and message of httpedge's
 // table (Japanese and English); details go to the log, never to the
@@ -14,7 +13,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"kinko/internal/auth"
@@ -33,11 +31,11 @@ type Config struct {
 	// Banking is the organizations' banking (accounts, transfers,
 	// approvals).
 	Banking *banking.Service
-	CAChain []byte // PEM served at /pki/ca.pem
-	// Revocations serves the CRL and OCSP on the portal; nil: not served.
-	Revocations *certs.Revocations
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// CAChain is the PEM of the client-issuing CA and the root, returned
+	// with every issued certificate.
+	CAChain []byte
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // API serves the JSON API of one listener.
@@ -62,9 +60,6 @@ func New(c Config) *API {
 	} else {
 		a.mux.HandleFunc("POST /api/v1/sessions", a.handle(a.passwordLogin))
 		a.mux.HandleFunc("POST /api/v1/certificates", a.handle(a.issueCertificate))
-		a.mux.HandleFunc("GET /pki/ca.pem", a.handle(a.caChain))
-		a.mux.HandleFunc("GET /pki/crl", a.crl)
-		a.mux.HandleFunc("POST /pki/ocsp", a.ocspPost)
 	}
 	a.mux.HandleFunc("GET /api/v1/me", a.session(a.me, httpedge.DuringPasswordChange))
 	a.mux.HandleFunc("POST /api/v1/me/password", a.session(a.changePassword(identity.LoginPassword), httpedge.DuringPasswordChange))
@@ -108,10 +103,6 @@ func New(c Config) *API {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if a.c.Listener == httpedge.Portal && r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, ocspGetPrefix) {
-		a.ocspGet(w, r)
-		return
-	}
 	a.mux.ServeHTTP(w, r)
 }
 

@@ -69,11 +69,3 @@ func (a *API) certificateResponse(c certs.Certificate) certificateResponse {
 		NotAfter:    timeString(c.NotAfter),
 	}
 }
-
-// caChain is GET /pki/ca.pem: the client-issuing CA and the root.
-func (a *API) caChain(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Content-Type", "application/x-pem-file")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	_, _ = w.Write(a.c.CAChain)
-	return nil
-}

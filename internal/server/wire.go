@@ -23,6 +23,7 @@ import (
 	"kinko/internal/identity"
 	"kinko/internal/notify"
 	"kinko/internal/pki"
+	"kinko/internal/pkihttp"
 	"kinko/internal/store"
 	"kinko/internal/web"
 	"kinko/internal/zengin"
@@ -201,8 +202,10 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 	chain := p.Authority.ClientCAChainPEM()
 	mk := func(l httpedge.Listener) *api.API {
 		return api.New(api.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth, Banking: s.Banking, CAChain: chain,
-			Revocations: s.Revocations, Logger: p.Logger, Now: p.Now})
+			Logger: p.Logger, Now: p.Now})
 	}
+	// The CA's objects, on the portal and on the PKI listener.
+	caObjects := pkihttp.New(pkihttp.Config{CAChain: chain, Revocations: s.Revocations, Logger: p.Logger})
 	var srv *Server
 	addrs := func() (net.Addr, net.Addr) {
 		if srv == nil || srv.portalLn == nil || srv.certLn == nil {
@@ -217,11 +220,10 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 		return srv.PKIAddr()
 	}
 	s.pkiAddr.Store(&pkiListenerAddr)
-	var portalAPI http.Handler // the portal's API, for the PKI listener
-	// mount serves the API at /api/ and /pki/ and the pages elsewhere. On
-	// the certificate portal every request first needs an active
-	// certificate; a refusal is explained in JSON to the API and on a page
-	// to the browser.
+	// mount serves the API at /api/, the CA's objects at /pki/ (on the
+	// portal only) and the pages elsewhere. On the certificate portal every
+	// request first needs an active certificate; a refusal is explained in
+	// JSON to the API and on a page to the browser.
 	mount := func(l httpedge.Listener) (http.Handler, error) {
 		w, err := web.New(web.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth,
 			Logins: loginHistory{p.DB}, ServiceHours: p.ServiceHours,
@@ -234,21 +236,11 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 		a := mk(l)
 		mux := http.NewServeMux()
 		mux.Handle("/api/", a.Handler())
-		mux.Handle("/pki/", a.Handler())
 		mux.Handle("/", w.Handler())
 		if l != httpedge.CertPortal {
-			// OCSP by GET goes to the API without the mux, which would
-			// redirect a base64 request holding "//" to a cleaned path.
-			ah := a.Handler()
-			portalAPI = ah
-			return s.serviceHours(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-				if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/pki/ocsp/") {
-					ah.ServeHTTP(rw, r)
-					return
-				}
-				mux.ServeHTTP(rw, r)
-			}), a, w), nil
+			return s.serviceHours(caObjects.Mount(mux), a, w), nil
 		}
+		mux.Handle(pkihttp.Prefix, http.NotFoundHandler())
 		refuse := func(rw http.ResponseWriter, r *http.Request, err error) {
 			if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/pki/") {
 				a.Refuse(rw, r, err)
@@ -278,7 +270,7 @@ func (s *Services) Server(portalAddr, certPortalAddr string) (*Server, error) {
 	srv = New(Config{
 		PortalAddr: portalAddr, CertPortalAddr: certPortalAddr, PKIAddr: pkiAddr,
 		Certificate: cert, ClientCAs: pool, Auth: s.Auth,
-		Portal: portal, CertPortal: certPortal, PKI: pkiOnly(portalAPI),
+		Portal: portal, CertPortal: certPortal, PKI: caObjects.Mount(http.NotFoundHandler()),
 		Logger: p.Logger, Now: p.Now,
 		Jobs: []Job{{Name: "expired sessions", Every: 5 * time.Minute, Run: func(ctx context.Context) error {
 			_, err := p.DB.DeleteExpiredSessions(ctx, p.Now(), idle)
@@ -366,17 +358,4 @@ func (h loginHistory) RecentLogins(ctx context.Context, userID int64, n int) ([]
 		out[i] = ev.At
 	}
 	return out, nil
-}
-
-// pkiOnly serves, from the portal's API, only the CA's public objects: the
-// CRL, OCSP and the CA chain. Everything else is not found.
-func pkiOnly(portalAPI http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch p := r.URL.Path; {
-		case p == "/pki/crl", p == "/pki/ca.pem", p == "/pki/ocsp", strings.HasPrefix(p, "/pki/ocsp/"):
-			portalAPI.ServeHTTP(w, r)
-		default:
-			http.NotFound(w, r)
-		}
-	})
 }
