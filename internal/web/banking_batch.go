@@ -72,13 +72,13 @@ type fileProblem struct {
 
 // batchForm is GET /transfers/batch (transfer-request privilege): the
 // upload of a 総合振込 file.
-func (h *Handler) batchForm(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) batchForm(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	key, err := h.newIdempotencyKey()
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	h.renderBatchForm(w, r, p, http.StatusOK, batchNewPage{ExecutionDate: banking.DateOf(h.c.Now()).String(), IdempotencyKey: key})
+	return nil
 }
 
 // upload wraps the POST of a form with a file: it reads the multipart form
@@ -282,7 +282,7 @@ func (h *Handler) renderBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 
 // cancelBatch is POST /batches/{id}/cancel: the requester
 // withdraws a batch awaiting approval or sent back.
-func (h *Handler) cancelBatch(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) cancelBatch(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id, err := pathID(r, "id")
 	if err == nil {
 		_, err = h.c.Banking.CancelBatch(r.Context(), p.User, id, strings.TrimSpace(r.PostForm.Get("comment")))
@@ -291,10 +291,10 @@ func (h *Handler) cancelBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 		if errors.Is(err, banking.ErrInvalidState) || errors.Is(err, banking.ErrInvalidComment) {
 			status, text := h.bankingText(r, err)
 			h.renderBatch(w, r, p, false, status, "cancel", map[string]string{"": text})
-			return
+			return nil
 		}
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("/batches/%d?done=cancelled", id), http.StatusSeeOther)
+	return nil
 }

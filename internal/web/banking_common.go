@@ -390,3 +390,17 @@ func checkFormToken(r *http.Request, sent string) error {
 	}
 	return nil
 }
+
+// bankingPage is a banking page that returns its refusal instead of
+// showing it.
+type bankingPage func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
+
+// bank turns a banking page into a page of the session: a refusal is shown
+// by refuseBanking, with the menu.
+func (h *Handler) bank(page bankingPage) sessionHandler {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+		if err := page(w, r, p); err != nil {
+			h.refuseBanking(w, r, p, err)
+		}
+	}
+}

@@ -218,7 +218,7 @@ func (h *Handler) decide(batch bool) sessionHandler {
 
 // cancelTransfer is POST /transfers/{id}/cancel: the requester withdraws a
 // transfer awaiting approval or sent back.
-func (h *Handler) cancelTransfer(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) cancelTransfer(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id, err := pathID(r, "id")
 	if err == nil {
 		_, err = h.c.Banking.Cancel(r.Context(), p.User, id, strings.TrimSpace(r.PostForm.Get("comment")))
@@ -227,34 +227,30 @@ func (h *Handler) cancelTransfer(w http.ResponseWriter, r *http.Request, p auth.
 		if errors.Is(err, banking.ErrInvalidState) || errors.Is(err, banking.ErrInvalidComment) {
 			status, text := h.bankingText(r, err)
 			h.renderTransfer(w, r, p, false, status, "cancel", map[string]string{"": text})
-			return
+			return nil
 		}
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("/transfers/%d?done=cancelled", id), http.StatusSeeOther)
+	return nil
 }
 
 // editTransferForm is GET /transfers/{id}/edit: the entry form of a
 // sent-back transfer, filled in, to correct and resubmit.
-func (h *Handler) editTransferForm(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) editTransferForm(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	t, err := h.c.Banking.Transfer(r.Context(), p.User, id)
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	if t.RequestedBy != p.User.ID || t.BatchID != 0 {
-		h.refuseBanking(w, r, p, banking.ErrForbidden)
-		return
+		return banking.ErrForbidden
 	}
 	if t.Status != banking.StatusSentBack {
-		h.refuseBanking(w, r, p, banking.ErrInvalidState)
-		return
+		return banking.ErrInvalidState
 	}
 	f := transferForm{FromAccount: strconv.FormatInt(t.FromAccountID, 10), BankCode: t.Payee.BankCode,
 		BranchCode: t.Payee.BranchCode, AccountType: string(t.Payee.AccountType), AccountNumber: t.Payee.AccountNumber,
@@ -264,19 +260,19 @@ func (h *Handler) editTransferForm(w http.ResponseWriter, r *http.Request, p aut
 		f.ExecutionDate = today.String()
 	}
 	h.renderTransferEntry(w, r, p, fmt.Sprintf("/transfers/%d/edit", id), id, f, http.StatusOK, nil)
+	return nil
 }
 
 // editTransfer is POST /transfers/{id}/edit: the steps of the entry form
 // for the resubmission of a sent-back transfer.
-func (h *Handler) editTransfer(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) editTransfer(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	if _, err := h.c.Banking.Transfer(r.Context(), p.User, id); err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	h.transferStep(w, r, p, fmt.Sprintf("/transfers/%d/edit", id), id)
+	return nil
 }

@@ -125,11 +125,10 @@ type transferPlan struct {
 
 // newTransferForm is GET /transfers/new (transfer-request privilege): the
 // entry form, the execution date today by default.
-func (h *Handler) newTransferForm(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) newTransferForm(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	key, err := h.newIdempotencyKey()
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	f := transferForm{ExecutionDate: banking.DateOf(h.c.Now()).String(), IdempotencyKey: key, BankCode: h.c.Banking.BankCode(),
 		AccountType: string(banking.Ordinary)}
@@ -137,6 +136,7 @@ func (h *Handler) newTransferForm(w http.ResponseWriter, r *http.Request, p auth
 		f.PayeeID, f.BankCode = id, ""
 	}
 	h.renderTransferEntry(w, r, p, pathNewTransfer, 0, f, http.StatusOK, nil)
+	return nil
 }
 
 // newTransfer is POST /transfers/new: step confirm shows the confirmation
