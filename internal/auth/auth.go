@@ -52,7 +52,13 @@ type Session struct {
 // Store is what auth needs from storage.
 type Store interface {
 	CreateSession(ctx context.Context, s Session, ev audit.Event) error
-	SessionByHash(ctx context.Context, idHash string) (Session, error)
+	// SessionPrincipal returns, in one read, the session of idHash with
+	// its user, organization and bound certificate (nil for an ID +
+	// password session), or ErrNoSession.
+	SessionPrincipal(ctx context.Context, idHash string) (Principal, error)
+	// CertificateHolder returns, in one read, the certificate with a
+	// fingerprint, its user and organization, or certs.ErrNotFound.
+	CertificateHolder(ctx context.Context, fingerprint string) (certs.Certificate, identity.User, identity.Organization, error)
 	TouchSession(ctx context.Context, idHash string, now time.Time) error
 	DeleteSession(ctx context.Context, idHash string, ev audit.Event) error
 	AppendAudit(ctx context.Context, ev audit.Event) error
@@ -180,37 +186,36 @@ func (m *Manager) CheckCertificate(ctx context.Context, peer *x509.Certificate) 
 	if peer == nil {
 		return certs.Certificate{}, identity.User{}, identity.Organization{}, ErrCertificateRequired
 	}
-	c, err := m.c.Certs.ByFingerprint(ctx, pki.Fingerprint(peer.Raw))
+	c, u, org, err := m.c.Store.CertificateHolder(ctx, pki.Fingerprint(peer.Raw))
 	if errors.Is(err, certs.ErrNotFound) {
 		return certs.Certificate{}, identity.User{}, identity.Organization{}, ErrUnknownCertificate
 	}
 	if err != nil {
 		return certs.Certificate{}, identity.User{}, identity.Organization{}, err
 	}
-	u, org, err := m.checkRecord(ctx, c)
-	return c, u, org, err
+	if err := m.checkHolder(c, u); err != nil {
+		return certs.Certificate{}, identity.User{}, identity.Organization{}, err
+	}
+	return c, u, org, nil
 }
 
-func (m *Manager) checkRecord(ctx context.Context, c certs.Certificate) (identity.User, identity.Organization, error) {
+// checkHolder checks that a certificate record is issued, unrevoked and
+// within its validity, and that its user u is neither locked nor deleted.
+func (m *Manager) checkHolder(c certs.Certificate, u identity.User) error {
 	now := m.c.Now()
 	switch {
 	case c.Status == certs.StatusRevoked:
-		return identity.User{}, identity.Organization{}, ErrCertificateRevoked
+		return ErrCertificateRevoked
 	case c.Status != certs.StatusIssued:
-		return identity.User{}, identity.Organization{}, ErrUnknownCertificate
+		return ErrUnknownCertificate
 	case c.Expired(now):
-		return identity.User{}, identity.Organization{}, ErrCertificateExpired
+		return ErrCertificateExpired
 	case now.Before(c.NotBefore):
-		return identity.User{}, identity.Organization{}, ErrCertificateNotYetValid
+		return ErrCertificateNotYetValid
+	case u.Locked() || u.Deleted():
+		return ErrUserUnavailable
 	}
-	u, org, err := m.c.Identity.UserByID(ctx, c.UserID)
-	if err != nil {
-		return identity.User{}, identity.Organization{}, err
-	}
-	if u.Locked() || u.Deleted() {
-		return identity.User{}, identity.Organization{}, ErrUserUnavailable
-	}
-	return u, org, nil
+	return nil
 }
 
 // Authenticate checks a session token on a request. peer is the
@@ -223,20 +228,20 @@ func (m *Manager) Authenticate(ctx context.Context, token string, peer *x509.Cer
 	if token == "" {
 		return Principal{}, ErrNoSession
 	}
-	s, err := m.c.Store.SessionByHash(ctx, hashToken(token))
+	p, err := m.c.Store.SessionPrincipal(ctx, hashToken(token))
 	if errors.Is(err, ErrNoSession) {
 		return Principal{}, ErrNoSession
 	}
 	if err != nil {
 		return Principal{}, err
 	}
+	s := p.Session
 	now := m.c.Now()
 	if !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) >= m.c.IdleTimeout {
 		_ = m.c.Store.DeleteSession(ctx, s.IDHash, audit.Event{At: now, Type: audit.SessionEnded, Actor: audit.System,
 			UserID: s.UserID, Detail: "expired"})
 		return Principal{}, ErrNoSession
 	}
-	p := Principal{Session: s}
 	if s.CertificateID != 0 {
 		if peer == nil {
 			return Principal{}, ErrCertificateRequired
@@ -244,23 +249,20 @@ func (m *Manager) Authenticate(ctx context.Context, token string, peer *x509.Cer
 		if pki.Fingerprint(peer.Raw) != s.Fingerprint {
 			return Principal{}, ErrCertificateMismatch
 		}
-		c, err := m.c.Certs.ByID(ctx, s.CertificateID)
-		if err != nil {
-			return Principal{}, err
+		c := p.Certificate
+		if c == nil {
+			return Principal{}, certs.ErrNotFound
 		}
-		if c.Fingerprint != s.Fingerprint {
+		if c.Fingerprint != s.Fingerprint || c.UserID != s.UserID {
 			return Principal{}, ErrCertificateMismatch
 		}
-		if p.User, p.Organization, err = m.checkRecord(ctx, c); err != nil {
+		if err := m.checkHolder(*c, p.User); err != nil {
 			return Principal{}, err
 		}
-		p.Certificate = &c
 	} else {
+		p.Certificate = nil
 		if peer != nil {
 			return Principal{}, ErrCertificateMismatch
-		}
-		if p.User, p.Organization, err = m.c.Identity.UserByID(ctx, s.UserID); err != nil {
-			return Principal{}, err
 		}
 		if p.User.Locked() || p.User.Deleted() {
 			return Principal{}, ErrNoSession

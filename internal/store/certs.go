@@ -38,6 +38,34 @@ func scanCertificate(s scanner) (certs.Certificate, error) {
 	return c, nil
 }
 
+// nullCertificate scans the columns certColumns of a LEFT JOIN, which are
+// all NULL when there is no certificate.
+type nullCertificate struct {
+	id, userID, orgID                sql.NullInt64
+	serial, status                   sql.NullString
+	tbs, der                         []byte
+	fp, reason, by, ref              sql.NullString
+	nb, na, created, issued, revoked sql.NullInt64
+	renews                           sql.NullInt64
+}
+
+func (n *nullCertificate) dest() []any {
+	return []any{&n.id, &n.serial, &n.userID, &n.orgID, &n.status, &n.tbs, &n.der, &n.fp, &n.nb, &n.na,
+		&n.created, &n.issued, &n.revoked, &n.reason, &n.by, &n.ref, &n.renews}
+}
+
+// certificate returns the scanned certificate, nil when there was none.
+func (n *nullCertificate) certificate() *certs.Certificate {
+	if !n.id.Valid {
+		return nil
+	}
+	return &certs.Certificate{ID: n.id.Int64, Serial: n.serial.String, UserID: n.userID.Int64, OrganizationID: n.orgID.Int64,
+		Status: certs.Status(n.status.String), TBS: n.tbs, DER: n.der, Fingerprint: n.fp.String,
+		NotBefore: fromMicros(n.nb.Int64), NotAfter: fromMicros(n.na.Int64), CreatedAt: fromMicros(n.created.Int64),
+		IssuedAt: fromNullMicros(n.issued), RevokedAt: fromNullMicros(n.revoked), RevocationReason: n.reason.String,
+		RevokedBy: n.by.String, RequestRef: n.ref.String, Renews: n.renews.Int64}
+}
+
 func isDomainError(err error) bool {
 	for _, e := range []error{identity.ErrNotFound, identity.ErrOrganizationUserLimit, identity.ErrNotLocked,
 		identity.ErrCertificateLoginUnchanged, identity.ErrLoginIDTaken, identity.ErrOrganizationCodeTaken,

@@ -10,6 +10,7 @@ import (
 
 	"kinko/internal/audit"
 	"kinko/internal/auth"
+	"kinko/internal/certs"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
 )
@@ -86,6 +87,64 @@ func TestDeleteExpiredSessions(t *testing.T) {
 					t.Errorf("kept = %v, want %v", got, tc.kept)
 				}
 			})
+		}
+	})
+}
+
+// TestSessionPrincipalInOneRead: the session, its user, the organization
+// and the bound certificate come back together, as the separate reads
+// return them; an ID + password session has no certificate; an unknown
+// hash is auth.ErrNoSession.
+func TestSessionPrincipalInOneRead(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		org, master := unitOrg(t, db)
+		c := unitIssued(t, db, master, unitT0, unitT0.AddDate(1, 0, 0))
+		bound := auth.Session{IDHash: unitRandomHex(32), UserID: master.ID, CertificateID: c.ID, Fingerprint: c.Fingerprint,
+			CreatedAt: unitT0, LastSeenAt: unitT0.Add(time.Second), ExpiresAt: unitT0.Add(12 * time.Hour)}
+		plain := auth.Session{IDHash: unitRandomHex(32), UserID: master.ID, CreatedAt: unitT0, LastSeenAt: unitT0, ExpiresAt: unitT0.Add(time.Hour)}
+		for _, s := range []auth.Session{bound, plain} {
+			if err := db.CreateSession(ctx, s, audit.Event{At: unitT0, Type: audit.LoginSucceeded, Actor: "user:x", OrganizationID: org.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		u, o, err := db.UserByID(ctx, master.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := db.CertificateByID(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name string
+			want auth.Principal
+		}{
+			{"bound to a certificate", auth.Principal{Session: bound, User: u, Organization: o, Certificate: &cert}},
+			{"ID and password", auth.Principal{Session: plain, User: u, Organization: o}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				got, err := db.SessionPrincipal(ctx, tc.want.Session.IDHash)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("principal (-want +got):\n%s", diff)
+				}
+			})
+		}
+		if _, err := db.SessionPrincipal(ctx, unitRandomHex(32)); !errors.Is(err, auth.ErrNoSession) {
+			t.Errorf("unknown session: %v, want ErrNoSession", err)
+		}
+		gc, gu, gorg, err := db.CertificateHolder(ctx, c.Fingerprint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]any{cert, u, o}, []any{gc, gu, gorg}); diff != "" {
+			t.Errorf("certificate holder (-want +got):\n%s", diff)
+		}
+		if _, _, _, err := db.CertificateHolder(ctx, unitRandomHex(32)); !errors.Is(err, certs.ErrNotFound) {
+			t.Errorf("unknown fingerprint: %v, want certs.ErrNotFound", err)
 		}
 	})
 }
