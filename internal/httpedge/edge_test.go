@@ -366,3 +366,21 @@ func TestWriteJSONErrorSaysCodeAndMessage(t *testing.T) {
 }
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// TestRequireUsesThePrincipalAlreadyFound: a principal that the
+// certificate portal's check already put in the context is not looked up
+// again.
+func TestRequireUsesThePrincipalAlreadyFound(t *testing.T) {
+	fa := &fakeAuth{err: errors.New("must not be called")}
+	s := Sessions{Listener: CertPortal, Auth: fa}
+	r := httptest.NewRequest(http.MethodGet, "https://bank.example/api/v1/me", nil)
+	r = r.WithContext(WithPrincipal(r.Context(), auth.Principal{User: identity.User{LoginID: "hanako"}}))
+	var seen string
+	s.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := PrincipalFrom(r.Context())
+		seen = p.User.LoginID
+	}), Ordinary, func(w http.ResponseWriter, r *http.Request, err error) { t.Errorf("refused: %v", err) }).ServeHTTP(httptest.NewRecorder(), r)
+	if seen != "hanako" || fa.calls != 0 {
+		t.Errorf("handler saw %q, auth called %d times", seen, fa.calls)
+	}
+}

@@ -43,8 +43,13 @@ type Sessions struct {
 }
 
 // Principal returns the principal of r's session, or why there is none
-// (ErrNoSessionCookie, or an error of auth).
+// (ErrNoSessionCookie, or an error of auth). A principal already in the
+// request's context (found by the certificate portal's check of the
+// connection, WithPrincipal) is not looked up again.
 func (s Sessions) Principal(r *http.Request) (auth.Principal, error) {
+	if p, ok := PrincipalFrom(r.Context()); ok {
+		return p, nil
+	}
 	c, err := r.Cookie(s.Listener.SessionCookie())
 	if err != nil || c.Value == "" {
 		return auth.Principal{}, ErrNoSessionCookie
