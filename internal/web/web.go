@@ -1,8 +1,9 @@
 // Package web is kinko's customer portal in the browser: server-rendered
 // pages in Japanese first and English by a switch, on the portal (public
 // pages, ID + password login, the way to certificate issuance) and on the
-// certificate portal (certificate login). It shares the API's sessions and
-// its error codes, whose messages live in the message catalogue. Every page
+// certificate portal (certificate login). It shares the API's sessions,
+// cookies and error table through httpedge, never by importing the API, and
+// its messages live in the message catalogue (package messages). Every page
 // is rendered from embedded templates parsed once at start-up, every form is
 // protected against cross-site requests, and every response carries a
 // Content-Security-Policy without inline code. It decides nothing itself:
