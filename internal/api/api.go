@@ -1,64 +1,48 @@
 // Package api is kinko's JSON API v1, served on the portal listener (ID +
-// password sessions, certificate issuance, the CA chain) and on the
-// certificate portal (certificate-login sessions). It maps domain errors to
-// stable error codes with a safe message in Japanese and English; details
-// go to the log, never to the client. It decides nothing itself: the rules
-// live in identity, certs and auth.
+// password sessions, certificate issuance) and on the certificate portal
+// (certificate-login sessions). Its handlers return an error, which one
+// wrapper answers with the status, stable code and message of httpedge's
+// table (Japanese and English); details go to the log, never to the
+// client. It decides nothing itself: the rules live in identity, certs,
+// auth and banking. It never imports the pages (package web).
 package api
 
 import (
-	"context"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
 	"kinko/internal/certs"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
-)
-
-// Listener says which listener a handler serves.
-type Listener int
-
-// Listeners.
-const (
-	Portal     Listener = iota // ID + password; never asks for a client certificate
-	CertPortal                 // client certificate required
-)
-
-// Cookie names: one per listener, because cookies do not separate ports.
-const (
-	PortalCookie     = "__Host-kinko-session"
-	CertPortalCookie = "__Host-kinko-cert-session"
 )
 
 // Config holds the API's dependencies.
 type Config struct {
-	Listener Listener
+	Listener httpedge.Listener
 	Identity *identity.Service
 	Certs    *certs.Service
 	Auth     *auth.Manager
 	// Banking is the organizations' banking (accounts, transfers,
 	// approvals).
 	Banking *banking.Service
-	CAChain []byte // PEM served at /pki/ca.pem
-	// Revocations serves the CRL and OCSP on the portal; nil: not served.
-	Revocations *certs.Revocations
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// CAChain is the PEM of the client-issuing CA and the root, returned
+	// with every issued certificate.
+	CAChain []byte
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // API serves the JSON API of one listener.
 type API struct {
-	c      Config
-	cookie string
-	mux    *http.ServeMux
+	c        Config
+	sessions httpedge.Sessions
+	mux      *http.ServeMux
 }
 
 // New returns the API for one listener.
@@ -69,26 +53,22 @@ func New(c Config) *API {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	a := &API{c: c, cookie: PortalCookie, mux: http.NewServeMux()}
-	if c.Listener == CertPortal {
-		a.cookie = CertPortalCookie
-		a.mux.HandleFunc("POST /api/v1/sessions", a.certificateLogin)
-		a.mux.HandleFunc("POST /api/v1/certificates/renewal", a.session(a.renewCertificate, 0))
+	a := &API{c: c, sessions: httpedge.Sessions{Listener: c.Listener, Auth: c.Auth}, mux: http.NewServeMux()}
+	if c.Listener == httpedge.CertPortal {
+		a.mux.HandleFunc("POST /api/v1/sessions", a.handle(a.certificateLogin))
+		a.mux.HandleFunc("POST /api/v1/certificates/renewal", a.session(a.renewCertificate, httpedge.Ordinary))
 	} else {
-		a.mux.HandleFunc("POST /api/v1/sessions", a.passwordLogin)
-		a.mux.HandleFunc("POST /api/v1/certificates", a.issueCertificate)
-		a.mux.HandleFunc("GET /pki/ca.pem", a.caChain)
-		a.mux.HandleFunc("GET /pki/crl", a.crl)
-		a.mux.HandleFunc("POST /pki/ocsp", a.ocspPost)
+		a.mux.HandleFunc("POST /api/v1/sessions", a.handle(a.passwordLogin))
+		a.mux.HandleFunc("POST /api/v1/certificates", a.handle(a.issueCertificate))
 	}
-	a.mux.HandleFunc("GET /api/v1/me", a.session(a.me, allowDuringPasswordChange))
-	a.mux.HandleFunc("POST /api/v1/me/password", a.session(a.changePassword(identity.LoginPassword), allowDuringPasswordChange))
-	a.mux.HandleFunc("POST /api/v1/me/confirmation-password", a.session(a.changePassword(identity.ConfirmationPassword), allowDuringPasswordChange))
-	a.mux.HandleFunc("DELETE /api/v1/sessions/current", a.session(a.logout, allowDuringPasswordChange))
-	a.mux.HandleFunc("GET /api/v1/users", a.session(a.listUsers, 0))
-	a.mux.HandleFunc("POST /api/v1/users", a.session(a.createUser, 0))
-	a.mux.HandleFunc("POST /api/v1/users/{login_id}/unlock", a.session(a.unlockUser, 0))
-	a.mux.HandleFunc("POST /api/v1/users/{login_id}/certificate/revocation", a.session(a.revokeCertificate, 0))
+	a.mux.HandleFunc("GET /api/v1/me", a.session(a.me, httpedge.DuringPasswordChange))
+	a.mux.HandleFunc("POST /api/v1/me/password", a.session(a.changePassword(identity.LoginPassword), httpedge.DuringPasswordChange))
+	a.mux.HandleFunc("POST /api/v1/me/confirmation-password", a.session(a.changePassword(identity.ConfirmationPassword), httpedge.DuringPasswordChange))
+	a.mux.HandleFunc("DELETE /api/v1/sessions/current", a.session(a.logout, httpedge.DuringPasswordChange))
+	a.mux.HandleFunc("GET /api/v1/users", a.session(a.listUsers, httpedge.Ordinary))
+	a.mux.HandleFunc("POST /api/v1/users", a.session(a.createUser, httpedge.Ordinary))
+	a.mux.HandleFunc("POST /api/v1/users/{login_id}/unlock", a.session(a.unlockUser, httpedge.Ordinary))
+	a.mux.HandleFunc("POST /api/v1/users/{login_id}/certificate/revocation", a.session(a.revokeCertificate, httpedge.Ordinary))
 	a.mux.HandleFunc("GET /api/v1/accounts", a.bank(a.listAccounts))
 	a.mux.HandleFunc("GET /api/v1/accounts/{id}", a.bank(a.getAccount))
 	a.mux.HandleFunc("GET /api/v1/accounts/{id}/transactions", a.bank(a.transactions))
@@ -113,7 +93,7 @@ func New(c Config) *API {
 	a.mux.HandleFunc("GET /api/v1/users/{login_id}/privileges", a.bank(a.getPrivileges))
 	a.mux.HandleFunc("PUT /api/v1/users/{login_id}/privileges", a.bank(a.setPrivileges))
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		a.writeError(w, r, errNotFoundRoute)
+		a.writeError(w, r, httpedge.ErrNoRoute)
 	})
 	return a
 }
@@ -123,75 +103,41 @@ func New(c Config) *API {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if a.c.Listener == Portal && r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, ocspGetPrefix) {
-		a.ocspGet(w, r)
-		return
-	}
 	a.mux.ServeHTTP(w, r)
 }
 
 // Handler returns the API wrapped in cross-origin protection.
 func (a *API) Handler() http.Handler {
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.writeError(w, r, errCrossOrigin)
-	}))
-	return cop.Handler(a)
+	return httpedge.ProtectCrossOrigin(a, a.writeError)
 }
 
 // Refuse writes the JSON error response for err (status, code, message).
 func (a *API) Refuse(w http.ResponseWriter, r *http.Request, err error) { a.writeError(w, r, err) }
 
-type principalKey struct{}
-
 // principal returns the authenticated principal of a request.
 func principal(r *http.Request) auth.Principal {
-	p, _ := r.Context().Value(principalKey{}).(auth.Principal)
+	p, _ := httpedge.PrincipalFrom(r.Context())
 	return p
 }
 
-const allowDuringPasswordChange = 1
+// handle turns a handler that returns its error into an http.HandlerFunc
+// that answers the error in JSON.
+func (a *API) handle(h httpedge.HandlerFunc) http.HandlerFunc {
+	return httpedge.Handle(h, a.writeError)
+}
 
 // session wraps a handler that needs a valid session on this listener.
-func (a *API) session(h http.HandlerFunc, flags int) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var token string
-		if c, err := r.Cookie(a.cookie); err == nil {
-			token = c.Value
-		}
-		p, err := a.c.Auth.Authenticate(r.Context(), token, PeerCertificate(r, a.c.Listener))
-		if err != nil {
-			if errors.Is(err, auth.ErrNoSession) {
-				a.clearCookie(w)
-			}
-			a.writeError(w, r, err)
-			return
-		}
-		if p.PasswordChangeRequired() && flags&allowDuringPasswordChange == 0 {
-			a.writeError(w, r, errPasswordChangeRequired)
-			return
-		}
-		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+func (a *API) session(h httpedge.HandlerFunc, allow httpedge.Allow) http.HandlerFunc {
+	return a.sessions.Require(a.handle(h), allow, a.refuseSession).ServeHTTP
+}
+
+// refuseSession answers a request without a usable session; a session
+// that is gone loses its cookie.
+func (a *API) refuseSession(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, auth.ErrNoSession) {
+		a.c.Listener.ClearSession(w)
 	}
-}
-
-// PeerCertificate returns the client certificate of the request's TLS
-// connection on the certificate portal, nil otherwise. The certificate
-// portal's VerifyConnection has verified its chain to the client-issuing CA
-// (crypto/tls does not, with RequestClientCert, so VerifiedChains is empty).
-func PeerCertificate(r *http.Request, l Listener) *x509.Certificate {
-	if l != CertPortal || r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		return nil
-	}
-	return r.TLS.PeerCertificates[0]
-}
-
-func (a *API) setCookie(w http.ResponseWriter, token string) {
-	http.SetCookie(w, &http.Cookie{Name: a.cookie, Value: token, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-}
-
-func (a *API) clearCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: a.cookie, Value: "", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	a.writeError(w, r, err)
 }
 
 // maxBody is the largest request body accepted (a CSR with an RSA-4096 key
@@ -202,44 +148,30 @@ const maxBody = 64 << 10
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return errUnsupportedMediaType
+		return httpedge.ErrUnsupportedMediaType
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return &requestError{detail: err.Error()}
+		return &httpedge.RequestError{Detail: err.Error()}
 	}
 	if dec.More() {
-		return &requestError{detail: "trailing data after the JSON object"}
+		return &httpedge.RequestError{Detail: "trailing data after the JSON object"}
 	}
 	return nil
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
+func writeJSON(w http.ResponseWriter, status int, v any) { httpedge.WriteJSON(w, status, v) }
+
+// writeError answers err in JSON: a batch's or a file's problems with
+// every one of them (problemsError), anything else as httpedge has it.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var pe *problemsError
+	if errors.As(err, &pe) {
+		a.writeErrorList(w, r, pe.err, pe.list)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
-}
-
-// Error is the body of every error response.
-type Error struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
-}
-
-func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, code, msg := ToStatus(err)
-	if status >= 500 {
-		a.c.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	} else {
-		a.c.Logger.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
-	}
-	writeJSON(w, status, Error{Error: code, Message: msg})
+	httpedge.WriteJSONError(a.c.Logger, w, r, err)
 }
 
 func timeString(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -20,20 +20,17 @@ import (
 
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 )
 
 // bank wraps a banking handler: it needs a session, and the banking to be
 // configured (without it the endpoints do not exist).
-func (a *API) bank(h http.HandlerFunc) http.HandlerFunc {
-	s := a.session(h, 0)
-	return func(w http.ResponseWriter, r *http.Request) {
-		if a.c.Banking == nil {
-			a.writeError(w, r, errNotFoundRoute)
-			return
-		}
-		s(w, r)
+func (a *API) bank(h httpedge.HandlerFunc) http.HandlerFunc {
+	if a.c.Banking == nil {
+		return a.handle(func(http.ResponseWriter, *http.Request) error { return httpedge.ErrNoRoute })
 	}
+	return a.session(h, httpedge.Ordinary)
 }
 
 // pathID returns the positive integer ID in the path segment name. Anything
@@ -65,7 +62,7 @@ func queryInt(q url.Values, name string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 {
-		return 0, &requestError{detail: "query parameter " + name + " is not a number"}
+		return 0, &httpedge.RequestError{Detail: "query parameter " + name + " is not a number"}
 	}
 	return n, nil
 }
@@ -96,7 +93,7 @@ func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
 func decodeLarge(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return errUnsupportedMediaType
+		return httpedge.ErrUnsupportedMediaType
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
@@ -105,10 +102,10 @@ func decodeLarge(w http.ResponseWriter, r *http.Request, v any, limit int64) err
 		if errors.As(err, &mbe) {
 			return fmt.Errorf("api: body: %w", err)
 		}
-		return &requestError{detail: err.Error()}
+		return &httpedge.RequestError{Detail: err.Error()}
 	}
 	if dec.More() {
-		return &requestError{detail: "trailing data after the JSON object"}
+		return &httpedge.RequestError{Detail: "trailing data after the JSON object"}
 	}
 	return nil
 }
@@ -140,30 +137,30 @@ func accountOf(ac banking.Account) accountJSON {
 
 // listAccounts is GET /api/v1/accounts (残高照会): the organization's
 // accounts with their balances.
-func (a *API) listAccounts(w http.ResponseWriter, r *http.Request) {
+func (a *API) listAccounts(w http.ResponseWriter, r *http.Request) error {
 	list, err := a.c.Banking.Accounts(r.Context(), principal(r).User)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out := make([]accountJSON, 0, len(list))
 	for _, ac := range list {
 		out = append(out, accountOf(ac))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
+	return nil
 }
 
 // getAccount is GET /api/v1/accounts/{id}.
-func (a *API) getAccount(w http.ResponseWriter, r *http.Request) {
+func (a *API) getAccount(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err == nil {
 		var ac banking.Account
 		if ac, err = a.c.Banking.Account(r.Context(), principal(r).User, id); err == nil {
 			writeJSON(w, http.StatusOK, accountOf(ac))
-			return
+			return nil
 		}
 	}
-	a.writeError(w, r, err)
+	return err
 }
 
 type postingJSON struct {
@@ -189,47 +186,39 @@ type transactionsResponse struct {
 
 // transactions is GET /api/v1/accounts/{id}/transactions (入出金明細照会):
 // the postings from..to, oldest first; with format=csv, the download.
-func (a *API) transactions(w http.ResponseWriter, r *http.Request) {
+func (a *API) transactions(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	from, err := queryDate(q, "from")
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	to, err := queryDate(q, "to")
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	u := principal(r).User
 	switch q.Get("format") {
 	case "", "json":
 	case "csv":
-		a.statementCSV(w, r, u, id, from, to, q.Get("encoding"))
-		return
+		return a.statementCSV(w, r, u, id, from, to, q.Get("encoding"))
 	default:
-		a.writeError(w, r, &requestError{detail: "format must be json or csv"})
-		return
+		return &httpedge.RequestError{Detail: "format must be json or csv"}
 	}
 	page, err := queryInt(q, "page")
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	perPage, err := queryInt(q, "per_page")
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	p, err := a.c.Banking.Transactions(r.Context(), u, id, from, to, page, perPage)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	resp := transactionsResponse{Account: accountOf(p.Account), From: from.String(), To: to.String(),
 		Page: p.Page, PerPage: p.PerPage, Total: p.Total, Pages: p.Pages(), Transactions: make([]postingJSON, 0, len(p.Postings))}
@@ -238,11 +227,12 @@ func (a *API) transactions(w http.ResponseWriter, r *http.Request) {
 			Description: ps.Description, Amount: ps.Amount, BalanceAfter: ps.BalanceAfter, TransferID: ps.TransferID})
 	}
 	writeJSON(w, http.StatusOK, resp)
+	return nil
 }
 
 // statementCSV writes the statement of an account from..to as a CSV file
 // in enc (default UTF-8).
-func (a *API) statementCSV(w http.ResponseWriter, r *http.Request, u identity.User, id int64, from, to calendar.Date, enc string) {
+func (a *API) statementCSV(w http.ResponseWriter, r *http.Request, u identity.User, id int64, from, to calendar.Date, enc string) error {
 	enc = strings.ToLower(strings.TrimSpace(enc))
 	charset := "utf-8"
 	switch enc {
@@ -251,18 +241,15 @@ func (a *API) statementCSV(w http.ResponseWriter, r *http.Request, u identity.Us
 	case banking.EncodingShiftJIS:
 		charset = "Shift_JIS"
 	default:
-		a.writeError(w, r, banking.ErrUnknownEncoding)
-		return
+		return banking.ErrUnknownEncoding
 	}
 	ac, postings, err := a.c.Banking.AllTransactions(r.Context(), u, id, from, to)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var buf bytes.Buffer
 	if err := banking.StatementCSV(&buf, postings, enc); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	name := statementFileName(ac, from, to, a.c.Now())
 	w.Header().Set("Content-Type", "text/csv; charset="+charset)
@@ -270,6 +257,7 @@ func (a *API) statementCSV(w http.ResponseWriter, r *http.Request, u identity.Us
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
+	return nil
 }
 
 // statementFileName names a downloaded statement:
@@ -326,46 +314,45 @@ func payeeOf(p banking.Payee) payeeJSON {
 }
 
 // listPayees is GET /api/v1/payees: the organization's registered payees.
-func (a *API) listPayees(w http.ResponseWriter, r *http.Request) {
+func (a *API) listPayees(w http.ResponseWriter, r *http.Request) error {
 	list, err := a.c.Banking.Payees(r.Context(), principal(r).User)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out := make([]payeeJSON, 0, len(list))
 	for _, p := range list {
 		out = append(out, payeeOf(p))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"payees": out})
+	return nil
 }
 
 // registerPayee is POST /api/v1/payees (事前登録).
-func (a *API) registerPayee(w http.ResponseWriter, r *http.Request) {
+func (a *API) registerPayee(w http.ResponseWriter, r *http.Request) error {
 	var req payeeRequest
 	if err := decode(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	p, err := a.c.Banking.RegisterPayee(r.Context(), principal(r).User,
 		banking.Payee{PayeeAccount: req.account(), Nickname: strings.TrimSpace(req.Nickname)})
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, payeeOf(p))
+	return nil
 }
 
 // deletePayee is DELETE /api/v1/payees/{id}.
-func (a *API) deletePayee(w http.ResponseWriter, r *http.Request) {
+func (a *API) deletePayee(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err == nil {
 		err = a.c.Banking.DeletePayee(r.Context(), principal(r).User, id)
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // ---- privileges ----
@@ -410,59 +397,52 @@ func (a *API) privilegesOf(ctx context.Context, actor identity.User, loginID str
 
 // getPrivileges is GET /api/v1/users/{login_id}/privileges: the master
 // sees anyone's of the organization, a general user their own.
-func (a *API) getPrivileges(w http.ResponseWriter, r *http.Request) {
+func (a *API) getPrivileges(w http.ResponseWriter, r *http.Request) error {
 	out, err := a.privilegesOf(r.Context(), principal(r).User, r.PathValue("login_id"))
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // setPrivileges is PUT /api/v1/users/{login_id}/privileges (master only):
 // a general user's privileges and limits, with the master's confirmation
 // password.
-func (a *API) setPrivileges(w http.ResponseWriter, r *http.Request) {
+func (a *API) setPrivileges(w http.ResponseWriter, r *http.Request) error {
 	master := principal(r).User
 	if master.Role != identity.RoleMaster {
-		a.writeError(w, r, identity.ErrForbidden)
-		return
+		return identity.ErrForbidden
 	}
 	var req privilegesRequest
 	if err := decode(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if req.Inquiry == nil || req.TransferRequest == nil || req.Approval == nil || req.TransactionLimit == nil ||
 		req.DailyLimit == nil || req.ConfirmationPassword == nil {
-		a.writeError(w, r, &requestError{detail: "every field is required"})
-		return
+		return &httpedge.RequestError{Detail: "every field is required"}
 	}
 	ctx, loginID := r.Context(), r.PathValue("login_id")
 	if loginID == master.LoginID {
-		a.writeError(w, r, errMasterPrivileges)
-		return
+		return httpedge.ErrMasterPrivileges
 	}
 	// The user must be of the master's organization before the password
 	// is asked: not_found costs no attempt.
 	if _, err := a.c.Banking.Privileges(ctx, master, loginID); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if err := a.c.Identity.CheckPassword(ctx, master, identity.ConfirmationPassword, *req.ConfirmationPassword, "privilege change"); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	p := banking.Privileges{Inquiry: *req.Inquiry, TransferRequest: *req.TransferRequest, Approval: *req.Approval,
 		TransactionLimit: *req.TransactionLimit, DailyLimit: *req.DailyLimit}
 	if err := a.c.Banking.SetPrivileges(ctx, master, loginID, p); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out, err := a.privilegesOf(ctx, master, loginID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 	"kinko/internal/zengin"
 )
@@ -51,7 +53,7 @@ func (l *loginIDs) batch(b banking.Batch) batchJSON {
 
 // writeBatch answers a batch with its transfers (and its history when h is
 // not nil).
-func (a *API) writeBatch(w http.ResponseWriter, r *http.Request, status int, b banking.Batch, ts []banking.Transfer, h []banking.HistoryEntry) {
+func (a *API) writeBatch(w http.ResponseWriter, r *http.Request, status int, b banking.Batch, ts []banking.Transfer, h []banking.HistoryEntry) error {
 	names := a.loginIDs(r.Context(), principal(r).User.OrganizationID)
 	out := names.batch(b)
 	for _, t := range ts {
@@ -61,6 +63,7 @@ func (a *API) writeBatch(w http.ResponseWriter, r *http.Request, status int, b b
 		out.History = historyOf(h)
 	}
 	writeJSON(w, status, out)
+	return nil
 }
 
 // fileErrorJSON is one problem of an uploaded file: the record (line) it is
@@ -80,12 +83,23 @@ type errorListBody struct {
 	Errors  []fileErrorJSON `json:"errors"`
 }
 
+// problemsError is a refusal of an upload (invalid_zengin_file or
+// invalid_batch) answered with every problem of the file.
+type problemsError struct {
+	err  error
+	list []fileErrorJSON
+}
+
+func (e *problemsError) Error() string { return fmt.Sprintf("%v (%d problems)", e.err, len(e.list)) }
+
+func (e *problemsError) Unwrap() error { return e.err }
+
 // writeErrorList writes the answer of err (invalid_zengin_file or
 // invalid_batch) with every problem of the file.
 func (a *API) writeErrorList(w http.ResponseWriter, r *http.Request, err error, list []fileErrorJSON) {
-	status, code, msg := ToStatus(err)
-	a.c.Logger.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "code", code, "problems", len(list))
-	writeJSON(w, status, errorListBody{Error: code, Message: msg, Errors: list})
+	rf := httpedge.RefusalOf(err)
+	a.c.Logger.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "code", rf.Code, "problems", len(list))
+	writeJSON(w, rf.Status, errorListBody{Error: rf.Code, Message: httpedge.Message(rf.Key), Errors: list})
 }
 
 type batchUploadRequest struct {
@@ -100,46 +114,40 @@ type batchUploadRequest struct {
 // follow the format is refused with every error (invalid_zengin_file); a
 // file whose transfers cannot be made is refused with every item's problem
 // (invalid_batch).
-func (a *API) createBatch(w http.ResponseWriter, r *http.Request) {
+func (a *API) createBatch(w http.ResponseWriter, r *http.Request) error {
 	var req batchUploadRequest
 	if err := decodeLarge(w, r, &req, maxBatchBody); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(req.File))
 	if err != nil {
-		a.writeError(w, r, &requestError{detail: "file is not base64"})
-		return
+		return &httpedge.RequestError{Detail: "file is not base64"}
 	}
 	f, err := zengin.Parse(bytes.NewReader(raw))
 	if err != nil {
 		var list zengin.ErrorList
 		if !errors.As(err, &list) {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		out := make([]fileErrorJSON, 0, len(list))
 		for _, e := range list {
 			out = append(out, fileErrorJSON{Line: e.Line, Field: e.Field, Code: e.Code, Value: e.Value,
 				Message: e.Message("ja") + " / " + e.Message("en")})
 		}
-		a.writeErrorList(w, r, errInvalidZenginFile, out)
-		return
+		return &problemsError{err: httpedge.ErrInvalidZenginFile, list: out}
 	}
 	u := principal(r).User
 	br := banking.BatchRequest{FromAccountID: req.FromAccountID, SourceFile: strings.TrimSpace(req.FileName),
 		IdempotencyKey: r.Header.Get("Idempotency-Key"), Items: make([]banking.BatchItem, 0, len(f.Records))}
 	if br.ExecutionDate, err = parseDate(req.ExecutionDate); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if br.ExecutionDate.IsZero() {
 		br.ExecutionDate = nextMonthDay(f.Header.Date, a.c.Now())
 	}
 	if br.FromAccountID == 0 {
 		if br.FromAccountID, err = a.requesterAccount(r.Context(), u, f.Header); err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 	}
 	for _, t := range f.Records {
@@ -154,23 +162,20 @@ func (a *API) createBatch(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &be) {
 			out := make([]fileErrorJSON, 0, len(be.Problems))
 			for _, p := range be.Problems {
-				_, code, msg := ToStatus(p.Err)
+				_, code, msg := httpedge.ToStatus(p.Err)
 				// Item n is the n-th data record: record n+1 after the header.
 				out = append(out, fileErrorJSON{Line: p.Item + 1, Code: code, Message: msg})
 			}
-			a.writeErrorList(w, r, err, out)
-			return
+			return &problemsError{err: err, list: out}
 		}
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	_, ts, err := a.c.Banking.Batch(r.Context(), u, b.ID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/api/v1/transfer-batches/"+strconv.FormatInt(b.ID, 10))
-	a.writeBatch(w, r, http.StatusCreated, b, ts, nil)
+	return a.writeBatch(w, r, http.StatusCreated, b, ts, nil)
 }
 
 // requesterAccount returns the account of u's organization that a file's
@@ -216,23 +221,20 @@ func zeroPad(s string, n int) string {
 
 // listBatches is GET /api/v1/transfer-batches?page=&per_page=: the
 // organization's batches, newest first.
-func (a *API) listBatches(w http.ResponseWriter, r *http.Request) {
+func (a *API) listBatches(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	page, err := queryInt(q, "page")
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	perPage, err := queryInt(q, "per_page")
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	u := principal(r).User
 	p, err := a.c.Banking.Batches(r.Context(), u, page, perPage)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	names := a.loginIDs(r.Context(), u.OrganizationID)
 	out := make([]batchJSON, 0, len(p.Batches))
@@ -240,69 +242,61 @@ func (a *API) listBatches(w http.ResponseWriter, r *http.Request) {
 		out = append(out, names.batch(b))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"batches": out, "total": p.Total, "page": p.Page, "per_page": p.PerPage})
+	return nil
 }
 
 // getBatch is GET /api/v1/transfer-batches/{id}: a batch with its
 // transfers and history.
-func (a *API) getBatch(w http.ResponseWriter, r *http.Request) {
+func (a *API) getBatch(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	u := principal(r).User
 	b, ts, err := a.c.Banking.Batch(r.Context(), u, id)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	h, err := a.c.Banking.BatchHistory(r.Context(), u, id)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.writeBatch(w, r, http.StatusOK, b, ts, h)
+	return a.writeBatch(w, r, http.StatusOK, b, ts, h)
 }
 
 // approveBatch is POST /api/v1/transfer-batches/{id}/approval
 // {"confirmation_password"}.
-func (a *API) approveBatch(w http.ResponseWriter, r *http.Request) {
+func (a *API) approveBatch(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var req approvalRequest
 	if err := decode(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	b, err := a.c.Banking.ApproveBatch(r.Context(), principal(r).User, id, req.ConfirmationPassword)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.writeBatch(w, r, http.StatusOK, b, nil, nil)
+	return a.writeBatch(w, r, http.StatusOK, b, nil, nil)
 }
 
 // decideBatch serves send back, rejection and cancellation of a batch.
-func (a *API) decideBatch(step func(ctx context.Context, u identity.User, id int64, comment string) (banking.Batch, error)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (a *API) decideBatch(step func(ctx context.Context, u identity.User, id int64, comment string) (banking.Batch, error)) httpedge.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id")
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		var req commentRequest
 		if err := decodeOptional(w, r, &req); err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		b, err := step(r.Context(), principal(r).User, id, strings.TrimSpace(req.Comment))
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
-		a.writeBatch(w, r, http.StatusOK, b, nil, nil)
+		return a.writeBatch(w, r, http.StatusOK, b, nil, nil)
 	}
 }

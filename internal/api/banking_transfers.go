@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"kinko/internal/banking"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 )
 
@@ -121,62 +122,56 @@ func (t transferRequest) request() (banking.TransferRequest, error) {
 }
 
 // writeTransfer answers a transfer of the request's user's organization.
-func (a *API) writeTransfer(w http.ResponseWriter, r *http.Request, status int, t banking.Transfer, h []banking.HistoryEntry) {
+func (a *API) writeTransfer(w http.ResponseWriter, r *http.Request, status int, t banking.Transfer, h []banking.HistoryEntry) error {
 	u := principal(r).User
 	out := a.loginIDs(r.Context(), u.OrganizationID).transfer(t)
 	if h != nil {
 		out.History = historyOf(h)
 	}
 	writeJSON(w, status, out)
+	return nil
 }
 
 // requestTransfer is POST /api/v1/transfers: a transfer awaiting approval.
 // An Idempotency-Key header makes a repeat return the first transfer.
-func (a *API) requestTransfer(w http.ResponseWriter, r *http.Request) {
+func (a *API) requestTransfer(w http.ResponseWriter, r *http.Request) error {
 	var body transferRequest
 	if err := decode(w, r, &body); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	req, err := body.request()
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	t, err := a.c.Banking.RequestTransfer(r.Context(), principal(r).User, req)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/api/v1/transfers/"+strconv.FormatInt(t.ID, 10))
-	a.writeTransfer(w, r, http.StatusCreated, t, nil)
+	return a.writeTransfer(w, r, http.StatusCreated, t, nil)
 }
 
 // resubmitTransfer is PUT /api/v1/transfers/{id}: the requester's new
 // request for a transfer that was sent back.
-func (a *API) resubmitTransfer(w http.ResponseWriter, r *http.Request) {
+func (a *API) resubmitTransfer(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var body transferRequest
 	if err := decode(w, r, &body); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	req, err := body.request()
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	t, err := a.c.Banking.Resubmit(r.Context(), principal(r).User, id, req)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.writeTransfer(w, r, http.StatusOK, t, nil)
+	return a.writeTransfer(w, r, http.StatusOK, t, nil)
 }
 
 // statusesOf parses a comma-separated list of statuses.
@@ -192,7 +187,7 @@ func statusesOf(s string) ([]banking.Status, error) {
 			banking.StatusScheduled, banking.StatusExecuted, banking.StatusFailed:
 			out = append(out, st)
 		default:
-			return nil, &requestError{detail: "unknown status " + string(st)}
+			return nil, &httpedge.RequestError{Detail: "unknown status " + string(st)}
 		}
 	}
 	return out, nil
@@ -200,7 +195,7 @@ func statusesOf(s string) ([]banking.Status, error) {
 
 // listTransfers is GET /api/v1/transfers?status=&from=&to=&mine=&page=&per_page=:
 // the organization's single transfers, newest first.
-func (a *API) listTransfers(w http.ResponseWriter, r *http.Request) {
+func (a *API) listTransfers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	var tq banking.TransferQuery
 	var err error
@@ -214,22 +209,19 @@ func (a *API) listTransfers(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	switch q.Get("mine") {
 	case "", "false", "0":
 	case "true", "1":
 		tq.MineOnly = true
 	default:
-		a.writeError(w, r, &requestError{detail: "mine must be true or false"})
-		return
+		return &httpedge.RequestError{Detail: "mine must be true or false"}
 	}
 	u := principal(r).User
 	p, err := a.c.Banking.Transfers(r.Context(), u, tq)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	names := a.loginIDs(r.Context(), u.OrganizationID)
 	out := make([]transferJSON, 0, len(p.Transfers))
@@ -237,27 +229,25 @@ func (a *API) listTransfers(w http.ResponseWriter, r *http.Request) {
 		out = append(out, names.transfer(t))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"transfers": out, "total": p.Total, "page": p.Page, "per_page": p.PerPage})
+	return nil
 }
 
 // getTransfer is GET /api/v1/transfers/{id}: a transfer with its history.
-func (a *API) getTransfer(w http.ResponseWriter, r *http.Request) {
+func (a *API) getTransfer(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	u := principal(r).User
 	t, err := a.c.Banking.Transfer(r.Context(), u, id)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	h, err := a.c.Banking.TransferHistory(r.Context(), u, id)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.writeTransfer(w, r, http.StatusOK, t, h)
+	return a.writeTransfer(w, r, http.StatusOK, t, h)
 }
 
 type approvalRequest struct {
@@ -270,44 +260,38 @@ type commentRequest struct {
 
 // approveTransfer is POST /api/v1/transfers/{id}/approval
 // {"confirmation_password"}.
-func (a *API) approveTransfer(w http.ResponseWriter, r *http.Request) {
+func (a *API) approveTransfer(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var req approvalRequest
 	if err := decode(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	t, err := a.c.Banking.Approve(r.Context(), principal(r).User, id, req.ConfirmationPassword)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.writeTransfer(w, r, http.StatusOK, t, nil)
+	return a.writeTransfer(w, r, http.StatusOK, t, nil)
 }
 
 // decideTransfer serves the steps that take an optional comment: send back
 // (差戻し; the comment is required there), rejection and cancellation.
-func (a *API) decideTransfer(step func(ctx context.Context, u identity.User, id int64, comment string) (banking.Transfer, error)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (a *API) decideTransfer(step func(ctx context.Context, u identity.User, id int64, comment string) (banking.Transfer, error)) httpedge.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id")
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		var req commentRequest
 		if err := decodeOptional(w, r, &req); err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		t, err := step(r.Context(), principal(r).User, id, strings.TrimSpace(req.Comment))
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
-		a.writeTransfer(w, r, http.StatusOK, t, nil)
+		return a.writeTransfer(w, r, http.StatusOK, t, nil)
 	}
 }

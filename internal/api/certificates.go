@@ -24,18 +24,17 @@ type certificateResponse struct {
 }
 
 // issueCertificate is POST /api/v1/certificates (電子証明書発行).
-func (a *API) issueCertificate(w http.ResponseWriter, r *http.Request) {
+func (a *API) issueCertificate(w http.ResponseWriter, r *http.Request) error {
 	var req issueRequest
 	if err := decode(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	c, err := a.c.Certs.Issue(r.Context(), strings.TrimSpace(req.LoginID), req.Password, []byte(req.CSR))
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, a.certificateResponse(c))
+	return nil
 }
 
 type renewalRequest struct {
@@ -44,23 +43,21 @@ type renewalRequest struct {
 
 // renewCertificate is POST /api/v1/certificates/renewal (電子証明書更新, R9),
 // on the certificate portal: the session's certificate is renewed.
-func (a *API) renewCertificate(w http.ResponseWriter, r *http.Request) {
+func (a *API) renewCertificate(w http.ResponseWriter, r *http.Request) error {
 	var req renewalRequest
 	if err := decode(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	p := principal(r)
 	if p.Certificate == nil {
-		a.writeError(w, r, auth.ErrCertificateRequired)
-		return
+		return auth.ErrCertificateRequired
 	}
 	c, err := a.c.Certs.Renew(r.Context(), p.User, p.Organization, *p.Certificate, []byte(req.CSR))
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, a.certificateResponse(c))
+	return nil
 }
 
 func (a *API) certificateResponse(c certs.Certificate) certificateResponse {
@@ -71,11 +68,4 @@ func (a *API) certificateResponse(c certs.Certificate) certificateResponse {
 		NotBefore:   timeString(c.NotBefore),
 		NotAfter:    timeString(c.NotAfter),
 	}
-}
-
-// caChain is GET /pki/ca.pem: the client-issuing CA and the root.
-func (a *API) caChain(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/x-pem-file")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	_, _ = w.Write(a.c.CAChain)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"kinko/internal/certs"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 )
 
@@ -32,15 +33,14 @@ type meResponse struct {
 
 // me is GET /api/v1/me: the session's user, organization and certificate
 // (R10: the user can see the validity of their certificate).
-func (a *API) me(w http.ResponseWriter, r *http.Request) {
+func (a *API) me(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	resp := meResponse{sessionResponse: sessionJSON(p)}
 	c := p.Certificate
 	if c == nil {
 		cur, err := a.c.Certs.CurrentCertificate(r.Context(), p.User.ID)
 		if err != nil && !errors.Is(err, certs.ErrNotFound) {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		if err == nil && cur.Status == certs.StatusIssued {
 			c = &cur
@@ -52,8 +52,7 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 		if p.Certificate != nil {
 			rn, err := a.c.Certs.RenewalOf(r.Context(), *c)
 			if err != nil {
-				a.writeError(w, r, err)
-				return
+				return err
 			}
 			resp.Certificate.RenewalDue = rn.Due
 			if rn.Renewed != nil {
@@ -62,6 +61,7 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, resp)
+	return nil
 }
 
 type changePasswordRequest struct {
@@ -71,23 +71,21 @@ type changePasswordRequest struct {
 
 // changePassword is POST /api/v1/me/password and
 // POST /api/v1/me/confirmation-password.
-func (a *API) changePassword(kind identity.PasswordKind) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (a *API) changePassword(kind identity.PasswordKind) httpedge.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		var req changePasswordRequest
 		if err := decode(w, r, &req); err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		p := principal(r)
 		if err := a.c.Identity.ChangePassword(r.Context(), p.User, kind, req.Current, req.New); err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		u, _, err := a.c.Identity.UserByID(r.Context(), p.User.ID)
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		writeJSON(w, http.StatusOK, map[string]bool{"password_change_required": u.PasswordChangeRequired || u.ConfirmationChangeRequired})
+		return nil
 	}
 }

@@ -39,44 +39,42 @@ func sessionJSON(p auth.Principal) sessionResponse {
 }
 
 // passwordLogin is POST /api/v1/sessions on the portal.
-func (a *API) passwordLogin(w http.ResponseWriter, r *http.Request) {
+func (a *API) passwordLogin(w http.ResponseWriter, r *http.Request) error {
 	var req passwordLoginRequest
 	if err := decode(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	token, p, err := a.c.Auth.PasswordLogin(r.Context(), strings.TrimSpace(req.LoginID), req.Password)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.setCookie(w, token)
+	a.c.Listener.SetSession(w, token)
 	writeJSON(w, http.StatusCreated, sessionJSON(p))
+	return nil
 }
 
 // certificateLogin is POST /api/v1/sessions on the certificate portal: the
 // connection's certificate plus the login password.
-func (a *API) certificateLogin(w http.ResponseWriter, r *http.Request) {
+func (a *API) certificateLogin(w http.ResponseWriter, r *http.Request) error {
 	var req certificateLoginRequest
 	if err := decode(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	token, p, err := a.c.Auth.CertificateLogin(r.Context(), PeerCertificate(r, a.c.Listener), req.Password)
+	token, p, err := a.c.Auth.CertificateLogin(r.Context(), a.c.Listener.PeerCertificate(r), req.Password)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.setCookie(w, token)
+	a.c.Listener.SetSession(w, token)
 	writeJSON(w, http.StatusCreated, sessionJSON(p))
+	return nil
 }
 
 // logout is DELETE /api/v1/sessions/current.
-func (a *API) logout(w http.ResponseWriter, r *http.Request) {
+func (a *API) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := a.c.Auth.Logout(r.Context(), principal(r)); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.clearCookie(w)
+	a.c.Listener.ClearSession(w)
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

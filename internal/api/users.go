@@ -28,21 +28,18 @@ type userCertificate struct {
 
 // listUsers is GET /api/v1/users (master only): the organization's users
 // with the status of their latest certificate.
-func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	if p.User.Role != identity.RoleMaster {
-		a.writeError(w, r, identity.ErrForbidden)
-		return
+		return identity.ErrForbidden
 	}
 	users, err := a.c.Identity.ListUsers(r.Context(), p.Organization.ID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	list, err := a.c.Certs.List(r.Context(), p.Organization.ID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	latest := map[int64]certs.Certificate{}
 	for _, c := range list { // newest first
@@ -69,6 +66,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 		out = append(out, j)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": out})
+	return nil
 }
 
 type createUserRequest struct {
@@ -88,42 +86,39 @@ type createUserResponse struct {
 
 // createUser is POST /api/v1/users (master only): a general user with
 // initial passwords, shown once.
-func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
+func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	if p.User.Role != identity.RoleMaster {
-		a.writeError(w, r, identity.ErrForbidden)
-		return
+		return identity.ErrForbidden
 	}
 	var req createUserRequest
 	if err := decode(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	u, pw, err := a.c.Identity.CreateGeneralUser(r.Context(), p.User, strings.TrimSpace(req.LoginID), strings.TrimSpace(req.Name), strings.TrimSpace(req.Email))
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, createUserResponse{LoginID: u.LoginID, Name: u.Name, Email: u.Email, Role: string(u.Role),
 		Password: pw.Password, ConfirmationPassword: pw.ConfirmationPassword})
+	return nil
 }
 
 // unlockUser is POST /api/v1/users/{login_id}/unlock
 // {"confirmation_password"} (master only, general users of the same
 // organization).
-func (a *API) unlockUser(w http.ResponseWriter, r *http.Request) {
+func (a *API) unlockUser(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		ConfirmationPassword string `json:"confirmation_password"`
 	}
 	if err := decode(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if err := a.c.Identity.UnlockByMaster(r.Context(), principal(r).User, r.PathValue("login_id"), req.ConfirmationPassword); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"login_id": r.PathValue("login_id"), "locked": false})
+	return nil
 }
 
 type revokeRequest struct {
@@ -134,16 +129,15 @@ type revokeRequest struct {
 // revokeCertificate is POST /api/v1/users/{login_id}/certificate/revocation
 // (失効, R12, R13): the master revokes a general user's certificate or their
 // own, with the confirmation password.
-func (a *API) revokeCertificate(w http.ResponseWriter, r *http.Request) {
+func (a *API) revokeCertificate(w http.ResponseWriter, r *http.Request) error {
 	var req revokeRequest
 	if err := decode(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	c, err := a.c.Certs.RevokeByMaster(r.Context(), principal(r).User, r.PathValue("login_id"), req.Reason, req.ConfirmationPassword)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"serial": c.Serial, "revoked_at": timeString(c.RevokedAt), "reason": c.RevocationReason})
+	return nil
 }

@@ -52,14 +52,12 @@ type Session struct {
 // Store is what auth needs from storage.
 type Store interface {
 	CreateSession(ctx context.Context, s Session, ev audit.Event) error
-	// SessionPrincipal returns the session of idHash with its user and
-	// organization and, for a certificate-login session, its bound
-	// certificate (nil otherwise; its TBS and DER need not be read), in one
-	// read; ErrNoSession when none.
-	SessionPrincipal(ctx context.Context, idHash string) (Session, *certs.Certificate, identity.User, identity.Organization, error)
-	// CertificateHolder returns the certificate of a fingerprint (its TBS
-	// and DER need not be read) with its user and organization, in one
-	// read; certs.ErrNotFound when none.
+	// SessionPrincipal returns, in one read, the session of idHash with
+	// its user, organization and bound certificate (nil for an ID +
+	// password session), or ErrNoSession.
+	SessionPrincipal(ctx context.Context, idHash string) (Principal, error)
+	// CertificateHolder returns, in one read, the certificate with a
+	// fingerprint, its user and organization, or certs.ErrNotFound.
 	CertificateHolder(ctx context.Context, fingerprint string) (certs.Certificate, identity.User, identity.Organization, error)
 	TouchSession(ctx context.Context, idHash string, now time.Time) error
 	DeleteSession(ctx context.Context, idHash string, ev audit.Event) error
@@ -182,9 +180,8 @@ func hashToken(token string) string {
 }
 
 // CheckCertificate finds the certificate record of a client certificate by
-// its fingerprint, with its user, in one read, and checks that it is
-// issued, unrevoked, within its validity, and that its user is neither
-// locked nor deleted.
+// its fingerprint and checks that it is issued, unrevoked, within its
+// validity, and that its user is neither locked nor deleted.
 func (m *Manager) CheckCertificate(ctx context.Context, peer *x509.Certificate) (certs.Certificate, identity.User, identity.Organization, error) {
 	if peer == nil {
 		return certs.Certificate{}, identity.User{}, identity.Organization{}, ErrCertificateRequired
@@ -196,14 +193,15 @@ func (m *Manager) CheckCertificate(ctx context.Context, peer *x509.Certificate) 
 	if err != nil {
 		return certs.Certificate{}, identity.User{}, identity.Organization{}, err
 	}
-	if err := m.checkRecord(c, u); err != nil {
+	if err := m.checkHolder(c, u); err != nil {
 		return certs.Certificate{}, identity.User{}, identity.Organization{}, err
 	}
 	return c, u, org, nil
 }
 
-// checkRecord checks that a certificate and its user may be used now.
-func (m *Manager) checkRecord(c certs.Certificate, u identity.User) error {
+// checkHolder checks that a certificate record is issued, unrevoked and
+// within its validity, and that its user u is neither locked nor deleted.
+func (m *Manager) checkHolder(c certs.Certificate, u identity.User) error {
 	now := m.c.Now()
 	switch {
 	case c.Status == certs.StatusRevoked:
@@ -230,24 +228,20 @@ func (m *Manager) Authenticate(ctx context.Context, token string, peer *x509.Cer
 	if token == "" {
 		return Principal{}, ErrNoSession
 	}
-	if p, ok := ctx.Value(principalKey{}).(Principal); ok && p.Session.IDHash == hashToken(token) &&
-		peer != nil && pki.Fingerprint(peer.Raw) == p.Session.Fingerprint {
-		return p, nil
-	}
-	s, c, u, org, err := m.c.Store.SessionPrincipal(ctx, hashToken(token))
+	p, err := m.c.Store.SessionPrincipal(ctx, hashToken(token))
 	if errors.Is(err, ErrNoSession) {
 		return Principal{}, ErrNoSession
 	}
 	if err != nil {
 		return Principal{}, err
 	}
+	s := p.Session
 	now := m.c.Now()
 	if !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) >= m.c.IdleTimeout {
 		_ = m.c.Store.DeleteSession(ctx, s.IDHash, audit.Event{At: now, Type: audit.SessionEnded, Actor: audit.System,
 			UserID: s.UserID, Detail: "expired"})
 		return Principal{}, ErrNoSession
 	}
-	p := Principal{Session: s, User: u, Organization: org}
 	if s.CertificateID != 0 {
 		if peer == nil {
 			return Principal{}, ErrCertificateRequired
@@ -255,21 +249,25 @@ func (m *Manager) Authenticate(ctx context.Context, token string, peer *x509.Cer
 		if pki.Fingerprint(peer.Raw) != s.Fingerprint {
 			return Principal{}, ErrCertificateMismatch
 		}
-		if c == nil || c.Fingerprint != s.Fingerprint {
+		c := p.Certificate
+		if c == nil {
+			return Principal{}, certs.ErrNotFound
+		}
+		if c.Fingerprint != s.Fingerprint || c.UserID != s.UserID {
 			return Principal{}, ErrCertificateMismatch
 		}
-		if err := m.checkRecord(*c, u); err != nil {
+		if err := m.checkHolder(*c, p.User); err != nil {
 			return Principal{}, err
 		}
-		p.Certificate = c
 	} else {
+		p.Certificate = nil
 		if peer != nil {
 			return Principal{}, ErrCertificateMismatch
 		}
-		if u.Locked() || u.Deleted() {
+		if p.User.Locked() || p.User.Deleted() {
 			return Principal{}, ErrNoSession
 		}
-		if org.CertificateLogin {
+		if p.Organization.CertificateLogin {
 			return Principal{}, ErrCertificateLoginRequired
 		}
 	}
@@ -279,27 +277,6 @@ func (m *Manager) Authenticate(ctx context.Context, token string, peer *x509.Cer
 		}
 	}
 	return p, nil
-}
-
-// principalKey is the context key of a principal that CertificateRequest
-// has authenticated.
-type principalKey struct{}
-
-// CertificateRequest checks a request on the certificate portal before its
-// handler runs: the connection's certificate peer, and the session of token
-// if there is one. A valid session bound to peer proves the certificate
-// and the session in one read; the returned context then carries the
-// principal, and Authenticate of the same token and certificate in that
-// context reads nothing again. Otherwise the certificate alone is checked,
-// and an error says why it may not be used.
-func (m *Manager) CertificateRequest(ctx context.Context, token string, peer *x509.Certificate) (context.Context, error) {
-	if token != "" && peer != nil {
-		if p, err := m.Authenticate(ctx, token, peer); err == nil {
-			return context.WithValue(ctx, principalKey{}, p), nil
-		}
-	}
-	_, _, _, err := m.CheckCertificate(ctx, peer)
-	return ctx, err
 }
 
 // Logout ends the session of token.

@@ -457,7 +457,7 @@ type countingStore struct {
 	calls map[string]int
 }
 
-func (s *countingStore) SessionPrincipal(ctx context.Context, idHash string) (auth.Session, *certs.Certificate, identity.User, identity.Organization, error) {
+func (s *countingStore) SessionPrincipal(ctx context.Context, idHash string) (auth.Principal, error) {
 	s.calls["SessionPrincipal"]++
 	return s.Store.SessionPrincipal(ctx, idHash)
 }
@@ -472,59 +472,38 @@ func (s *countingStore) TouchSession(ctx context.Context, idHash string, now tim
 	return s.Store.TouchSession(ctx, idHash, now)
 }
 
-// TestCertificateRequest_OneRead: a request on the certificate portal with
-// a session bound to its certificate is checked with one read of the
-// store, which proves the certificate too; the handler's Authenticate in
-// the request's context reads nothing more. The manager has no identity
+// TestOneReadPerCheck: a request's session, with its user, organization
+// and bound certificate, is one read of the store, and so is the check of
+// a connection's certificate with its user. The manager has no identity
 // or certificate service, so any other read would fail.
-func TestCertificateRequest_OneRead(t *testing.T) {
+func TestOneReadPerCheck(t *testing.T) {
 	r := newAuthRig(t, nil)
 	master := r.org(t, true)
 	cert := r.issue(t, master)
-	other := r.issue(t, r.general(t, master))
 	token := r.certLogin(t, master, cert)
 	cs := &countingStore{Store: r.db, calls: map[string]int{}}
 	m := auth.New(auth.Config{Store: cs, Now: r.clock.Now})
 
-	ctx, err := m.CertificateRequest(context.Background(), token, cert)
-	if err != nil {
-		t.Fatalf("CertificateRequest: %v", err)
-	}
-	p, err := m.Authenticate(ctx, token, cert)
+	p, err := m.Authenticate(context.Background(), token, cert)
 	if err != nil || p.User.ID != master.ID || p.Certificate == nil || p.Certificate.Fingerprint != pki.Fingerprint(cert.Raw) {
-		t.Fatalf("Authenticate in the request's context: %+v, %v", p, err)
+		t.Fatalf("Authenticate: %+v, %v", p, err)
 	}
-	if want := map[string]int{"SessionPrincipal": 1}; fmt.Sprint(cs.calls) != fmt.Sprint(want) {
+	if _, u, _, err := m.CheckCertificate(context.Background(), cert); err != nil || u.ID != master.ID {
+		t.Fatalf("CheckCertificate: user %d, %v", u.ID, err)
+	}
+	if want := map[string]int{"CertificateHolder": 1, "SessionPrincipal": 1}; fmt.Sprint(cs.calls) != fmt.Sprint(want) {
 		t.Fatalf("store calls %v, want %v", cs.calls, want)
 	}
 
-	// Another certificate on the connection: the session does not prove
-	// it, the certificate is checked on its own, and the session is still
-	// refused for it.
-	cs.calls = map[string]int{}
-	ctx, err = m.CertificateRequest(context.Background(), token, other)
-	if err != nil {
-		t.Fatalf("CertificateRequest with another active certificate: %v", err)
-	}
-	if _, err := m.Authenticate(ctx, token, other); !errors.Is(err, auth.ErrCertificateMismatch) {
-		t.Fatalf("Authenticate of the session with another certificate: %v, want ErrCertificateMismatch", err)
-	}
-	if cs.calls["CertificateHolder"] != 1 {
-		t.Fatalf("store calls %v: want the certificate checked on its own", cs.calls)
-	}
-
-	// Revoked: refused at the next request, session or not.
+	// Revoked: the revocation ended the session, and the certificate is
+	// refused at once.
 	if _, err := r.svc.Certs.RevokeByBank(context.Background(), cert.SerialNumber.Text(16), "keyCompromise", "operator:test", "REQ-REVOKE"); err != nil {
 		t.Fatalf("revoke: %v", err)
 	}
-	for _, tok := range []string{token, ""} {
-		if _, err := m.CertificateRequest(context.Background(), tok, cert); !errors.Is(err, auth.ErrCertificateRevoked) {
-			t.Fatalf("CertificateRequest (token %q) after revocation: %v, want ErrCertificateRevoked", tok, err)
-		}
+	if _, err := m.Authenticate(context.Background(), token, cert); !errors.Is(err, auth.ErrNoSession) {
+		t.Fatalf("Authenticate after revocation: %v, want ErrNoSession", err)
 	}
-	// A principal in a context made before the revocation is not taken
-	// for another token.
-	if _, err := m.Authenticate(ctx, "not-the-token", cert); !errors.Is(err, auth.ErrNoSession) {
-		t.Fatalf("Authenticate of an unknown token: %v, want ErrNoSession", err)
+	if _, _, _, err := m.CheckCertificate(context.Background(), cert); !errors.Is(err, auth.ErrCertificateRevoked) {
+		t.Fatalf("CheckCertificate after revocation: %v, want ErrCertificateRevoked", err)
 	}
 }

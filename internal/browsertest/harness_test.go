@@ -27,8 +27,8 @@ import (
 	"kinko/internal/calendar"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
+	"kinko/internal/messages"
 	"kinko/internal/testutil"
-	"kinko/internal/web/messages"
 )
 
 const (

@@ -16,8 +16,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"kinko/internal/api"
 	"kinko/internal/audit"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
@@ -256,14 +256,14 @@ var sessionKinds = []struct {
 	// on the session's listener.
 	login func(t *testing.T, b *testutil.Bank) (*testutil.Client, testutil.Response, func(cl *testutil.Client, method, path string) testutil.Response)
 }{
-	{"portal", api.PortalCookie, func(t *testing.T, b *testutil.Bank) (*testutil.Client, testutil.Response, func(*testutil.Client, string, string) testutil.Response) {
+	{"portal", httpedge.PortalCookie, func(t *testing.T, b *testutil.Bank) (*testutil.Client, testutil.Response, func(*testutil.Client, string, string) testutil.Response) {
 		org := b.NewOrg(t, "ID方式労組", false)
 		cl := b.Client(nil)
 		r := cl.Portal(http.MethodPost, pathSessions, map[string]string{"login_id": org.Master.LoginID, "password": org.Master.Password})
 		expect(t, "login", r, http.StatusCreated, "")
 		return cl, r, func(cl *testutil.Client, method, path string) testutil.Response { return cl.Portal(method, path, nil) }
 	}},
-	{"certificate portal", api.CertPortalCookie, func(t *testing.T, b *testutil.Bank) (*testutil.Client, testutil.Response, func(*testutil.Client, string, string) testutil.Response) {
+	{"certificate portal", httpedge.CertPortalCookie, func(t *testing.T, b *testutil.Bank) (*testutil.Client, testutil.Response, func(*testutil.Client, string, string) testutil.Response) {
 		org := b.NewOrg(t, "証明書方式労組", true)
 		cl := b.Client(b.IssueCertificate(t, org.Master))
 		r := cl.CertPortal(http.MethodPost, pathSessions, map[string]string{"password": org.Master.Password})
@@ -304,7 +304,7 @@ func TestSessionCookie(t *testing.T) {
 				}
 			})
 		}
-		if api.PortalCookie == api.CertPortalCookie {
+		if httpedge.PortalCookie == httpedge.CertPortalCookie {
 			t.Fatal("both listeners use the same cookie name; cookies do not separate ports")
 		}
 	})
@@ -358,7 +358,7 @@ func TestSessionLogout(t *testing.T) {
 			t.Run(k.name, func(t *testing.T) {
 				cl, _, get := k.login(t, b)
 				base := b.PortalURL
-				if k.cookie == api.CertPortalCookie {
+				if k.cookie == httpedge.CertPortalCookie {
 					base = b.CertPortalURL
 				}
 				token := cookie(t, cl, base, k.cookie)

@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"kinko/internal/api"
 	"kinko/internal/auth"
+	"kinko/internal/httpedge"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
 )
@@ -305,8 +305,8 @@ func TestAttack_SessionCookieReplay(t *testing.T) {
 		pwOrg := b.NewOrg(t, "ID方式労組", false)
 
 		vs := certLogin(t, b, vc, victim)
-		certToken := cookie(t, vs, b.CertPortalURL, api.CertPortalCookie)
-		passwordToken := cookie(t, passwordLogin(t, b, pwOrg.Master), b.PortalURL, api.PortalCookie)
+		certToken := cookie(t, vs, b.CertPortalURL, httpedge.CertPortalCookie)
+		passwordToken := cookie(t, passwordLogin(t, b, pwOrg.Master), b.PortalURL, httpedge.PortalCookie)
 
 		cases := []struct {
 			name   string
@@ -316,12 +316,12 @@ func TestAttack_SessionCookieReplay(t *testing.T) {
 			status int // 0: the TLS connection is refused
 			code   string
 		}{
-			{"certificate portal without a certificate", b.Client(nil), b.CertPortalURL, api.CertPortalCookie + "=" + certToken, http.StatusForbidden, "certificate_required"},
-			{"portal, as sent by the browser", b.Client(nil), b.PortalURL, api.CertPortalCookie + "=" + certToken, http.StatusUnauthorized, "unauthenticated"},
-			{"portal, under the portal's cookie name", b.Client(nil), b.PortalURL, api.PortalCookie + "=" + certToken, http.StatusForbidden, "certificate_required"},
-			{"a colleague's certificate", b.Client(cc), b.CertPortalURL, api.CertPortalCookie + "=" + certToken, http.StatusForbidden, "certificate_mismatch"},
-			{"another organization's certificate", b.Client(oc), b.CertPortalURL, api.CertPortalCookie + "=" + certToken, http.StatusForbidden, "certificate_mismatch"},
-			{"password session on the certificate portal", b.Client(cc), b.CertPortalURL, api.CertPortalCookie + "=" + passwordToken, http.StatusForbidden, "certificate_mismatch"},
+			{"certificate portal without a certificate", b.Client(nil), b.CertPortalURL, httpedge.CertPortalCookie + "=" + certToken, http.StatusForbidden, "certificate_required"},
+			{"portal, as sent by the browser", b.Client(nil), b.PortalURL, httpedge.CertPortalCookie + "=" + certToken, http.StatusUnauthorized, "unauthenticated"},
+			{"portal, under the portal's cookie name", b.Client(nil), b.PortalURL, httpedge.PortalCookie + "=" + certToken, http.StatusForbidden, "certificate_required"},
+			{"a colleague's certificate", b.Client(cc), b.CertPortalURL, httpedge.CertPortalCookie + "=" + certToken, http.StatusForbidden, "certificate_mismatch"},
+			{"another organization's certificate", b.Client(oc), b.CertPortalURL, httpedge.CertPortalCookie + "=" + certToken, http.StatusForbidden, "certificate_mismatch"},
+			{"password session on the certificate portal", b.Client(cc), b.CertPortalURL, httpedge.CertPortalCookie + "=" + passwordToken, http.StatusForbidden, "certificate_mismatch"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"kinko/internal/api"
+	"kinko/internal/httpedge"
 	"kinko/internal/testutil"
 )
 
@@ -42,15 +42,15 @@ func BenchmarkCertificateRequest(b *testing.B) {
 	}
 	var token string
 	for _, line := range login.Header.Values("Set-Cookie") {
-		if c, err := http.ParseSetCookie(line); err == nil && c.Name == api.CertPortalCookie {
+		if c, err := http.ParseSetCookie(line); err == nil && c.Name == httpedge.CertPortalCookie {
 			token = c.Value
 		}
 	}
 	if token == "" {
-		b.Fatalf("certificate login set no %s cookie", api.CertPortalCookie)
+		b.Fatalf("certificate login set no %s cookie", httpedge.CertPortalCookie)
 	}
 	benchmarkFreshConnections(b, bank.CertPortalURL+"/api/v1/me", bank.Roots, cert,
-		&http.Cookie{Name: api.CertPortalCookie, Value: token}, `"login_id":"`+user.LoginID+`"`, nil)
+		&http.Cookie{Name: httpedge.CertPortalCookie, Value: token}, `"login_id":"`+user.LoginID+`"`, nil)
 }
 
 // BenchmarkBareTLSHandshake is the reference for BenchmarkCertificateRequest:

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"kinko/internal/auth"
+	"kinko/internal/httpedge"
 )
 
 // Addrs are the addresses of the listeners; port 0 takes any free port.
@@ -186,32 +187,31 @@ func explained(err error) bool {
 // RequireCertificate wraps the certificate portal's handler: every request
 // must come on a connection whose certificate is issued, unrevoked,
 // unexpired and held by an active user, checked in the database each time
-// (so a revocation takes effect on connections opened before it). With a
-// valid session bound to the certificate, the one read of the session
-// proves both, and the handler finds the principal in the request's
-// context. Other requests get refuse, which explains why; the portal's
+// (so a revocation takes effect on connections opened before it). A
+// request with a session bound to the connection's certificate proves that
+// with the session's own read (auth.Manager.Authenticate checks the same
+// record by the exact fingerprint), whose principal then goes on in the
+// request's context; any other request is checked by the certificate
+// alone. Requests that fail get refuse, which explains why; the portal's
 // static files (staticPrefix, if not empty) are served to all, so that the
 // explanation has its styles.
-func RequireCertificate(h http.Handler, a *auth.Manager, cookie, staticPrefix string, refuse func(http.ResponseWriter, *http.Request, error)) http.Handler {
+func RequireCertificate(h http.Handler, a *auth.Manager, staticPrefix string, refuse func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	sessions := httpedge.Sessions{Listener: httpedge.CertPortal, Auth: a}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if staticPrefix != "" && strings.HasPrefix(r.URL.Path, staticPrefix) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			h.ServeHTTP(w, r)
 			return
 		}
-		var peer *x509.Certificate
-		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-			peer = r.TLS.PeerCertificates[0]
+		peer := httpedge.CertPortal.PeerCertificate(r)
+		if p, err := sessions.Principal(r); err == nil && p.Certificate != nil && peer != nil {
+			h.ServeHTTP(w, r.WithContext(httpedge.WithPrincipal(r.Context(), p)))
+			return
 		}
-		var token string
-		if c, err := r.Cookie(cookie); err == nil {
-			token = c.Value
-		}
-		ctx, err := a.CertificateRequest(r.Context(), token, peer)
-		if err != nil {
+		if _, _, _, err := a.CheckCertificate(r.Context(), peer); err != nil {
 			refuse(w, r, err)
 			return
 		}
-		h.ServeHTTP(w, r.WithContext(ctx))
+		h.ServeHTTP(w, r)
 	})
 }
 

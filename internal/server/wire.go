@@ -19,9 +19,11 @@ import (
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
 	"kinko/internal/certs"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 	"kinko/internal/notify"
 	"kinko/internal/pki"
+	"kinko/internal/pkihttp"
 	"kinko/internal/store"
 	"kinko/internal/web"
 	"kinko/internal/zengin"
@@ -203,18 +205,19 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 	pool := x509.NewCertPool()
 	pool.AddCert(p.Authority.Issuing)
 	chain := p.Authority.ClientCAChainPEM()
-	mk := func(l api.Listener) *api.API {
+	mk := func(l httpedge.Listener) *api.API {
 		return api.New(api.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth, Banking: s.Banking, CAChain: chain,
-			Revocations: s.Revocations, Logger: p.Logger, Now: p.Now})
+			Logger: p.Logger, Now: p.Now})
 	}
 	portalAddr, certPortalAddr := ln.Portal.Addr(), ln.CertPortal.Addr()
 	addrs := func() (net.Addr, net.Addr) { return portalAddr, certPortalAddr }
-	var portalAPI http.Handler // the portal's API, for the PKI listener
-	// mount serves the API at /api/ and /pki/ and the pages elsewhere. On
-	// the certificate portal every request first needs an active
-	// certificate; a refusal is explained in JSON to the API and on a page
-	// to the browser.
-	mount := func(l api.Listener) (http.Handler, error) {
+	// The CA's objects, on the portal and on the PKI listener.
+	caObjects := pkihttp.New(pkihttp.Config{CAChain: chain, Revocations: s.Revocations, Logger: p.Logger})
+	// mount serves the API at /api/, the CA's objects at /pki/ (on the
+	// portal only) and the pages elsewhere. On the certificate portal every
+	// request first needs an active certificate; a refusal is explained in
+	// JSON to the API and on a page to the browser.
+	mount := func(l httpedge.Listener) (http.Handler, error) {
 		w, err := web.New(web.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth,
 			Logins: loginHistory{p.DB}, ServiceHours: p.ServiceHours,
 			Banking: s.Banking, Calendar: p.Calendar, Cutoff: p.Cutoff, Hours: p.Hours,
@@ -226,21 +229,11 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		a := mk(l)
 		mux := http.NewServeMux()
 		mux.Handle("/api/", a.Handler())
-		mux.Handle("/pki/", a.Handler())
 		mux.Handle("/", w.Handler())
-		if l != api.CertPortal {
-			// OCSP by GET goes to the API without the mux, which would
-			// redirect a base64 request holding "//" to a cleaned path.
-			ah := a.Handler()
-			portalAPI = ah
-			return s.serviceHours(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-				if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/pki/ocsp/") {
-					ah.ServeHTTP(rw, r)
-					return
-				}
-				mux.ServeHTTP(rw, r)
-			}), a, w), nil
+		if l != httpedge.CertPortal {
+			return s.serviceHours(caObjects.Mount(mux), a, w), nil
 		}
+		mux.Handle(pkihttp.Prefix, http.NotFoundHandler())
 		refuse := func(rw http.ResponseWriter, r *http.Request, err error) {
 			if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/pki/") {
 				a.Refuse(rw, r, err)
@@ -248,19 +241,19 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 			}
 			w.RefuseCertificate(rw, r, err)
 		}
-		return s.serviceHours(RequireCertificate(mux, s.Auth, api.CertPortalCookie, "/static/", refuse), a, w), nil
+		return s.serviceHours(RequireCertificate(mux, s.Auth, "/static/", refuse), a, w), nil
 	}
-	portal, err := mount(api.Portal)
+	portal, err := mount(httpedge.Portal)
 	if err != nil {
 		return nil, err
 	}
-	certPortal, err := mount(api.CertPortal)
+	certPortal, err := mount(httpedge.CertPortal)
 	if err != nil {
 		return nil, err
 	}
 	srv := &Server{Services: s, ln: ln, c: handlers{
 		Certificate: cert, ClientCAs: pool, Auth: s.Auth,
-		Portal: portal, CertPortal: certPortal, PKI: pkiOnly(portalAPI),
+		Portal: portal, CertPortal: certPortal, PKI: caObjects.Mount(http.NotFoundHandler()),
 		Logger: p.Logger, Now: p.Now, Jobs: s.jobs(),
 	}}
 	srv.serve()
@@ -328,17 +321,4 @@ func (h loginHistory) RecentLogins(ctx context.Context, userID int64, n int) ([]
 		out[i] = ev.At
 	}
 	return out, nil
-}
-
-// pkiOnly serves, from the portal's API, only the CA's public objects: the
-// CRL, OCSP and the CA chain. Everything else is not found.
-func pkiOnly(portalAPI http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch p := r.URL.Path; {
-		case p == "/pki/crl", p == "/pki/ca.pem", p == "/pki/ocsp", strings.HasPrefix(p, "/pki/ocsp/"):
-			portalAPI.ServeHTTP(w, r)
-		default:
-			http.NotFound(w, r)
-		}
-	})
 }

@@ -27,7 +27,13 @@ func scanCertificate(s scanner) (certs.Certificate, error) {
 	return cs.cert(), nil
 }
 
-// certScan receives certColumns, also from the NULLs of an outer join.
+// certHeadColumns are certColumns without the certificate's bytes (TBS and
+// DER, NULL here): what a request's checks read, hundreds of bytes less.
+const certHeadColumns = `c.id, c.serial, c.user_id, c.organization_id, c.status, NULL, NULL, c.fingerprint, c.not_before, c.not_after,
+	c.created_at, c.issued_at, c.revoked_at, c.revocation_reason, c.revoked_by, c.request_ref, c.renews`
+
+// certScan receives certColumns (or certHeadColumns), also from the NULLs
+// of an outer join.
 type certScan struct {
 	id, userID, orgID                   sql.NullInt64
 	serial, status, fp, reason, by, ref sql.NullString

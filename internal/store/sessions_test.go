@@ -25,65 +25,24 @@ func TestSessionRoundTrip(t *testing.T) {
 		if err := db.CreateSession(ctx, want, audit.Event{At: unitT0, Type: audit.LoginSucceeded, Actor: "user:x", OrganizationID: org.ID}); err != nil {
 			t.Fatal(err)
 		}
-		got, gotCert, gotUser, gotOrg, err := db.SessionPrincipal(ctx, want.IDHash)
+		got, err := db.SessionPrincipal(ctx, want.IDHash)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(want, got); diff != "" {
+		if diff := cmp.Diff(want, got.Session); diff != "" {
 			t.Errorf("session (-want +got):\n%s", diff)
-		}
-		// The one read brings the bound certificate, the user and the
-		// organization as their own reads do.
-		wantCert, err := db.CertificateByID(ctx, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantCert.TBS, wantCert.DER = nil, nil // not read for a request
-		wantUser, wantOrg, err := db.UserByID(ctx, master.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if gotCert == nil {
-			t.Fatal("no certificate with a certificate-login session")
-		}
-		if diff := cmp.Diff(wantCert, *gotCert); diff != "" {
-			t.Errorf("certificate (-want +got):\n%s", diff)
-		}
-		if diff := cmp.Diff(wantUser, gotUser); diff != "" {
-			t.Errorf("user (-want +got):\n%s", diff)
-		}
-		if diff := cmp.Diff(wantOrg, gotOrg); diff != "" {
-			t.Errorf("organization (-want +got):\n%s", diff)
-		}
-		holderCert, holder, holderOrg, err := db.CertificateHolder(ctx, c.Fingerprint)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff([]any{wantCert, wantUser, wantOrg}, []any{holderCert, holder, holderOrg}); diff != "" {
-			t.Errorf("certificate holder (-want +got):\n%s", diff)
-		}
-		if _, _, _, err := db.CertificateHolder(ctx, unitRandomHex(32)); !errors.Is(err, certs.ErrNotFound) {
-			t.Errorf("holder of an unknown fingerprint: %v, want certs.ErrNotFound", err)
-		}
-		// A session of ID + password login has no certificate.
-		pw := auth.Session{IDHash: unitRandomHex(32), UserID: master.ID, CreatedAt: unitT0, LastSeenAt: unitT0, ExpiresAt: unitT0.Add(time.Hour)}
-		if err := db.CreateSession(ctx, pw, audit.Event{At: unitT0, Type: audit.LoginSucceeded, Actor: "user:x", OrganizationID: org.ID}); err != nil {
-			t.Fatal(err)
-		}
-		if gotPW, pwCert, pwUser, _, err := db.SessionPrincipal(ctx, pw.IDHash); err != nil || pwCert != nil || pwUser.ID != master.ID || gotPW.CertificateID != 0 {
-			t.Errorf("password session: %+v, certificate %v, user %d, %v; want no certificate", gotPW, pwCert, pwUser.ID, err)
 		}
 		if err := db.TouchSession(ctx, want.IDHash, unitT0.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		got, _, _, _, _ = db.SessionPrincipal(ctx, want.IDHash)
-		if !got.LastSeenAt.Equal(unitT0.Add(time.Minute)) {
-			t.Errorf("last seen %s after touch, want %s", got.LastSeenAt, unitT0.Add(time.Minute))
+		got, _ = db.SessionPrincipal(ctx, want.IDHash)
+		if !got.Session.LastSeenAt.Equal(unitT0.Add(time.Minute)) {
+			t.Errorf("last seen %s after touch, want %s", got.Session.LastSeenAt, unitT0.Add(time.Minute))
 		}
 		if err := db.DeleteSession(ctx, want.IDHash, audit.Event{At: unitT0, Type: audit.SessionEnded, Actor: "user:x"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, _, _, err := db.SessionPrincipal(ctx, want.IDHash); !errors.Is(err, auth.ErrNoSession) {
+		if _, err := db.SessionPrincipal(ctx, want.IDHash); !errors.Is(err, auth.ErrNoSession) {
 			t.Errorf("deleted session: %v, want ErrNoSession", err)
 		}
 	})
@@ -128,6 +87,65 @@ func TestDeleteExpiredSessions(t *testing.T) {
 					t.Errorf("kept = %v, want %v", got, tc.kept)
 				}
 			})
+		}
+	})
+}
+
+// TestSessionPrincipalInOneRead: the session, its user, the organization
+// and the bound certificate come back together, as the separate reads
+// return them; an ID + password session has no certificate; an unknown
+// hash is auth.ErrNoSession.
+func TestSessionPrincipalInOneRead(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		org, master := unitOrg(t, db)
+		c := unitIssued(t, db, master, unitT0, unitT0.AddDate(1, 0, 0))
+		bound := auth.Session{IDHash: unitRandomHex(32), UserID: master.ID, CertificateID: c.ID, Fingerprint: c.Fingerprint,
+			CreatedAt: unitT0, LastSeenAt: unitT0.Add(time.Second), ExpiresAt: unitT0.Add(12 * time.Hour)}
+		plain := auth.Session{IDHash: unitRandomHex(32), UserID: master.ID, CreatedAt: unitT0, LastSeenAt: unitT0, ExpiresAt: unitT0.Add(time.Hour)}
+		for _, s := range []auth.Session{bound, plain} {
+			if err := db.CreateSession(ctx, s, audit.Event{At: unitT0, Type: audit.LoginSucceeded, Actor: "user:x", OrganizationID: org.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		u, o, err := db.UserByID(ctx, master.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := db.CertificateByID(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert.TBS, cert.DER = nil, nil // a request's reads leave the bytes out
+		for _, tc := range []struct {
+			name string
+			want auth.Principal
+		}{
+			{"bound to a certificate", auth.Principal{Session: bound, User: u, Organization: o, Certificate: &cert}},
+			{"ID and password", auth.Principal{Session: plain, User: u, Organization: o}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				got, err := db.SessionPrincipal(ctx, tc.want.Session.IDHash)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("principal (-want +got):\n%s", diff)
+				}
+			})
+		}
+		if _, err := db.SessionPrincipal(ctx, unitRandomHex(32)); !errors.Is(err, auth.ErrNoSession) {
+			t.Errorf("unknown session: %v, want ErrNoSession", err)
+		}
+		gc, gu, gorg, err := db.CertificateHolder(ctx, c.Fingerprint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]any{cert, u, o}, []any{gc, gu, gorg}); diff != "" {
+			t.Errorf("certificate holder (-want +got):\n%s", diff)
+		}
+		if _, _, _, err := db.CertificateHolder(ctx, unitRandomHex(32)); !errors.Is(err, certs.ErrNotFound) {
+			t.Errorf("unknown fingerprint: %v, want certs.ErrNotFound", err)
 		}
 	})
 }

@@ -130,7 +130,7 @@ func unitSession(t *testing.T, db *store.DB, u identity.User, c *certs.Certifica
 // unitSessionExists reports whether the session with hash h is stored.
 func unitSessionExists(t *testing.T, db *store.DB, h string) bool {
 	t.Helper()
-	_, _, _, _, err := db.SessionPrincipal(context.Background(), h)
+	_, err := db.SessionPrincipal(context.Background(), h)
 	if err != nil && !errors.Is(err, auth.ErrNoSession) {
 		t.Fatalf("session: %v", err)
 	}

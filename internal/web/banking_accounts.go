@@ -18,11 +18,10 @@ type accountsPage struct {
 
 // accounts is GET /accounts (inquiry privilege): the organization's
 // accounts with their balances, each with a link to its statement.
-func (h *Handler) accounts(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) accounts(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	as, err := h.c.Banking.Accounts(r.Context(), p.User)
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	d := accountsPage{AsOf: h.cat.dateTime(language(r), h.c.Now())}
 	for _, a := range as {
@@ -30,4 +29,5 @@ func (h *Handler) accounts(w http.ResponseWriter, r *http.Request, p auth.Princi
 		d.Total += money(a.Balance)
 	}
 	h.render(w, r, http.StatusOK, "accounts", &view{Member: memberOf(p), Page: "accounts", Data: d})
+	return nil
 }

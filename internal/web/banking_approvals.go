@@ -52,16 +52,15 @@ func (h *Handler) awaitingApproval(ctx context.Context, p auth.Principal, dir di
 
 // approvals is GET /approvals (approval privilege): the transfers and
 // batches awaiting approval that the user may approve (not their own).
-func (h *Handler) approvals(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) approvals(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	dir, err := h.directoryOf(r.Context(), p)
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	ts, bs, err := h.awaitingApproval(r.Context(), p, dir)
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	h.render(w, r, http.StatusOK, "approvals", &view{Member: memberOf(p), Page: "approvals", Data: approvalsPage{Transfers: ts, Batches: bs}})
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"kinko/internal/auth"
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
+	"kinko/internal/httpedge"
 	"kinko/internal/zengin"
 )
 
@@ -72,13 +73,13 @@ type fileProblem struct {
 
 // batchForm is GET /transfers/batch (transfer-request privilege): the
 // upload of a 総合振込 file.
-func (h *Handler) batchForm(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) batchForm(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	key, err := h.newIdempotencyKey()
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	h.renderBatchForm(w, r, p, http.StatusOK, batchNewPage{ExecutionDate: calendar.DateOf(h.c.Now()).String(), IdempotencyKey: key})
+	return nil
 }
 
 // upload wraps the POST of a form with a file: it reads the multipart form
@@ -90,10 +91,10 @@ func (h *Handler) upload(next http.HandlerFunc) http.HandlerFunc {
 		if err := r.ParseMultipartForm(maxUpload + maxForm); err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				h.renderError(w, r, errFileTooLarge)
+				h.renderError(w, r, httpedge.ErrFileTooLarge)
 				return
 			}
-			h.renderError(w, r, errBadForm)
+			h.renderError(w, r, httpedge.ErrBadForm)
 			return
 		}
 		if err := checkFormToken(r, r.PostForm.Get(csrfField)); err != nil {
@@ -123,13 +124,13 @@ func (h *Handler) createBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 	}
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
-		fail(errFileRequired)
+		fail(httpedge.ErrFileRequired)
 		return
 	}
 	defer file.Close()
 	d.FileName = path.Base(strings.ReplaceAll(hdr.Filename, "\\", "/"))
 	if hdr.Size > maxUpload {
-		fail(errFileTooLarge)
+		fail(httpedge.ErrFileTooLarge)
 		return
 	}
 	raw, err := io.ReadAll(io.LimitReader(file, maxUpload+1))
@@ -138,7 +139,7 @@ func (h *Handler) createBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return
 	}
 	if len(raw) > maxUpload {
-		fail(errFileTooLarge)
+		fail(httpedge.ErrFileTooLarge)
 		return
 	}
 	zf, err := zengin.Parse(bytes.NewReader(raw))
@@ -148,7 +149,7 @@ func (h *Handler) createBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 		for _, fe := range list {
 			d.Problems = append(d.Problems, fileProblem{Line: fe.Line, Field: fe.Field, Message: fe.Message(l)})
 		}
-		fail(errZenginFile)
+		fail(httpedge.ErrZenginFile)
 		return
 	}
 	if err != nil {
@@ -282,7 +283,7 @@ func (h *Handler) renderBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 
 // cancelBatch is POST /batches/{id}/cancel: the requester
 // withdraws a batch awaiting approval or sent back.
-func (h *Handler) cancelBatch(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) cancelBatch(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id, err := pathID(r, "id")
 	if err == nil {
 		_, err = h.c.Banking.CancelBatch(r.Context(), p.User, id, strings.TrimSpace(r.PostForm.Get("comment")))
@@ -291,10 +292,10 @@ func (h *Handler) cancelBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 		if errors.Is(err, banking.ErrInvalidState) || errors.Is(err, banking.ErrInvalidComment) {
 			status, text := h.bankingText(r, err)
 			h.renderBatch(w, r, p, false, status, "cancel", map[string]string{"": text})
-			return
+			return nil
 		}
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("/batches/%d?done=cancelled", id), http.StatusSeeOther)
+	return nil
 }

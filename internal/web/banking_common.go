@@ -11,54 +11,15 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/width"
+
 	"kinko/internal/auth"
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 	"kinko/internal/zengin"
 )
-
-// Errors of the banking pages' own checks; their messages are in the
-// catalogue (bankingErrors).
-var (
-	errAmountRequired = errors.New("web: amount is empty")
-	errAmountDecimal  = errors.New("web: amount has a decimal point")
-	errAmountNegative = errors.New("web: amount is negative")
-	errAmountInvalid  = errors.New("web: amount is not a number")
-	errAmountTooLarge = errors.New("web: amount is too large")
-	errDateInvalid    = errors.New("web: date is not a date")
-	errDateRange      = errors.New("web: the end of the period is before its start")
-	errDatePast       = errors.New("web: execution date is in the past")
-	errDateTooFar     = errors.New("web: execution date is too far ahead")
-	errDateMoved      = errors.New("web: the execution date changed since the confirmation page")
-	errCommentNeeded  = errors.New("web: a comment is required")
-	errFileRequired   = errors.New("web: no file chosen")
-	errFileTooLarge   = errors.New("web: the file is too large")
-	errZenginFile     = errors.New("web: the file has format errors")
-)
-
-// bankingErrors are the banking pages' own errors with status and
-// catalogue key.
-var bankingErrors = []struct {
-	err    error
-	status int
-	key    string
-}{
-	{errAmountRequired, http.StatusBadRequest, "banking.error.amount_required"},
-	{errAmountDecimal, http.StatusBadRequest, "banking.error.amount_decimal"},
-	{errAmountNegative, http.StatusBadRequest, "banking.error.amount_negative"},
-	{errAmountInvalid, http.StatusBadRequest, "banking.error.amount_invalid"},
-	{errAmountTooLarge, http.StatusBadRequest, "banking.error.amount_too_large"},
-	{errDateInvalid, http.StatusBadRequest, "banking.error.date_invalid"},
-	{errDateRange, http.StatusBadRequest, "banking.error.date_range"},
-	{errDatePast, http.StatusBadRequest, "banking.error.date_past"},
-	{errDateTooFar, http.StatusBadRequest, "banking.error.date_too_far"},
-	{errDateMoved, http.StatusConflict, "banking.error.date_moved"},
-	{errCommentNeeded, http.StatusBadRequest, "banking.error.comment_required"},
-	{errFileRequired, http.StatusBadRequest, "banking.error.file_required"},
-	{errFileTooLarge, http.StatusRequestEntityTooLarge, "banking.error.file_too_large"},
-	{errZenginFile, http.StatusBadRequest, "banking.error.zengin_file"},
-}
 
 // limitKeys are the catalogue keys that name the limit a transfer exceeds.
 var limitKeys = map[banking.LimitKind]string{
@@ -72,11 +33,6 @@ var limitKeys = map[banking.LimitKind]string{
 // a limit or of a name that cannot be used where there are any.
 func (h *Handler) bankingText(r *http.Request, err error) (int, string) {
 	l := language(r)
-	for _, e := range bankingErrors {
-		if errors.Is(err, e.err) {
-			return e.status, h.cat.text(l, e.key)
-		}
-	}
 	status, msgs := h.refusal(r, err)
 	text := h.cat.text(l, msgs[0].Key)
 	var le *banking.LimitError
@@ -121,44 +77,30 @@ func (m money) String() string {
 // "10,000", full-width "１００００" or "１０，０００", with spaces around it.
 // Decimals and negative amounts are refused with a message that says so.
 func parseAmount(s string) (int64, error) {
-	var b strings.Builder
-	for _, r := range strings.TrimSpace(s) {
-		switch {
-		case r >= '０' && r <= '９':
-			b.WriteRune(r - '０' + '0')
-		case r == '，':
-			b.WriteRune(',')
-		case r == '．':
-			b.WriteRune('.')
-		case r == '－' || r == '−':
-			b.WriteRune('-')
-		case r == '　':
-			b.WriteRune(' ')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	v := strings.TrimSpace(b.String())
+	// Full-width digits, commas, points, hyphens and spaces become their
+	// ASCII selves; a minus sign (U+2212) is a hyphen too.
+	folded := strings.ReplaceAll(width.Fold.String(s), "−", "-")
+	v := strings.TrimSpace(folded)
 	switch {
 	case v == "":
-		return 0, errAmountRequired
+		return 0, httpedge.ErrAmountRequired
 	case strings.HasPrefix(v, "-"):
-		return 0, errAmountNegative
+		return 0, httpedge.ErrAmountNegative
 	case strings.Contains(v, "."):
-		return 0, errAmountDecimal
+		return 0, httpedge.ErrAmountDecimal
 	}
 	v = strings.ReplaceAll(v, ",", "")
 	if v == "" {
-		return 0, errAmountInvalid
+		return 0, httpedge.ErrAmountInvalid
 	}
 	for _, c := range v {
 		if c < '0' || c > '9' {
-			return 0, errAmountInvalid
+			return 0, httpedge.ErrAmountInvalid
 		}
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n > banking.MaxLimit {
-		return 0, errAmountTooLarge
+		return 0, httpedge.ErrAmountTooLarge
 	}
 	return n, nil
 }
@@ -166,24 +108,13 @@ func parseAmount(s string) (int64, error) {
 // parseDay reads a date of a form field: "2006-01-02" (the date input), or
 // "2006/01/02"; full-width digits are accepted. Empty is the zero Date.
 func parseDay(s string) (calendar.Date, error) {
-	var b strings.Builder
-	for _, r := range strings.TrimSpace(s) {
-		switch {
-		case r >= '０' && r <= '９':
-			b.WriteRune(r - '０' + '0')
-		case r == '/' || r == '／' || r == '－':
-			b.WriteRune('-')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	v := b.String()
+	v := strings.ReplaceAll(strings.TrimSpace(width.Fold.String(s)), "/", "-")
 	if v == "" {
 		return calendar.Date{}, nil
 	}
 	t, err := time.ParseInLocation("2006-1-2", v, calendar.JST)
 	if err != nil {
-		return calendar.Date{}, errDateInvalid
+		return calendar.Date{}, httpedge.ErrDateInvalid
 	}
 	return calendar.DateOf(t), nil
 }
@@ -192,7 +123,7 @@ func parseDay(s string) (calendar.Date, error) {
 func pathID(r *http.Request, name string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, errNotFound
+		return 0, httpedge.ErrNoPage
 	}
 	return id, nil
 }
@@ -219,7 +150,6 @@ func (h *Handler) need(has func(banking.Privileges) bool, next sessionHandler) s
 	}
 }
 
-func canInquire(p banking.Privileges) bool { return p.Inquiry }
 func canRequest(p banking.Privileges) bool { return p.TransferRequest }
 func canApprove(p banking.Privileges) bool { return p.Approval }
 
@@ -433,7 +363,21 @@ func (h *Handler) newIdempotencyKey() (string, error) {
 func checkFormToken(r *http.Request, sent string) error {
 	c, err := r.Cookie(csrfCookie)
 	if err != nil || !validToken(c.Value) || subtle.ConstantTimeCompare([]byte(c.Value), []byte(sent)) != 1 {
-		return errFormToken
+		return httpedge.ErrFormToken
 	}
 	return nil
+}
+
+// bankingPage is a banking page that returns its refusal instead of
+// showing it.
+type bankingPage func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
+
+// bank turns a banking page into a page of the session: a refusal is shown
+// by refuseBanking, with the menu.
+func (h *Handler) bank(page bankingPage) sessionHandler {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+		if err := page(w, r, p); err != nil {
+			h.refuseBanking(w, r, p, err)
+		}
+	}
 }

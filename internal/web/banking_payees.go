@@ -38,19 +38,18 @@ func (h *Handler) payees(w http.ResponseWriter, r *http.Request, p auth.Principa
 
 // registerPayee is POST /payees: the payee is registered (its name
 // converted to Zengin half-width kana; at this bank the account must exist).
-func (h *Handler) registerPayee(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) registerPayee(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	f := transferFormOf(r)
 	d := payeesPage{Form: f, Nickname: strings.TrimSpace(r.PostForm.Get("nickname")), Errors: map[string]string{}}
 	acct, _ := h.checkPayee(r, f, d.Errors)
 	if len(d.Errors) > 0 {
 		h.renderPayees(w, r, p, http.StatusBadRequest, d)
-		return
+		return nil
 	}
 	_, err := h.c.Banking.RegisterPayee(r.Context(), p.User, banking.Payee{PayeeAccount: acct, Nickname: d.Nickname})
 	if err != nil {
 		if errors.Is(err, banking.ErrForbidden) {
-			h.refuseBanking(w, r, p, err)
-			return
+			return err
 		}
 		status, text := h.bankingText(r, err)
 		field := fieldOf(err)
@@ -59,23 +58,24 @@ func (h *Handler) registerPayee(w http.ResponseWriter, r *http.Request, p auth.P
 		}
 		d.Errors[field] = text
 		h.renderPayees(w, r, p, status, d)
-		return
+		return nil
 	}
 	http.Redirect(w, r, pathPayees+"?done=registered", http.StatusSeeOther)
+	return nil
 }
 
 // deletePayee is POST /payees/{id}/delete: the payee is removed; transfers
 // made to it keep their copy of its account.
-func (h *Handler) deletePayee(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) deletePayee(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id, err := pathID(r, "id")
 	if err == nil {
 		err = h.c.Banking.DeletePayee(r.Context(), p.User, id)
 	}
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, pathPayees+"?done=deleted", http.StatusSeeOther)
+	return nil
 }
 
 func (h *Handler) renderPayees(w http.ResponseWriter, r *http.Request, p auth.Principal, status int, d payeesPage) {

@@ -6,6 +6,7 @@ import (
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 )
 
@@ -25,20 +26,20 @@ type privilegesPage struct {
 
 // privilegesForm is GET /users/{login_id}/privileges (master only): what a
 // general user may do in banking and up to which amounts.
-func (h *Handler) privilegesForm(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) privilegesForm(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	target, ok := h.privilegeTarget(w, r, p)
 	if !ok {
-		return
+		return nil
 	}
 	pr, err := h.c.Banking.Privileges(r.Context(), p.User, target.LoginID)
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	d := privilegesPage{Inquiry: pr.Inquiry, TransferRequest: pr.TransferRequest, Approval: pr.Approval,
 		TransactionLimit: money(pr.TransactionLimit).String(), DailyLimit: money(pr.DailyLimit).String(),
 		Saved: r.URL.Query().Get("done") == "saved"}
 	h.renderPrivileges(w, r, p, target, http.StatusOK, d)
+	return nil
 }
 
 // setPrivileges is POST /users/{login_id}/privileges (master only), with
@@ -62,7 +63,7 @@ func (h *Handler) setPrivileges(w http.ResponseWriter, r *http.Request, p auth.P
 	}
 	confirmation := f.Get("confirmation_password")
 	if confirmation == "" {
-		_, d.Errors["confirmation_password"] = h.bankingText(r, errRequired)
+		_, d.Errors["confirmation_password"] = h.bankingText(r, httpedge.ErrRequired)
 	}
 	if len(d.Errors) > 0 {
 		h.renderPrivileges(w, r, p, target, http.StatusBadRequest, d)

@@ -11,6 +11,7 @@ import (
 	"kinko/internal/auth"
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
+	"kinko/internal/httpedge"
 )
 
 // statementPage is the data of 入出金明細.
@@ -51,7 +52,7 @@ func (h *Handler) statementPeriod(r *http.Request) (from, to calendar.Date, err 
 		return calendar.Date{}, calendar.Date{}, err
 	}
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
-		return calendar.Date{}, calendar.Date{}, errDateRange
+		return calendar.Date{}, calendar.Date{}, httpedge.ErrDateRange
 	}
 	return from, to, nil
 }
@@ -59,16 +60,14 @@ func (h *Handler) statementPeriod(r *http.Request) (from, to calendar.Date, err 
 // statement is GET /accounts/{id}/statement?from=&to=&page= (inquiry
 // privilege): the postings of the period, oldest first like a passbook, a
 // page at a time, with links to download them as CSV.
-func (h *Handler) statement(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) statement(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	a, err := h.c.Banking.Account(r.Context(), p.User, id)
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	d := statementPage{Account: accountOf(a), From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to")}
 	status := http.StatusOK
@@ -76,14 +75,13 @@ func (h *Handler) statement(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if perr != nil {
 		status, d.Error = h.bankingText(r, perr)
 		h.render(w, r, status, "statement", &view{Member: memberOf(p), Page: "accounts", Data: d})
-		return
+		return nil
 	}
 	d.From, d.To, d.Searched = from.String(), to.String(), true
 	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	tp, err := h.c.Banking.Transactions(r.Context(), p.User, id, from, to, page, 0)
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	d.Account, d.Total = accountOf(tp.Account), tp.Total
 	for _, ps := range tp.Postings {
@@ -112,16 +110,16 @@ func (h *Handler) statement(w http.ResponseWriter, r *http.Request, p auth.Princ
 	q.Set("encoding", "shift_jis")
 	d.CSVSJIS = base + ".csv?" + q.Encode()
 	h.render(w, r, status, "statement", &view{Member: memberOf(p), Page: "accounts", Data: d})
+	return nil
 }
 
 // statementCSV is GET /accounts/{id}/statement.csv?from=&to=&encoding=
 // (inquiry privilege): every posting of the period as CSV, in UTF-8 or
 // Shift_JIS (for older spreadsheets).
-func (h *Handler) statementCSV(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) statementCSV(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	enc := r.URL.Query().Get("encoding")
 	if enc == "" {
@@ -129,18 +127,15 @@ func (h *Handler) statementCSV(w http.ResponseWriter, r *http.Request, p auth.Pr
 	}
 	from, to, err := h.statementPeriod(r)
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	a, ps, err := h.c.Banking.AllTransactions(r.Context(), p.User, id, from, to)
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	var buf bytes.Buffer
 	if err := banking.StatementCSV(&buf, ps, enc); err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	charset, suffix := "utf-8", ""
 	if enc == "shift_jis" {
@@ -152,6 +147,7 @@ func (h *Handler) statementCSV(w http.ResponseWriter, r *http.Request, p auth.Pr
 	hd.Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	hd.Set("Cache-Control", "no-store")
 	_, _ = w.Write(buf.Bytes())
+	return nil
 }
 
 // dayOrAll writes a bound of a period for a file name.

@@ -10,6 +10,7 @@ import (
 	"kinko/internal/auth"
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 )
 
@@ -157,7 +158,7 @@ func (h *Handler) decide(batch bool) sessionHandler {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		dc, ok := decisions[r.PathValue("decision")]
 		if !ok {
-			h.refuseBanking(w, r, p, errNotFound)
+			h.refuseBanking(w, r, p, httpedge.ErrNoPage)
 			return
 		}
 		id, err := pathID(r, "id")
@@ -171,9 +172,9 @@ func (h *Handler) decide(batch bool) sessionHandler {
 		}
 		switch {
 		case value == "" && dc.password:
-			err = errRequired
+			err = httpedge.ErrRequired
 		case value == "" && dc.comment:
-			err = errCommentNeeded
+			err = httpedge.ErrCommentNeeded
 		}
 		var st banking.Status
 		if err == nil {
@@ -188,11 +189,11 @@ func (h *Handler) decide(batch bool) sessionHandler {
 				return
 			}
 			status, text := h.bankingText(r, err)
-			if errors.Is(err, banking.ErrNotFound) || errors.Is(err, banking.ErrForbidden) || errors.Is(err, errNotFound) {
+			if errors.Is(err, banking.ErrNotFound) || errors.Is(err, banking.ErrForbidden) || errors.Is(err, httpedge.ErrNoPage) {
 				h.refuseBanking(w, r, p, err)
 				return
 			}
-			if !errors.Is(err, identity.ErrInvalidConfirmation) && !errors.Is(err, errRequired) && !errors.Is(err, errCommentNeeded) &&
+			if !errors.Is(err, identity.ErrInvalidConfirmation) && !errors.Is(err, httpedge.ErrRequired) && !errors.Is(err, httpedge.ErrCommentNeeded) &&
 				!errors.Is(err, banking.ErrInvalidComment) {
 				field = ""
 			}
@@ -218,7 +219,7 @@ func (h *Handler) decide(batch bool) sessionHandler {
 
 // cancelTransfer is POST /transfers/{id}/cancel: the requester withdraws a
 // transfer awaiting approval or sent back.
-func (h *Handler) cancelTransfer(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) cancelTransfer(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id, err := pathID(r, "id")
 	if err == nil {
 		_, err = h.c.Banking.Cancel(r.Context(), p.User, id, strings.TrimSpace(r.PostForm.Get("comment")))
@@ -227,34 +228,30 @@ func (h *Handler) cancelTransfer(w http.ResponseWriter, r *http.Request, p auth.
 		if errors.Is(err, banking.ErrInvalidState) || errors.Is(err, banking.ErrInvalidComment) {
 			status, text := h.bankingText(r, err)
 			h.renderTransfer(w, r, p, false, status, "cancel", map[string]string{"": text})
-			return
+			return nil
 		}
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("/transfers/%d?done=cancelled", id), http.StatusSeeOther)
+	return nil
 }
 
 // editTransferForm is GET /transfers/{id}/edit: the entry form of a
 // sent-back transfer, filled in, to correct and resubmit.
-func (h *Handler) editTransferForm(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) editTransferForm(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	t, err := h.c.Banking.Transfer(r.Context(), p.User, id)
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	if t.RequestedBy != p.User.ID || t.BatchID != 0 {
-		h.refuseBanking(w, r, p, banking.ErrForbidden)
-		return
+		return banking.ErrForbidden
 	}
 	if t.Status != banking.StatusSentBack {
-		h.refuseBanking(w, r, p, banking.ErrInvalidState)
-		return
+		return banking.ErrInvalidState
 	}
 	f := transferForm{FromAccount: strconv.FormatInt(t.FromAccountID, 10), BankCode: t.Payee.BankCode,
 		BranchCode: t.Payee.BranchCode, AccountType: string(t.Payee.AccountType), AccountNumber: t.Payee.AccountNumber,
@@ -264,19 +261,19 @@ func (h *Handler) editTransferForm(w http.ResponseWriter, r *http.Request, p aut
 		f.ExecutionDate = today.String()
 	}
 	h.renderTransferEntry(w, r, p, fmt.Sprintf("/transfers/%d/edit", id), id, f, http.StatusOK, nil)
+	return nil
 }
 
 // editTransfer is POST /transfers/{id}/edit: the steps of the entry form
 // for the resubmission of a sent-back transfer.
-func (h *Handler) editTransfer(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) editTransfer(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	if _, err := h.c.Banking.Transfer(r.Context(), p.User, id); err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	h.transferStep(w, r, p, fmt.Sprintf("/transfers/%d/edit", id), id)
+	return nil
 }

@@ -8,9 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/width"
+
 	"kinko/internal/auth"
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
+	"kinko/internal/httpedge"
 	"kinko/internal/zengin"
 )
 
@@ -124,11 +127,10 @@ type transferPlan struct {
 
 // newTransferForm is GET /transfers/new (transfer-request privilege): the
 // entry form, the execution date today by default.
-func (h *Handler) newTransferForm(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) newTransferForm(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	key, err := h.newIdempotencyKey()
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	f := transferForm{ExecutionDate: calendar.DateOf(h.c.Now()).String(), IdempotencyKey: key, BankCode: h.c.Banking.BankCode(),
 		AccountType: string(banking.Ordinary)}
@@ -136,6 +138,7 @@ func (h *Handler) newTransferForm(w http.ResponseWriter, r *http.Request, p auth
 		f.PayeeID, f.BankCode = id, ""
 	}
 	h.renderTransferEntry(w, r, p, pathNewTransfer, 0, f, http.StatusOK, nil)
+	return nil
 }
 
 // newTransfer is POST /transfers/new: step confirm shows the confirmation
@@ -181,7 +184,7 @@ func (h *Handler) transferStep(w http.ResponseWriter, r *http.Request, p auth.Pr
 	}
 	if f.Planned != plan.date.String() {
 		// The cut-off passed since the confirmation page: confirm again.
-		_, text := h.bankingText(r, errDateMoved)
+		_, text := h.bankingText(r, httpedge.ErrDateMoved)
 		h.renderTransferConfirm(w, r, p, action, editID, f, plan, text)
 		return
 	}
@@ -233,17 +236,9 @@ func fieldOf(err error) string {
 	return ""
 }
 
-// digitsOf turns full-width digits into ASCII and trims spaces.
-func digitsOf(s string) string {
-	var b strings.Builder
-	for _, r := range strings.TrimSpace(s) {
-		if r >= '０' && r <= '９' {
-			r = r - '０' + '0'
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// digitsOf turns full-width digits (and other full-width ASCII) into
+// ASCII and trims spaces.
+func digitsOf(s string) string { return strings.TrimSpace(width.Fold.String(s)) }
 
 // allDigits reports whether s is 1..n ASCII digits.
 func allDigits(s string, n int) bool {
@@ -405,11 +400,11 @@ func (h *Handler) executionDate(requested calendar.Date, interbank bool) (calend
 	d, reason, err := h.c.Calendar.ExecutionDate(now, requested, interbank, h.c.Cutoff)
 	switch {
 	case errors.Is(err, calendar.ErrPastDate):
-		err = errDatePast
+		err = httpedge.ErrDatePast
 	case errors.Is(err, calendar.ErrTooFarAhead):
-		err = errDateTooFar
+		err = httpedge.ErrDateTooFar
 	case errors.Is(err, calendar.ErrInvalidDate):
-		err = errDateInvalid
+		err = httpedge.ErrDateInvalid
 	case err != nil:
 		err = fmt.Errorf("%w: %w", banking.ErrInvalidExecutionDate, err)
 	}

@@ -31,7 +31,7 @@ type statusOption struct {
 
 // transfers is GET /transfers?status=&page= (any banking privilege): the
 // organization's transfers, newest first, and its batches.
-func (h *Handler) transfers(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (h *Handler) transfers(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	q := r.URL.Query()
 	d := transfersPage{}
 	for _, s := range statuses {
@@ -44,13 +44,11 @@ func (h *Handler) transfers(w http.ResponseWriter, r *http.Request, p auth.Princ
 	query.Page, _ = strconv.Atoi(q.Get("page"))
 	tp, err := h.c.Banking.Transfers(r.Context(), p.User, query)
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	dir, err := h.directoryOf(r.Context(), p)
 	if err != nil {
-		h.refuseBanking(w, r, p, err)
-		return
+		return err
 	}
 	for _, t := range tp.Transfers {
 		d.Transfers = append(d.Transfers, h.transferOf(dir, t))
@@ -73,8 +71,7 @@ func (h *Handler) transfers(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if tp.Page <= 1 {
 		bp, err := h.c.Banking.Batches(r.Context(), p.User, 1, 20)
 		if err != nil {
-			h.refuseBanking(w, r, p, err)
-			return
+			return err
 		}
 		for _, b := range bp.Batches {
 			if d.Status == "" || string(b.Status) == d.Status {
@@ -86,4 +83,5 @@ func (h *Handler) transfers(w http.ResponseWriter, r *http.Request, p auth.Princ
 		d.CanCreate = pr.TransferRequest
 	}
 	h.render(w, r, http.StatusOK, "transfers", &view{Member: memberOf(p), Page: "transfers", Data: d})
+	return nil
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"kinko/internal/calendar"
-	"kinko/internal/web/messages"
+	"kinko/internal/messages"
 )
 
 // lang is a language of the pages.
@@ -54,12 +54,6 @@ func loadCatalogue() (*catalogue, error) {
 		c.msgs[l] = m[string(l)]
 	}
 	return c, nil
-}
-
-// has reports whether the catalogue has a message for key.
-func (c *catalogue) has(key string) bool {
-	_, ok := c.msgs[languages[0]][key]
-	return ok
 }
 
 // text returns the message for key in language l with {0}, {1}, ...

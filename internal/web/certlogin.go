@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"time"
+
+	"kinko/internal/httpedge"
 )
 
 // certificateLoginPage is the data of the certificate portal's login: whose
@@ -21,8 +23,8 @@ type certificateLoginPage struct {
 // certificate was presented and asks for the login password. A user who is
 // logged in with this certificate goes on to the top screen.
 func (h *Handler) certificateLoginForm(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(h.cookie); err == nil && c.Value != "" {
-		if p, err := h.c.Auth.Authenticate(r.Context(), c.Value, h.peerCertificate(r)); err == nil {
+	if c, err := r.Cookie(h.c.Listener.SessionCookie()); err == nil && c.Value != "" {
+		if p, err := h.c.Auth.Authenticate(r.Context(), c.Value, h.c.Listener.PeerCertificate(r)); err == nil {
 			http.Redirect(w, r, afterLogin(p), http.StatusSeeOther)
 			return
 		}
@@ -36,22 +38,22 @@ func (h *Handler) certificateLoginForm(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) certificateLogin(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 	if password == "" {
-		h.renderCertificateLogin(w, r, errRequired)
+		h.renderCertificateLogin(w, r, httpedge.ErrRequired)
 		return
 	}
-	token, p, err := h.c.Auth.CertificateLogin(r.Context(), h.peerCertificate(r), password)
+	token, p, err := h.c.Auth.CertificateLogin(r.Context(), h.c.Listener.PeerCertificate(r), password)
 	if err != nil {
 		h.renderCertificateLogin(w, r, wrongLoginPassword(err))
 		return
 	}
-	h.setSession(w, token)
+	h.c.Listener.SetSession(w, token)
 	http.Redirect(w, r, afterLogin(p), http.StatusSeeOther)
 }
 
 // renderCertificateLogin shows the certificate login, after a refusal with
 // its reason; a certificate that cannot be used gets the error page.
 func (h *Handler) renderCertificateLogin(w http.ResponseWriter, r *http.Request, err error) {
-	c, u, org, cerr := h.c.Auth.CheckCertificate(r.Context(), h.peerCertificate(r))
+	c, u, org, cerr := h.c.Auth.CheckCertificate(r.Context(), h.c.Listener.PeerCertificate(r))
 	if cerr != nil {
 		h.renderError(w, r, cerr)
 		return

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"kinko/internal/api"
+	"kinko/internal/httpedge"
 )
 
 // OpenOutsideServiceHours reports whether path is served outside the
@@ -32,6 +32,6 @@ type closedPage struct {
 // サービス時間外 page: 503, Retry-After until reopens, and when service
 // resumes.
 func (h *Handler) ServiceClosed(w http.ResponseWriter, r *http.Request, reopens time.Time) {
-	api.SetRetryAfter(w, h.c.Now(), reopens)
+	httpedge.SetRetryAfter(w, h.c.Now(), reopens)
 	h.render(w, r, http.StatusServiceUnavailable, "closed", &view{Data: closedPage{Reopens: reopens, Hours: h.hoursRows()}})
 }

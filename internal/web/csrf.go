@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+
+	"kinko/internal/httpedge"
 )
 
 // The form token: a random value in a __Host- cookie (so no other host or
@@ -54,13 +56,13 @@ func (h *Handler) form(next http.HandlerFunc, refuse func(w http.ResponseWriter,
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 		if err := r.ParseForm(); err != nil {
-			refuse(w, r, errBadForm)
+			refuse(w, r, httpedge.ErrBadForm)
 			return
 		}
 		c, err := r.Cookie(csrfCookie)
 		sent := r.PostForm.Get(csrfField)
 		if err != nil || !validToken(c.Value) || subtle.ConstantTimeCompare([]byte(c.Value), []byte(sent)) != 1 {
-			refuse(w, r, errFormToken)
+			refuse(w, r, httpedge.ErrFormToken)
 			return
 		}
 		next(w, r)

@@ -108,9 +108,6 @@ func GoKeys() []string {
 	for _, row := range DefaultServiceHours.rows() {
 		keys = append(keys, row.DaysKey)
 	}
-	for _, e := range webErrors {
-		keys = append(keys, e.key)
-	}
 	sort.Strings(keys)
 	return keys
 }

@@ -24,12 +24,12 @@ import (
 var catalogue = sync.OnceValue(func() map[string]map[string]string {
 	out := map[string]map[string]string{}
 	for _, l := range []string{"ja", "en"} {
-		parts, err := filepath.Glob("messages/" + l + "-*.json")
+		parts, err := filepath.Glob("../messages/" + l + "-*.json")
 		if err != nil {
 			panic(err)
 		}
 		m := map[string]string{}
-		for _, name := range append([]string{"messages/" + l + ".json"}, parts...) {
+		for _, name := range append([]string{"../messages/" + l + ".json"}, parts...) {
 			b, err := os.ReadFile(name)
 			if err != nil {
 				panic(err)

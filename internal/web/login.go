@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"kinko/internal/auth"
+	"kinko/internal/httpedge"
 )
 
 // loginPage is the data of the login page.
@@ -27,7 +28,7 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) passwordLogin(w http.ResponseWriter, r *http.Request) {
 	loginID, password := strings.TrimSpace(r.PostForm.Get("login_id")), r.PostForm.Get("password")
 	if loginID == "" || password == "" {
-		h.renderLogin(w, r, errRequired)
+		h.renderLogin(w, r, httpedge.ErrRequired)
 		return
 	}
 	token, p, err := h.c.Auth.PasswordLogin(r.Context(), loginID, password)
@@ -35,7 +36,7 @@ func (h *Handler) passwordLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, err)
 		return
 	}
-	h.setSession(w, token)
+	h.c.Listener.SetSession(w, token)
 	http.Redirect(w, r, afterLogin(p), http.StatusSeeOther)
 }
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"kinko/internal/api"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
@@ -84,7 +84,7 @@ func TestLoginSessionCookie(t *testing.T) {
 	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/home" {
 		t.Fatalf("login: %d to %q, want 303 to /home", p.Status, p.Header.Get("Location"))
 	}
-	ck := cookieNamed(p, api.PortalCookie)
+	ck := cookieNamed(p, httpedge.PortalCookie)
 	if ck == nil || len(ck.Value) < 40 || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" {
 		t.Errorf("session cookie = %+v", ck)
 	}
@@ -152,7 +152,7 @@ func TestR8_PasswordLoginRefusedForCertificateOrganization(t *testing.T) {
 				if n := strings.Count(p.Raw, `href="`+b.CertPortalURL+`/">`+msg(t, lang, "action.certificate_login")+`</a>`); n < 2 {
 					t.Errorf("%d certificate login buttons, want one beside the message and one in the panel", n)
 				}
-				if cookieNamed(p, api.PortalCookie) != nil {
+				if cookieNamed(p, httpedge.PortalCookie) != nil {
 					t.Error("a session cookie was set")
 				}
 				if me := c.Portal(http.MethodGet, "/api/v1/me", nil); me.Status != http.StatusUnauthorized {

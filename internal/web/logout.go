@@ -13,6 +13,6 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request, p auth.Principa
 		h.renderError(w, r, err)
 		return
 	}
-	h.clearSession(w)
+	h.c.Listener.ClearSession(w)
 	http.Redirect(w, r, pathLoggedOut, http.StatusSeeOther)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"kinko/internal/auth"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 )
 
@@ -38,7 +39,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, p auth.
 	name := r.PostForm.Get("kind")
 	kind, ok := passwordKinds[name]
 	if !ok {
-		h.renderError(w, r, errBadForm)
+		h.renderError(w, r, httpedge.ErrBadForm)
 		return
 	}
 	err := h.changeOne(r, p.User, kind, "")
@@ -75,10 +76,10 @@ func (h *Handler) changeOne(r *http.Request, u identity.User, kind identity.Pass
 func checkNewPassword(r *http.Request, prefix string) error {
 	current, next, again := r.PostForm.Get(prefix+"current"), r.PostForm.Get(prefix+"new"), r.PostForm.Get(prefix+"again")
 	if current == "" || next == "" || again == "" {
-		return errRequired
+		return httpedge.ErrRequired
 	}
 	if next != again {
-		return errPasswordMismatch
+		return httpedge.ErrPasswordMismatch
 	}
 	return nil
 }

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"kinko/internal/api"
 	"kinko/internal/auth"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 )
 
@@ -154,7 +154,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 	v.SwitchURL = "/lang/" + string(v.SwitchLang) + "?next=" + url.QueryEscape(here)
 	v.CSRF = h.csrfToken(w, r)
 	v.PortalURL, v.CertPortalURL = h.portalURL(r), h.certPortalURL(r)
-	v.CertPortal = h.c.Listener == api.CertPortal
+	v.CertPortal = h.c.Listener == httpedge.CertPortal
 	v.Home, v.Login = "/", pathLogin
 	if v.CertPortal {
 		v.Home, v.Login = v.PortalURL+"/", v.PortalURL+pathLogin

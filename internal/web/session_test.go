@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"kinko/internal/api"
+	"kinko/internal/httpedge"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
 )
@@ -32,7 +32,7 @@ func TestIdleTimeout(t *testing.T) {
 				if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/session-ended" {
 					t.Fatalf("after 16 idle minutes: %d to %q, want 303 to /session-ended", p.Status, p.Header.Get("Location"))
 				}
-				if ck := cookieNamed(p, api.PortalCookie); ck == nil || ck.MaxAge >= 0 {
+				if ck := cookieNamed(p, httpedge.PortalCookie); ck == nil || ck.MaxAge >= 0 {
 					t.Errorf("the session cookie was not cleared: %+v", ck)
 				}
 				p = get(t, c, b.PortalURL+"/session-ended")
@@ -72,7 +72,7 @@ func TestLogout(t *testing.T) {
 		u, _ := url.Parse(b.PortalURL)
 		var token string
 		for _, ck := range c.HTTP.Jar.Cookies(u) {
-			if ck.Name == api.PortalCookie {
+			if ck.Name == httpedge.PortalCookie {
 				token = ck.Value
 			}
 		}
@@ -85,7 +85,7 @@ func TestLogout(t *testing.T) {
 		wantPage(t, get(t, c, b.PortalURL+"/home"), http.StatusOK, "/login")
 		// The session has ended on the server, not only in the browser.
 		replay := b.Client(nil)
-		replay.HTTP.Jar.SetCookies(u, []*http.Cookie{{Name: api.PortalCookie, Value: token}})
+		replay.HTTP.Jar.SetCookies(u, []*http.Cookie{{Name: httpedge.PortalCookie, Value: token}})
 		if me := replay.Portal(http.MethodGet, "/api/v1/me", nil); me.Status != http.StatusUnauthorized {
 			t.Errorf("the old session after logout: %d, want 401", me.Status)
 		}

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"kinko/internal/api"
 	"kinko/internal/auth"
 	"kinko/internal/certs"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 )
 
@@ -212,7 +212,7 @@ func (h *Handler) lockedOut(w http.ResponseWriter, r *http.Request, err error) b
 	if !errors.Is(err, identity.ErrAccountLocked) {
 		return false
 	}
-	h.clearSession(w)
+	h.c.Listener.ClearSession(w)
 	h.renderError(w, r, err)
 	return true
 }
@@ -220,7 +220,7 @@ func (h *Handler) lockedOut(w http.ResponseWriter, r *http.Request, err error) b
 // The notice of the users page travels to the next GET /users in a cookie
 // (one per listener), read once: a reload does not show it again.
 func (h *Handler) noticeCookie() string {
-	if h.c.Listener == api.CertPortal {
+	if h.c.Listener == httpedge.CertPortal {
 		return "__Host-kinko-cert-notice"
 	}
 	return "__Host-kinko-notice"

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"kinko/internal/auth"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 )
 
@@ -39,7 +40,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, p auth.Prin
 	loginID, name, email := strings.TrimSpace(f.Get("login_id")), strings.TrimSpace(f.Get("name")), strings.TrimSpace(f.Get("email"))
 	confirmation := f.Get("confirmation_password")
 	if loginID == "" || name == "" || email == "" || confirmation == "" {
-		h.renderNewUser(w, r, p, errRequired)
+		h.renderNewUser(w, r, p, httpedge.ErrRequired)
 		return
 	}
 	// What can be checked without the password first, so that a slip in

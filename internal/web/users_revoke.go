@@ -7,6 +7,7 @@ import (
 
 	"kinko/internal/auth"
 	"kinko/internal/certs"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 )
 
@@ -46,7 +47,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request, p auth.Principa
 	loginID := r.PathValue("login_id")
 	reason, confirmation := r.PostForm.Get("reason"), r.PostForm.Get("confirmation_password")
 	if confirmation == "" {
-		h.renderRevoke(w, r, p, errRequired)
+		h.renderRevoke(w, r, p, httpedge.ErrRequired)
 		return
 	}
 	c, err := h.c.Certs.RevokeByMaster(r.Context(), p.User, loginID, reason, confirmation)
@@ -63,7 +64,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request, p auth.Principa
 	}
 	if p.Certificate != nil && p.Certificate.ID == c.ID {
 		// The store ended this session with the certificate.
-		h.clearSession(w)
+		h.c.Listener.ClearSession(w)
 		h.render(w, r, http.StatusOK, "users_revoked_self", &view{Data: revokedSelfPage{Serial: c.Serial, RevokedAt: c.RevokedAt}})
 		return
 	}

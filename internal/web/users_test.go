@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"kinko/internal/api"
 	"kinko/internal/calendar"
 	"kinko/internal/certs"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
@@ -283,7 +283,7 @@ func TestR12_RevocationRefusals(t *testing.T) {
 				t.Fatalf("after %d wrong confirmation passwords: %d, want 423", identity.LockAfter, p.Status)
 			}
 			wantText(t, p, msg(t, "ja", "error.account_locked"))
-			if ck := cookieNamed(p, api.CertPortalCookie); ck == nil || ck.MaxAge >= 0 {
+			if ck := cookieNamed(p, httpedge.CertPortalCookie); ck == nil || ck.MaxAge >= 0 {
 				t.Errorf("the session cookie was not cleared: %+v", ck)
 			}
 			usersWantActive(t, b, luser.LoginID)
@@ -341,7 +341,7 @@ func TestR13_MasterRevokesOwnCertificate(t *testing.T) {
 				if !strings.Contains(p.Raw, `href="`+b.PortalURL+`/issue"`) {
 					t.Error("no link to the issuance page on the portal")
 				}
-				if ck := cookieNamed(p, api.CertPortalCookie); ck == nil || ck.MaxAge >= 0 {
+				if ck := cookieNamed(p, httpedge.CertPortalCookie); ck == nil || ck.MaxAge >= 0 {
 					t.Errorf("the session cookie was not cleared: %+v", ck)
 				}
 				// The old certificate is refused; a new one can be issued.

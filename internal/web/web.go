@@ -1,8 +1,9 @@
 // Package web is kinko's customer portal in the browser: server-rendered
 // pages in Japanese first and English by a switch, on the portal (public
 // pages, ID + password login, the way to certificate issuance) and on the
-// certificate portal (certificate login). It shares the API's sessions and
-// its error codes, whose messages live in the message catalogue. Every page
+// certificate portal (certificate login). It shares the API's sessions,
+// cookies and error table through httpedge, never by importing the API, and
+// its messages live in the message catalogue (package messages). Every page
 // is rendered from embedded templates parsed once at start-up, every form is
 // protected against cross-site requests, and every response carries a
 // Content-Security-Policy without inline code. It decides nothing itself:
@@ -13,7 +14,6 @@ package web
 import (
 	"context"
 	"crypto/rand"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,11 +21,11 @@ import (
 	"net/http"
 	"time"
 
-	"kinko/internal/api"
 	"kinko/internal/auth"
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
 	"kinko/internal/certs"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 )
 
@@ -38,7 +38,7 @@ type LoginHistory interface {
 
 // Config holds the web's dependencies.
 type Config struct {
-	Listener api.Listener
+	Listener httpedge.Listener
 	Identity *identity.Service
 	Certs    *certs.Service
 	Auth     *auth.Manager
@@ -70,11 +70,11 @@ type Config struct {
 
 // Handler serves the pages of one listener.
 type Handler struct {
-	c      Config
-	cookie string // the session cookie, shared with the API
-	cat    *catalogue
-	tmpl   *templates
-	mux    *http.ServeMux
+	c        Config
+	sessions httpedge.Sessions // the sessions and cookie shared with the API
+	cat      *catalogue
+	tmpl     *templates
+	mux      *http.ServeMux
 }
 
 // New returns the web handler of one listener. It fails only when the
@@ -100,10 +100,7 @@ func New(c Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{c: c, cookie: api.PortalCookie, cat: cat, tmpl: tmpl, mux: http.NewServeMux()}
-	if c.Listener == api.CertPortal {
-		h.cookie = api.CertPortalCookie
-	}
+	h := &Handler{c: c, sessions: httpedge.Sessions{Listener: c.Listener, Auth: c.Auth}, cat: cat, tmpl: tmpl, mux: http.NewServeMux()}
 	h.routes()
 	return h, nil
 }
@@ -124,7 +121,7 @@ const (
 
 func (h *Handler) routes() {
 	m := h.mux
-	if h.c.Listener == api.CertPortal {
+	if h.c.Listener == httpedge.CertPortal {
 		m.HandleFunc("GET /{$}", h.certificateLoginForm)
 		m.HandleFunc("POST /{$}", h.form(h.certificateLogin, h.renderCertificateLogin))
 		m.HandleFunc("GET "+pathRenew, h.session(h.renewal, 0))
@@ -142,39 +139,39 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET "+pathCertificate, h.session(h.certificate, 0))
 	m.HandleFunc("GET "+pathPassword, h.session(h.passwordForm, 0))
 	m.HandleFunc("POST "+pathPassword, h.form(h.session(h.changePassword, 0), nil))
-	m.HandleFunc("GET "+pathInitialPassword, h.session(h.initialPasswordForm, allowDuringPasswordChange))
-	m.HandleFunc("POST "+pathInitialPassword, h.form(h.session(h.initialPassword, allowDuringPasswordChange), nil))
-	m.HandleFunc("POST "+pathLogout, h.form(h.session(h.logout, allowDuringPasswordChange), nil))
+	m.HandleFunc("GET "+pathInitialPassword, h.session(h.initialPasswordForm, httpedge.DuringPasswordChange))
+	m.HandleFunc("POST "+pathInitialPassword, h.form(h.session(h.initialPassword, httpedge.DuringPasswordChange), nil))
+	m.HandleFunc("POST "+pathLogout, h.form(h.session(h.logout, httpedge.DuringPasswordChange), nil))
 	m.HandleFunc("GET "+pathUsers, h.session(h.master(h.users), 0))
 	m.HandleFunc("GET "+pathUsers+"/new", h.session(h.master(h.newUserForm), 0))
 	m.HandleFunc("POST "+pathUsers+"/new", h.form(h.session(h.master(h.createUser), 0), h.inSession(h.renderNewUser)))
 	m.HandleFunc("GET "+pathUsers+"/{login_id}/revoke", h.session(h.master(h.revokeForm), 0))
 	m.HandleFunc("POST "+pathUsers+"/{login_id}/revoke", h.form(h.session(h.master(h.revoke), 0), h.inSession(h.renderRevoke)))
 	m.HandleFunc("POST "+pathUsers+"/{login_id}/unlock", h.form(h.session(h.master(h.unlock), 0), h.inSession(h.refuseUsersForm)))
-	m.HandleFunc("GET "+pathUsers+"/{login_id}/privileges", h.session(h.master(h.privilegesForm), 0))
+	m.HandleFunc("GET "+pathUsers+"/{login_id}/privileges", h.session(h.master(h.bank(h.privilegesForm)), 0))
 	m.HandleFunc("POST "+pathUsers+"/{login_id}/privileges", h.form(h.session(h.master(h.setPrivileges), 0), nil))
-	m.HandleFunc("GET "+pathAccounts, h.session(h.accounts, 0))
-	m.HandleFunc("GET "+pathAccounts+"/{id}/statement", h.session(h.statement, 0))
-	m.HandleFunc("GET "+pathAccounts+"/{id}/statement.csv", h.session(h.statementCSV, 0))
-	m.HandleFunc("GET "+pathTransfers, h.session(h.transfers, 0))
-	m.HandleFunc("GET "+pathNewTransfer, h.session(h.need(canRequest, h.newTransferForm), 0))
+	m.HandleFunc("GET "+pathAccounts, h.session(h.bank(h.accounts), 0))
+	m.HandleFunc("GET "+pathAccounts+"/{id}/statement", h.session(h.bank(h.statement), 0))
+	m.HandleFunc("GET "+pathAccounts+"/{id}/statement.csv", h.session(h.bank(h.statementCSV), 0))
+	m.HandleFunc("GET "+pathTransfers, h.session(h.bank(h.transfers), 0))
+	m.HandleFunc("GET "+pathNewTransfer, h.session(h.need(canRequest, h.bank(h.newTransferForm)), 0))
 	m.HandleFunc("POST "+pathNewTransfer, h.form(h.session(h.need(canRequest, h.newTransfer), 0), nil))
 	m.HandleFunc("GET "+pathTransfers+"/{id}", h.session(h.transfer, 0))
-	m.HandleFunc("POST "+pathTransfers+"/{id}/cancel", h.form(h.session(h.cancelTransfer, 0), nil))
-	m.HandleFunc("GET "+pathTransfers+"/{id}/edit", h.session(h.need(canRequest, h.editTransferForm), 0))
-	m.HandleFunc("POST "+pathTransfers+"/{id}/edit", h.form(h.session(h.need(canRequest, h.editTransfer), 0), nil))
-	m.HandleFunc("GET "+pathBatchUpload, h.session(h.need(canRequest, h.batchForm), 0))
+	m.HandleFunc("POST "+pathTransfers+"/{id}/cancel", h.form(h.session(h.bank(h.cancelTransfer), 0), nil))
+	m.HandleFunc("GET "+pathTransfers+"/{id}/edit", h.session(h.need(canRequest, h.bank(h.editTransferForm)), 0))
+	m.HandleFunc("POST "+pathTransfers+"/{id}/edit", h.form(h.session(h.need(canRequest, h.bank(h.editTransfer)), 0), nil))
+	m.HandleFunc("GET "+pathBatchUpload, h.session(h.need(canRequest, h.bank(h.batchForm)), 0))
 	m.HandleFunc("POST "+pathBatchUpload, h.upload(h.session(h.need(canRequest, h.createBatch), 0)))
 	m.HandleFunc("GET /batches/{id}", h.session(h.batch, 0))
-	m.HandleFunc("POST /batches/{id}/cancel", h.form(h.session(h.cancelBatch, 0), nil))
-	m.HandleFunc("GET "+pathApprovals, h.session(h.need(canApprove, h.approvals), 0))
+	m.HandleFunc("POST /batches/{id}/cancel", h.form(h.session(h.bank(h.cancelBatch), 0), nil))
+	m.HandleFunc("GET "+pathApprovals, h.session(h.need(canApprove, h.bank(h.approvals)), 0))
 	m.HandleFunc("GET "+pathApprovals+"/{id}", h.session(h.need(canApprove, h.approval), 0))
 	m.HandleFunc("POST "+pathApprovals+"/{id}/{decision}", h.form(h.session(h.need(canApprove, h.decide(false)), 0), nil))
 	m.HandleFunc("GET "+pathApprovals+"/batches/{id}", h.session(h.need(canApprove, h.batchApproval), 0))
 	m.HandleFunc("POST "+pathApprovals+"/batches/{id}/{decision}", h.form(h.session(h.need(canApprove, h.decide(true)), 0), nil))
 	m.HandleFunc("GET "+pathPayees, h.session(h.need(canRequest, h.payees), 0))
-	m.HandleFunc("POST "+pathPayees, h.form(h.session(h.need(canRequest, h.registerPayee), 0), nil))
-	m.HandleFunc("POST "+pathPayees+"/{id}/delete", h.form(h.session(h.need(canRequest, h.deletePayee), 0), nil))
+	m.HandleFunc("POST "+pathPayees, h.form(h.session(h.need(canRequest, h.bank(h.registerPayee)), 0), nil))
+	m.HandleFunc("POST "+pathPayees+"/{id}/delete", h.form(h.session(h.need(canRequest, h.bank(h.deletePayee)), 0), nil))
 	m.HandleFunc("GET "+pathLoggedOut, h.loggedOut)
 	m.HandleFunc("GET "+pathSessionEnded, h.sessionEnded)
 	m.HandleFunc("/", h.notFound)
@@ -208,17 +205,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // posted from another site is refused before any handler sees it. Every
 // form also carries a token (see form).
 func (h *Handler) Handler() http.Handler {
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.renderError(w, r, errCrossOrigin)
-	}))
-	return cop.Handler(h)
-}
-
-// peerCertificate returns the client certificate of the request's TLS
-// connection on the certificate portal, nil otherwise (api.PeerCertificate).
-func (h *Handler) peerCertificate(r *http.Request) *x509.Certificate {
-	return api.PeerCertificate(r, h.c.Listener)
+	return httpedge.ProtectCrossOrigin(h, h.renderError)
 }
 
 // portalURL returns the portal's address as the user reaches it.

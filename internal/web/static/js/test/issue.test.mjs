@@ -16,7 +16,7 @@ import { certificateDER, makeCA, openssl, signCSR, tempDir } from './helpers.mjs
 // them: messages/<lang>.json and the parts the issuance and renewal pages
 // use, messages/<lang>-issue.json and <lang>-renewal.json.
 function catalogue(lang) {
-  const dir = new URL('../../../messages/', import.meta.url);
+  const dir = new URL('../../../../messages/', import.meta.url);
   const out = {};
   for (const name of [`${lang}.json`, `${lang}-issue.json`, `${lang}-renewal.json`]) {
     Object.assign(out, JSON.parse(readFileSync(new URL(name, dir), 'utf8')));

@@ -1,4 +1,4 @@
-package api
+package pkihttp
 
 import (
 	"encoding/base64"
@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"kinko/internal/httpedge"
 )
 
 // ocspGetPrefix is the path of OCSP requests by GET (RFC 6960 appendix A):
@@ -17,14 +19,14 @@ const ocspGetPrefix = "/pki/ocsp/"
 const maxOCSPRequest = 8 << 10
 
 // crl is GET /pki/crl: the DER CRL of the client-issuing CA.
-func (a *API) crl(w http.ResponseWriter, r *http.Request) {
-	if a.c.Revocations == nil {
-		a.writeError(w, r, errNotFoundRoute)
+func (h *Handler) crl(w http.ResponseWriter, r *http.Request) {
+	if h.c.Revocations == nil {
+		h.refuse(w, r, httpedge.ErrNoRoute)
 		return
 	}
-	der, err := a.c.Revocations.CRL(r.Context())
+	der, err := h.c.Revocations.CRL(r.Context())
 	if err != nil {
-		a.writeError(w, r, err)
+		h.refuse(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/pkix-crl")
@@ -33,22 +35,21 @@ func (a *API) crl(w http.ResponseWriter, r *http.Request) {
 }
 
 // ocspPost is POST /pki/ocsp: a DER OCSP request in the body.
-func (a *API) ocspPost(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ocspPost(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxOCSPRequest))
 	if err != nil {
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		return
 	}
-	a.ocspRespond(w, r, body)
+	h.ocspRespond(w, r, body)
 }
 
-// ocspGet is GET /pki/ocsp/{base64 request}. It is served before the mux,
-// which would clean away the "//" that base64 may contain.
-func (a *API) ocspGet(w http.ResponseWriter, r *http.Request) {
+// ocspGet is GET /pki/ocsp/{base64 request}.
+func (h *Handler) ocspGet(w http.ResponseWriter, r *http.Request) {
 	raw := strings.TrimPrefix(r.URL.EscapedPath(), ocspGetPrefix)
 	s, err := url.PathUnescape(raw)
 	if err != nil || len(s) > 2*maxOCSPRequest {
-		a.ocspRespond(w, r, nil)
+		h.ocspRespond(w, r, nil)
 		return
 	}
 	s = strings.TrimSpace(s)
@@ -59,20 +60,20 @@ func (a *API) ocspGet(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		req = nil
 	}
-	a.ocspRespond(w, r, req)
+	h.ocspRespond(w, r, req)
 }
 
 // ocspRespond writes the OCSP response to req; a request that cannot be
 // parsed gets the malformedRequest response, with status 200 as RFC 6960
 // has it.
-func (a *API) ocspRespond(w http.ResponseWriter, r *http.Request, req []byte) {
-	if a.c.Revocations == nil {
-		a.writeError(w, r, errNotFoundRoute)
+func (h *Handler) ocspRespond(w http.ResponseWriter, r *http.Request, req []byte) {
+	if h.c.Revocations == nil {
+		h.refuse(w, r, httpedge.ErrNoRoute)
 		return
 	}
-	resp, err := a.c.Revocations.OCSP(r.Context(), req)
+	resp, err := h.c.Revocations.OCSP(r.Context(), req)
 	if err != nil {
-		a.c.Logger.ErrorContext(r.Context(), "ocsp failed", "err", err)
+		h.c.Logger.ErrorContext(r.Context(), "ocsp failed", "err", err)
 	}
 	w.Header().Set("Content-Type", "application/ocsp-response")
 	w.Header().Set("Cache-Control", "no-cache")

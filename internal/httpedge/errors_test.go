@@ -1,4 +1,4 @@
-package api
+package httpedge
 
 import (
 	"errors"
@@ -11,12 +11,12 @@ import (
 	"kinko/internal/banking"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
+	"kinko/internal/messages"
 	"kinko/internal/pki"
-	"kinko/internal/web/messages"
 )
 
 // wantStatus is the error mapping of the API, written out independently of
-// errorTable: the codes and statuses that docs/api.md and clients rely on.
+// table: the codes and statuses that docs/api.md and clients rely on.
 var wantStatus = []struct {
 	err    error
 	status int
@@ -41,12 +41,12 @@ var wantStatus = []struct {
 	{auth.ErrUserUnavailable, 403, "user_unavailable"},
 	{identity.ErrMasterUnlockByBank, 403, "master_unlock_by_bank"},
 	{identity.ErrForbidden, 403, "forbidden"},
-	{errPasswordChangeRequired, 403, "password_change_required"},
-	{errCrossOrigin, 403, "cross_origin"},
+	{ErrPasswordChangeRequired, 403, "password_change_required"},
+	{ErrCrossOrigin, 403, "cross_origin"},
 	{identity.ErrNotFound, 404, "not_found"},
 	{certs.ErrNotFound, 404, "not_found"},
 	{certs.ErrNoActiveCertificate, 404, "no_active_certificate"},
-	{errNotFoundRoute, 404, "not_found"},
+	{ErrNoRoute, 404, "not_found"},
 	{certs.ErrActiveCertificateExists, 409, "active_certificate_exists"},
 	{certs.ErrOrganizationLimit, 409, "organization_certificate_limit"},
 	{identity.ErrOrganizationUserLimit, 409, "organization_user_limit"},
@@ -55,12 +55,12 @@ var wantStatus = []struct {
 	{certs.ErrRenewalNotDue, 409, "renewal_not_due"},
 	{certs.ErrRenewalInProgress, 409, "renewal_in_progress"},
 	{identity.ErrNotLocked, 409, "not_locked"},
-	{errUnsupportedMediaType, 415, "unsupported_media_type"},
+	{ErrUnsupportedMediaType, 415, "unsupported_media_type"},
 	{identity.ErrAccountLocked, 423, "account_locked"},
 
 	{banking.ErrNotFound, 404, "not_found"},
 	{banking.ErrForbidden, 403, "forbidden"},
-	{errMasterPrivileges, 403, "forbidden"},
+	{ErrMasterPrivileges, 403, "forbidden"},
 	{banking.ErrSelfApprovalForbidden, 403, "self_approval_forbidden"},
 	{banking.ErrInsufficientFunds, 409, "insufficient_funds"},
 	{banking.ErrLimitExceeded, 409, "limit_exceeded"},
@@ -85,28 +85,51 @@ var wantStatus = []struct {
 	{banking.ErrInvalidBatch, 400, "invalid_batch"},
 	{banking.ErrRequestRefRequired, 400, "request_ref_required"},
 	{banking.ErrUnknownEncoding, 400, "unknown_encoding"},
-	{errInvalidZenginFile, 400, "invalid_zengin_file"},
+	{ErrInvalidZenginFile, 400, "invalid_zengin_file"},
 	{banking.ErrOutsideServiceHours, 503, "outside_service_hours"},
+
+	// The pages' own refusals: their codes are never sent, their statuses
+	// and messages are the pages'.
+	{ErrNoPage, 404, "not_found"},
+	{ErrFormToken, 403, "form_token"},
+	{ErrRequired, 400, "required"},
+	{ErrPasswordMismatch, 400, "password_mismatch"},
+	{ErrBadForm, 400, "invalid_request"},
+	{ErrWrongLoginPassword, 401, "invalid_credentials"},
+	{ErrAmountRequired, 400, "invalid_amount"},
+	{ErrAmountDecimal, 400, "invalid_amount"},
+	{ErrAmountNegative, 400, "invalid_amount"},
+	{ErrAmountInvalid, 400, "invalid_amount"},
+	{ErrAmountTooLarge, 400, "invalid_amount"},
+	{ErrDateInvalid, 400, "invalid_date"},
+	{ErrDateRange, 400, "invalid_date"},
+	{ErrDatePast, 400, "invalid_execution_date"},
+	{ErrDateTooFar, 400, "invalid_execution_date"},
+	{ErrDateMoved, 409, "execution_date_moved"},
+	{ErrCommentNeeded, 400, "invalid_comment"},
+	{ErrFileRequired, 400, "invalid_request"},
+	{ErrFileTooLarge, 413, "request_too_large"},
+	{ErrZenginFile, 400, "invalid_zengin_file"},
 }
 
 func TestToStatusErrorTable(t *testing.T) {
 	// Every entry of the table is one of the expected mappings, and the
 	// other way round.
-	if len(errorTable) != len(wantStatus) {
-		t.Errorf("error table has %d entries, this test %d: keep them in step", len(errorTable), len(wantStatus))
+	if len(table) != len(wantStatus) {
+		t.Errorf("error table has %d entries, this test %d: keep them in step", len(table), len(wantStatus))
 	}
-	for _, e := range errorTable {
+	for _, e := range table {
 		found := false
 		for _, w := range wantStatus {
 			if w.err == e.err {
 				found = true
-				if w.status != e.status || w.code != e.code {
-					t.Errorf("table maps %v to %d %s, want %d %s", e.err, e.status, e.code, w.status, w.code)
+				if w.status != e.Status || w.code != e.Code {
+					t.Errorf("table maps %v to %d %s, want %d %s", e.err, e.Status, e.Code, w.status, w.code)
 				}
 			}
 		}
 		if !found {
-			t.Errorf("table entry %v (%d %s) is not tested", e.err, e.status, e.code)
+			t.Errorf("table entry %v (%d %s) is not tested", e.err, e.Status, e.Code)
 		}
 	}
 	for _, w := range wantStatus {
@@ -122,7 +145,7 @@ func TestToStatusErrorTable(t *testing.T) {
 				if status != w.status || code != w.code {
 					t.Fatalf("ToStatus(%v) = %d %s, want %d %s", err, status, code, w.status, w.code)
 				}
-				if !strings.Contains(msg, " / ") || msg == message("error.internal_error") {
+				if !strings.Contains(msg, " / ") || msg == Message("error.internal_error") {
 					t.Errorf("message %q is not the entry's Japanese / English text", msg)
 				}
 				if strings.Contains(msg, err.Error()) {
@@ -162,13 +185,13 @@ func TestToStatusTypedErrors(t *testing.T) {
 		code    string
 		message string
 	}{
-		{"login ID", &identity.LoginIDError{Reason: "length"}, 400, "invalid_login_id", message("error.invalid_login_id")},
-		{"password length", &identity.PasswordError{Reason: "length"}, 400, "invalid_password", message("error.invalid_password")},
-		{"password characters", fmt.Errorf("x: %w", &identity.PasswordError{Reason: "characters"}), 400, "invalid_password", message("error.invalid_password")},
-		{"password same as login ID", &identity.PasswordError{Reason: "same_as_login_id"}, 400, "invalid_password", message("error.invalid_password")},
-		{"password same as current", &identity.PasswordError{Reason: "same_as_current"}, 400, "invalid_password", message("error.invalid_password_same")},
-		{"password same as other", fmt.Errorf("x: %w", &identity.PasswordError{Reason: "same_as_other"}), 400, "invalid_password", message("error.invalid_password_same")},
-		{"malformed request", &requestError{detail: "bad JSON"}, 400, "invalid_request", message("error.invalid_request")},
+		{"login ID", &identity.LoginIDError{Reason: "length"}, 400, "invalid_login_id", Message("error.invalid_login_id")},
+		{"password length", &identity.PasswordError{Reason: "length"}, 400, "invalid_password", Message("error.invalid_password")},
+		{"password characters", fmt.Errorf("x: %w", &identity.PasswordError{Reason: "characters"}), 400, "invalid_password", Message("error.invalid_password")},
+		{"password same as login ID", &identity.PasswordError{Reason: "same_as_login_id"}, 400, "invalid_password", Message("error.invalid_password")},
+		{"password same as current", &identity.PasswordError{Reason: "same_as_current"}, 400, "invalid_password", Message("error.invalid_password_same")},
+		{"password same as other", fmt.Errorf("x: %w", &identity.PasswordError{Reason: "same_as_other"}), 400, "invalid_password", Message("error.invalid_password_same")},
+		{"malformed request", &RequestError{Detail: "bad JSON"}, 400, "invalid_request", Message("error.invalid_request")},
 		{"body too large", fmt.Errorf("read: %w", &http.MaxBytesError{Limit: 1 << 16}), 413, "request_too_large", ""},
 	}
 	for _, tc := range cases {
@@ -201,7 +224,7 @@ func TestToStatusUnknownErrorLeaksNothing(t *testing.T) {
 			if status != 500 || code != "internal_error" {
 				t.Fatalf("ToStatus = %d %s, want 500 internal_error", status, code)
 			}
-			if msg != message("error.internal_error") {
+			if msg != Message("error.internal_error") {
 				t.Errorf("message %q, want the fixed internal message", msg)
 			}
 			for _, s := range secrets {
@@ -220,13 +243,14 @@ func TestToStatusUnknownErrorLeaksNothing(t *testing.T) {
 // the catalogue, in Japanese and English.
 func TestEveryErrorHasACatalogueMessage(t *testing.T) {
 	errs := []error{&identity.LoginIDError{Reason: "length"}, &identity.PasswordError{Reason: "length"},
-		&identity.PasswordError{Reason: "same_as_other"}, &requestError{detail: "x"}, &http.MaxBytesError{Limit: 1},
+		&identity.PasswordError{Reason: "same_as_other"}, &RequestError{Detail: "x"}, &http.MaxBytesError{Limit: 1},
 		errors.New("anything else")}
-	for _, e := range errorTable {
+	for _, e := range table {
 		errs = append(errs, e.err)
 	}
 	for _, err := range errs {
-		_, code, key := toStatus(err)
+		rf := RefusalOf(err)
+		code, key := rf.Code, rf.Key
 		ja, okJA := messages.Text("ja", key)
 		en, okEN := messages.Text("en", key)
 		if !okJA || !okEN || ja == "" || en == "" {
@@ -250,15 +274,15 @@ func TestToStatusBankingErrors(t *testing.T) {
 		code    string
 		message string
 	}{
-		{"transaction limit", &banking.LimitError{Kind: banking.LimitTransaction, Limit: 100, Amount: 200}, 409, "limit_exceeded", message("error.limit_exceeded.transaction")},
-		{"user daily limit", fmt.Errorf("store: %w", &banking.LimitError{Kind: banking.LimitUserDaily, Limit: 100, Used: 90, Amount: 20}), 409, "limit_exceeded", message("error.limit_exceeded.user_daily")},
-		{"organization daily limit", &banking.LimitError{Kind: banking.LimitOrganizationDaily, Limit: 100, Used: 90, Amount: 20}, 409, "limit_exceeded", message("error.limit_exceeded.organization_daily")},
-		{"unknown limit kind", &banking.LimitError{Kind: "weekly"}, 409, "limit_exceeded", message("error.limit_exceeded")},
-		{"batch", &banking.BatchError{Problems: []banking.BatchProblem{{Item: 1, Err: banking.ErrInvalidPayeeName}}}, 400, "invalid_batch", message("error.invalid_batch")},
-		{"execution date from the calendar", fmt.Errorf("%w: %w", banking.ErrInvalidExecutionDate, errors.New("calendar: the date is in the past")), 400, "invalid_execution_date", message("error.invalid_execution_date")},
-		{"missing privilege", banking.ErrForbidden, 403, "forbidden", message("error.forbidden.privilege")},
-		{"master's own privileges", errMasterPrivileges, 403, "forbidden", message("error.forbidden.master_privileges")},
-		{"banking not found", fmt.Errorf("x: %w", banking.ErrNotFound), 404, "not_found", message("error.not_found.banking")},
+		{"transaction limit", &banking.LimitError{Kind: banking.LimitTransaction, Limit: 100, Amount: 200}, 409, "limit_exceeded", Message("error.limit_exceeded.transaction")},
+		{"user daily limit", fmt.Errorf("store: %w", &banking.LimitError{Kind: banking.LimitUserDaily, Limit: 100, Used: 90, Amount: 20}), 409, "limit_exceeded", Message("error.limit_exceeded.user_daily")},
+		{"organization daily limit", &banking.LimitError{Kind: banking.LimitOrganizationDaily, Limit: 100, Used: 90, Amount: 20}, 409, "limit_exceeded", Message("error.limit_exceeded.organization_daily")},
+		{"unknown limit kind", &banking.LimitError{Kind: "weekly"}, 409, "limit_exceeded", Message("error.limit_exceeded")},
+		{"batch", &banking.BatchError{Problems: []banking.BatchProblem{{Item: 1, Err: banking.ErrInvalidPayeeName}}}, 400, "invalid_batch", Message("error.invalid_batch")},
+		{"execution date from the calendar", fmt.Errorf("%w: %w", banking.ErrInvalidExecutionDate, errors.New("calendar: the date is in the past")), 400, "invalid_execution_date", Message("error.invalid_execution_date")},
+		{"missing privilege", banking.ErrForbidden, 403, "forbidden", Message("error.forbidden.privilege")},
+		{"master's own privileges", ErrMasterPrivileges, 403, "forbidden", Message("error.forbidden.master_privileges")},
+		{"banking not found", fmt.Errorf("x: %w", banking.ErrNotFound), 404, "not_found", Message("error.not_found.banking")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,104 @@
+// Package httpedge is what kinko's HTTP edges share: the JSON API
+// (package api), the pages (package web) and the CA's public objects
+// (package pkihttp). It knows which listener a request came to, the session
+// cookies, the connection's client certificate, the session middleware that
+// puts the request's principal in its context, and the one table that maps
+// an error to an HTTP status, a stable error code and the catalogue key of
+// its message. It decides no rule of the bank: those stay in auth, certs,
+// identity and banking; and it never shows the text of an error to a user,
+// only the catalogue's message for it.
+package httpedge
+
+import (
+	"crypto/x509"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Listener says which listener a handler serves.
+type Listener int
+
+// Listeners.
+const (
+	Portal     Listener = iota // ID + password; never asks for a client certificate
+	CertPortal                 // client certificate required
+)
+
+// Cookie names: one per listener, because cookies do not separate ports.
+const (
+	PortalCookie     = "__Host-kinko-session"
+	CertPortalCookie = "__Host-kinko-cert-session"
+)
+
+// SessionCookie returns the name of the listener's session cookie.
+func (l Listener) SessionCookie() string {
+	if l == CertPortal {
+		return CertPortalCookie
+	}
+	return PortalCookie
+}
+
+// SetSession sets the listener's session cookie to token: host-only,
+// secure, out of scripts' reach, sent on same-site requests only.
+func (l Listener) SetSession(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{Name: l.SessionCookie(), Value: token, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+// ClearSession removes the listener's session cookie.
+func (l Listener) ClearSession(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: l.SessionCookie(), Value: "", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+}
+
+// PeerCertificate returns the client certificate of the request's TLS
+// connection on the certificate portal, nil otherwise: the portal never
+// asks for one, so whatever arrives there is not a credential, and neither
+// is any header that claims to carry a certificate. The certificate
+// portal's VerifyConnection has verified the chain to the client-issuing
+// CA (crypto/tls does not, with RequestClientCert, so VerifiedChains is
+// empty); whether the bank issued this very certificate, and whether it is
+// still good, is auth's check by fingerprint.
+func (l Listener) PeerCertificate(r *http.Request) *x509.Certificate {
+	if l != CertPortal || r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return nil
+	}
+	return r.TLS.PeerCertificates[0]
+}
+
+// SetRetryAfter sets Retry-After to the seconds from now until reopens
+// (rounded up, at least 1), when there is a reopening.
+func SetRetryAfter(w http.ResponseWriter, now, reopens time.Time) {
+	if reopens.IsZero() {
+		return
+	}
+	secs := int64((reopens.Sub(now) + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+}
+
+// RefuseFunc answers a request with the refusal of err.
+type RefuseFunc func(w http.ResponseWriter, r *http.Request, err error)
+
+// HandlerFunc is a handler that returns an error instead of answering it:
+// the one wrapper, Handle, turns the error into the edge's answer.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle returns f as an http.HandlerFunc whose error, if any, is answered
+// by refuse. f must not have written anything when it returns an error.
+func Handle(f HandlerFunc, refuse RefuseFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			refuse(w, r, err)
+		}
+	}
+}
+
+// ProtectCrossOrigin wraps h in http.CrossOriginProtection: a non-GET
+// request that a browser says comes from another site is answered by
+// refuse with ErrCrossOrigin before h sees it.
+func ProtectCrossOrigin(h http.Handler, refuse RefuseFunc) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		refuse(w, r, ErrCrossOrigin)
+	}))
+	return cop.Handler(h)
+}
