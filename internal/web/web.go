@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"kinko/internal/auth"
@@ -92,18 +93,38 @@ func New(c Config) (*Handler, error) {
 	if c.ServiceHours != (ServiceHours{}) {
 		c.ServiceHours = c.ServiceHours.withDefaults()
 	}
-	cat, err := loadCatalogue()
+	ps, err := pageSet()
 	if err != nil {
 		return nil, err
 	}
-	tmpl, err := parseTemplates(cat)
-	if err != nil {
-		return nil, err
-	}
+	cat, tmpl := ps.cat, ps.tmpl
 	h := &Handler{c: c, sessions: httpedge.Sessions{Listener: c.Listener, Auth: c.Auth}, cat: cat, tmpl: tmpl, mux: http.NewServeMux()}
 	h.routes()
 	return h, nil
 }
+
+// pages are the catalogue and the parsed templates of every page.
+type pages struct {
+	cat  *catalogue
+	tmpl *templates
+}
+
+// pageSet parses the catalogue and the templates once a process: they are
+// embedded and never change, and every handler (the portal's and the
+// certificate portal's) shares them, safely, since a template executes
+// concurrently. Parsed once per handler, their trees were most of the
+// server's live heap, which the garbage collector scans in every cycle.
+var pageSet = sync.OnceValues(func() (pages, error) {
+	cat, err := loadCatalogue()
+	if err != nil {
+		return pages{}, err
+	}
+	tmpl, err := parseTemplates(cat)
+	if err != nil {
+		return pages{}, err
+	}
+	return pages{cat: cat, tmpl: tmpl}, nil
+})
 
 // Paths of the pages that other pages link to.
 const (
