@@ -4,24 +4,30 @@
 // This package must never depend on a database or on the domain packages.
 package audit
 
-import "time"
+import (
+	"strings"
+	"time"
+)
+
+// Type is the type of an event, such as "certificate.issued".
+type Type string
 
 // Event types.
 const (
-	LoginSucceeded           = "login.succeeded"
-	LoginFailed              = "login.failed"
-	UserLocked               = "user.locked"
-	UserUnlocked             = "user.unlocked"
-	UserCreated              = "user.created"
-	PasswordChanged          = "user.password_changed"
-	OrganizationCreated      = "organization.created"
-	CertificateLoginEnabled  = "organization.certificate_login_enabled"
-	CertificateLoginDisabled = "organization.certificate_login_disabled"
-	CertificateRequested     = "certificate.requested"
-	CertificateIssued        = "certificate.issued"
-	CertificateRevoked       = "certificate.revoked"
-	CertificateRefused       = "certificate.refused"
-	SessionEnded             = "session.ended"
+	LoginSucceeded           Type = "login.succeeded"
+	LoginFailed              Type = "login.failed"
+	UserLocked               Type = "user.locked"
+	UserUnlocked             Type = "user.unlocked"
+	UserCreated              Type = "user.created"
+	PasswordChanged          Type = "user.password_changed"
+	OrganizationCreated      Type = "organization.created"
+	CertificateLoginEnabled  Type = "organization.certificate_login_enabled"
+	CertificateLoginDisabled Type = "organization.certificate_login_disabled"
+	CertificateRequested     Type = "certificate.requested"
+	CertificateIssued        Type = "certificate.issued"
+	CertificateRevoked       Type = "certificate.revoked"
+	CertificateRefused       Type = "certificate.refused"
+	SessionEnded             Type = "session.ended"
 )
 
 // Actor prefixes: "user:<login ID>", "operator:<name>", "system".
@@ -33,14 +39,66 @@ func UserActor(loginID string) string { return "user:" + loginID }
 // OperatorActor names a bank operator as an actor.
 func OperatorActor(name string) string { return "operator:" + name }
 
-// Event is one security event.
+// Cause says why the system did what an event records, when the type alone
+// does not say it and a rule depends on it.
+type Cause string
+
+// Causes.
+const (
+	// NeverSigned: a certificate recorded but never signed (the trace of
+	// a crash, or of a revocation before signing) was revoked.
+	NeverSigned Cause = "never_signed"
+	// SigningFailed: the authority failed to sign a recorded
+	// certificate, which was revoked.
+	SigningFailed Cause = "signing_failed"
+)
+
+// Password names one of a user's two passwords.
+type Password string
+
+// Passwords.
+const (
+	LoginPassword        Password = "login"
+	ConfirmationPassword Password = "confirmation"
+)
+
+// Event is one security event. Programs read its typed fields, never its
+// Detail.
 type Event struct {
 	At             time.Time
-	Type           string
+	Type           Type
 	Actor          string
 	OrganizationID int64  // 0 when none
 	UserID         int64  // 0 when none
 	Serial         string // certificate serial in hex, when the event is about one
 	RequestRef     string // reference of the written request behind a bank's action
-	Detail         string // short free text: a cause, a reason
+	// Reason is the RFC 5280 name of a certificate's revocation reason
+	// (keyCompromise), for certificate.revoked.
+	Reason string
+	// Cause says why the system acted, when a rule depends on it.
+	Cause Cause
+	// Password is the password changed, for user.password_changed.
+	Password Password
+	// Detail is short free text for the people who read the log: what
+	// the typed fields do not say. No program reads it.
+	Detail string
+}
+
+// Summary writes the typed fields and the detail of e in words, for
+// listings: "reason keyCompromise", "never signed", "login password".
+func (e Event) Summary() string {
+	var parts []string
+	if e.Reason != "" {
+		parts = append(parts, "reason "+e.Reason)
+	}
+	if e.Cause != "" {
+		parts = append(parts, strings.ReplaceAll(string(e.Cause), "_", " "))
+	}
+	if e.Password != "" {
+		parts = append(parts, string(e.Password)+" password")
+	}
+	if e.Detail != "" {
+		parts = append(parts, e.Detail)
+	}
+	return strings.Join(parts, "; ")
 }

@@ -15,7 +15,11 @@ import (
 //
 // where Canonical encodes, in this order, every column of the row except
 // hash: id, at, type, actor, organization_id, user_id, serial, request_ref,
-// detail, prev_hash. The first row's prev_hash is GenesisHash. Hashes are
+// then (version 2 only) reason, cause, password, then detail, prev_hash.
+// A row whose reason, cause and password are all NULL (every row written
+// before those columns existed, and any later row whose event has none of
+// them) is encoded as version 1, without them; any other row as version 2.
+// The first row's prev_hash is GenesisHash. Hashes are
 // stored as 64 lowercase hexadecimal digits. A changed row no longer matches
 // its hash; a removed or reordered row breaks the link of the row after it;
 // a removed last row no longer matches the head (the last id and hash,
@@ -24,8 +28,12 @@ import (
 // GenesisHash is the prev_hash of the first row: 32 zero bytes, in hex.
 var GenesisHash = strings.Repeat("0", 2*sha256.Size)
 
-// canonicalMagic starts every canonical encoding and names its version.
-const canonicalMagic = "kinko audit v1\n"
+// canonicalMagic starts every canonical encoding of version 1, and
+// canonicalMagicV2 of version 2; they name the version.
+const (
+	canonicalMagic   = "kinko audit v1\n"
+	canonicalMagicV2 = "kinko audit v2\n"
+)
 
 // Field tags of the canonical encoding.
 const (
@@ -40,12 +48,15 @@ const (
 type Row struct {
 	ID             int64
 	At             int64 // Unix microseconds
-	Type           string
+	Type           Type
 	Actor          string
 	OrganizationID NullInt
 	UserID         NullInt
 	Serial         NullText
 	RequestRef     NullText
+	Reason         NullText // version 2
+	Cause          NullText // version 2
+	Password       NullText // version 2
 	Detail         string
 	PrevHash       string // hex
 	Hash           string // hex; "" when the row has none
@@ -63,15 +74,30 @@ type NullText struct {
 	Valid bool
 }
 
+// Version returns the version of r's canonical encoding: 1 when its
+// reason, cause and password are all NULL, else 2.
+func Version(r Row) int {
+	if r.Reason.Valid || r.Cause.Valid || r.Password.Valid {
+		return 2
+	}
+	return 1
+}
+
 // Canonical returns the canonical encoding of every column of r except its
-// hash: the bytes of canonicalMagic, then each column in the order of Row as
-// one byte tag followed by its value: tag 0 for NULL (no value), tag 1 for an
+// hash: the bytes of the magic of its Version, then each column in the
+// order of Row (reason, cause and password only in version 2) as one byte
+// tag followed by its value: tag 0 for NULL (no value), tag 1 for an
 // integer (8 bytes, big-endian two's complement), tag 2 for text (its length
 // in bytes as 4 bytes big-endian, then its UTF-8 bytes). The encoding is
 // injective: two rows that differ in any column encode differently.
 func Canonical(r Row) []byte {
 	b := make([]byte, 0, 160+len(r.Detail))
-	b = append(b, canonicalMagic...)
+	v2 := Version(r) == 2
+	if v2 {
+		b = append(b, canonicalMagicV2...)
+	} else {
+		b = append(b, canonicalMagic...)
+	}
 	num := func(v int64) { b = binary.BigEndian.AppendUint64(append(b, tagInt), uint64(v)) }
 	text := func(s string) {
 		b = binary.BigEndian.AppendUint32(append(b, tagText), uint32(len(s)))
@@ -93,12 +119,17 @@ func Canonical(r Row) []byte {
 	}
 	num(r.ID)
 	num(r.At)
-	text(r.Type)
+	text(string(r.Type))
 	text(r.Actor)
 	nullNum(r.OrganizationID)
 	nullNum(r.UserID)
 	nullText(r.Serial)
 	nullText(r.RequestRef)
+	if v2 {
+		nullText(r.Reason)
+		nullText(r.Cause)
+		nullText(r.Password)
+	}
 	text(r.Detail)
 	text(r.PrevHash)
 	return b

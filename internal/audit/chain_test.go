@@ -27,7 +27,7 @@ func TestCanonicalEncoding(t *testing.T) {
 		want = append(want, 2, 0, 0, 0, byte(len(s)))
 		want = append(want, s...)
 	}
-	text(audit.CertificateRevoked)
+	text(string(audit.CertificateRevoked))
 	text("operator:suzuki")
 	want = append(want, 1, 0, 0, 0, 0, 0, 0, 0, 3)
 	want = append(want, 1, 0, 0, 0, 0, 0, 0, 0, 9)
@@ -42,6 +42,34 @@ func TestCanonicalEncoding(t *testing.T) {
 	sum := sha256.Sum256(append(prev, want...))
 	if h := audit.ComputeHash(r); h != hex.EncodeToString(sum[:]) {
 		t.Errorf("hash %s, want SHA-256(prev || canonical) %x", h, sum)
+	}
+}
+
+// TestCanonicalVersion2: a row with a typed field (reason, cause,
+// password) is encoded as version 2, with those fields after request_ref;
+// a row without keeps version 1, as rows written before the fields did.
+func TestCanonicalVersion2(t *testing.T) {
+	r := sampleRow()
+	if audit.Version(r) != 1 {
+		t.Fatalf("version %d of a row without typed fields, want 1", audit.Version(r))
+	}
+	v1 := audit.Canonical(r)
+	r.Reason = audit.NullText{V: "keyCompromise", Valid: true}
+	if audit.Version(r) != 2 {
+		t.Fatalf("version %d of a row with a reason, want 2", audit.Version(r))
+	}
+	got := audit.Canonical(r)
+	want := []byte("kinko audit v2\n")
+	want = append(want, v1[len("kinko audit v1\n"):]...)
+	// Cut before detail and prev_hash, insert reason, cause (NULL), password (NULL).
+	tail := 2*(5) + len("reason keyCompromise") + len(audit.GenesisHash)
+	head, rest := want[:len(want)-tail], append([]byte(nil), want[len(want)-tail:]...)
+	want = append(head, 2, 0, 0, 0, byte(len("keyCompromise")))
+	want = append(want, "keyCompromise"...)
+	want = append(want, 0, 0)
+	want = append(want, rest...)
+	if !bytes.Equal(got, want) {
+		t.Errorf("canonical v2:\n got %x\nwant %x", got, want)
 	}
 }
 
@@ -67,6 +95,10 @@ func TestCanonicalDistinguishesEveryColumn(t *testing.T) {
 		{"serial empty against NULL", func(r *audit.Row) { r.Serial = audit.NullText{} }},
 		{"request ref", func(r *audit.Row) { r.RequestRef.V = "REQ-2" }},
 		{"detail", func(r *audit.Row) { r.Detail = "reason superseded" }},
+		{"reason", func(r *audit.Row) { r.Reason = audit.NullText{V: "superseded", Valid: true} }},
+		{"reason empty against NULL", func(r *audit.Row) { r.Reason = audit.NullText{Valid: true} }},
+		{"cause", func(r *audit.Row) { r.Cause = audit.NullText{V: "never_signed", Valid: true} }},
+		{"password", func(r *audit.Row) { r.Password = audit.NullText{V: "login", Valid: true} }},
 		{"prev hash", func(r *audit.Row) { r.PrevHash = strings.Repeat("1", 64) }},
 	}
 	h0 := audit.ComputeHash(base)
@@ -79,6 +111,14 @@ func TestCanonicalDistinguishesEveryColumn(t *testing.T) {
 			}
 		})
 	}
+	t.Run("typed fields moved between columns", func(t *testing.T) {
+		a, b := base, base
+		a.Reason = audit.NullText{V: "x", Valid: true}
+		b.Cause = audit.NullText{V: "x", Valid: true}
+		if audit.ComputeHash(a) == audit.ComputeHash(b) {
+			t.Error("reason and cause hash alike")
+		}
+	})
 	t.Run("serial NULL against empty", func(t *testing.T) {
 		a, b := base, base
 		a.Serial, b.Serial = audit.NullText{}, audit.NullText{Valid: true}

@@ -5,10 +5,10 @@ package audit
 const (
 	// CertificateRenewed: a certificate was issued in place of one about
 	// to expire (R9).
-	CertificateRenewed = "certificate.renewed"
+	CertificateRenewed Type = "certificate.renewed"
 	// CertificateExpiryNotice: the user was told that the certificate
 	// expires soon and should be renewed (R9).
-	CertificateExpiryNotice = "certificate.expiry_notice"
+	CertificateExpiryNotice Type = "certificate.expiry_notice"
 	// MailSent: a mail of the outbox was handed to the mail server.
-	MailSent = "mail.sent"
+	MailSent Type = "mail.sent"
 )

@@ -67,14 +67,14 @@ func TestInternalTransferBookedOnBothSides(t *testing.T) {
 		}
 		var types []string
 		for _, e := range evs {
-			if strings.HasPrefix(e.Type, "transfer.") {
-				types = append(types, e.Type+" "+e.Detail)
+			if strings.HasPrefix(string(e.Type), "transfer.") {
+				types = append(types, string(e.Type)+" "+e.Detail)
 			}
 		}
 		want := []string{
-			audit.TransferRequested + " transfer " + itoa(tr.ID) + " amount 30000",
-			audit.TransferApproved + " transfer " + itoa(tr.ID) + " amount 30000",
-			audit.TransferExecuted + " transfer " + itoa(tr.ID) + " amount 30000",
+			string(audit.TransferRequested) + " transfer " + itoa(tr.ID) + " amount 30000",
+			string(audit.TransferApproved) + " transfer " + itoa(tr.ID) + " amount 30000",
+			string(audit.TransferExecuted) + " transfer " + itoa(tr.ID) + " amount 30000",
 		}
 		if strings.Join(types, "\n") != strings.Join(want, "\n") {
 			t.Errorf("audit events\n%s\nwant\n%s", strings.Join(types, "\n"), strings.Join(want, "\n"))

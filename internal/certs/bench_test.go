@@ -401,7 +401,7 @@ func TestR6_ConcurrentCertificateWritesKeepTheRules(t *testing.T) {
 		}
 		// 11 records before, 40 during; 10 marked issued; the revocation of
 		// the stale record was rolled back with the refused write.
-		wantEvents := map[string]int{audit.CertificateRequested: 51, audit.CertificateIssued: 10}
+		wantEvents := map[string]int{string(audit.CertificateRequested): 51, string(audit.CertificateIssued): 10}
 		if diff := cmp.Diff(wantEvents, events); diff != "" {
 			t.Errorf("audit events (-want +got):\n%s", diff)
 		}

@@ -249,7 +249,7 @@ func (s *Service) IssueFor(ctx context.Context, u identity.User, org identity.Or
 // pending row and the request's audit event), sign it once, store it with
 // an audit event of type issuedType.
 func (s *Service) sign(ctx context.Context, u identity.User, org identity.Organization, req *x509.CertificateRequest,
-	now time.Time, record func(c *Certificate, ev audit.Event) error, issuedType string) (Certificate, error) {
+	now time.Time, record func(c *Certificate, ev audit.Event) error, issuedType audit.Type) (Certificate, error) {
 	serial, err := pki.NewSerial(s.c.Rand)
 	if err != nil {
 		return Certificate{}, err
@@ -282,7 +282,7 @@ func (s *Service) sign(ctx context.Context, u identity.User, org identity.Organi
 		// certificate gets it back).
 		_ = s.c.Store.Revoke(ctx, c.ID, Revocation{Reason: "unspecified", At: now, By: audit.System},
 			audit.Event{At: now, Type: audit.CertificateRevoked, Actor: audit.System, OrganizationID: org.ID, UserID: u.ID,
-				Serial: c.Serial, Detail: "signing failed"})
+				Serial: c.Serial, Cause: audit.SigningFailed})
 		return Certificate{}, fmt.Errorf("certs: sign for %q: %w", u.LoginID, err)
 	}
 	c.DER, c.Fingerprint, c.Status, c.IssuedAt = der, pki.Fingerprint(der), StatusIssued, now
@@ -351,7 +351,10 @@ func (s *Service) revoke(ctx context.Context, c Certificate, r Revocation) (Cert
 		return Certificate{}, ErrAlreadyRevoked
 	}
 	ev := audit.Event{At: r.At, Type: audit.CertificateRevoked, Actor: r.By, OrganizationID: c.OrganizationID,
-		UserID: c.UserID, Serial: c.Serial, RequestRef: r.RequestRef, Detail: "reason " + r.Reason}
+		UserID: c.UserID, Serial: c.Serial, RequestRef: r.RequestRef, Reason: r.Reason}
+	if c.Status == StatusPending {
+		ev.Cause = audit.NeverSigned
+	}
 	if err := s.c.Store.Revoke(ctx, c.ID, r, ev); err != nil {
 		return Certificate{}, err
 	}

@@ -235,15 +235,15 @@ func TestIssueForRecordsBeforeSigning(t *testing.T) {
 			}
 			var types []string
 			for _, ev := range r.events(t, store.AuditFilter{UserID: u.ID}) {
-				if strings.HasPrefix(ev.Type, "certificate.") {
-					types = append(types, ev.Type+" "+ev.Detail)
+				if strings.HasPrefix(string(ev.Type), "certificate.") {
+					types = append(types, string(ev.Type)+" "+ev.Summary())
 				}
 			}
 			if tc.signErr == nil {
 				if err != nil {
 					t.Fatalf("issue: %v", err)
 				}
-				want := []string{audit.CertificateRequested + " ", audit.CertificateIssued + " not after " + c.NotAfter.Format(time.RFC3339)}
+				want := []string{string(audit.CertificateRequested) + " ", string(audit.CertificateIssued) + " not after " + c.NotAfter.Format(time.RFC3339)}
 				if diff := cmp.Diff(want, types); diff != "" {
 					t.Errorf("events (-want +got):\n%s", diff)
 				}
@@ -252,7 +252,7 @@ func TestIssueForRecordsBeforeSigning(t *testing.T) {
 			if !errors.Is(err, tc.signErr) || c.ID != 0 || c.DER != nil {
 				t.Fatalf("issue with a failing signer: %+v, %v; want no certificate and the signer's error", c, err)
 			}
-			want := []string{audit.CertificateRequested + " ", audit.CertificateRevoked + " signing failed"}
+			want := []string{string(audit.CertificateRequested) + " ", string(audit.CertificateRevoked) + " signing failed"}
 			if diff := cmp.Diff(want, types); diff != "" {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}

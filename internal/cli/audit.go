@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"kinko/internal/audit"
 	"kinko/internal/identity"
 	"kinko/internal/store"
 )
@@ -105,6 +106,9 @@ type auditJSON struct {
 	UserID         int64  `json:"user_id,omitempty"`
 	Serial         string `json:"serial,omitempty"`
 	RequestRef     string `json:"request_ref,omitempty"`
+	Reason         string `json:"reason,omitempty"`
+	Cause          string `json:"cause,omitempty"`
+	Password       string `json:"password,omitempty"`
 	Detail         string `json:"detail"`
 	Hash           string `json:"hash"`
 }
@@ -133,7 +137,7 @@ func auditList(ctx context.Context, args []string, env Env) error {
 	if f.Until, err = parseAuditTime("until", *until); err != nil {
 		return err
 	}
-	f.Type = *event
+	f.Type = audit.Type(*event)
 	db, err := openAuditDB(ctx, *data, *dsn)
 	if err != nil {
 		return err
@@ -166,9 +170,9 @@ func auditList(ctx context.Context, args []string, env Env) error {
 	if *asJSON {
 		out := make([]auditJSON, 0, len(recs))
 		for _, r := range recs {
-			out = append(out, auditJSON{ID: r.ID, At: r.At.UTC().Format(time.RFC3339Nano), Type: r.Type, Actor: r.Actor,
+			out = append(out, auditJSON{ID: r.ID, At: r.At.UTC().Format(time.RFC3339Nano), Type: string(r.Type), Actor: r.Actor,
 				OrganizationID: r.OrganizationID, UserID: r.UserID, Serial: r.Serial, RequestRef: r.RequestRef,
-				Detail: r.Detail, Hash: r.Hash})
+				Reason: r.Reason, Cause: string(r.Cause), Password: string(r.Password), Detail: r.Detail, Hash: r.Hash})
 		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -190,7 +194,7 @@ func auditList(ctx context.Context, args []string, env Env) error {
 	}
 	for _, r := range recs {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.At.UTC().Format("2006-01-02 15:04:05"), r.Type, r.Actor,
-			id(r.OrganizationID), id(r.UserID), dash(r.Serial), dash(r.RequestRef), r.Detail)
+			id(r.OrganizationID), id(r.UserID), dash(r.Serial), dash(r.RequestRef), r.Summary())
 	}
 	return tw.Flush()
 }

@@ -116,10 +116,10 @@ func TestAuditListCommand(t *testing.T) {
 				{"all, oldest first", nil, []int64{1, 2, 3, 4}},
 				{"organization", []string{"--org", a.org.Code}, []int64{1, 2, 3}},
 				{"user (the organization's creation names its master)", []string{"--login-id", a.user.LoginID}, []int64{1, 2, 3}},
-				{"event", []string{"--event", audit.LoginFailed}, []int64{2, 4}},
+				{"event", []string{"--event", string(audit.LoginFailed)}, []int64{2, 4}},
 				{"since a day, inclusive", []string{"--since", "2026-04-02"}, []int64{2, 3, 4}},
 				{"until RFC 3339, exclusive", []string{"--until", "2026-04-03T09:00:00Z"}, []int64{1, 2}},
-				{"combined", []string{"--org", a.org.Code, "--event", audit.LoginFailed, "--since", "2026-04-01", "--until", "2026-05-01"}, []int64{2}},
+				{"combined", []string{"--org", a.org.Code, "--event", string(audit.LoginFailed), "--since", "2026-04-01", "--until", "2026-05-01"}, []int64{2}},
 				{"nothing", []string{"--event", "no.such"}, []int64{}},
 			}
 			for _, tc := range cases {
@@ -148,7 +148,7 @@ func TestAuditListCommand(t *testing.T) {
 				})
 			}
 			t.Run("json fields", func(t *testing.T) {
-				r := mustRun(t, a.args("list", "--json", "--event", audit.OrganizationCreated)...)
+				r := mustRun(t, a.args("list", "--json", "--event", string(audit.OrganizationCreated))...)
 				var got []map[string]any
 				if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || len(got) != 1 {
 					t.Fatalf("%v: %s", err, r.stdout)

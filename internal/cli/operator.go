@@ -2,15 +2,11 @@ package cli
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"os/user"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,7 +14,7 @@ import (
 	"kinko/internal/audit"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
-	"kinko/internal/pki"
+	"kinko/internal/notify"
 	"kinko/internal/store"
 )
 
@@ -41,7 +37,7 @@ func (o *operatorFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.data, "data", o.data, "data directory (SQLite database)")
 	fs.StringVar(&o.db, "db", o.db, "PostgreSQL DSN")
 	fs.StringVar(&o.operator, "operator", o.operator, "operator name for the audit log (default: the OS user)")
-	fs.StringVar(&o.bankName, "bank-name", o.bankName, "the bank's name that signs the mails (default: $KINKO_BANK_NAME, or the organization of the data directory's CA)")
+	fs.StringVar(&o.bankName, "bank-name", o.bankName, "ignored: the mails an action causes are composed, and signed with its bank_name, by the server that sends them")
 	fs.BoolVar(&o.json, "json", o.json, "machine-readable output")
 }
 
@@ -99,35 +95,6 @@ Commands:
 	return cmd(ctx, env, of, rest[2:])
 }
 
-// mailBankName is the bank's name for the mails that operator actions
-// cause (a revocation, an unlock): --bank-name, else $KINKO_BANK_NAME,
-// else the organization named in the data directory's root CA, which
-// "kinko init" made from bank_name.
-func (of operatorFlags) mailBankName(env Env) string {
-	if of.bankName != "" {
-		return of.bankName
-	}
-	if n := env.Getenv("KINKO_BANK_NAME"); n != "" {
-		return n
-	}
-	if of.data == "" {
-		return ""
-	}
-	b, err := os.ReadFile(filepath.Join(pkiDir(of.data), pki.RootCertFile))
-	if err != nil {
-		return ""
-	}
-	block, _ := pem.Decode(b)
-	if block == nil {
-		return ""
-	}
-	c, err := x509.ParseCertificate(block.Bytes)
-	if err != nil || len(c.Subject.Organization) == 0 {
-		return ""
-	}
-	return c.Subject.Organization[0]
-}
-
 // parse parses a command's flags, the common ones included, and opens the
 // database.
 func (of operatorFlags) parse(ctx context.Context, env Env, fs *flag.FlagSet, args []string) (*operatorCtx, error) {
@@ -152,7 +119,7 @@ func (of operatorFlags) parse(ctx context.Context, env Env, fs *flag.FlagSet, ar
 	if err != nil {
 		return nil, err
 	}
-	db.SetBankName(of.mailBankName(env))
+	db.SetMailRules(notify.Rules{})
 	ident, err := identity.New(identity.Config{Store: db, Hasher: identity.Hasher{Params: identity.DefaultParams}})
 	if err != nil {
 		db.Close()

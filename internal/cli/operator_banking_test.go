@@ -164,7 +164,7 @@ func testOperatorAccounts(t *testing.T, b bank) {
 	}
 
 	// Every action is audited with the operator and the reference.
-	for typ, refs := range map[string][]string{
+	for typ, refs := range map[audit.Type][]string{
 		audit.AccountOpened:            {"OPEN-0001", "OPEN-7654321", "OPEN-1234567"},
 		audit.AccountDeposit:           {"DEP-1", "DEP-2", "DEP-3"},
 		audit.OrganizationLimitChanged: {"LIM-1"},

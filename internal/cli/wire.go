@@ -49,7 +49,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	if err != nil {
 		return nil, err
 	}
-	db.SetBankName(cfg.BankName)
+	db.SetMailRules(notify.Rules{})
 	var smtp *notify.SMTP
 	if cfg.SMTPHost != "" {
 		smtp = &notify.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUser,
@@ -77,7 +77,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	parts := server.Parts{DB: db, Authority: authority, Logger: logger, Validity: validity,
 		RenewalWindow: time.Duration(cfg.RenewalWindow),
 		BankCode:      cfg.BankCode, Calendar: cal, Cutoff: cfg.TransferCutoff, Hours: cfg.OperatingHours,
-		SMTP: smtp, MailDir: filepath.Join(cfg.DataDir, "mail"), MailFrom: cfg.MailFrom,
+		SMTP: smtp, MailDir: filepath.Join(cfg.DataDir, "mail"), MailFrom: cfg.MailFrom, BankName: cfg.BankName,
 		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), MaxSession: time.Duration(cfg.SessionAbsoluteTimeout),
 		ServerNames: cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL, CRLValidity: time.Duration(cfg.CRLValidity),
 		PKIURL:       cfg.PKIURL,

@@ -24,8 +24,8 @@ import (
 func TestMailsThroughTheServer(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		smtpd := testutil.StartSMTPServer(t, testutil.SMTPOptions{Username: "kinko", Password: "smtp-secret"})
-		db.SetBankName("テスト労働金庫")
 		b := testutil.NewBankWith(t, db, func(p *server.Parts) {
+			p.BankName = "テスト労働金庫"
 			p.SMTP = &notify.SMTP{Host: smtpd.Host, Port: smtpd.Port, Username: "kinko", Password: "smtp-secret",
 				From: "noreply@bank.example", RootCAs: smtpd.RootCAs}
 		})

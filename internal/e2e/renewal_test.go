@@ -177,7 +177,7 @@ func TestR9_RenewalSupersedesOnFirstUse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(evs) != 1 || evs[0].Serial != serialOf(old) || evs[0].Actor != audit.System || evs[0].Detail != "reason superseded" {
+			if len(evs) != 1 || evs[0].Serial != serialOf(old) || evs[0].Actor != audit.System || evs[0].Reason != "superseded" {
 				t.Fatalf("revocation events: %+v", evs)
 			}
 			renewed, err := b.DB.ListAudit(ctx, store.AuditFilter{UserID: user(t, b, u.LoginID).ID, Type: audit.CertificateRenewed})

@@ -644,7 +644,7 @@ func TestR12_BankRevokesMaster(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []audit.Event{{At: b.Clock.Now(), Type: audit.CertificateRevoked, Actor: "operator:yamada", OrganizationID: org.ID,
-			UserID: user(t, b, org.Master.LoginID).ID, Serial: serialOf(mc), RequestRef: "REQ-2026-0042", Detail: "reason keyCompromise"}}
+			UserID: user(t, b, org.Master.LoginID).ID, Serial: serialOf(mc), RequestRef: "REQ-2026-0042", Reason: "keyCompromise"}}
 		if d := cmp.Diff(want, evs); d != "" {
 			t.Fatalf("audit (-want +got):\n%s", d)
 		}

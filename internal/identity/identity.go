@@ -374,12 +374,12 @@ func (s *Service) ChangePassword(ctx context.Context, u User, kind PasswordKind,
 	if err != nil {
 		return err
 	}
-	which := "login password"
+	which := audit.LoginPassword
 	if kind == ConfirmationPassword {
-		which = "confirmation password"
+		which = audit.ConfirmationPassword
 	}
 	ev := audit.Event{At: s.now(), Type: audit.PasswordChanged, Actor: audit.UserActor(u.LoginID),
-		OrganizationID: u.OrganizationID, UserID: u.ID, Detail: which}
+		OrganizationID: u.OrganizationID, UserID: u.ID, Password: which}
 	return s.store.SetPassword(ctx, u.ID, kind, hash, false, ev)
 }
 

@@ -443,7 +443,7 @@ func TestChangePassword(t *testing.T) {
 	if _, _, err := r.svc.Authenticate(ctx, master.LoginID, pw.Password, "test"); !errors.Is(err, identity.ErrInvalidCredentials) {
 		t.Errorf("old password: %v, want ErrInvalidCredentials", err)
 	}
-	if evs := r.events(t, store.AuditFilter{Type: audit.PasswordChanged}); len(evs) != 1 || evs[0].Detail != "login password" {
+	if evs := r.events(t, store.AuditFilter{Type: audit.PasswordChanged}); len(evs) != 1 || evs[0].Password != audit.LoginPassword {
 		t.Errorf("change events %+v", evs)
 	}
 }
@@ -494,9 +494,9 @@ func TestSetCertificateLogin(t *testing.T) {
 	evs := r.events(t, store.AuditFilter{OrganizationID: org.ID})
 	var types []string
 	for _, ev := range evs {
-		types = append(types, ev.Type+" "+ev.RequestRef)
+		types = append(types, string(ev.Type)+" "+ev.RequestRef)
 	}
-	want := []string{audit.OrganizationCreated + " ", audit.CertificateLoginEnabled + " REQ-5", audit.CertificateLoginDisabled + " REQ-7"}
+	want := []string{string(audit.OrganizationCreated) + " ", string(audit.CertificateLoginEnabled) + " REQ-5", string(audit.CertificateLoginDisabled) + " REQ-7"}
 	if fmt.Sprint(types) != fmt.Sprint(want) {
 		t.Errorf("events %q, want %q", types, want)
 	}

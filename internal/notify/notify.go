@@ -6,7 +6,10 @@
 // A mail of kinko never carries a link: a bank's mail with a link to click
 // teaches its users to fall for phishing. It never carries a password or a
 // key either. The package keeps no state of its own: the outbox is the
-// Store's, written in the transaction of the event that causes each mail.
+// Store's. Which mails an audit event causes is MailsOf, a pure function;
+// the store writes their intents (kind, recipient by role, the event) in
+// the event's transaction, and the Sender composes each mail when it claims
+// it, from the recipient's address and names as they stand then.
 package notify
 
 import (
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"kinko/internal/audit"
+	"kinko/internal/outbox"
 )
 
 // Kind is what a mail tells about.
@@ -44,10 +48,10 @@ var (
 	ErrNoSMTPHost    = errors.New("notify: no SMTP host")
 	ErrNoMailDir     = errors.New("notify: no mail directory")
 	ErrNotConfigured = errors.New("notify: sender needs a store and a transport")
-	ErrMailNotFound  = errors.New("notify: no such mail in the outbox")
+	ErrMailNotFound  = outbox.ErrNotFound
 )
 
-// Message is a mail of the outbox.
+// Message is a mail of the outbox, composed.
 type Message struct {
 	ID             int64 // the outbox row; stable across redeliveries
 	Kind           Kind
@@ -72,10 +76,17 @@ type Transport interface {
 // Store is the outbox as the sender needs it.
 type Store interface {
 	// ClaimMail leases, until now+lease, up to limit mails that are not
-	// sent, are due (next attempt at or before now) and are not leased to
-	// another sender, oldest first. A claimed mail is not claimed again
-	// before its lease ends, by this or any other server.
-	ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Message, error)
+	// sent nor dropped, are due (next attempt at or before now) and are
+	// not leased to another sender, oldest first, each with the event that
+	// caused it. A claimed mail is not claimed again before its lease
+	// ends, by this or any other server.
+	ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]outbox.Mail, error)
+	// MailFacts reads, as they stand now, what the text of m needs: the
+	// organization, the user the mail is about, the organization's master
+	// user, the certificate.
+	MailFacts(ctx context.Context, m outbox.Mail) (outbox.Facts, error)
+	// MarkMailDropped records that the mail will not be sent, and why.
+	MarkMailDropped(ctx context.Context, id int64, at time.Time, why string) error
 	// MarkMailSent records that the mail was delivered at at, with the
 	// audit event ev, in one transaction.
 	MarkMailSent(ctx context.Context, id int64, at time.Time, ev audit.Event) error

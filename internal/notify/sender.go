@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"kinko/internal/audit"
+	"kinko/internal/outbox"
 )
 
 // Defaults of the Sender.
@@ -19,9 +20,10 @@ const (
 	MaxBackoff = time.Hour
 )
 
-// Sender delivers the mails of the outbox: it claims the due ones, delivers
-// each, and marks it sent (with an audit event) or failed (to be tried
-// again later). A mail is delivered at least once: a server that dies after
+// Sender delivers the mails of the outbox: it claims the due ones, composes
+// each from the facts as they stand (the recipient's address and names),
+// delivers it, and marks it sent (with an audit event) or failed (to be
+// tried again later), or dropped when there is no one to send it to. A mail is delivered at least once: a server that dies after
 // delivering, before marking, leaves it to be delivered again when its lease
 // ends. Several servers may run senders on one database; the Store's claim
 // gives each mail to one of them.
@@ -29,6 +31,7 @@ type Sender struct {
 	Store     Store
 	Transport Transport
 	From      string           // the From header
+	BankName  string           // signs the mails; empty: DefaultBankName
 	Now       func() time.Time // default time.Now
 	Logger    *slog.Logger     // default slog.Default()
 	Lease     time.Duration    // how long a claim lasts; default DefaultLease
@@ -71,7 +74,7 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 	}
 	sent := 0
 	var errs []error
-	for _, m := range msgs {
+	for _, q := range msgs {
 		if ctx.Err() != nil {
 			break
 		}
@@ -79,18 +82,36 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 			logger.Info("mail: lease half gone; the rest waits for the next run", "left", len(msgs)-sent)
 			break
 		}
+		var facts outbox.Facts
+		if q.To != "" {
+			facts, err = s.Store.MailFacts(ctx, q)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("notify: mail %d: %w", q.ID, err))
+				continue
+			}
+		}
+		m, drop, err := compose(q, facts, s.BankName)
 		at := now()
-		err := s.Transport.Deliver(ctx, m, Render(m, s.From, at))
+		if err == nil && drop == "" {
+			err = s.Transport.Deliver(ctx, m, Render(m, s.From, at))
+		}
+		if drop != "" {
+			logger.Info("mail dropped", "mail", q.ID, "kind", q.Kind, "why", drop)
+			if err := s.Store.MarkMailDropped(ctx, q.ID, at, drop); err != nil {
+				errs = append(errs, fmt.Errorf("notify: mark mail %d dropped: %w", q.ID, err))
+			}
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				// Shutting down: the claim ends with the lease.
 				break
 			}
-			next := now().Add(Backoff(m.Attempts + 1))
-			logger.Warn("mail delivery failed", "mail", m.ID, "kind", m.Kind, "attempts", m.Attempts+1,
+			next := now().Add(Backoff(q.Attempts + 1))
+			logger.Warn("mail delivery failed", "mail", q.ID, "kind", q.Kind, "attempts", q.Attempts+1,
 				"next_attempt", next, "err", err)
-			if err := s.Store.MarkMailFailed(ctx, m.ID, next, truncate(err.Error(), 500)); err != nil {
-				errs = append(errs, fmt.Errorf("notify: mark mail %d failed: %w", m.ID, err))
+			if err := s.Store.MarkMailFailed(ctx, q.ID, next, truncate(err.Error(), 500)); err != nil {
+				errs = append(errs, fmt.Errorf("notify: mark mail %d failed: %w", q.ID, err))
 			}
 			continue
 		}

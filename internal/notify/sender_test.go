@@ -42,7 +42,7 @@ func changePassword(t *testing.T, db *store.DB, u identity.User, t0 time.Time) {
 	t.Helper()
 	if err := db.SetPassword(context.Background(), u.ID, identity.LoginPassword, "new", false, audit.Event{At: t0,
 		Type: audit.PasswordChanged, Actor: audit.UserActor(u.LoginID), OrganizationID: u.OrganizationID, UserID: u.ID,
-		Detail: "login password"}); err != nil {
+		Password: audit.LoginPassword}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -188,4 +188,60 @@ func TestSenderToDir(t *testing.T) {
 	if err != nil || len(matches) != 1 {
 		t.Fatalf("files %v (%v)", matches, err)
 	}
+}
+
+// captured is a transport that keeps what it is given.
+type captured struct{ msgs []notify.Message }
+
+func (c *captured) Deliver(_ context.Context, m notify.Message, _ []byte) error {
+	c.msgs = append(c.msgs, m)
+	return nil
+}
+
+// TestSenderReadsTheAddressWhenItSends: the mail goes to the address and
+// names the user as they stand when it is sent, not as they stood at the
+// event; a user who has no address by then gets none, and the mail is
+// dropped, not tried again.
+func TestSenderReadsTheAddressWhenItSends(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 11, 25, 6, 4, 0, 0, time.UTC)
+		u := newUser(t, db, t0)
+		changePassword(t, db, u, t0)
+		if _, err := db.SQL().Exec(`UPDATE users SET email = $1, name = $2 WHERE id = $3`, "kaikei@hikari.example", "山田 春子", u.ID); err != nil {
+			t.Fatal(err)
+		}
+		c := &captured{}
+		s := &notify.Sender{Store: db, Transport: c, From: "noreply@bank.example", BankName: "テスト労働金庫",
+			Now: func() time.Time { return t0.Add(time.Minute) }, Logger: slog.New(slog.DiscardHandler)}
+		if n, err := s.RunOnce(ctx); err != nil || n != 1 {
+			t.Fatalf("RunOnce: %d sent, %v", n, err)
+		}
+		m := c.msgs[0]
+		if m.To != "kaikei@hikari.example" || !strings.Contains(m.Body, "山田 春子 様") || strings.Contains(m.Body, "山田 花子") ||
+			!strings.Contains(m.Subject, "【テスト労働金庫】ログインパスワードを変更しました") {
+			t.Errorf("mail to %s, subject %q, body:\n%s", m.To, m.Subject, m.Body)
+		}
+		// The event's time, not the sending's, in the mail.
+		if !strings.Contains(m.Body, "2026年11月25日 15:04") {
+			t.Errorf("body does not give the time of the change:\n%s", m.Body)
+		}
+
+		changePassword(t, db, u, t0.Add(time.Hour))
+		if _, err := db.SQL().Exec(`UPDATE users SET email = '' WHERE id = $1`, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		s.Now = func() time.Time { return t0.Add(2 * time.Hour) }
+		if n, err := s.RunOnce(ctx); err != nil || n != 0 {
+			t.Fatalf("RunOnce without an address: %d sent, %v", n, err)
+		}
+		st := mailState(t, db, u.ID)
+		if len(st) != 2 || st[1].sentAt.Valid || st[1].lastError.String != "the recipient has no address" {
+			t.Fatalf("outbox %+v, want the second mail dropped", st)
+		}
+		s.Now = func() time.Time { return t0.Add(48 * time.Hour) }
+		if n, err := s.RunOnce(ctx); err != nil || n != 0 || len(c.msgs) != 1 {
+			t.Errorf("a dropped mail came again: %d sent, %v", n, err)
+		}
+	})
 }

@@ -29,6 +29,13 @@ import (
 	"kinko/internal/zengin"
 )
 
+// The outbox: the store keeps it and writes the mails' intents by notify's
+// rules; notify's sender claims and sends them. Neither imports the other.
+var (
+	_ notify.Store    = (*store.DB)(nil)
+	_ store.MailRules = notify.Rules{}
+)
+
 // Parts are the settings and dependencies from which Assemble builds
 // kinko's services.
 type Parts struct {
@@ -70,6 +77,8 @@ type Parts struct {
 	// MailFrom is the From address of the mails; default SMTP.From, or
 	// kinko@localhost.
 	MailFrom string
+	// BankName signs the mails; empty: notify.DefaultBankName.
+	BankName string
 	// BankCode is this bank's 4-digit code (transfers to it are booked
 	// here); default DefaultBankCode.
 	BankCode string
@@ -280,7 +289,7 @@ func (s *Services) mailSender() *notify.Sender {
 	if from == "" {
 		from = "kinko@localhost"
 	}
-	return &notify.Sender{Store: p.DB, Transport: t, From: from, Now: p.Now, Logger: p.Logger}
+	return &notify.Sender{Store: p.DB, Transport: t, From: from, BankName: p.BankName, Now: p.Now, Logger: p.Logger}
 }
 
 // serviceHours closes everything but the public pages and the CA's

@@ -22,38 +22,42 @@ type auditEvent = audit.Event
 // kept in memory, so a savepoint rolled back (certs.go) takes its appends
 // back with it, head included.
 
-// appendAudit appends ev to the chain in tx.
-func appendAudit(ctx context.Context, tx execer, ev audit.Event) error {
+// appendAudit appends ev to the chain in tx and returns its id.
+func appendAudit(ctx context.Context, tx execer, ev audit.Event) (int64, error) {
 	var headID int64
 	var prev string
 	err := tx.QueryRowContext(ctx, `UPDATE audit_head SET last_id = last_id WHERE id = 1 RETURNING last_id, hash`).Scan(&headID, &prev)
 	if errors.Is(err, sql.ErrNoRows) {
-		return errors.New("audit head missing")
+		return 0, errors.New("audit head missing")
 	}
 	if err != nil {
-		return fmt.Errorf("lock audit head: %w", err)
+		return 0, fmt.Errorf("lock audit head: %w", err)
 	}
 	r := audit.Row{At: micros(ev.At), Type: ev.Type, Actor: ev.Actor,
 		OrganizationID: audit.NullInt{V: ev.OrganizationID, Valid: ev.OrganizationID != 0},
 		UserID:         audit.NullInt{V: ev.UserID, Valid: ev.UserID != 0},
 		Serial:         audit.NullText{V: ev.Serial, Valid: ev.Serial != ""},
 		RequestRef:     audit.NullText{V: ev.RequestRef, Valid: ev.RequestRef != ""},
+		Reason:         audit.NullText{V: ev.Reason, Valid: ev.Reason != ""},
+		Cause:          audit.NullText{V: string(ev.Cause), Valid: ev.Cause != ""},
+		Password:       audit.NullText{V: string(ev.Password), Valid: ev.Password != ""},
 		Detail:         ev.Detail, PrevHash: prev}
-	err = tx.QueryRowContext(ctx, `INSERT INTO audit_events (at, type, actor, organization_id, user_id, serial, request_ref, detail, prev_hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		r.At, r.Type, r.Actor, nullInt(ev.OrganizationID), nullInt(ev.UserID), nullString(ev.Serial), nullString(ev.RequestRef), r.Detail, r.PrevHash).Scan(&r.ID)
+	err = tx.QueryRowContext(ctx, `INSERT INTO audit_events (at, type, actor, organization_id, user_id, serial, request_ref, reason, cause, password, detail, prev_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+		r.At, r.Type, r.Actor, nullInt(ev.OrganizationID), nullInt(ev.UserID), nullString(ev.Serial), nullString(ev.RequestRef),
+		nullString(ev.Reason), nullString(string(ev.Cause)), nullString(string(ev.Password)), r.Detail, r.PrevHash).Scan(&r.ID)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if r.ID <= headID {
-		return fmt.Errorf("audit row id %d not after the head %d", r.ID, headID)
+		return 0, fmt.Errorf("audit row id %d not after the head %d", r.ID, headID)
 	}
 	r.Hash = audit.ComputeHash(r)
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_events SET hash = $1 WHERE id = $2`, r.Hash, r.ID); err != nil {
-		return err
+		return 0, err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE audit_head SET last_id = $1, hash = $2 WHERE id = 1`, r.ID, r.Hash)
-	return err
+	return r.ID, err
 }
 
 // migrationSteps are run in the transaction of a migration, after its
@@ -67,13 +71,15 @@ var migrationSteps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 func chainExisting(ctx context.Context, tx *sql.Tx) error {
 	prev, after := audit.GenesisHash, int64(0)
 	for {
-		rows, err := tx.QueryContext(ctx, `SELECT `+auditRowColumns+` FROM audit_events WHERE id > $1 ORDER BY id LIMIT 1000`, after)
+		// The columns of the time of migration 2: the typed fields came
+		// later (migration 6), and these rows have none.
+		rows, err := tx.QueryContext(ctx, `SELECT `+auditRowColumnsV1+` FROM audit_events WHERE id > $1 ORDER BY id LIMIT 1000`, after)
 		if err != nil {
 			return fmt.Errorf("chain audit rows: %w", err)
 		}
 		var batch []audit.Row
 		for rows.Next() {
-			r, err := scanAuditRow(rows)
+			r, err := scanAuditRowV1(rows)
 			if err != nil {
 				rows.Close()
 				return fmt.Errorf("chain audit rows: %w", err)
@@ -102,9 +108,10 @@ func chainExisting(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-const auditRowColumns = `id, at, type, actor, organization_id, user_id, serial, request_ref, detail, prev_hash, hash`
+const auditRowColumnsV1 = `id, at, type, actor, organization_id, user_id, serial, request_ref, detail, prev_hash, hash`
 
-func scanAuditRow(s scanner) (audit.Row, error) {
+// scanAuditRowV1 scans the columns of auditRowColumnsV1.
+func scanAuditRowV1(s scanner) (audit.Row, error) {
 	var r audit.Row
 	var org, user sql.NullInt64
 	var serial, ref, prev, hash sql.NullString
@@ -115,6 +122,26 @@ func scanAuditRow(s scanner) (audit.Row, error) {
 	r.UserID = audit.NullInt{V: user.Int64, Valid: user.Valid}
 	r.Serial = audit.NullText{V: serial.String, Valid: serial.Valid}
 	r.RequestRef = audit.NullText{V: ref.String, Valid: ref.Valid}
+	r.PrevHash, r.Hash = prev.String, hash.String
+	return r, nil
+}
+
+const auditRowColumns = `id, at, type, actor, organization_id, user_id, serial, request_ref, reason, cause, password, detail, prev_hash, hash`
+
+func scanAuditRow(s scanner) (audit.Row, error) {
+	var r audit.Row
+	var org, user sql.NullInt64
+	var serial, ref, reason, cause, password, prev, hash sql.NullString
+	if err := s.Scan(&r.ID, &r.At, &r.Type, &r.Actor, &org, &user, &serial, &ref, &reason, &cause, &password, &r.Detail, &prev, &hash); err != nil {
+		return audit.Row{}, err
+	}
+	r.OrganizationID = audit.NullInt{V: org.Int64, Valid: org.Valid}
+	r.UserID = audit.NullInt{V: user.Int64, Valid: user.Valid}
+	r.Serial = audit.NullText{V: serial.String, Valid: serial.Valid}
+	r.RequestRef = audit.NullText{V: ref.String, Valid: ref.Valid}
+	r.Reason = audit.NullText{V: reason.String, Valid: reason.Valid}
+	r.Cause = audit.NullText{V: cause.String, Valid: cause.Valid}
+	r.Password = audit.NullText{V: password.String, Valid: password.Valid}
 	r.PrevHash, r.Hash = prev.String, hash.String
 	return r, nil
 }
@@ -177,7 +204,7 @@ func (d *DB) AppendAudit(ctx context.Context, ev audit.Event) error {
 type AuditFilter struct {
 	OrganizationID int64
 	UserID         int64
-	Type           string
+	Type           audit.Type
 	Since, Until   time.Time
 	Limit          int
 	NewestFirst    bool // newest first instead of in order of recording
@@ -206,7 +233,7 @@ func (d *DB) ListAudit(ctx context.Context, f AuditFilter) ([]audit.Event, error
 
 // ListAuditRecords is ListAudit with each event's id and hash.
 func (d *DB) ListAuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord, error) {
-	q := `SELECT id, at, type, actor, organization_id, user_id, serial, request_ref, detail, hash FROM audit_events WHERE 1 = 1`
+	q := `SELECT ` + auditEventColumns + ` FROM audit_events WHERE 1 = 1`
 	var args []any
 	add := func(cond string, v any) {
 		args = append(args, v)
@@ -241,15 +268,26 @@ func (d *DB) ListAuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord
 	defer rows.Close()
 	var out []AuditRecord
 	for rows.Next() {
-		var r AuditRecord
-		var at int64
-		var org, user sql.NullInt64
-		var serial, ref, hash sql.NullString
-		if err := rows.Scan(&r.ID, &at, &r.Type, &r.Actor, &org, &user, &serial, &ref, &r.Detail, &hash); err != nil {
+		r, err := scanAuditEvent(rows)
+		if err != nil {
 			return nil, fmt.Errorf("store: list audit: %w", err)
 		}
-		r.At, r.OrganizationID, r.UserID, r.Serial, r.RequestRef, r.Hash = fromMicros(at), org.Int64, user.Int64, serial.String, ref.String, hash.String
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+const auditEventColumns = `id, at, type, actor, organization_id, user_id, serial, request_ref, reason, cause, password, detail, hash`
+
+func scanAuditEvent(s scanner) (AuditRecord, error) {
+	var r AuditRecord
+	var at int64
+	var org, user sql.NullInt64
+	var serial, ref, reason, cause, password, hash sql.NullString
+	if err := s.Scan(&r.ID, &at, &r.Type, &r.Actor, &org, &user, &serial, &ref, &reason, &cause, &password, &r.Detail, &hash); err != nil {
+		return AuditRecord{}, err
+	}
+	r.At, r.OrganizationID, r.UserID, r.Serial, r.RequestRef, r.Hash = fromMicros(at), org.Int64, user.Int64, serial.String, ref.String, hash.String
+	r.Reason, r.Cause, r.Password = reason.String, audit.Cause(cause.String), audit.Password(password.String)
+	return r, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"kinko/internal/audit"
+	"kinko/internal/notify"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
 )
@@ -256,11 +258,11 @@ func TestAuditChainAfterRealActivity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		types := map[string]int{}
+		types := map[audit.Type]int{}
 		for _, ev := range events {
 			types[ev.Type]++
 		}
-		for _, typ := range []string{audit.OrganizationCreated, audit.UserCreated, audit.LoginFailed, audit.LoginSucceeded,
+		for _, typ := range []audit.Type{audit.OrganizationCreated, audit.UserCreated, audit.LoginFailed, audit.LoginSucceeded,
 			audit.CertificateRequested, audit.CertificateIssued, audit.CertificateRevoked, audit.SessionEnded} {
 			if types[typ] == 0 {
 				t.Errorf("no %s event among %v", typ, types)
@@ -309,6 +311,98 @@ func TestAuditChainMigratesExistingRows(t *testing.T) {
 			exec(t, db, `UPDATE audit_events SET actor = 'user:b' WHERE id = 2`)
 			if v := mustVerify(t, db); v.Break == nil || v.Break.ID != 2 {
 				t.Errorf("changed row 2 of the migrated rows: %+v", v.Break)
+			}
+		})
+	}
+}
+
+// TestTypedEventsMigrateOverOldRows rolls a database back to before the
+// typed fields of events and the outbox's intents (migration 6: the
+// columns gone, the outbox's index as it was, the migration's record gone,
+// the rows kept, a mail composed in the old way waiting) and opens it
+// again: the old rows still verify, with version 1 of the canonical
+// encoding; new rows with typed fields verify with version 2; and the old
+// mail is sent as it was composed.
+func TestTypedEventsMigrateOverOldRows(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			dsn := filepath.Join(t.TempDir(), "kinko.db")
+			if engine == "postgres" {
+				dsn = testutil.PostgresDSN(t)
+			}
+			ctx := context.Background()
+			db, err := store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			chainEvents(t, db, 3)
+			for _, q := range []string{
+				`DROP INDEX mail_outbox_due`,
+				`ALTER TABLE mail_outbox DROP COLUMN dropped_at`, `ALTER TABLE mail_outbox DROP COLUMN audit_id`,
+				`ALTER TABLE mail_outbox DROP COLUMN recipient_role`,
+				`CREATE INDEX mail_outbox_due ON mail_outbox (next_attempt_at) WHERE sent_at IS NULL`,
+				`ALTER TABLE audit_events DROP COLUMN reason`, `ALTER TABLE audit_events DROP COLUMN cause`,
+				`ALTER TABLE audit_events DROP COLUMN password`,
+				`DELETE FROM schema_migrations WHERE version = 6`,
+			} {
+				exec(t, db, q)
+			}
+			exec(t, db, `INSERT INTO mail_outbox (created_at, kind, organization_id, user_id, serial, recipient, subject, body, next_attempt_at)
+				VALUES ($1, 'password_changed', 7, 100, NULL, 'old@hikari.example', 'composed subject', 'composed body', $2)`,
+				unitT0.UnixMicro(), unitT0.UnixMicro())
+			db.Close()
+
+			db, err = store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			db.SetMailRules(notify.Rules{})
+			if v := mustVerify(t, db); v.Break != nil || v.Count != 3 {
+				t.Fatalf("old rows after the migration: %+v", v)
+			}
+			if err := db.AppendAudit(ctx, audit.Event{At: unitT0, Type: audit.CertificateRevoked, Actor: "operator:s",
+				OrganizationID: 7, UserID: 100, Serial: "0abc", RequestRef: "REQ-1", Reason: "keyCompromise"}); err != nil {
+				t.Fatal(err)
+			}
+			if v := mustVerify(t, db); v.Break != nil || v.Count != 4 {
+				t.Fatalf("a typed row after the old ones: %+v", v)
+			}
+			evs, err := db.ListAudit(ctx, store.AuditFilter{Type: audit.CertificateRevoked})
+			if err != nil || len(evs) != 1 || evs[0].Reason != "keyCompromise" || evs[0].Detail != "" {
+				t.Fatalf("typed event read back: %+v, %v", evs, err)
+			}
+
+			// The old mail goes out as composed, to its address.
+			c := &capture{}
+			s := &notify.Sender{Store: db, Transport: c, From: "noreply@bank.example",
+				Now: func() time.Time { return unitT0.Add(time.Hour) }, Logger: slog.New(slog.DiscardHandler)}
+			if _, err := s.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var old []notify.Message
+			for _, m := range c.msgs {
+				if m.To == "old@hikari.example" {
+					old = append(old, m)
+				}
+			}
+			if len(old) != 1 || old[0].Subject != "composed subject" || old[0].Body != "composed body" || old[0].Kind != notify.PasswordChanged {
+				t.Errorf("old mail delivered as %+v", old)
+			}
+
+			for _, tc := range []struct {
+				q  string
+				id int64
+			}{
+				{`UPDATE audit_events SET reason = 'superseded' WHERE id = 4`, 4},
+				{`UPDATE audit_events SET reason = 'keyCompromise' WHERE id = 2`, 2},
+			} {
+				exec(t, db, `UPDATE audit_events SET reason = NULL WHERE id = 2`)
+				exec(t, db, `UPDATE audit_events SET reason = 'keyCompromise' WHERE id = 4`)
+				exec(t, db, tc.q)
+				if v := mustVerify(t, db); v.Break == nil || v.Break.ID != tc.id {
+					t.Errorf("%s: break %+v, want at row %d", tc.q, v.Break, tc.id)
+				}
 			}
 		})
 	}

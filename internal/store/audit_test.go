@@ -70,13 +70,13 @@ func TestListAuditFilters(t *testing.T) {
 func TestAuditInTheSameTransaction(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ev := func(typ string) audit.Event {
+		ev := func(typ audit.Type) audit.Event {
 			return audit.Event{At: unitT0, Type: typ, Actor: "user:test", Detail: "t"}
 		}
 		end := unitT0.Add(12 * time.Hour)
 		cases := []struct {
 			name    string
-			typ     string
+			typ     audit.Type
 			prepare func(t *testing.T) func() error
 		}{
 			{"CreateOrganization", audit.OrganizationCreated, func(t *testing.T) func() error {
@@ -170,7 +170,7 @@ func TestAuditInTheSameTransaction(t *testing.T) {
 				return func() error { return db.DeleteSession(ctx, h, ev(audit.SessionEnded)) }
 			}},
 		}
-		count := func(t *testing.T, typ string) int {
+		count := func(t *testing.T, typ audit.Type) int {
 			return len(unitAudit(t, db, store.AuditFilter{Type: typ}))
 		}
 		for _, tc := range cases {

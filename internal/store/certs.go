@@ -98,7 +98,7 @@ func (d *DB) RecordPending(ctx context.Context, c *certs.Certificate, limit int,
 				return err
 			}
 			if err := d.insertAudit(ctx, tx, audit.Event{At: now, Type: audit.CertificateRevoked, Actor: audit.System,
-				OrganizationID: c.OrganizationID, UserID: c.UserID, Serial: serial, Detail: "never signed"}); err != nil {
+				OrganizationID: c.OrganizationID, UserID: c.UserID, Serial: serial, Cause: audit.NeverSigned}); err != nil {
 				return err
 			}
 			// A renewal never signed: the certificate it renews, still

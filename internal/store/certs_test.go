@@ -63,7 +63,7 @@ func TestRecordPending(t *testing.T) {
 				t.Errorf("stale record %+v, want revoked at %s, unspecified, by system", got, now)
 			}
 			evs := unitAudit(t, db, store.AuditFilter{UserID: master.ID, Type: audit.CertificateRevoked})
-			if len(evs) != 1 || evs[0].Detail != "never signed" || evs[0].Serial != stale.Serial || evs[0].Actor != audit.System {
+			if len(evs) != 1 || evs[0].Cause != audit.NeverSigned || evs[0].Serial != stale.Serial || evs[0].Actor != audit.System {
 				t.Errorf("revocation events %+v, want one 'never signed' for %s", evs, stale.Serial)
 			}
 			if cur, err := db.CurrentCertificate(ctx, master.ID); err != nil || cur.ID != c.ID {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -16,14 +17,17 @@ import (
 	"kinko/internal/certs"
 	"kinko/internal/identity"
 	"kinko/internal/notify"
+	mailbox "kinko/internal/outbox"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
 )
 
-// outboxRow is a row of mail_outbox as the tests look at it.
+// outboxRow is a row of mail_outbox, or a mail as delivered, as the tests
+// look at it.
 type outboxRow struct {
 	ID            int64
 	Kind          string
+	Role          string // recipient_role: whom the intent is for
 	To            string
 	Subject, Body string
 	UserID        int64
@@ -38,7 +42,7 @@ type outboxRow struct {
 // outbox returns the mails of an organization, in order of writing.
 func outbox(t *testing.T, db *store.DB, orgID int64) []outboxRow {
 	t.Helper()
-	rows, err := db.SQL().Query(`SELECT id, kind, recipient, subject, body, user_id, serial, attempts, next_attempt_at, claimed_until, sent_at, last_error
+	rows, err := db.SQL().Query(`SELECT id, kind, recipient_role, recipient, subject, body, user_id, serial, attempts, next_attempt_at, claimed_until, sent_at, last_error
 		FROM mail_outbox WHERE organization_id = $1 ORDER BY id`, orgID)
 	if err != nil {
 		t.Fatalf("outbox: %v", err)
@@ -47,17 +51,56 @@ func outbox(t *testing.T, db *store.DB, orgID int64) []outboxRow {
 	var out []outboxRow
 	for rows.Next() {
 		var r outboxRow
-		var serial sql.NullString
-		if err := rows.Scan(&r.ID, &r.Kind, &r.To, &r.Subject, &r.Body, &r.UserID, &serial, &r.Attempts, &r.NextAttempt,
+		var serial, role sql.NullString
+		if err := rows.Scan(&r.ID, &r.Kind, &role, &r.To, &r.Subject, &r.Body, &r.UserID, &serial, &r.Attempts, &r.NextAttempt,
 			&r.ClaimedUntil, &r.SentAt, &r.LastError); err != nil {
 			t.Fatalf("outbox: %v", err)
 		}
-		r.Serial = serial.String
+		r.Serial, r.Role = serial.String, role.String
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatalf("outbox: %v", err)
 	}
+	return out
+}
+
+// capture is a transport that keeps the mails it is given.
+type capture struct {
+	mu   sync.Mutex
+	msgs []notify.Message
+}
+
+func (c *capture) Deliver(_ context.Context, m notify.Message, _ []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.msgs = append(c.msgs, m)
+	return nil
+}
+
+// deliverAll runs a sender over every due mail and returns those of the
+// organization orgID that it delivered, in order of writing.
+func deliverAll(t *testing.T, db *store.DB, orgID int64) []outboxRow {
+	t.Helper()
+	c := &capture{}
+	s := &notify.Sender{Store: db, Transport: c, From: "noreply@bank.example", BankName: "テスト労働金庫",
+		Now: func() time.Time { return unitT0.AddDate(1, 0, 0) }, Logger: slog.New(slog.DiscardHandler)}
+	for {
+		n, err := s.RunOnce(context.Background())
+		if err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	var out []outboxRow
+	for _, m := range c.msgs {
+		if m.OrganizationID == orgID {
+			out = append(out, outboxRow{ID: m.ID, Kind: string(m.Kind), To: m.To, Subject: m.Subject, Body: m.Body, UserID: m.UserID, Serial: m.Serial})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
@@ -106,14 +149,14 @@ func revoke(t *testing.T, db *store.DB, c certs.Certificate, reason string, at t
 	t.Helper()
 	err := db.Revoke(context.Background(), c.ID, certs.Revocation{Reason: reason, At: at, By: "user:test"},
 		audit.Event{At: at, Type: audit.CertificateRevoked, Actor: "user:test", OrganizationID: c.OrganizationID,
-			UserID: c.UserID, Serial: c.Serial, Detail: "reason " + reason})
+			UserID: c.UserID, Serial: c.Serial, Reason: reason})
 	if err != nil {
 		t.Fatalf("revoke: %v", err)
 	}
 }
 
 // TestOutboxMailsOfEvents checks which mails each audited change writes to
-// the outbox, in its transaction, and what they say.
+// the outbox, in its transaction, and what they say when they are sent.
 func TestOutboxMailsOfEvents(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -234,7 +277,7 @@ func TestOutboxMailsOfEvents(t *testing.T) {
 				do: func(t *testing.T, _ identity.Organization, _, general identity.User) {
 					if err := db.SetPassword(ctx, general.ID, identity.ConfirmationPassword, "new", false, audit.Event{At: at,
 						Type: audit.PasswordChanged, Actor: "user:test", OrganizationID: general.OrganizationID, UserID: general.ID,
-						Detail: "confirmation password"}); err != nil {
+						Password: audit.ConfirmationPassword}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -288,14 +331,19 @@ func TestOutboxMailsOfEvents(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				org, master, general := outboxOrg(t, db)
 				tt.do(t, org, master, general)
-				rows := outbox(t, db, org.ID)
+				for _, r := range outbox(t, db, org.ID) {
+					if r.Attempts != 0 || r.SentAt.Valid || r.ClaimedUntil.Valid {
+						t.Errorf("new mail %d: attempts %d, sent %v, claimed %v", r.ID, r.Attempts, r.SentAt, r.ClaimedUntil)
+					}
+					if r.To != "" || r.Subject != "" || r.Body != "" || (r.Role != "user" && r.Role != "master") {
+						t.Errorf("new mail %d is not an intent: role %q, to %q, subject %q", r.ID, r.Role, r.To, r.Subject)
+					}
+				}
+				rows := deliverAll(t, db, org.ID)
 				if diff := cmp.Diff(tt.want, sent(rows)); diff != "" {
 					t.Fatalf("mails (-want +got):\n%s", diff)
 				}
 				for _, r := range rows {
-					if r.Attempts != 0 || r.SentAt.Valid || r.ClaimedUntil.Valid {
-						t.Errorf("new mail %d: attempts %d, sent %v, claimed %v", r.ID, r.Attempts, r.SentAt, r.ClaimedUntil)
-					}
 					if !strings.Contains(r.Body, org.Name) {
 						t.Errorf("mail to %s does not name the organization:\n%s", r.To, r.Body)
 					}
@@ -320,7 +368,7 @@ func TestOutboxInTheTransactionOfTheEvent(t *testing.T) {
 				t.Fatal(err)
 			}
 			err := db.SetPassword(ctx, general.ID, identity.LoginPassword, "new", false, audit.Event{At: unitT0,
-				Type: audit.PasswordChanged, Actor: "user:test", OrganizationID: org.ID, UserID: general.ID, Detail: "login password"})
+				Type: audit.PasswordChanged, Actor: "user:test", OrganizationID: org.ID, UserID: general.ID, Password: audit.LoginPassword})
 			if _, rerr := db.SQL().Exec(`ALTER TABLE mail_outbox_off RENAME TO mail_outbox`); rerr != nil {
 				t.Fatalf("restore outbox: %v", rerr)
 			}
@@ -338,7 +386,7 @@ func TestOutboxInTheTransactionOfTheEvent(t *testing.T) {
 			org, _, general := outboxOrg(t, db)
 			// The master's copy of the lock mail fails, after the user's
 			// copy has been written in the same transaction.
-			refuseMasterCopy(t, db, "treasurer@hikari.example")
+			refuseMasterCopy(t, db)
 			err := lockUser(t, db, general, unitT0)
 			dropRefusal(t, db)
 			if err == nil {
@@ -357,18 +405,18 @@ func TestOutboxInTheTransactionOfTheEvent(t *testing.T) {
 	})
 }
 
-// refuseMasterCopy makes the database refuse mails to addr.
-func refuseMasterCopy(t *testing.T, db *store.DB, addr string) {
+// refuseMasterCopy makes the database refuse mails to the master user.
+func refuseMasterCopy(t *testing.T, db *store.DB) {
 	t.Helper()
 	var stmts []string
 	if db.Dialect() == store.Postgres {
 		stmts = []string{
 			`CREATE FUNCTION refuse_mail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-				IF NEW.recipient = '` + addr + `' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`,
+				IF NEW.recipient_role = 'master' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`,
 			`CREATE TRIGGER refuse_mail BEFORE INSERT ON mail_outbox FOR EACH ROW EXECUTE FUNCTION refuse_mail()`,
 		}
 	} else {
-		stmts = []string{`CREATE TRIGGER refuse_mail BEFORE INSERT ON mail_outbox WHEN NEW.recipient = '` + addr + `'
+		stmts = []string{`CREATE TRIGGER refuse_mail BEFORE INSERT ON mail_outbox WHEN NEW.recipient_role = 'master'
 			BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`}
 	}
 	for _, s := range stmts {
@@ -392,7 +440,7 @@ func dropRefusal(t *testing.T, db *store.DB) {
 // settleOutbox marks every mail sent, so that a test sees only its own.
 func settleOutbox(t *testing.T, db *store.DB) {
 	t.Helper()
-	if _, err := db.SQL().Exec(`UPDATE mail_outbox SET sent_at = 1 WHERE sent_at IS NULL`); err != nil {
+	if _, err := db.SQL().Exec(`UPDATE mail_outbox SET sent_at = 1 WHERE sent_at IS NULL AND dropped_at IS NULL`); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -402,13 +450,13 @@ func enqueue(t *testing.T, db *store.DB, u identity.User, n int, at time.Time) {
 	t.Helper()
 	for i := 0; i < n; i++ {
 		if err := db.AppendAudit(context.Background(), audit.Event{At: at, Type: audit.PasswordChanged, Actor: "user:test",
-			OrganizationID: u.OrganizationID, UserID: u.ID, Detail: "login password"}); err != nil {
+			OrganizationID: u.OrganizationID, UserID: u.ID, Password: audit.LoginPassword}); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
-func ids(msgs []notify.Message) []int64 {
+func ids(msgs []mailbox.Mail) []int64 {
 	var out []int64
 	for _, m := range msgs {
 		out = append(out, m.ID)
@@ -443,8 +491,10 @@ func TestClaimMail(t *testing.T) {
 				t.Fatalf("first claim, oldest first (-want +got):\n%s", diff)
 			}
 			m := got[0]
-			if m.Kind != notify.PasswordChanged || m.To != "clerk@hikari.example" || m.UserID != general.ID || m.OrganizationID != org.ID ||
-				!m.CreatedAt.Equal(t0) || !strings.Contains(m.Subject, "ログインパスワード") || !strings.Contains(m.Body, general.LoginID) {
+			// An intent, with the event that caused it; no address, no text.
+			if m.Kind != string(notify.PasswordChanged) || m.To != string(notify.ToUser) || m.UserID != general.ID || m.OrganizationID != org.ID ||
+				!m.CreatedAt.Equal(t0) || m.Event.Type != audit.PasswordChanged || m.Event.Password != audit.LoginPassword ||
+				m.Event.UserID != general.ID || !m.Event.At.Equal(t0) || m.Address != "" || m.Subject != "" || m.Body != "" {
 				t.Errorf("claimed mail %+v", m)
 			}
 			got, err = db.ClaimMail(ctx, t0.Add(time.Minute), lease, 10)
@@ -470,9 +520,9 @@ func TestClaimMail(t *testing.T) {
 			settleOutbox(t, db)
 			org, _, general := outboxOrg(t, db)
 			t0 := unitT0.Add(48 * time.Hour)
-			enqueue(t, db, general, 2, t0)
+			enqueue(t, db, general, 3, t0)
 			got, err := db.ClaimMail(ctx, t0, lease, 10)
-			if err != nil || len(got) != 2 {
+			if err != nil || len(got) != 3 {
 				t.Fatalf("claim: %v, %v", ids(got), err)
 			}
 			next := t0.Add(2 * time.Minute)
@@ -491,8 +541,17 @@ func TestClaimMail(t *testing.T) {
 			if err := db.MarkMailFailed(ctx, got[1].ID, next, "late failure"); err != nil {
 				t.Fatalf("mark failed after sent: %v", err)
 			}
+			if err := db.MarkMailDropped(ctx, got[2].ID, t0, "the recipient has no address"); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.MarkMailDropped(ctx, got[2].ID, t0, "again"); err != nil {
+				t.Fatalf("second mark dropped: %v", err)
+			}
 			rows := outbox(t, db, org.ID)
-			failed, done := rows[0], rows[1]
+			failed, done, dropped := rows[0], rows[1], rows[2]
+			if dropped.SentAt.Valid || dropped.ClaimedUntil.Valid || dropped.LastError.String != "the recipient has no address" {
+				t.Errorf("dropped mail: %+v", dropped)
+			}
 			if failed.Attempts != 1 || failed.NextAttempt != next.UnixMicro() || failed.LastError.String != "connection refused" ||
 				failed.SentAt.Valid || failed.ClaimedUntil.Valid {
 				t.Errorf("failed mail: %+v", failed)
@@ -506,12 +565,14 @@ func TestClaimMail(t *testing.T) {
 			if got, err := db.ClaimMail(ctx, next.Add(-time.Second), lease, 10); err != nil || len(got) != 0 {
 				t.Errorf("claim before the next attempt: %v, %v", ids(got), err)
 			}
-			if got, err := db.ClaimMail(ctx, next, lease, 10); err != nil || len(got) != 1 || got[0].ID != failed.ID || got[0].Attempts != 1 {
+			// Neither the sent mail nor the dropped one comes again.
+			if got, err := db.ClaimMail(ctx, next.Add(time.Hour), lease, 10); err != nil || len(got) != 1 || got[0].ID != failed.ID || got[0].Attempts != 1 {
 				t.Errorf("claim at the next attempt: %+v, %v", got, err)
 			}
 			for _, err := range []error{
 				db.MarkMailSent(ctx, 1<<40, t0, ev),
 				db.MarkMailFailed(ctx, 1<<40, next, "x"),
+				db.MarkMailDropped(ctx, 1<<40, next, "x"),
 			} {
 				if !errors.Is(err, notify.ErrMailNotFound) {
 					t.Errorf("unknown mail: %v, want ErrMailNotFound", err)

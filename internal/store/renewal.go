@@ -59,7 +59,7 @@ func (d *DB) RecordRenewal(ctx context.Context, c *certs.Certificate, baseID int
 			}
 			if _, err := d.revokeInTx(ctx, tx, curID, certs.Revocation{Reason: "superseded", At: now, By: audit.System},
 				audit.Event{At: now, Type: audit.CertificateRevoked, Actor: audit.System, OrganizationID: c.OrganizationID,
-					UserID: c.UserID, Serial: curSerial, Detail: "reason superseded"}); err != nil {
+					UserID: c.UserID, Serial: curSerial, Reason: "superseded"}); err != nil {
 				return err
 			}
 		default:

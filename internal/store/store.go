@@ -48,13 +48,9 @@ type DB struct {
 	certWrites groupCommit
 	// reads keeps prepared the lookups made on every request.
 	reads stmtCache
-	// bankName signs the mails (SetBankName).
-	bankName string
+	// mailRules says which mails an event causes (SetMailRules).
+	mailRules MailRules
 }
-
-// SetBankName sets the bank's name that signs the mails written to the
-// outbox; call it once, before use.
-func (d *DB) SetBankName(name string) { d.bankName = name }
 
 // Dialect returns the engine in use.
 func (d *DB) Dialect() Dialect { return d.dialect }
@@ -324,12 +320,13 @@ type execer interface {
 }
 
 // insertAudit appends ev to the audit chain in tx (see audit.go), with the
-// mails it causes (see outbox.go).
+// intents of the mails it causes (see outbox.go).
 func (d *DB) insertAudit(ctx context.Context, tx execer, ev auditEvent) error {
-	if err := appendAudit(ctx, tx, ev); err != nil {
+	id, err := appendAudit(ctx, tx, ev)
+	if err != nil {
 		return fmt.Errorf("store: audit %s: %w", ev.Type, err)
 	}
-	if err := enqueueMail(ctx, tx, ev, d.bankName); err != nil {
+	if err := d.enqueueMail(ctx, tx, ev, id); err != nil {
 		return fmt.Errorf("store: audit %s: %w", ev.Type, err)
 	}
 	return nil

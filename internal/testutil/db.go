@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"kinko/internal/notify"
 	"kinko/internal/store"
 )
 
@@ -29,13 +30,15 @@ func ForEachDB(t *testing.T, f func(t *testing.T, db *store.DB)) {
 	t.Run("postgres", func(t *testing.T) { f(t, OpenPostgres(t)) })
 }
 
-// OpenSQLite opens a new SQLite database in a temporary directory.
+// OpenSQLite opens a new SQLite database in a temporary directory, whose
+// events write their mails to the outbox as a server's do.
 func OpenSQLite(t testing.TB) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "kinko.db"))
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
+	db.SetMailRules(notify.Rules{})
 	t.Cleanup(func() { db.Close() })
 	return db
 }
@@ -49,6 +52,7 @@ func OpenPostgres(t testing.TB) *store.DB {
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)
 	}
+	db.SetMailRules(notify.Rules{})
 	t.Cleanup(func() { db.Close() })
 	return db
 }

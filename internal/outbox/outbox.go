@@ -1,0 +1,67 @@
+// Package outbox holds the records of the outbox of mails that package
+// notify (which decides which mails an event causes, composes and sends
+// them) and package store (which keeps them) both speak of, so that
+// neither imports the other. It holds data only: no rule, no SQL, and it
+// must never import either package.
+package outbox
+
+import (
+	"errors"
+	"time"
+
+	"kinko/internal/audit"
+)
+
+// ErrNotFound is the error of a mail that is not in the outbox.
+var ErrNotFound = errors.New("notify: no such mail in the outbox")
+
+// Intent is a mail that an audit event causes, as the store writes it in
+// the event's transaction: what it tells and to whom. Everything else (the
+// address, the names, the certificate's dates) is read when it is sent.
+type Intent struct {
+	Kind string // what the mail tells (notify.Kind)
+	To   string // whom it goes to, by role (notify.Recipient)
+}
+
+// Mail is a mail of the outbox as a sender claims it.
+type Mail struct {
+	ID        int64 // the outbox row; stable across redeliveries
+	Kind      string
+	To        string      // the recipient's role; "" for a mail composed when it was written
+	Event     audit.Event // the event that caused it (zero for a mail composed when written)
+	CreatedAt time.Time
+	Attempts  int // deliveries tried before this one
+	// OrganizationID, UserID and Serial are what the mail is about.
+	OrganizationID int64
+	UserID         int64
+	Serial         string
+	// Address, Subject and Body are those of a mail composed when it was
+	// written (by versions that composed mails in the event's
+	// transaction); empty for an intent.
+	Address, Subject, Body string
+}
+
+// Facts are what the text of a mail needs, read when it is sent.
+type Facts struct {
+	OrganizationName string
+	// User is the user the mail is about; a zero ID when there is none.
+	User Person
+	// Master is the organization's master user who is not deleted; a zero
+	// ID when there is none.
+	Master Person
+	// NotAfter is the expiry of the certificate the mail is about; zero
+	// when there is none.
+	NotAfter time.Time
+	// Issued reports whether that certificate was ever signed.
+	Issued bool
+}
+
+// Person is a user as a mail names and addresses them.
+type Person struct {
+	ID      int64
+	Name    string
+	LoginID string
+	Email   string // "" when the user has no address
+	Master  bool   // the organization's master user
+	Deleted bool
+}
