@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"kinko/internal/audit"
@@ -87,6 +88,9 @@ type Config struct {
 	Rand            io.Reader        // default crypto/rand
 	IdleTimeout     time.Duration    // default 15 minutes
 	AbsoluteTimeout time.Duration    // default 12 hours
+	// Logger receives what cannot be recorded otherwise, such as an
+	// audit event whose write failed; default slog.Default().
+	Logger *slog.Logger
 }
 
 // Manager logs users in and checks their sessions.
@@ -108,7 +112,19 @@ func New(c Config) *Manager {
 	if c.AbsoluteTimeout == 0 {
 		c.AbsoluteTimeout = 12 * time.Hour
 	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
 	return &Manager{c: c}
+}
+
+// appendAudit records an event that goes with no change of its own (a
+// refused login): the answer does not wait on it, but a failed write is
+// logged, never lost in silence.
+func (m *Manager) appendAudit(ctx context.Context, ev audit.Event) {
+	if err := m.c.Store.AppendAudit(ctx, ev); err != nil {
+		m.c.Logger.Error("audit event not recorded", "type", ev.Type, "user_id", ev.UserID, "err", err)
+	}
 }
 
 // IdleTimeout returns the idle timeout of sessions.
@@ -129,7 +145,7 @@ func (m *Manager) PasswordLogin(ctx context.Context, loginID, password string) (
 		return "", Principal{}, err
 	}
 	if org.CertificateLogin {
-		_ = m.c.Store.AppendAudit(ctx, audit.Event{At: m.c.Now(), Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID),
+		m.appendAudit(ctx, audit.Event{At: m.c.Now(), Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID),
 			OrganizationID: org.ID, UserID: u.ID, Detail: "password login: certificate login required"})
 		return "", Principal{}, ErrCertificateLoginRequired
 	}
@@ -238,8 +254,10 @@ func (m *Manager) Authenticate(ctx context.Context, token string, peer *x509.Cer
 	s := p.Session
 	now := m.c.Now()
 	if !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) >= m.c.IdleTimeout {
-		_ = m.c.Store.DeleteSession(ctx, s.IDHash, audit.Event{At: now, Type: audit.SessionEnded, Actor: audit.System,
-			UserID: s.UserID, Detail: "expired"})
+		if err := m.c.Store.DeleteSession(ctx, s.IDHash, audit.Event{At: now, Type: audit.SessionEnded, Actor: audit.System,
+			UserID: s.UserID, Detail: "expired"}); err != nil {
+			m.c.Logger.Error("expired session not ended", "user_id", s.UserID, "err", err)
+		}
 		return Principal{}, ErrNoSession
 	}
 	if s.CertificateID != 0 {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"kinko/internal/audit"
@@ -166,8 +167,11 @@ type Config struct {
 	RenewalWindow time.Duration
 	Now           func() time.Time // default time.Now
 	Rand          io.Reader        // serials; default crypto/rand
-	CRLURL        string           // optional, put in issued certificates
-	OCSPURL       string           // optional, put in issued certificates
+	// Logger receives what cannot be recorded otherwise, such as an
+	// audit event whose write failed; default slog.Default().
+	Logger  *slog.Logger
+	CRLURL  string // optional, put in issued certificates
+	OCSPURL string // optional, put in issued certificates
 	// URLs, when set, gives the CRL and OCSP URLs at each issuance instead
 	// of CRLURL and OCSPURL (the listener's address may be known only once
 	// it listens).
@@ -179,6 +183,15 @@ type Service struct {
 	c Config
 }
 
+// appendAudit records an event that goes with no change of its own (a
+// refused request): the answer does not wait on it, but a failed write is
+// logged, never lost in silence.
+func (s *Service) appendAudit(ctx context.Context, ev audit.Event) {
+	if err := s.c.Store.AppendAudit(ctx, ev); err != nil {
+		s.c.Logger.Error("audit event not recorded", "type", ev.Type, "user_id", ev.UserID, "err", err)
+	}
+}
+
 // New returns a Service.
 func New(c Config) *Service {
 	if c.Validity == nil {
@@ -186,6 +199,9 @@ func New(c Config) *Service {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
 	}
 	if c.RenewalWindow == 0 {
 		c.RenewalWindow = DefaultRenewalWindow
@@ -217,7 +233,7 @@ func (s *Service) Issue(ctx context.Context, loginID, password string, csr []byt
 func (s *Service) IssueFor(ctx context.Context, u identity.User, org identity.Organization, req *x509.CertificateRequest) (Certificate, error) {
 	now := s.c.Now().UTC().Truncate(time.Second)
 	refuse := func(err error, why string) (Certificate, error) {
-		_ = s.c.Store.AppendAudit(ctx, audit.Event{At: now, Type: audit.CertificateRefused, Actor: audit.UserActor(u.LoginID),
+		s.appendAudit(ctx, audit.Event{At: now, Type: audit.CertificateRefused, Actor: audit.UserActor(u.LoginID),
 			OrganizationID: org.ID, UserID: u.ID, Detail: why})
 		return Certificate{}, err
 	}
@@ -280,9 +296,11 @@ func (s *Service) sign(ctx context.Context, u identity.User, org identity.Organi
 	if err != nil {
 		// Nothing usable was signed; free the user's place (a renewed
 		// certificate gets it back).
-		_ = s.c.Store.Revoke(ctx, c.ID, Revocation{Reason: "unspecified", At: now, By: audit.System},
+		if rerr := s.c.Store.Revoke(ctx, c.ID, Revocation{Reason: "unspecified", At: now, By: audit.System},
 			audit.Event{At: now, Type: audit.CertificateRevoked, Actor: audit.System, OrganizationID: org.ID, UserID: u.ID,
-				Serial: c.Serial, Cause: audit.SigningFailed})
+				Serial: c.Serial, Cause: audit.SigningFailed}); rerr != nil {
+			s.c.Logger.Error("unsigned certificate not freed", "serial", c.Serial, "user_id", u.ID, "err", rerr)
+		}
 		return Certificate{}, fmt.Errorf("certs: sign for %q: %w", u.LoginID, err)
 	}
 	c.DER, c.Fingerprint, c.Status, c.IssuedAt = der, pki.Fingerprint(der), StatusIssued, now

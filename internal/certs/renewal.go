@@ -90,7 +90,7 @@ func (s *Service) Renew(ctx context.Context, u identity.User, org identity.Organ
 	case base.Status != StatusIssued || base.Expired(now):
 		return Certificate{}, ErrNoActiveCertificate
 	case !s.InRenewalWindow(base, now):
-		_ = s.c.Store.AppendAudit(ctx, audit.Event{At: now, Type: audit.CertificateRefused, Actor: audit.UserActor(u.LoginID),
+		s.appendAudit(ctx, audit.Event{At: now, Type: audit.CertificateRefused, Actor: audit.UserActor(u.LoginID),
 			OrganizationID: org.ID, UserID: u.ID, Serial: base.Serial, Detail: "renewal not due"})
 		return Certificate{}, ErrRenewalNotDue
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"time"
 
@@ -121,6 +122,9 @@ type Config struct {
 	Hasher Hasher
 	Now    func() time.Time // default time.Now
 	Rand   io.Reader        // default crypto/rand.Reader
+	// Logger receives what cannot be recorded otherwise, such as an
+	// audit event whose write failed; default slog.Default().
+	Logger *slog.Logger
 }
 
 // Service manages organizations, users and passwords.
@@ -129,6 +133,7 @@ type Service struct {
 	hasher    Hasher
 	now       func() time.Time
 	rand      io.Reader
+	logger    *slog.Logger
 	dummyHash string
 }
 
@@ -153,7 +158,10 @@ func New(c Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{store: c.Store, hasher: c.Hasher, now: c.Now, rand: c.Rand, dummyHash: dummy}, nil
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return &Service{store: c.Store, hasher: c.Hasher, now: c.Now, rand: c.Rand, logger: c.Logger, dummyHash: dummy}, nil
 }
 
 // Now returns the service's current time.
@@ -269,6 +277,15 @@ func (s *Service) SetCertificateLogin(ctx context.Context, code string, enabled 
 	return s.store.SetCertificateLogin(ctx, code, enabled, ev)
 }
 
+// appendAudit records an event that goes with no change of its own (a
+// refused login): the answer does not wait on it, but a failed write is
+// logged, never lost in silence.
+func (s *Service) appendAudit(ctx context.Context, ev audit.Event) {
+	if err := s.store.AppendAudit(ctx, ev); err != nil {
+		s.logger.Error("audit event not recorded", "type", ev.Type, "user_id", ev.UserID, "err", err)
+	}
+}
+
 // Authenticate checks a login ID and login password. An unknown login ID and
 // a wrong password give the same error and cost the same time. Wrong
 // passwords count towards the lockout; LockAfter in a row lock the user.
@@ -276,7 +293,7 @@ func (s *Service) Authenticate(ctx context.Context, loginID, password, channel s
 	u, org, err := s.store.UserByLoginID(ctx, loginID)
 	if errors.Is(err, ErrNotFound) {
 		_, _ = s.hasher.Verify(password, s.dummyHash)
-		_ = s.store.AppendAudit(ctx, audit.Event{At: s.now(), Type: audit.LoginFailed, Actor: audit.System,
+		s.appendAudit(ctx, audit.Event{At: s.now(), Type: audit.LoginFailed, Actor: audit.System,
 			Detail: fmt.Sprintf("%s: unknown login ID %q", channel, truncate(loginID, 40))})
 		return User{}, Organization{}, ErrInvalidCredentials
 	}
@@ -292,7 +309,7 @@ func (s *Service) Authenticate(ctx context.Context, loginID, password, channel s
 // ErrInvalidConfirmation for a wrong confirmation password.
 func (s *Service) CheckPassword(ctx context.Context, u User, kind PasswordKind, password, channel string) error {
 	if u.Locked() {
-		_ = s.store.AppendAudit(ctx, audit.Event{At: s.now(), Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID),
+		s.appendAudit(ctx, audit.Event{At: s.now(), Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID),
 			OrganizationID: u.OrganizationID, UserID: u.ID, Detail: channel + ": account locked"})
 		return ErrAccountLocked
 	}

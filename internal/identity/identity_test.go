@@ -1,9 +1,11 @@
 package identity_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -533,5 +535,32 @@ func TestAuthenticateUnknownIDCostsAPasswordCheck(t *testing.T) {
 	})
 	if unknown < verify*3/10 {
 		t.Errorf("unknown login ID answered in %s, a password check takes %s: no hash was verified", unknown, verify)
+	}
+}
+
+// failingAudit is a store whose audit log cannot be written.
+type failingAudit struct{ identity.Store }
+
+func (failingAudit) AppendAudit(context.Context, audit.Event) error {
+	return errors.New("disk full")
+}
+
+// TestFailedAuditWriteIsLogged: a refused login whose audit event cannot
+// be written is still refused alike, and the failure is logged, never
+// swallowed.
+func TestFailedAuditWriteIsLogged(t *testing.T) {
+	r := newIdentityRig(t)
+	var log bytes.Buffer
+	svc, err := identity.New(identity.Config{Store: failingAudit{r.db}, Hasher: identity.Hasher{Params: fastParams}, Now: r.clock.Now,
+		Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Authenticate(context.Background(), "nobody00", "whatever", "test"); !errors.Is(err, identity.ErrInvalidCredentials) {
+		t.Fatalf("unknown login ID: %v, want ErrInvalidCredentials", err)
+	}
+	if out := log.String(); !strings.Contains(out, "audit event not recorded") || !strings.Contains(out, "disk full") ||
+		!strings.Contains(out, string(audit.LoginFailed)) {
+		t.Fatalf("the failed audit write was not logged with its type and cause:\n%s", out)
 	}
 }

@@ -122,7 +122,8 @@ func Assemble(p Parts) (*Services, error) {
 	if p.Logger == nil {
 		p.Logger = slog.Default()
 	}
-	ident, err := identity.New(identity.Config{Store: p.DB, Hasher: identity.Hasher{Params: p.Hasher, Rand: p.Rand}, Now: p.Now, Rand: p.Rand})
+	ident, err := identity.New(identity.Config{Store: p.DB, Hasher: identity.Hasher{Params: p.Hasher, Rand: p.Rand}, Now: p.Now, Rand: p.Rand,
+		Logger: p.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -133,9 +134,9 @@ func Assemble(p Parts) (*Services, error) {
 		}
 	}
 	svc := &Services{Parts: p, Identity: ident}
-	cs := certs.New(certs.Config{Store: p.DB, Identity: ident, Issuer: issuer, Validity: p.Validity, Now: p.Now, Rand: p.Rand,
+	cs := certs.New(certs.Config{Store: p.DB, Identity: ident, Issuer: issuer, Validity: p.Validity, Now: p.Now, Rand: p.Rand, Logger: p.Logger,
 		RenewalWindow: p.RenewalWindow, URLs: svc.revocationURLs})
-	am := auth.New(auth.Config{Store: p.DB, Identity: ident, Certs: cs, Now: p.Now, Rand: p.Rand,
+	am := auth.New(auth.Config{Store: p.DB, Identity: ident, Certs: cs, Now: p.Now, Rand: p.Rand, Logger: p.Logger,
 		IdleTimeout: p.IdleTimeout, AbsoluteTimeout: p.MaxSession})
 	svc.Certs, svc.Auth = cs, am
 	if p.BankCode == "" {
