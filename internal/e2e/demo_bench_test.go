@@ -40,37 +40,24 @@ const demoRounds = 5
 //
 //	go test -run '^$' -bench DemoRequest -benchtime 2s -cpu 2 ./internal/e2e/
 //
-// cpu-µs/op counts the client's CPU and the server process's together.
+// cpu-µs/op counts the client's CPU and the server process's together,
+// server-cpu-µs/op the server's alone.
+//
+// With KINKO_BENCH_BEFORE naming a kinko binary built from an earlier
+// commit, each round measures that one's demo too ("before"), so that a
+// change is measured against the code before it in the same run.
 func BenchmarkDemoRequest(b *testing.B) {
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "kinko")
 	if out, err := exec.Command("go", "build", "-o", bin, "kinko/cmd/kinko").CombinedOutput(); err != nil {
 		b.Fatalf("build kinko: %v\n%s", err, out)
 	}
-	data := filepath.Join(dir, "kinko-demo")
-	logFile, err := os.Create(filepath.Join(dir, "demo.log"))
-	if err != nil {
-		b.Fatal(err)
+	now := startDemo(b, bin, filepath.Join(dir, "now"), "--pki-addr", "127.0.0.1:0")
+	var before *runningDemo
+	if old := os.Getenv("KINKO_BENCH_BEFORE"); old != "" {
+		before = startDemo(b, old, filepath.Join(dir, "before"))
 	}
-	defer logFile.Close()
-	demoCmd := exec.Command(bin, "demo", "--data", data,
-		"--portal-addr", "127.0.0.1:0", "--cert-addr", "127.0.0.1:0", "--pki-addr", "127.0.0.1:0")
-	demoCmd.Stdout, demoCmd.Stderr = logFile, logFile
-	if err := demoCmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { stopProcess(demoCmd) })
-	f := waitForDemo(b, data)
-
-	roots := x509.NewCertPool()
-	caPEM, err := os.ReadFile(f.ServerCA)
-	if err != nil {
-		b.Fatal(err)
-	}
-	roots.AppendCertsFromPEM(caPEM)
-	user := f.Organizations[0].Users[1] // a general user of the organization with certificate login
-	cert := enrollDemoCertificate(b, f, roots, user.LoginID, user.Password)
-	cookie := demoLogin(b, f, roots, cert, user.Password)
+	data := now.data
 
 	bareCmd := exec.Command(os.Args[0], "-test.run", "^TestBareTLSServerProcess$")
 	bareCmd.Env = append(os.Environ(), "KINKO_BARE_TLS_SERVER="+filepath.Join(data, "pki"))
@@ -92,14 +79,65 @@ func BenchmarkDemoRequest(b *testing.B) {
 	}
 
 	for round := 1; round <= demoRounds; round++ {
-		b.Run(fmt.Sprintf("kinko/round=%d", round), func(b *testing.B) {
-			benchmarkFreshConnections(b, f.CertPortalURL+"/api/v1/me", roots, cert, cookie,
-				`"login_id":"`+user.LoginID+`"`, processCPUOf(demoCmd.Process.Pid))
-		})
+		b.Run(fmt.Sprintf("kinko/round=%d", round), now.measure)
+		if before != nil {
+			b.Run(fmt.Sprintf("before/round=%d", round), before.measure)
+		}
 		b.Run(fmt.Sprintf("bare/round=%d", round), func(b *testing.B) {
-			benchmarkFreshConnections(b, "https://"+bareAddr+"/", roots, cert, nil, `"ok":true`, processCPUOf(bareCmd.Process.Pid))
+			benchmarkFreshConnections(b, "https://"+bareAddr+"/", now.roots, now.cert, nil, `"ok":true`, processCPUOf(bareCmd.Process.Pid))
 		})
 	}
+}
+
+// runningDemo is a kinko demo in its own process, with a certificate of
+// one of its users and that user's session.
+type runningDemo struct {
+	cmd    *exec.Cmd
+	data   string
+	file   demoFile
+	roots  *x509.CertPool
+	cert   *tls.Certificate
+	cookie *http.Cookie
+	user   string
+}
+
+// startDemo starts `bin demo` on a data directory of its own, with every
+// listener on a free port, issues a certificate to a general user of the
+// organization with certificate login and logs that user in.
+func startDemo(b *testing.B, bin, data string, extra ...string) *runningDemo {
+	b.Helper()
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	logFile, err := os.Create(filepath.Join(data, "demo.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { logFile.Close() })
+	args := append([]string{"demo", "--data", data, "--portal-addr", "127.0.0.1:0", "--cert-addr", "127.0.0.1:0"}, extra...)
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stopProcess(cmd) })
+	d := &runningDemo{cmd: cmd, data: data, file: waitForDemo(b, data), roots: x509.NewCertPool()}
+	caPEM, err := os.ReadFile(d.file.ServerCA)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d.roots.AppendCertsFromPEM(caPEM)
+	u := d.file.Organizations[0].Users[1] // a general user of the organization with certificate login
+	d.user = u.LoginID
+	d.cert = enrollDemoCertificate(b, d.file, d.roots, u.LoginID, u.Password)
+	d.cookie = demoLogin(b, d.file, d.roots, d.cert, u.Password)
+	return d
+}
+
+// measure is one sub-benchmark of GET /api/v1/me against the demo.
+func (d *runningDemo) measure(b *testing.B) {
+	benchmarkFreshConnections(b, d.file.CertPortalURL+"/api/v1/me", d.roots, d.cert, d.cookie,
+		`"login_id":"`+d.user+`"`, processCPUOf(d.cmd.Process.Pid))
 }
 
 // TestBareTLSServerProcess is the bare server of BenchmarkDemoRequest, in a
