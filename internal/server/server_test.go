@@ -42,20 +42,28 @@ func port(t *testing.T, a net.Addr) int {
 	return ta.Port
 }
 
+// newServer builds a server from p on listeners at free ports of
+// 127.0.0.1; the caller serves or closes it.
+func newServer(t *testing.T, p server.Parts) *server.Server {
+	t.Helper()
+	ln, err := server.Listen(server.Addrs{Portal: "127.0.0.1:0", CertPortal: "127.0.0.1:0", PKI: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(p, ln)
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	return srv
+}
+
 // TestListen_PortZeroForEach: every listener takes a free port of its own
 // with port 0, so that several servers run side by side; New knows every
 // address from the start and puts the PKI listener's into the CRL and OCSP
 // URLs of the certificates it issues.
 func TestListen_PortZeroForEach(t *testing.T) {
-	ln, err := server.Listen(server.Addrs{Portal: "127.0.0.1:0", CertPortal: "127.0.0.1:0", PKI: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(parts(t), ln)
-	if err != nil {
-		ln.Close()
-		t.Fatal(err)
-	}
+	srv := newServer(t, parts(t))
 	defer srv.Close()
 	ports := map[int]bool{port(t, srv.PortalAddr()): true, port(t, srv.CertPortalAddr()): true, port(t, srv.PKIAddr()): true}
 	if len(ports) != 3 {
@@ -108,15 +116,7 @@ func TestListen_AddressInUse(t *testing.T) {
 // TestServe_StopsWhenDone: Serve answers until its context is done, then
 // returns nil and closes every listener.
 func TestServe_StopsWhenDone(t *testing.T) {
-	ln, err := server.Listen(server.Addrs{Portal: "127.0.0.1:0", CertPortal: "127.0.0.1:0", PKI: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(parts(t), ln)
-	if err != nil {
-		ln.Close()
-		t.Fatal(err)
-	}
+	srv := newServer(t, parts(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
@@ -168,16 +168,7 @@ func TestNew_WarnsOfMissingHolidays(t *testing.T) {
 			p := parts(t)
 			p.Calendar, p.Now = calendar.New(h), func() time.Time { return now }
 			p.Logger = slog.New(slog.NewTextHandler(&log, nil))
-			ln, err := server.Listen(server.Addrs{Portal: "127.0.0.1:0", CertPortal: "127.0.0.1:0", PKI: "127.0.0.1:0"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv, err := server.New(p, ln)
-			if err != nil {
-				ln.Close()
-				t.Fatal(err)
-			}
-			srv.Close()
+			newServer(t, p).Close()
 			missing := fmt.Sprint(now.Year() + 1)
 			if tt.level == "ERROR" {
 				missing = fmt.Sprint(now.Year())
