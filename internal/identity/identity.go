@@ -1,8 +1,10 @@
 // Package identity holds organizations and their users: the master user and
 // up to 19 general users (R6), their login and confirmation passwords
-// (argon2id), initial passwords and lockout after repeated failures. It knows
-// nothing of certificates, sessions or HTTP, and never stores a password in
-// clear.
+// (argon2id), initial passwords and lockout after repeated failures. It
+// decides these rules itself, inside a transaction its Store provides. It
+// knows nothing of certificates or HTTP, and of sessions only that turning
+// certificate login on ends the organization's password sessions (R8); it
+// never stores a password in clear.
 package identity
 
 import (
