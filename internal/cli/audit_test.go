@@ -46,8 +46,18 @@ func newAuditDB(t *testing.T, engine string) auditDB {
 	a.org = identity.Organization{Code: "70030871", Name: "監査 生協", CreatedAt: auditT0}
 	a.user = identity.User{LoginID: "kansa0001", Name: "監査 太郎", Email: "kansa@example.org", Role: identity.RoleMaster,
 		PasswordHash: "h", ConfirmationHash: "h", CreatedAt: auditT0}
-	if err := db.CreateOrganization(ctx, &a.org, &a.user, audit.Event{At: auditT0, Type: audit.OrganizationCreated,
-		Actor: "operator:suzuki", RequestRef: "REQ-1", Detail: "created"}); err != nil {
+	err = db.InIdentityTx(ctx, func(tx identity.Tx) error {
+		if err := tx.InsertOrganization(ctx, &a.org); err != nil {
+			return err
+		}
+		a.user.OrganizationID = a.org.ID
+		if err := tx.InsertUser(ctx, &a.user); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.Event{At: auditT0, Type: audit.OrganizationCreated, Actor: "operator:suzuki",
+			OrganizationID: a.org.ID, UserID: a.user.ID, RequestRef: "REQ-1", Detail: "created"})
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	evs := []audit.Event{

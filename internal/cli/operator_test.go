@@ -378,8 +378,8 @@ func testOperator(t *testing.T, b bank) {
 		t.Fatal(err)
 	}
 	for i := 0; i < identity.LockAfter; i++ {
-		if _, err := db.RecordLoginFailure(ctx, u.ID, identity.LockAfter, time.Now(), audit.Event{At: time.Now(), Type: audit.LoginFailed, Actor: "user:midori01"}); err != nil {
-			t.Fatal(err)
+		if err := ident.CheckPassword(ctx, u, identity.LoginPassword, "Wrong-password-1", "test"); err == nil {
+			t.Fatal("a wrong password was accepted")
 		}
 	}
 	if u, _, _ = db.UserByLoginID(ctx, "midori01"); !u.Locked() {

@@ -1,8 +1,10 @@
 // Package identity holds organizations and their users: the master user and
 // up to 19 general users (R6), their login and confirmation passwords
-// (argon2id), initial passwords and lockout after repeated failures. It knows
-// nothing of certificates, sessions or HTTP, and never stores a password in
-// clear.
+// (argon2id), initial passwords and lockout after repeated failures. It
+// decides these rules itself, inside a transaction its Store provides. It
+// knows nothing of certificates or HTTP, and of sessions only that turning
+// certificate login on ends the organization's password sessions (R8); it
+// never stores a password in clear.
 package identity
 
 import (
@@ -98,21 +100,87 @@ var (
 	ErrCertificateLoginUnchanged = errors.New("identity: certificate login already in that state")
 )
 
-// Store is what identity needs from storage. Every method that changes
-// state writes ev to the audit log in the same transaction.
+// Store is what identity needs from storage: reads outside any
+// transaction, AppendAudit for an event that goes with no change of its
+// own, and InIdentityTx, in which every change is made. The store decides
+// nothing: the reads return rows, and a missing row is ErrNotFound.
 type Store interface {
-	CreateOrganization(ctx context.Context, org *Organization, master *User, ev audit.Event) error
-	SetCertificateLogin(ctx context.Context, code string, enabled bool, ev audit.Event) (Organization, error)
+	// InIdentityTx runs fn in one transaction: committed when fn returns
+	// nil, rolled back otherwise. fn's error is returned as it is. fn must
+	// use only tx for the database and must not wait for anything else that
+	// writes to it. (The name says whose transaction it is: one store
+	// implements the Store of every domain package.)
+	InIdentityTx(ctx context.Context, fn func(tx Tx) error) error
+
 	OrganizationByCode(ctx context.Context, code string) (Organization, error)
 	ListOrganizations(ctx context.Context) ([]Organization, error)
+	// UserByLoginID returns a user who is not deleted, with the
+	// organization.
 	UserByLoginID(ctx context.Context, loginID string) (User, Organization, error)
+	// UserByID returns a user, deleted or not, with the organization.
 	UserByID(ctx context.Context, id int64) (User, Organization, error)
+	// ListUsers returns the organization's users who are not deleted, the
+	// master first.
 	ListUsers(ctx context.Context, organizationID int64) ([]User, error)
-	CreateGeneralUser(ctx context.Context, u *User, maxGeneral int, ev audit.Event) error
-	RecordLoginFailure(ctx context.Context, userID int64, lockAfter int, now time.Time, ev audit.Event) (locked bool, err error)
-	ResetLoginFailures(ctx context.Context, userID int64) error
-	SetPassword(ctx context.Context, userID int64, kind PasswordKind, hash string, changeRequired bool, ev audit.Event) error
-	Unlock(ctx context.Context, userID int64, ev audit.Event) error
+	// AppendAudit appends an event in a transaction of its own.
+	AppendAudit(ctx context.Context, ev audit.Event) error
+}
+
+// Tx is one transaction of the store. Its methods are data operations:
+// lock and read rows, count, insert and update rows, append audit events.
+// They decide nothing; every rule (R6's limit, the lockout, what an unlock
+// or a change of the certificate-login flag needs) is checked by identity
+// between them.
+//
+// Lock order. On PostgreSQL the Lock methods lock rows FOR NO KEY UPDATE,
+// not FOR UPDATE: other transactions insert rows that name the
+// organization or the user (a user, a certificate, a transfer) and check
+// each such reference with a FOR KEY SHARE lock, which FOR UPDATE would
+// block. A transaction takes only the locks it needs, always in this
+// order, the order of banking.Tx, so that no two transactions wait on each
+// other in a cycle:
+//
+//  1. LockOrganization or LockOrganizationByCode: the decisions about one
+//     organization (its number of users, its certificate-login flag);
+//  2. LockUser: the decisions about one user (the failure count, the
+//     lock);
+//  3. AppendAudit, last: appending locks the head of the audit chain.
+//
+// On SQLite the transaction holds the database's write lock from its
+// start, and the Lock methods only read.
+type Tx interface {
+	// LockOrganization reads and locks an organization; ErrNotFound if
+	// there is none.
+	LockOrganization(ctx context.Context, id int64) (Organization, error)
+	// LockOrganizationByCode reads and locks the organization with a code;
+	// ErrNotFound if there is none.
+	LockOrganizationByCode(ctx context.Context, code string) (Organization, error)
+	// LockUser reads and locks a user, deleted or not; ErrNotFound if there
+	// is none.
+	LockUser(ctx context.Context, id int64) (User, error)
+	// CountGeneralUsers returns the number of an organization's general
+	// users who are not deleted.
+	CountGeneralUsers(ctx context.Context, organizationID int64) (int, error)
+
+	// InsertOrganization inserts an organization and fills its ID;
+	// ErrOrganizationCodeTaken when its code is in use.
+	InsertOrganization(ctx context.Context, org *Organization) error
+	// InsertUser inserts a user with no failed logins and fills its ID;
+	// ErrLoginIDTaken when its login ID is in use.
+	InsertUser(ctx context.Context, u *User) error
+	// SetCertificateLogin sets an organization's certificate-login flag.
+	SetCertificateLogin(ctx context.Context, organizationID int64, enabled bool) error
+	// DeletePasswordSessions deletes the sessions of an organization's
+	// users that no certificate is bound to (ID + password sessions).
+	DeletePasswordSessions(ctx context.Context, organizationID int64) error
+	// SetLoginFailures sets a user's count of failed logins and the time
+	// the user was locked (zero: not locked).
+	SetLoginFailures(ctx context.Context, userID int64, failed int, lockedAt time.Time) error
+	// SetPassword replaces one of a user's password hashes and whether it
+	// must be changed; ErrNotFound if there is no such user.
+	SetPassword(ctx context.Context, userID int64, kind PasswordKind, hash string, changeRequired bool) error
+	// AppendAudit appends an event to the audit chain, with the mails it
+	// causes. It comes last in a transaction (see the lock order).
 	AppendAudit(ctx context.Context, ev audit.Event) error
 }
 
@@ -199,14 +267,25 @@ func (s *Service) CreateOrganization(ctx context.Context, n NewOrganization, act
 		org := Organization{Code: code, Name: n.Name, CreatedAt: s.now()}
 		ev := audit.Event{At: org.CreatedAt, Type: audit.OrganizationCreated, Actor: actor, RequestRef: n.RequestRef,
 			Detail: fmt.Sprintf("organization %s %q, master %s", code, n.Name, master.LoginID)}
-		err = s.store.CreateOrganization(ctx, &org, &master, ev)
+		m := master
+		err = s.store.InIdentityTx(ctx, func(tx Tx) error {
+			if err := tx.InsertOrganization(ctx, &org); err != nil {
+				return err
+			}
+			m.OrganizationID = org.ID
+			if err := tx.InsertUser(ctx, &m); err != nil {
+				return err
+			}
+			ev.OrganizationID, ev.UserID = org.ID, m.ID
+			return tx.AppendAudit(ctx, ev)
+		})
 		if errors.Is(err, ErrOrganizationCodeTaken) && attempt < 5 {
 			continue
 		}
 		if err != nil {
 			return Organization{}, User{}, InitialPasswords{}, err
 		}
-		return org, master, pw, nil
+		return org, m, pw, nil
 	}
 }
 
@@ -274,7 +353,35 @@ func (s *Service) SetCertificateLogin(ctx context.Context, code string, enabled 
 		typ = audit.CertificateLoginDisabled
 	}
 	ev := audit.Event{At: s.now(), Type: typ, Actor: actor, RequestRef: requestRef}
-	return s.store.SetCertificateLogin(ctx, code, enabled, ev)
+	var org Organization
+	err := s.store.InIdentityTx(ctx, func(tx Tx) error {
+		o, err := tx.LockOrganizationByCode(ctx, code)
+		if err != nil {
+			return err
+		}
+		if o.CertificateLogin == enabled {
+			return ErrCertificateLoginUnchanged
+		}
+		if err := tx.SetCertificateLogin(ctx, o.ID, enabled); err != nil {
+			return err
+		}
+		if enabled {
+			if err := tx.DeletePasswordSessions(ctx, o.ID); err != nil {
+				return err
+			}
+		}
+		o.CertificateLogin = enabled
+		ev.OrganizationID = o.ID
+		if err := tx.AppendAudit(ctx, ev); err != nil {
+			return err
+		}
+		org = o
+		return nil
+	})
+	if err != nil {
+		return Organization{}, err
+	}
+	return org, nil
 }
 
 // appendAudit records an event that goes with no change of its own (a
@@ -325,7 +432,7 @@ func (s *Service) CheckPassword(ctx context.Context, u User, kind PasswordKind, 
 		now := s.now()
 		ev := audit.Event{At: now, Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID),
 			OrganizationID: u.OrganizationID, UserID: u.ID, Detail: channel + ": " + what}
-		locked, err := s.store.RecordLoginFailure(ctx, u.ID, LockAfter, now, ev)
+		locked, err := s.recordLoginFailure(ctx, u.ID, now, ev)
 		if err != nil {
 			return err
 		}
@@ -335,9 +442,67 @@ func (s *Service) CheckPassword(ctx context.Context, u User, kind PasswordKind, 
 		return wrong
 	}
 	if u.FailedLogins > 0 {
-		if err := s.store.ResetLoginFailures(ctx, u.ID); err != nil {
+		if err := s.resetLoginFailures(ctx, u.ID); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// recordLoginFailure counts a wrong password, recorded by ev, and locks the
+// user at the LockAfter-th in a row. It reports whether the user is locked.
+// The count is read and written under the user's lock, so racing failures
+// are all counted and exactly one of them locks.
+func (s *Service) recordLoginFailure(ctx context.Context, userID int64, now time.Time, ev audit.Event) (bool, error) {
+	var locked bool
+	err := s.store.InIdentityTx(ctx, func(tx Tx) error {
+		u, err := tx.LockUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		failed, lockedAt := u.FailedLogins+1, u.LockedAt
+		lockNow := !u.Locked() && failed >= LockAfter
+		if lockNow {
+			lockedAt = now
+		}
+		if err := tx.SetLoginFailures(ctx, userID, failed, lockedAt); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(ctx, ev); err != nil {
+			return err
+		}
+		if lockNow {
+			lockEv := ev
+			lockEv.Type, lockEv.Actor, lockEv.Detail = audit.UserLocked, audit.System, fmt.Sprintf("%d wrong passwords in a row", failed)
+			if err := tx.AppendAudit(ctx, lockEv); err != nil {
+				return err
+			}
+		}
+		locked = !lockedAt.IsZero()
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("identity: record login failure: %w", err)
+	}
+	return locked, nil
+}
+
+// resetLoginFailures sets a user's failure count back to zero after a
+// right password, unless the user was locked meanwhile: a lock keeps the
+// count that caused it.
+func (s *Service) resetLoginFailures(ctx context.Context, userID int64) error {
+	err := s.store.InIdentityTx(ctx, func(tx Tx) error {
+		u, err := tx.LockUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if u.Locked() || u.FailedLogins == 0 {
+			return nil
+		}
+		return tx.SetLoginFailures(ctx, userID, 0, time.Time{})
+	})
+	if err != nil {
+		return fmt.Errorf("identity: reset login failures: %w", err)
 	}
 	return nil
 }
@@ -362,7 +527,26 @@ func (s *Service) CreateGeneralUserWithPasswords(ctx context.Context, master Use
 	u.OrganizationID = master.OrganizationID
 	ev := audit.Event{At: u.CreatedAt, Type: audit.UserCreated, Actor: audit.UserActor(master.LoginID),
 		OrganizationID: master.OrganizationID, Detail: "general user " + loginID}
-	if err := s.store.CreateGeneralUser(ctx, &u, MaxGeneralUsers, ev); err != nil {
+	// The count and the insert are one transaction under the
+	// organization's lock, so racing creations stay within the limit.
+	err = s.store.InIdentityTx(ctx, func(tx Tx) error {
+		if _, err := tx.LockOrganization(ctx, u.OrganizationID); err != nil {
+			return err
+		}
+		n, err := tx.CountGeneralUsers(ctx, u.OrganizationID)
+		if err != nil {
+			return err
+		}
+		if n >= MaxGeneralUsers {
+			return ErrOrganizationUserLimit
+		}
+		if err := tx.InsertUser(ctx, &u); err != nil {
+			return err
+		}
+		ev.UserID = u.ID
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
 		return User{}, InitialPasswords{}, err
 	}
 	return u, pw, nil
@@ -397,7 +581,12 @@ func (s *Service) ChangePassword(ctx context.Context, u User, kind PasswordKind,
 	}
 	ev := audit.Event{At: s.now(), Type: audit.PasswordChanged, Actor: audit.UserActor(u.LoginID),
 		OrganizationID: u.OrganizationID, UserID: u.ID, Password: which}
-	return s.store.SetPassword(ctx, u.ID, kind, hash, false, ev)
+	return s.store.InIdentityTx(ctx, func(tx Tx) error {
+		if err := tx.SetPassword(ctx, u.ID, kind, hash, false); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
 }
 
 // UnlockByMaster unlocks a general user of the master's own organization,
@@ -437,13 +626,25 @@ func (s *Service) UnlockByBank(ctx context.Context, loginID, operator, requestRe
 	return s.unlock(ctx, u, audit.OperatorActor(operator), requestRef)
 }
 
+// unlock clears the lock and the failure count of u, who must be locked
+// still when the transaction looks: of two racing unlocks, one is
+// ErrNotLocked.
 func (s *Service) unlock(ctx context.Context, u User, actor, requestRef string) error {
-	if !u.Locked() {
-		return ErrNotLocked
-	}
 	ev := audit.Event{At: s.now(), Type: audit.UserUnlocked, Actor: actor,
 		OrganizationID: u.OrganizationID, UserID: u.ID, RequestRef: requestRef, Detail: u.LoginID}
-	return s.store.Unlock(ctx, u.ID, ev)
+	return s.store.InIdentityTx(ctx, func(tx Tx) error {
+		cur, err := tx.LockUser(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if !cur.Locked() {
+			return ErrNotLocked
+		}
+		if err := tx.SetLoginFailures(ctx, u.ID, 0, time.Time{}); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
 }
 
 // UserByLoginID returns a user, not deleted, with the organization.

@@ -31,7 +31,18 @@ func newUser(t *testing.T, db *store.DB, t0 time.Time) identity.User {
 	org := identity.Organization{Code: fmt.Sprintf("8%07d", n), Name: "ひかり労働組合", CreatedAt: t0}
 	u := identity.User{LoginID: fmt.Sprintf("mailm%05d", n), Name: "山田 花子", Email: "treasurer@hikari.example",
 		Role: identity.RoleMaster, PasswordHash: "h", ConfirmationHash: "h", CreatedAt: t0}
-	if err := db.CreateOrganization(context.Background(), &org, &u, audit.Event{At: t0, Type: audit.OrganizationCreated, Actor: "operator:test"}); err != nil {
+	ctx := context.Background()
+	err := db.InIdentityTx(ctx, func(tx identity.Tx) error {
+		if err := tx.InsertOrganization(ctx, &org); err != nil {
+			return err
+		}
+		u.OrganizationID = org.ID
+		if err := tx.InsertUser(ctx, &u); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.Event{At: t0, Type: audit.OrganizationCreated, Actor: "operator:test", OrganizationID: org.ID, UserID: u.ID})
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	return u
@@ -40,9 +51,15 @@ func newUser(t *testing.T, db *store.DB, t0 time.Time) identity.User {
 // changePassword changes u's password at t0, which writes a mail.
 func changePassword(t *testing.T, db *store.DB, u identity.User, t0 time.Time) {
 	t.Helper()
-	if err := db.SetPassword(context.Background(), u.ID, identity.LoginPassword, "new", false, audit.Event{At: t0,
-		Type: audit.PasswordChanged, Actor: audit.UserActor(u.LoginID), OrganizationID: u.OrganizationID, UserID: u.ID,
-		Password: audit.LoginPassword}); err != nil {
+	ctx := context.Background()
+	err := db.InIdentityTx(ctx, func(tx identity.Tx) error {
+		if err := tx.SetPassword(ctx, u.ID, identity.LoginPassword, "new", false); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.Event{At: t0, Type: audit.PasswordChanged, Actor: audit.UserActor(u.LoginID),
+			OrganizationID: u.OrganizationID, UserID: u.ID, Password: audit.LoginPassword})
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }

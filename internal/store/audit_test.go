@@ -64,9 +64,10 @@ func TestListAuditFilters(t *testing.T) {
 	})
 }
 
-// TestAuditInTheSameTransaction checks, for every method that changes state,
-// that its audit event is written with the change, and that when the event
-// cannot be written the change does not happen either.
+// TestAuditInTheSameTransaction checks, for every method that changes state
+// and every kind of change in a domain package's transaction, that its
+// audit event is written with the change, and that when the event cannot be
+// written the change does not happen either.
 func TestAuditInTheSameTransaction(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -74,33 +75,56 @@ func TestAuditInTheSameTransaction(t *testing.T) {
 			return audit.Event{At: unitT0, Type: typ, Actor: "user:test", Detail: "t"}
 		}
 		end := unitT0.Add(12 * time.Hour)
+		identityTx := func(fn func(tx identity.Tx) error) error { return db.InIdentityTx(ctx, fn) }
 		cases := []struct {
 			name    string
 			typ     audit.Type
 			prepare func(t *testing.T) func() error
 		}{
-			{"CreateOrganization", audit.OrganizationCreated, func(t *testing.T) func() error {
+			{"insert organization and master", audit.OrganizationCreated, func(t *testing.T) func() error {
 				return func() error {
 					org := identity.Organization{Code: unitName("9"), Name: "n", CreatedAt: unitT0}
 					m := identity.User{LoginID: unitName("m"), Name: "n", Email: "n@example.org", Role: identity.RoleMaster,
 						PasswordHash: "h", ConfirmationHash: "h", CreatedAt: unitT0}
-					return db.CreateOrganization(ctx, &org, &m, ev(audit.OrganizationCreated))
+					return unitCreateOrg(ctx, db, &org, &m, ev(audit.OrganizationCreated))
 				}
 			}},
-			{"CreateGeneralUser", audit.UserCreated, func(t *testing.T) func() error {
+			{"insert general user", audit.UserCreated, func(t *testing.T) func() error {
 				org, _ := unitOrg(t, db)
 				return func() error {
 					u := identity.User{OrganizationID: org.ID, LoginID: unitName("g"), Name: "n", Email: "n@example.org",
 						Role: identity.RoleGeneral, PasswordHash: "h", ConfirmationHash: "h", CreatedAt: unitT0}
-					return db.CreateGeneralUser(ctx, &u, identity.MaxGeneralUsers, ev(audit.UserCreated))
+					return identityTx(func(tx identity.Tx) error {
+						if _, err := tx.LockOrganization(ctx, org.ID); err != nil {
+							return err
+						}
+						if _, err := tx.CountGeneralUsers(ctx, org.ID); err != nil {
+							return err
+						}
+						if err := tx.InsertUser(ctx, &u); err != nil {
+							return err
+						}
+						return tx.AppendAudit(ctx, ev(audit.UserCreated))
+					})
 				}
 			}},
-			{"SetCertificateLogin", audit.CertificateLoginEnabled, func(t *testing.T) func() error {
+			{"set certificate login", audit.CertificateLoginEnabled, func(t *testing.T) func() error {
 				org, master := unitOrg(t, db)
 				unitSession(t, db, master, nil, unitT0, end)
 				return func() error {
-					_, err := db.SetCertificateLogin(ctx, org.Code, true, ev(audit.CertificateLoginEnabled))
-					return err
+					return identityTx(func(tx identity.Tx) error {
+						o, err := tx.LockOrganizationByCode(ctx, org.Code)
+						if err != nil {
+							return err
+						}
+						if err := tx.SetCertificateLogin(ctx, o.ID, true); err != nil {
+							return err
+						}
+						if err := tx.DeletePasswordSessions(ctx, o.ID); err != nil {
+							return err
+						}
+						return tx.AppendAudit(ctx, ev(audit.CertificateLoginEnabled))
+					})
 				}
 			}},
 			{"RecordPending", audit.CertificateRequested, func(t *testing.T) func() error {
@@ -127,35 +151,31 @@ func TestAuditInTheSameTransaction(t *testing.T) {
 					return db.Revoke(ctx, c.ID, certs.Revocation{Reason: "superseded", At: unitT0, By: "user:x"}, ev(audit.CertificateRevoked))
 				}
 			}},
-			{"RecordLoginFailure", audit.LoginFailed, func(t *testing.T) func() error {
+			{"set login failures", audit.UserLocked, func(t *testing.T) func() error {
 				_, master := unitOrg(t, db)
 				return func() error {
-					_, err := db.RecordLoginFailure(ctx, master.ID, identity.LockAfter, unitT0, ev(audit.LoginFailed))
-					return err
+					return identityTx(func(tx identity.Tx) error {
+						u, err := tx.LockUser(ctx, master.ID)
+						if err != nil {
+							return err
+						}
+						if err := tx.SetLoginFailures(ctx, u.ID, u.FailedLogins+1, unitT0); err != nil {
+							return err
+						}
+						return tx.AppendAudit(ctx, ev(audit.UserLocked))
+					})
 				}
 			}},
-			{"RecordLoginFailure that locks", audit.UserLocked, func(t *testing.T) func() error {
-				_, master := unitOrg(t, db)
-				if _, err := db.SQL().Exec(`UPDATE users SET failed_logins = $1 WHERE id = $2`, identity.LockAfter-1, master.ID); err != nil {
-					t.Fatal(err)
-				}
-				return func() error {
-					_, err := db.RecordLoginFailure(ctx, master.ID, identity.LockAfter, unitT0, ev(audit.LoginFailed))
-					return err
-				}
-			}},
-			{"SetPassword", audit.PasswordChanged, func(t *testing.T) func() error {
+			{"set password", audit.PasswordChanged, func(t *testing.T) func() error {
 				_, master := unitOrg(t, db)
 				return func() error {
-					return db.SetPassword(ctx, master.ID, identity.LoginPassword, "new hash", false, ev(audit.PasswordChanged))
+					return identityTx(func(tx identity.Tx) error {
+						if err := tx.SetPassword(ctx, master.ID, identity.LoginPassword, "new hash", false); err != nil {
+							return err
+						}
+						return tx.AppendAudit(ctx, ev(audit.PasswordChanged))
+					})
 				}
-			}},
-			{"Unlock", audit.UserUnlocked, func(t *testing.T) func() error {
-				_, master := unitOrg(t, db)
-				if _, err := db.SQL().Exec(`UPDATE users SET failed_logins = 6, locked_at = 1 WHERE id = $1`, master.ID); err != nil {
-					t.Fatal(err)
-				}
-				return func() error { return db.Unlock(ctx, master.ID, ev(audit.UserUnlocked)) }
 			}},
 			{"CreateSession", audit.LoginSucceeded, func(t *testing.T) func() error {
 				_, master := unitOrg(t, db)

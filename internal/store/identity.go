@@ -12,7 +12,10 @@ import (
 	"kinko/internal/identity"
 )
 
-var _ identity.Store = (*DB)(nil)
+var (
+	_ identity.Store = (*DB)(nil)
+	_ identity.Tx    = (*identityTx)(nil)
+)
 
 const userColumns = `u.id, u.organization_id, u.login_id, u.name, u.email, u.role, u.password_hash, u.confirmation_hash,
 	u.password_change_required, u.confirmation_change_required, u.failed_logins, u.locked_at, u.deleted_at, u.created_at`
@@ -50,24 +53,6 @@ func (s *orgScan) org() identity.Organization {
 	return s.o
 }
 
-// CreateOrganization inserts an organization and its master user.
-func (d *DB) CreateOrganization(ctx context.Context, org *identity.Organization, master *identity.User, ev audit.Event) error {
-	err := d.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO organizations (code, name, certificate_login, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			org.Code, org.Name, org.CertificateLogin, micros(org.CreatedAt)).Scan(&org.ID)
-		if err != nil {
-			return err
-		}
-		master.OrganizationID = org.ID
-		if err := insertUser(ctx, tx, master); err != nil {
-			return err
-		}
-		ev.OrganizationID, ev.UserID = org.ID, master.ID
-		return d.insertAudit(ctx, tx, ev)
-	})
-	return mapUnique(err, "store: create organization")
-}
-
 func insertUser(ctx context.Context, tx *sql.Tx, u *identity.User) error {
 	return tx.QueryRowContext(ctx, `INSERT INTO users (organization_id, login_id, name, email, role, password_hash, confirmation_hash,
 			password_change_required, confirmation_change_required, failed_logins, created_at)
@@ -76,7 +61,8 @@ func insertUser(ctx context.Context, tx *sql.Tx, u *identity.User) error {
 		u.PasswordChangeRequired, u.ConfirmationChangeRequired, micros(u.CreatedAt)).Scan(&u.ID)
 }
 
-// mapUnique turns unique violations into the domain's errors.
+// mapUnique turns the unique violations of organizations and users into
+// the domain's errors, and wraps any other error with context.
 func mapUnique(err error, context string) error {
 	if err == nil {
 		return nil
@@ -89,49 +75,7 @@ func mapUnique(err error, context string) error {
 			return identity.ErrOrganizationCodeTaken
 		}
 	}
-	if isDomainError(err) {
-		return err
-	}
 	return fmt.Errorf("%s: %w", context, err)
-}
-
-// SetCertificateLogin sets an organization's certificate-login flag. When it
-// is turned on, the organization's ID+password sessions end (R8).
-func (d *DB) SetCertificateLogin(ctx context.Context, code string, enabled bool, ev audit.Event) (identity.Organization, error) {
-	var org identity.Organization
-	err := d.tx(ctx, func(tx *sql.Tx) error {
-		var s orgScan
-		q := `SELECT ` + orgColumns + ` FROM organizations o WHERE o.code = $1`
-		if d.dialect == Postgres {
-			q += ` FOR UPDATE`
-		}
-		if err := tx.QueryRowContext(ctx, q, code).Scan(s.dest()...); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return identity.ErrNotFound
-			}
-			return err
-		}
-		org = s.org()
-		if org.CertificateLogin == enabled {
-			return identity.ErrCertificateLoginUnchanged
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE organizations SET certificate_login = $1 WHERE id = $2`, enabled, org.ID); err != nil {
-			return err
-		}
-		org.CertificateLogin = enabled
-		if enabled {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE certificate_id IS NULL
-				AND user_id IN (SELECT id FROM users WHERE organization_id = $1)`, org.ID); err != nil {
-				return err
-			}
-		}
-		ev.OrganizationID = org.ID
-		return d.insertAudit(ctx, tx, ev)
-	})
-	if err != nil {
-		return identity.Organization{}, mapUnique(err, "store: set certificate login")
-	}
-	return org, nil
 }
 
 // OrganizationByCode returns an organization by its code.
@@ -207,99 +151,115 @@ func (d *DB) ListUsers(ctx context.Context, organizationID int64) ([]identity.Us
 	return out, rows.Err()
 }
 
-// CreateGeneralUser inserts a general user unless the organization already
-// has maxGeneral general users who are not deleted. The count and the insert
-// are one transaction under the organization's lock.
-func (d *DB) CreateGeneralUser(ctx context.Context, u *identity.User, maxGeneral int, ev audit.Event) error {
-	err := d.tx(ctx, func(tx *sql.Tx) error {
-		if err := d.lockOrganization(ctx, tx, u.OrganizationID); err != nil {
-			return err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE organization_id = $1 AND role = 'general' AND deleted_at IS NULL`,
-			u.OrganizationID).Scan(&n); err != nil {
-			return err
-		}
-		if n >= maxGeneral {
-			return identity.ErrOrganizationUserLimit
-		}
-		if err := insertUser(ctx, tx, u); err != nil {
-			return err
-		}
-		ev.UserID = u.ID
-		return d.insertAudit(ctx, tx, ev)
-	})
-	return mapUnique(err, "store: create user")
+// identityTx is a transaction of the identity package: the SQL of each
+// step, in the lock order documented on identity.Tx.
+type identityTx struct {
+	d  *DB
+	tx *sql.Tx
 }
 
-// RecordLoginFailure counts a wrong password and locks the user when the
-// count reaches lockAfter. The increment is atomic, so racing failures are
-// all counted.
-func (d *DB) RecordLoginFailure(ctx context.Context, userID int64, lockAfter int, now time.Time, ev audit.Event) (bool, error) {
-	var locked bool
-	err := d.tx(ctx, func(tx *sql.Tx) error {
-		var failed int
-		var lockedAt sql.NullInt64
-		err := tx.QueryRowContext(ctx, `UPDATE users SET failed_logins = failed_logins + 1,
-				locked_at = CASE WHEN locked_at IS NULL AND failed_logins + 1 >= $1 THEN $2 ELSE locked_at END
-			WHERE id = $3 RETURNING failed_logins, locked_at`, lockAfter, micros(now), userID).Scan(&failed, &lockedAt)
-		if err != nil {
-			return err
-		}
-		if err := d.insertAudit(ctx, tx, ev); err != nil {
-			return err
-		}
-		locked = lockedAt.Valid
-		if locked && failed == lockAfter {
-			lockEv := ev
-			lockEv.Type, lockEv.Actor, lockEv.Detail = audit.UserLocked, audit.System, fmt.Sprintf("%d wrong passwords in a row", failed)
-			return d.insertAudit(ctx, tx, lockEv)
-		}
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("store: record login failure: %w", err)
-	}
-	return locked, nil
+// InIdentityTx runs fn in one transaction (see DB.tx); fn's error is
+// returned as it is.
+func (d *DB) InIdentityTx(ctx context.Context, fn func(tx identity.Tx) error) error {
+	return d.tx(ctx, func(tx *sql.Tx) error { return fn(&identityTx{d: d, tx: tx}) })
 }
 
-// ResetLoginFailures sets the failure count of an unlocked user back to zero.
-func (d *DB) ResetLoginFailures(ctx context.Context, userID int64) error {
-	_, err := d.db.ExecContext(ctx, `UPDATE users SET failed_logins = 0 WHERE id = $1 AND locked_at IS NULL`, userID)
-	if err != nil {
-		return fmt.Errorf("store: reset login failures: %w", err)
+// lockOrganizationWhere reads an organization and locks its row (FOR NO
+// KEY UPDATE, see forUpdate: users and certificates inserted meanwhile
+// name the organization).
+func (t *identityTx) lockOrganizationWhere(ctx context.Context, where string, arg any) (identity.Organization, error) {
+	var s orgScan
+	err := t.tx.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations o WHERE `+where+t.d.forUpdate(), arg).Scan(s.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return identity.Organization{}, identity.ErrNotFound
 	}
-	return nil
+	if err != nil {
+		return identity.Organization{}, fmt.Errorf("store: lock organization: %w", err)
+	}
+	return s.org(), nil
+}
+
+// LockOrganization reads and locks an organization.
+func (t *identityTx) LockOrganization(ctx context.Context, id int64) (identity.Organization, error) {
+	return t.lockOrganizationWhere(ctx, `o.id = $1`, id)
+}
+
+// LockOrganizationByCode reads and locks the organization with a code.
+func (t *identityTx) LockOrganizationByCode(ctx context.Context, code string) (identity.Organization, error) {
+	return t.lockOrganizationWhere(ctx, `o.code = $1`, code)
+}
+
+// LockUser reads and locks a user.
+func (t *identityTx) LockUser(ctx context.Context, id int64) (identity.User, error) {
+	u, err := scanUser(t.tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`+t.d.forUpdate(), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return identity.User{}, identity.ErrNotFound
+	}
+	return u, wrapErr(err, "lock user")
+}
+
+// CountGeneralUsers counts an organization's general users who are not
+// deleted.
+func (t *identityTx) CountGeneralUsers(ctx context.Context, organizationID int64) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE organization_id = $1 AND role = 'general' AND deleted_at IS NULL`,
+		organizationID).Scan(&n)
+	return n, wrapErr(err, "count users")
+}
+
+// InsertOrganization inserts an organization.
+func (t *identityTx) InsertOrganization(ctx context.Context, org *identity.Organization) error {
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO organizations (code, name, certificate_login, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		org.Code, org.Name, org.CertificateLogin, micros(org.CreatedAt)).Scan(&org.ID)
+	return mapUnique(err, "store: insert organization")
+}
+
+// InsertUser inserts a user.
+func (t *identityTx) InsertUser(ctx context.Context, u *identity.User) error {
+	return mapUnique(insertUser(ctx, t.tx, u), "store: insert user")
+}
+
+// SetCertificateLogin sets an organization's certificate-login flag.
+func (t *identityTx) SetCertificateLogin(ctx context.Context, organizationID int64, enabled bool) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE organizations SET certificate_login = $1 WHERE id = $2`, enabled, organizationID)
+	return wrapErr(err, "set certificate login")
+}
+
+// DeletePasswordSessions deletes the organization's sessions that no
+// certificate is bound to.
+func (t *identityTx) DeletePasswordSessions(ctx context.Context, organizationID int64) error {
+	_, err := t.tx.ExecContext(ctx, `DELETE FROM sessions WHERE certificate_id IS NULL
+		AND user_id IN (SELECT id FROM users WHERE organization_id = $1)`, organizationID)
+	return wrapErr(err, "delete password sessions")
+}
+
+// SetLoginFailures sets a user's failure count and lock time.
+func (t *identityTx) SetLoginFailures(ctx context.Context, userID int64, failed int, lockedAt time.Time) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE users SET failed_logins = $1, locked_at = $2 WHERE id = $3`,
+		failed, nullMicros(lockedAt), userID)
+	return wrapErr(err, "set login failures")
 }
 
 // SetPassword replaces one of a user's password hashes.
-func (d *DB) SetPassword(ctx context.Context, userID int64, kind identity.PasswordKind, hash string, changeRequired bool, ev audit.Event) error {
+func (t *identityTx) SetPassword(ctx context.Context, userID int64, kind identity.PasswordKind, hash string, changeRequired bool) error {
 	q := `UPDATE users SET password_hash = $1, password_change_required = $2 WHERE id = $3`
 	if kind == identity.ConfirmationPassword {
 		q = `UPDATE users SET confirmation_hash = $1, confirmation_change_required = $2 WHERE id = $3`
 	}
-	return d.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, q, hash, changeRequired, userID)
-		if err != nil {
-			return fmt.Errorf("store: set password: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return identity.ErrNotFound
-		}
-		return d.insertAudit(ctx, tx, ev)
-	})
+	res, err := t.tx.ExecContext(ctx, q, hash, changeRequired, userID)
+	if err != nil {
+		return fmt.Errorf("store: set password: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: set password: %w", err)
+	} else if n != 1 {
+		return identity.ErrNotFound
+	}
+	return nil
 }
 
-// Unlock clears a user's lock and failure count.
-func (d *DB) Unlock(ctx context.Context, userID int64, ev audit.Event) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET locked_at = NULL, failed_logins = 0 WHERE id = $1 AND locked_at IS NOT NULL`, userID)
-		if err != nil {
-			return fmt.Errorf("store: unlock: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return identity.ErrNotLocked
-		}
-		return d.insertAudit(ctx, tx, ev)
-	})
+// AppendAudit appends an event to the audit chain, with the mails it
+// causes.
+func (t *identityTx) AppendAudit(ctx context.Context, ev audit.Event) error {
+	return t.d.insertAudit(ctx, t.tx, ev)
 }

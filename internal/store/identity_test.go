@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,62 +12,131 @@ import (
 	"kinko/internal/testutil"
 )
 
-func TestRecordLoginFailureIsAtomic(t *testing.T) {
+func TestIdentityTxReadsAndLocks(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		org, _ := unitOrg(t, db)
-		u := unitUser(t, db, org)
-		const attempts = 20
-		var wg sync.WaitGroup
-		locked := make(chan bool, attempts)
-		for range attempts {
-			wg.Go(func() {
-				l, err := db.RecordLoginFailure(ctx, u.ID, identity.LockAfter, unitT0, audit.Event{At: unitT0, Type: audit.LoginFailed,
-					Actor: "user:" + u.LoginID, OrganizationID: org.ID, UserID: u.ID, Detail: "wrong login password"})
-				if err != nil {
-					t.Errorf("record login failure: %v", err)
-				}
-				locked <- l
-			})
-		}
-		wg.Wait()
-		close(locked)
-		nLocked := 0
-		for l := range locked {
-			if l {
-				nLocked++
+		org, master := unitOrg(t, db)
+		err := db.InIdentityTx(ctx, func(tx identity.Tx) error {
+			byID, err := tx.LockOrganization(ctx, org.ID)
+			if err != nil {
+				return err
 			}
-		}
-		if want := attempts - identity.LockAfter + 1; nLocked != want {
-			t.Errorf("%d calls reported the user locked, want %d (the %dth and later)", nLocked, want, identity.LockAfter)
-		}
-		got, _, err := db.UserByID(ctx, u.ID)
+			byCode, err := tx.LockOrganizationByCode(ctx, org.Code)
+			if err != nil {
+				return err
+			}
+			if byID != org || byCode != org {
+				t.Errorf("locked organizations %+v and %+v, want %+v", byID, byCode, org)
+			}
+			u, err := tx.LockUser(ctx, master.ID)
+			if err != nil {
+				return err
+			}
+			if u != master {
+				t.Errorf("locked user %+v, want %+v", u, master)
+			}
+			return nil
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.FailedLogins != attempts || !got.LockedAt.Equal(unitT0) {
-			t.Errorf("failed_logins %d, locked at %s; want %d, %s", got.FailedLogins, got.LockedAt, attempts, unitT0)
+		cases := []struct {
+			name string
+			do   func(tx identity.Tx) error
+		}{
+			{"organization", func(tx identity.Tx) error { _, err := tx.LockOrganization(ctx, 987654321); return err }},
+			{"organization by code", func(tx identity.Tx) error { _, err := tx.LockOrganizationByCode(ctx, "00000000"); return err }},
+			{"user", func(tx identity.Tx) error { _, err := tx.LockUser(ctx, 987654321); return err }},
+			{"user's password", func(tx identity.Tx) error {
+				return tx.SetPassword(ctx, 987654321, identity.LoginPassword, "h", false)
+			}},
 		}
-		lockEvents := unitAudit(t, db, store.AuditFilter{UserID: u.ID, Type: audit.UserLocked})
-		if len(lockEvents) != 1 || lockEvents[0].Detail != "6 wrong passwords in a row" || lockEvents[0].Actor != audit.System {
-			t.Errorf("lock events %+v, want exactly one for 6 wrong passwords", lockEvents)
-		}
-		if n := len(unitAudit(t, db, store.AuditFilter{UserID: u.ID, Type: audit.LoginFailed})); n != attempts {
-			t.Errorf("failure events %d, want %d", n, attempts)
-		}
-
-		// An unknown user: an error, and nothing recorded.
-		before := len(unitAudit(t, db, store.AuditFilter{}))
-		if _, err := db.RecordLoginFailure(ctx, 987654321, identity.LockAfter, unitT0, audit.Event{At: unitT0, Type: audit.LoginFailed, Actor: "x"}); err == nil {
-			t.Error("failure of an unknown user recorded without error")
-		}
-		if after := len(unitAudit(t, db, store.AuditFilter{})); after != before {
-			t.Errorf("audit events %d -> %d after a failed change", before, after)
+		for _, tc := range cases {
+			t.Run("unknown "+tc.name, func(t *testing.T) {
+				if err := db.InIdentityTx(ctx, tc.do); !errors.Is(err, identity.ErrNotFound) {
+					t.Errorf("%v, want ErrNotFound", err)
+				}
+			})
 		}
 	})
 }
 
-func TestR8_EnablingCertificateLoginEndsPasswordSessions(t *testing.T) {
+func TestIdentityTxCountsGeneralUsersNotDeleted(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		org, _ := unitOrg(t, db)
+		other, _ := unitOrg(t, db)
+		unitUser(t, db, other)
+		g := []identity.User{unitUser(t, db, org), unitUser(t, db, org), unitUser(t, db, org)}
+		if _, err := db.SQL().Exec(`UPDATE users SET deleted_at = 1 WHERE id = $1`, g[1].ID); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		err := db.InIdentityTx(ctx, func(tx identity.Tx) error {
+			var err error
+			n, err = tx.CountGeneralUsers(ctx, org.ID)
+			return err
+		})
+		if err != nil || n != 2 {
+			t.Errorf("general users %d (%v), want 2: the master, the deleted one and another organization's are not counted", n, err)
+		}
+	})
+}
+
+func TestIdentityTxWritesUsers(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		org, master := unitOrg(t, db)
+		t.Run("login failures and lock", func(t *testing.T) {
+			for _, want := range []struct {
+				failed   int
+				lockedAt time.Time
+			}{{3, time.Time{}}, {6, unitT0}, {0, time.Time{}}} {
+				err := db.InIdentityTx(ctx, func(tx identity.Tx) error {
+					return tx.SetLoginFailures(ctx, master.ID, want.failed, want.lockedAt)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				u, _, err := db.UserByID(ctx, master.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if u.FailedLogins != want.failed || !u.LockedAt.Equal(want.lockedAt) {
+					t.Errorf("failed %d, locked at %v; want %d, %v", u.FailedLogins, u.LockedAt, want.failed, want.lockedAt)
+				}
+			}
+		})
+		t.Run("passwords", func(t *testing.T) {
+			err := db.InIdentityTx(ctx, func(tx identity.Tx) error {
+				if err := tx.SetPassword(ctx, master.ID, identity.LoginPassword, "login", true); err != nil {
+					return err
+				}
+				return tx.SetPassword(ctx, master.ID, identity.ConfirmationPassword, "confirmation", false)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, _, _ := db.UserByID(ctx, master.ID)
+			if u.PasswordHash != "login" || !u.PasswordChangeRequired || u.ConfirmationHash != "confirmation" || u.ConfirmationChangeRequired {
+				t.Errorf("user %+v, want the new hashes, the login one to be changed", u)
+			}
+		})
+		t.Run("taken login ID and code", func(t *testing.T) {
+			g := identity.User{OrganizationID: org.ID, LoginID: master.LoginID, Name: "n", Email: "n@example.org",
+				Role: identity.RoleGeneral, PasswordHash: "h", ConfirmationHash: "h", CreatedAt: unitT0}
+			if err := db.InIdentityTx(ctx, func(tx identity.Tx) error { return tx.InsertUser(ctx, &g) }); !errors.Is(err, identity.ErrLoginIDTaken) {
+				t.Errorf("user with a taken login ID: %v, want ErrLoginIDTaken", err)
+			}
+			o := identity.Organization{Code: org.Code, Name: "n", CreatedAt: unitT0}
+			if err := db.InIdentityTx(ctx, func(tx identity.Tx) error { return tx.InsertOrganization(ctx, &o) }); !errors.Is(err, identity.ErrOrganizationCodeTaken) {
+				t.Errorf("organization with a taken code: %v, want ErrOrganizationCodeTaken", err)
+			}
+		})
+	})
+}
+
+func TestIdentityTxCertificateLoginAndPasswordSessions(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		org, master := unitOrg(t, db)
@@ -86,13 +154,14 @@ func TestR8_EnablingCertificateLoginEndsPasswordSessions(t *testing.T) {
 			{"certificate session", unitSession(t, db, g, &c, unitT0, end), true},
 			{"other organization's password session", unitSession(t, db, otherMaster, nil, unitT0, end), true},
 		}
-		ev := audit.Event{At: unitT0, Type: audit.CertificateLoginEnabled, Actor: "operator:suzuki", RequestRef: "REQ-1"}
-		got, err := db.SetCertificateLogin(ctx, org.Code, true, ev)
+		err := db.InIdentityTx(ctx, func(tx identity.Tx) error {
+			if err := tx.SetCertificateLogin(ctx, org.ID, true); err != nil {
+				return err
+			}
+			return tx.DeletePasswordSessions(ctx, org.ID)
+		})
 		if err != nil {
-			t.Fatalf("enable certificate login: %v", err)
-		}
-		if !got.CertificateLogin || got.ID != org.ID {
-			t.Errorf("returned organization %+v, want %d with certificate login", got, org.ID)
+			t.Fatal(err)
 		}
 		for _, s := range sessions {
 			if exists := unitSessionExists(t, db, s.hash); exists != s.want {
@@ -104,63 +173,64 @@ func TestR8_EnablingCertificateLoginEndsPasswordSessions(t *testing.T) {
 		if !stored.CertificateLogin || other.CertificateLogin {
 			t.Errorf("certificate login stored %v (want true), other organization %v (want false)", stored.CertificateLogin, other.CertificateLogin)
 		}
-		evs := unitAudit(t, db, store.AuditFilter{OrganizationID: org.ID, Type: audit.CertificateLoginEnabled})
-		if len(evs) != 1 || evs[0].RequestRef != "REQ-1" {
-			t.Errorf("events %+v, want one with REQ-1 for organization %d", evs, org.ID)
-		}
-
-		if _, err := db.SetCertificateLogin(ctx, org.Code, true, ev); !errors.Is(err, identity.ErrCertificateLoginUnchanged) {
-			t.Errorf("enable twice: %v, want ErrCertificateLoginUnchanged", err)
-		}
-		if _, err := db.SetCertificateLogin(ctx, "00000000", true, ev); !errors.Is(err, identity.ErrNotFound) {
-			t.Errorf("unknown organization: %v, want ErrNotFound", err)
-		}
-		if n := len(unitAudit(t, db, store.AuditFilter{Type: audit.CertificateLoginEnabled})); n != 1 {
-			t.Errorf("refused changes wrote audit events: %d, want 1", n)
-		}
-
-		// Turning it off ends nothing.
-		cert := unitSession(t, db, g, &c, unitT0, end)
-		if _, err := db.SetCertificateLogin(ctx, org.Code, false, audit.Event{At: unitT0, Type: audit.CertificateLoginDisabled, Actor: "operator:x"}); err != nil {
-			t.Fatalf("disable: %v", err)
-		}
-		if !unitSessionExists(t, db, cert) {
-			t.Error("disabling certificate login ended a certificate session")
-		}
 	})
 }
 
-func TestCreateGeneralUserLimit(t *testing.T) {
-	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		org, _ := unitOrg(t, db)
-		const limit = 3
-		for i := range limit + 1 {
+// TestIdentityLocksLetOthersInsertRowsNamingThem: while a transaction holds
+// an organization's or a user's lock, other transactions still insert the
+// rows that name them (a user, a session), whose foreign-key checks take a
+// FOR KEY SHARE lock on the row: the lock is FOR NO KEY UPDATE, never FOR
+// UPDATE, which would queue every such insert behind it. PostgreSQL only:
+// SQLite has one writer at a time.
+func TestIdentityLocksLetOthersInsertRowsNamingThem(t *testing.T) {
+	db := testutil.OpenPostgres(t)
+	ctx := context.Background()
+	org, master := unitOrg(t, db)
+	cases := []struct {
+		name   string
+		lock   func(tx identity.Tx) error
+		insert func(ctx context.Context) error
+	}{
+		{"organization, a user inserted", func(tx identity.Tx) error {
+			_, err := tx.LockOrganization(ctx, org.ID)
+			return err
+		}, func(ctx context.Context) error {
 			u := identity.User{OrganizationID: org.ID, LoginID: unitName("g"), Name: "n", Email: "n@example.org",
 				Role: identity.RoleGeneral, PasswordHash: "h", ConfirmationHash: "h", CreatedAt: unitT0}
-			err := db.CreateGeneralUser(ctx, &u, limit, audit.Event{At: unitT0, Type: audit.UserCreated, Actor: "user:x", OrganizationID: org.ID})
-			if i < limit && err != nil {
-				t.Fatalf("user %d: %v", i+1, err)
+			return unitCreateUser(ctx, db, &u, audit.Event{At: unitT0, Type: audit.UserCreated, Actor: "user:test", OrganizationID: org.ID})
+		}},
+		{"organization by code, a user inserted", func(tx identity.Tx) error {
+			_, err := tx.LockOrganizationByCode(ctx, org.Code)
+			return err
+		}, func(ctx context.Context) error {
+			_, err := db.SQL().ExecContext(ctx, unitInsertUser, org.ID, unitName("g"), "general", 0)
+			return err
+		}},
+		{"user, a session inserted", func(tx identity.Tx) error {
+			_, err := tx.LockUser(ctx, master.ID)
+			return err
+		}, func(ctx context.Context) error {
+			_, err := db.SQL().ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at)
+				VALUES ($1, $2, 0, 0, 1)`, unitRandomHex(32), master.ID)
+			return err
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := db.InIdentityTx(ctx, func(tx identity.Tx) error {
+				if err := tc.lock(tx); err != nil {
+					return err
+				}
+				ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				defer cancel()
+				if err := tc.insert(ictx); err != nil {
+					t.Errorf("insert while the lock is held: %v", err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
-			if i == limit && !errors.Is(err, identity.ErrOrganizationUserLimit) {
-				t.Fatalf("user %d: %v, want ErrOrganizationUserLimit", i+1, err)
-			}
-		}
-		users, err := db.ListUsers(ctx, org.ID)
-		if err != nil || len(users) != limit+1 || users[0].Role != identity.RoleMaster {
-			t.Fatalf("users %d (%v), want master + %d", len(users), err, limit)
-		}
-		if n := len(unitAudit(t, db, store.AuditFilter{OrganizationID: org.ID, Type: audit.UserCreated})); n != limit {
-			t.Errorf("user.created events %d, want %d", n, limit)
-		}
-		// A deleted user no longer counts.
-		if _, err := db.SQL().Exec(`UPDATE users SET deleted_at = 1 WHERE id = $1`, users[1].ID); err != nil {
-			t.Fatal(err)
-		}
-		u := identity.User{OrganizationID: org.ID, LoginID: unitName("g"), Name: "n", Email: "n@example.org",
-			Role: identity.RoleGeneral, PasswordHash: "h", ConfirmationHash: "h", CreatedAt: unitT0}
-		if err := db.CreateGeneralUser(ctx, &u, limit, audit.Event{At: unitT0, Type: audit.UserCreated, Actor: "user:x"}); err != nil {
-			t.Fatalf("user after a deletion: %v", err)
-		}
-	})
+		})
+	}
 }

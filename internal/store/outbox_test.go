@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sort"
 	"strings"
@@ -121,28 +122,58 @@ func outboxOrg(t *testing.T, db *store.DB) (identity.Organization, identity.User
 	org := identity.Organization{Code: unitName("9"), Name: "ひかり労働組合 " + unitName("o"), CreatedAt: unitT0}
 	master := identity.User{LoginID: unitName("m"), Name: "山田 花子", Email: "treasurer@hikari.example", Role: identity.RoleMaster,
 		PasswordHash: "hash", ConfirmationHash: "hash", CreatedAt: unitT0}
-	if err := db.CreateOrganization(ctx, &org, &master, audit.Event{At: unitT0, Type: audit.OrganizationCreated, Actor: "operator:test"}); err != nil {
+	if err := unitCreateOrg(ctx, db, &org, &master, audit.Event{At: unitT0, Type: audit.OrganizationCreated, Actor: "operator:test"}); err != nil {
 		t.Fatalf("create organization: %v", err)
 	}
 	general := identity.User{OrganizationID: org.ID, LoginID: unitName("g"), Name: "佐藤 一郎", Email: "clerk@hikari.example",
 		Role: identity.RoleGeneral, PasswordHash: "hash", ConfirmationHash: "hash", CreatedAt: unitT0}
-	if err := db.CreateGeneralUser(ctx, &general, identity.MaxGeneralUsers,
+	if err := unitCreateUser(ctx, db, &general,
 		audit.Event{At: unitT0, Type: audit.UserCreated, Actor: "user:test", OrganizationID: org.ID}); err != nil {
 		t.Fatalf("create general user: %v", err)
 	}
 	return org, master, general
 }
 
-// lockUser gives a user wrong passwords until locked.
+// lockUser records wrong passwords of a user until locked, each with the
+// events that identity appends for it, in a transaction of its own.
 func lockUser(t *testing.T, db *store.DB, u identity.User, at time.Time) error {
 	t.Helper()
-	for i := 0; i < identity.LockAfter; i++ {
-		ev := audit.Event{At: at, Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID), OrganizationID: u.OrganizationID, UserID: u.ID}
-		if _, err := db.RecordLoginFailure(context.Background(), u.ID, identity.LockAfter, at, ev); err != nil {
+	ctx := context.Background()
+	for failed := 1; failed <= identity.LockAfter; failed++ {
+		err := db.InIdentityTx(ctx, func(tx identity.Tx) error {
+			var lockedAt time.Time
+			if failed == identity.LockAfter {
+				lockedAt = at
+			}
+			if err := tx.SetLoginFailures(ctx, u.ID, failed, lockedAt); err != nil {
+				return err
+			}
+			ev := audit.Event{At: at, Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID), OrganizationID: u.OrganizationID, UserID: u.ID}
+			if err := tx.AppendAudit(ctx, ev); err != nil {
+				return err
+			}
+			if lockedAt.IsZero() {
+				return nil
+			}
+			ev.Type, ev.Actor, ev.Detail = audit.UserLocked, audit.System, fmt.Sprintf("%d wrong passwords in a row", failed)
+			return tx.AppendAudit(ctx, ev)
+		})
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// setPassword replaces a user's password hash with ev, in one transaction
+// of identity's.
+func setPassword(ctx context.Context, db *store.DB, userID int64, kind identity.PasswordKind, ev audit.Event) error {
+	return db.InIdentityTx(ctx, func(tx identity.Tx) error {
+		if err := tx.SetPassword(ctx, userID, kind, "new", false); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
 }
 
 func revoke(t *testing.T, db *store.DB, c certs.Certificate, reason string, at time.Time) {
@@ -275,7 +306,7 @@ func TestOutboxMailsOfEvents(t *testing.T) {
 			{
 				name: "password changed: to the user",
 				do: func(t *testing.T, _ identity.Organization, _, general identity.User) {
-					if err := db.SetPassword(ctx, general.ID, identity.ConfirmationPassword, "new", false, audit.Event{At: at,
+					if err := setPassword(ctx, db, general.ID, identity.ConfirmationPassword, audit.Event{At: at,
 						Type: audit.PasswordChanged, Actor: "user:test", OrganizationID: general.OrganizationID, UserID: general.ID,
 						Password: audit.ConfirmationPassword}); err != nil {
 						t.Fatal(err)
@@ -367,7 +398,7 @@ func TestOutboxInTheTransactionOfTheEvent(t *testing.T) {
 			if _, err := db.SQL().Exec(`ALTER TABLE mail_outbox RENAME TO mail_outbox_off`); err != nil {
 				t.Fatal(err)
 			}
-			err := db.SetPassword(ctx, general.ID, identity.LoginPassword, "new", false, audit.Event{At: unitT0,
+			err := setPassword(ctx, db, general.ID, identity.LoginPassword, audit.Event{At: unitT0,
 				Type: audit.PasswordChanged, Actor: "user:test", OrganizationID: org.ID, UserID: general.ID, Password: audit.LoginPassword})
 			if _, rerr := db.SQL().Exec(`ALTER TABLE mail_outbox_off RENAME TO mail_outbox`); rerr != nil {
 				t.Fatalf("restore outbox: %v", rerr)

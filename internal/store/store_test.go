@@ -47,7 +47,7 @@ func unitOrg(t *testing.T, db *store.DB) (identity.Organization, identity.User) 
 	org := identity.Organization{Code: unitName("9"), Name: "労組 " + unitName("o"), CreatedAt: unitT0}
 	master := identity.User{LoginID: unitName("m"), Name: "マスター", Email: "m@example.org", Role: identity.RoleMaster,
 		PasswordHash: "hash", ConfirmationHash: "hash", CreatedAt: unitT0}
-	err := db.CreateOrganization(context.Background(), &org, &master,
+	err := unitCreateOrg(context.Background(), db, &org, &master,
 		audit.Event{At: unitT0, Type: audit.OrganizationCreated, Actor: "operator:test"})
 	if err != nil {
 		t.Fatalf("create organization: %v", err)
@@ -58,12 +58,39 @@ func unitOrg(t *testing.T, db *store.DB) (identity.Organization, identity.User) 
 	return org, master
 }
 
+// unitCreateOrg inserts org and its master user with ev, in one
+// transaction of identity's.
+func unitCreateOrg(ctx context.Context, db *store.DB, org *identity.Organization, master *identity.User, ev audit.Event) error {
+	return db.InIdentityTx(ctx, func(tx identity.Tx) error {
+		if err := tx.InsertOrganization(ctx, org); err != nil {
+			return err
+		}
+		master.OrganizationID = org.ID
+		if err := tx.InsertUser(ctx, master); err != nil {
+			return err
+		}
+		ev.OrganizationID, ev.UserID = org.ID, master.ID
+		return tx.AppendAudit(ctx, ev)
+	})
+}
+
+// unitCreateUser inserts u with ev, in one transaction of identity's.
+func unitCreateUser(ctx context.Context, db *store.DB, u *identity.User, ev audit.Event) error {
+	return db.InIdentityTx(ctx, func(tx identity.Tx) error {
+		if err := tx.InsertUser(ctx, u); err != nil {
+			return err
+		}
+		ev.UserID = u.ID
+		return tx.AppendAudit(ctx, ev)
+	})
+}
+
 // unitUser adds a general user to org directly in the store.
 func unitUser(t *testing.T, db *store.DB, org identity.Organization) identity.User {
 	t.Helper()
 	u := identity.User{OrganizationID: org.ID, LoginID: unitName("g"), Name: "一般", Email: "g@example.org",
 		Role: identity.RoleGeneral, PasswordHash: "hash", ConfirmationHash: "hash", CreatedAt: unitT0}
-	err := db.CreateGeneralUser(context.Background(), &u, identity.MaxGeneralUsers,
+	err := unitCreateUser(context.Background(), db, &u,
 		audit.Event{At: unitT0, Type: audit.UserCreated, Actor: "user:test", OrganizationID: org.ID})
 	if err != nil {
 		t.Fatalf("create general user: %v", err)
@@ -332,7 +359,7 @@ func TestConstraintsHoldInTheDatabase(t *testing.T) {
 			org2 := identity.Organization{Code: unitName("9"), Name: "別団体", CreatedAt: unitT0}
 			m2 := identity.User{LoginID: master.LoginID, Name: "n", Email: "n@example.org", Role: identity.RoleMaster,
 				PasswordHash: "h", ConfirmationHash: "h", CreatedAt: unitT0}
-			err := db.CreateOrganization(ctx, &org2, &m2, audit.Event{At: unitT0, Type: audit.OrganizationCreated, Actor: "operator:test"})
+			err := unitCreateOrg(ctx, db, &org2, &m2, audit.Event{At: unitT0, Type: audit.OrganizationCreated, Actor: "operator:test"})
 			if !errors.Is(err, identity.ErrLoginIDTaken) {
 				t.Fatalf("second organization with the same master login ID: %v, want ErrLoginIDTaken", err)
 			}
@@ -341,7 +368,7 @@ func TestConstraintsHoldInTheDatabase(t *testing.T) {
 			}
 			g := identity.User{OrganizationID: org.ID, LoginID: master.LoginID, Name: "n", Email: "n@example.org",
 				Role: identity.RoleGeneral, PasswordHash: "h", ConfirmationHash: "h", CreatedAt: unitT0}
-			if err := db.CreateGeneralUser(ctx, &g, identity.MaxGeneralUsers, audit.Event{At: unitT0, Type: audit.UserCreated, Actor: "user:x"}); !errors.Is(err, identity.ErrLoginIDTaken) {
+			if err := unitCreateUser(ctx, db, &g, audit.Event{At: unitT0, Type: audit.UserCreated, Actor: "user:x"}); !errors.Is(err, identity.ErrLoginIDTaken) {
 				t.Fatalf("general user with a taken login ID: %v, want ErrLoginIDTaken", err)
 			}
 			_, err = raw.Exec(unitInsertUser, org.ID, master.LoginID, "general", 0)
