@@ -172,11 +172,12 @@ func revoke(ctx context.Context, st Store, c Certificate, r Revocation, event fu
 	return out, nil
 }
 
-// revokeInTx revokes c, locked in tx and not revoked, and follows the
-// revocation to the certificate c renews, if that one is still issued:
-//   - c was never signed (its signing failed, or a crash left it pending):
-//     the renewed certificate, unexpired at r.At, gets the user's place
-//     back, and restored is true;
+// revokeInTx revokes c, pending or issued, read in tx under the
+// organization's lock, and follows the revocation to the certificate c
+// renews, if that one is still issued:
+//   - c was never signed, being pending (its signing failed, or a crash
+//     left it so): the renewed certificate, unexpired at r.At, gets the
+//     user's place back, and restored is true;
 //   - c was signed and is revoked for any reason but superseded: the
 //     renewed certificate, which would have worked until c's first use, is
 //     revoked with it, for the same reason (R12).
@@ -199,7 +200,7 @@ func revokeInTx(ctx context.Context, tx Tx, c Certificate, r Revocation, ev audi
 		return false, evs, nil
 	}
 	switch {
-	case len(c.DER) == 0:
+	case c.Status == StatusPending:
 		if r.At.After(renewed.NotAfter) {
 			return false, evs, nil
 		}

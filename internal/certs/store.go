@@ -76,8 +76,9 @@ type Tx interface {
 	// LockCertificate reads and locks a certificate record; ErrNotFound if
 	// there is none.
 	LockCertificate(ctx context.Context, id int64) (Certificate, error)
-	// ActiveCertificate reads the record in the user's active place;
-	// ErrNotFound when the place is free.
+	// ActiveCertificate reads the record in the user's active place: its
+	// ID, serial, user, organization, status, notAfter, creation time and
+	// the ID it renews, nothing else. ErrNotFound when the place is free.
 	ActiveCertificate(ctx context.Context, userID int64) (Certificate, error)
 	// CountActive returns the number of an organization's records in their
 	// users' active places that are pending or whose notAfter is at or
