@@ -10,11 +10,8 @@ import (
 	"kinko/internal/certs"
 )
 
-// A renewal (R9) is a certificate whose renews column names the certificate
-// it renews. It takes the user's active place when it is recorded; the
-// renewed certificate leaves the place but stays issued, so that it keeps
-// working until the renewal is first used (certs.Service.OnLogin revokes it
-// then, as superseded) or until it expires.
+// The expiry notices of R9. What a renewal may replace, and when, is
+// decided in certs (record.go); the store keeps the renews column only.
 
 // RecordExpiryNotice records an expiry notice and appends its event, unless
 // one was recorded for the certificate and occasion, or day. See
