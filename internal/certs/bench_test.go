@@ -293,7 +293,7 @@ func TestR6_ConcurrentCertificateWritesKeepTheRules(t *testing.T) {
 				Status: certs.StatusPending, TBS: []byte{0x30, 0}, NotBefore: created, NotAfter: created.AddDate(1, 0, 0), CreatedAt: created}
 			ev := audit.Event{At: created, Type: audit.CertificateRequested, Actor: audit.UserActor(u.LoginID),
 				OrganizationID: o.ID, UserID: u.ID, Serial: c.Serial}
-			err := db.RecordPending(ctx, &c, limit, staleBefore, now, ev)
+			err := certs.RecordPending(ctx, db.Certs(), &c, limit, staleBefore, now, ev)
 			return c, err
 		}
 
@@ -337,7 +337,7 @@ func TestR6_ConcurrentCertificateWritesKeepTheRules(t *testing.T) {
 		}
 		for _, c := range fresh {
 			do("mark", func() error {
-				return db.MarkIssued(ctx, c.ID, []byte{0x30, 1, byte(c.ID)}, fmt.Sprintf("%064x", c.ID), now,
+				return certs.MarkIssued(ctx, db.Certs(), c.ID, []byte{0x30, 1, byte(c.ID)}, fmt.Sprintf("%064x", c.ID), now,
 					audit.Event{At: now, Type: audit.CertificateIssued, Actor: audit.System, Serial: c.Serial})
 			})
 		}

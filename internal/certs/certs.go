@@ -117,39 +117,6 @@ type Revocation struct {
 	RequestRef string
 }
 
-// Store is what certs needs from storage.
-type Store interface {
-	// RecordPending records c as pending in the user's active place, after
-	// checking under the organization's lock that the user holds no active
-	// certificate and the organization fewer than limit. A pending record
-	// created before staleBefore (a crash between recording and signing) is
-	// revoked and does not block. An expired one gives up its place.
-	RecordPending(ctx context.Context, c *Certificate, limit int, staleBefore, now time.Time, ev audit.Event) error
-	MarkIssued(ctx context.Context, id int64, der []byte, fingerprint string, issuedAt time.Time, ev audit.Event) error
-	Revoke(ctx context.Context, id int64, r Revocation, ev audit.Event) error
-	CertificateBySerial(ctx context.Context, serial string) (Certificate, error)
-	CertificateByFingerprint(ctx context.Context, fingerprint string) (Certificate, error)
-	CertificateByID(ctx context.Context, id int64) (Certificate, error)
-	CurrentCertificate(ctx context.Context, userID int64) (Certificate, error)
-	ListCertificates(ctx context.Context, organizationID int64) ([]Certificate, error)
-	AppendAudit(ctx context.Context, ev audit.Event) error
-
-	// RecordRenewal records c as pending in the user's active place, as the
-	// renewal of the certificate baseID, which leaves the place but stays
-	// valid (R9). baseID must be the user's certificate in the place, or
-	// the one renewed by it, which is then an unused renewal and is revoked
-	// as superseded. Under the organization's lock, like RecordPending.
-	RecordRenewal(ctx context.Context, c *Certificate, baseID int64, staleBefore, now time.Time, ev audit.Event) error
-	// RecordExpiryNotice records that the expiry notice of occasion was
-	// given for a certificate on day, and appends ev, unless a notice was
-	// already recorded for the certificate and occasion or day. It reports
-	// whether it recorded one.
-	RecordExpiryNotice(ctx context.Context, certificateID int64, occasion, day string, now time.Time, ev audit.Event) (bool, error)
-	// ExpiringCertificates returns the issued certificates in their users'
-	// active places whose notAfter is in [from, to].
-	ExpiringCertificates(ctx context.Context, from, to time.Time) ([]Certificate, error)
-}
-
 // Validity computes a certificate's notAfter from its notBefore.
 type Validity func(notBefore time.Time) time.Time
 
@@ -244,14 +211,14 @@ func (s *Service) IssueFor(ctx context.Context, u identity.User, org identity.Or
 		return Certificate{}, identity.ErrAccountLocked
 	}
 	// A cheap look first, so that a refused request costs no signature; the
-	// decision that counts is taken again under the lock in RecordPending.
+	// decision that counts is taken again under the lock in recordPending.
 	if cur, err := s.c.Store.CurrentCertificate(ctx, u.ID); err == nil && cur.Status == StatusIssued && !cur.Expired(now) {
 		return refuse(ErrActiveCertificateExists, "active certificate "+cur.Serial)
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return Certificate{}, err
 	}
 	record := func(c *Certificate, ev audit.Event) error {
-		return s.c.Store.RecordPending(ctx, c, MaxPerOrganization, now.Add(-staleAfter), now, ev)
+		return recordPending(ctx, s.c.Store, c, MaxPerOrganization, now.Add(-staleAfter), now, ev)
 	}
 	c, err := s.sign(ctx, u, org, req, now, record, audit.CertificateIssued)
 	if errors.Is(err, ErrActiveCertificateExists) || errors.Is(err, ErrOrganizationLimit) {
@@ -296,9 +263,11 @@ func (s *Service) sign(ctx context.Context, u identity.User, org identity.Organi
 	if err != nil {
 		// Nothing usable was signed; free the user's place (a renewed
 		// certificate gets it back).
-		if rerr := s.c.Store.Revoke(ctx, c.ID, Revocation{Reason: "unspecified", At: now, By: audit.System},
-			audit.Event{At: now, Type: audit.CertificateRevoked, Actor: audit.System, OrganizationID: org.ID, UserID: u.ID,
-				Serial: c.Serial, Cause: audit.SigningFailed}); rerr != nil {
+		_, rerr := revoke(ctx, s.c.Store, c, Revocation{Reason: "unspecified", At: now, By: audit.System}, func(Certificate) audit.Event {
+			return audit.Event{At: now, Type: audit.CertificateRevoked, Actor: audit.System, OrganizationID: org.ID, UserID: u.ID,
+				Serial: c.Serial, Cause: audit.SigningFailed}
+		})
+		if rerr != nil {
 			s.c.Logger.Error("unsigned certificate not freed", "serial", c.Serial, "user_id", u.ID, "err", rerr)
 		}
 		return Certificate{}, fmt.Errorf("certs: sign for %q: %w", u.LoginID, err)
@@ -307,7 +276,7 @@ func (s *Service) sign(ctx context.Context, u identity.User, org identity.Organi
 	c.NotBefore, c.NotAfter = cert.NotBefore.UTC(), cert.NotAfter.UTC()
 	ev = audit.Event{At: now, Type: issuedType, Actor: audit.UserActor(u.LoginID),
 		OrganizationID: org.ID, UserID: u.ID, Serial: c.Serial, Detail: "not after " + c.NotAfter.Format(time.RFC3339)}
-	if err := s.c.Store.MarkIssued(ctx, c.ID, der, c.Fingerprint, now, ev); err != nil {
+	if err := markIssued(ctx, s.c.Store, c.ID, der, c.Fingerprint, now, ev); err != nil {
 		return Certificate{}, err
 	}
 	return c, nil
@@ -364,20 +333,20 @@ func (s *Service) RevokeByBank(ctx context.Context, serial, reason, operator, re
 	return s.revoke(ctx, c, Revocation{Reason: reason, At: s.c.Now().UTC(), By: audit.OperatorActor(operator), RequestRef: requestRef})
 }
 
+// revoke revokes c as r says, with its audit event; ErrAlreadyRevoked if
+// it is revoked already.
 func (s *Service) revoke(ctx context.Context, c Certificate, r Revocation) (Certificate, error) {
 	if c.Status == StatusRevoked {
 		return Certificate{}, ErrAlreadyRevoked
 	}
-	ev := audit.Event{At: r.At, Type: audit.CertificateRevoked, Actor: r.By, OrganizationID: c.OrganizationID,
-		UserID: c.UserID, Serial: c.Serial, RequestRef: r.RequestRef, Reason: r.Reason}
-	if c.Status == StatusPending {
-		ev.Cause = audit.NeverSigned
-	}
-	if err := s.c.Store.Revoke(ctx, c.ID, r, ev); err != nil {
-		return Certificate{}, err
-	}
-	c.Status, c.RevokedAt, c.RevocationReason, c.RevokedBy, c.RequestRef = StatusRevoked, r.At, r.Reason, r.By, r.RequestRef
-	return c, nil
+	return revoke(ctx, s.c.Store, c, r, func(cur Certificate) audit.Event {
+		ev := audit.Event{At: r.At, Type: audit.CertificateRevoked, Actor: r.By, OrganizationID: cur.OrganizationID,
+			UserID: cur.UserID, Serial: cur.Serial, RequestRef: r.RequestRef, Reason: r.Reason}
+		if cur.Status == StatusPending {
+			ev.Cause = audit.NeverSigned
+		}
+		return ev
+	})
 }
 
 // CurrentCertificate returns the certificate that holds the user's place

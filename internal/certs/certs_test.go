@@ -92,7 +92,7 @@ func (r *certsRig) service(t *testing.T, o certsRigOptions) *certs.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return certs.New(certs.Config{Store: r.db, Identity: r.ident, Issuer: issuer, Validity: o.validity, Now: r.clock.Now})
+	return certs.New(certs.Config{Store: r.db.Certs(), Identity: r.ident, Issuer: issuer, Validity: o.validity, Now: r.clock.Now})
 }
 
 var certsSeq atomic.Int64

@@ -97,7 +97,7 @@ func (s *Service) Renew(ctx context.Context, u identity.User, org identity.Organ
 	record := func(c *Certificate, ev audit.Event) error {
 		c.Renews = base.ID
 		ev.Detail = "renewal of " + base.Serial
-		return s.c.Store.RecordRenewal(ctx, c, base.ID, now.Add(-staleAfter), now, ev)
+		return recordRenewal(ctx, s.c.Store, c, base.ID, now.Add(-staleAfter), now, ev)
 	}
 	return s.sign(ctx, u, org, req, now, record, audit.CertificateRenewed)
 }

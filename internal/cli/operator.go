@@ -126,7 +126,7 @@ func (of operatorFlags) parse(ctx context.Context, env Env, fs *flag.FlagSet, ar
 		return nil, err
 	}
 	return &operatorCtx{env: env, db: db, identity: ident, operator: of.operator, json: of.json,
-		certs: certs.New(certs.Config{Store: db, Identity: ident})}, nil
+		certs: certs.New(certs.Config{Store: db.Certs(), Identity: ident})}, nil
 }
 
 func (oc *operatorCtx) printJSON(v any) error {

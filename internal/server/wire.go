@@ -134,7 +134,7 @@ func Assemble(p Parts) (*Services, error) {
 		}
 	}
 	svc := &Services{Parts: p, Identity: ident}
-	cs := certs.New(certs.Config{Store: p.DB, Identity: ident, Issuer: issuer, Validity: p.Validity, Now: p.Now, Rand: p.Rand, Logger: p.Logger,
+	cs := certs.New(certs.Config{Store: p.DB.Certs(), Identity: ident, Issuer: issuer, Validity: p.Validity, Now: p.Now, Rand: p.Rand, Logger: p.Logger,
 		RenewalWindow: p.RenewalWindow, URLs: svc.revocationURLs})
 	am := auth.New(auth.Config{Store: p.DB, Identity: ident, Certs: cs, Now: p.Now, Rand: p.Rand, Logger: p.Logger,
 		IdleTimeout: p.IdleTimeout, AbsoluteTimeout: p.MaxSession})

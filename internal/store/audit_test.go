@@ -127,28 +127,36 @@ func TestAuditInTheSameTransaction(t *testing.T) {
 					})
 				}
 			}},
-			{"RecordPending", audit.CertificateRequested, func(t *testing.T) func() error {
+			{"certificate transaction: replace a pending record", audit.CertificateRequested, func(t *testing.T) func() error {
 				_, master := unitOrg(t, db)
-				unitPending(t, db, master, unitT0) // stale by the time of the call
+				old := unitPending(t, db, master, unitT0)
 				return func() error {
 					now := unitT0.Add(time.Hour)
 					c := unitPendingRecord(master, now)
-					return db.RecordPending(ctx, &c, certs.MaxPerOrganization, now.Add(-2*time.Minute), now, ev(audit.CertificateRequested))
+					return db.Certs().InTx(ctx, func(tx certs.Tx) error {
+						if err := tx.SetRevoked(ctx, old.ID, certs.Revocation{Reason: "unspecified", At: now, By: audit.System}); err != nil {
+							return err
+						}
+						if err := tx.InsertPending(ctx, &c); err != nil {
+							return err
+						}
+						return tx.AppendAudit(ctx, ev(audit.CertificateRequested))
+					})
 				}
 			}},
-			{"MarkIssued", audit.CertificateIssued, func(t *testing.T) func() error {
+			{"certificate transaction: store a signature", audit.CertificateIssued, func(t *testing.T) func() error {
 				_, master := unitOrg(t, db)
 				c := unitPending(t, db, master, unitT0)
 				return func() error {
-					return db.MarkIssued(ctx, c.ID, []byte("der"), unitRandomHex(32), unitT0, ev(audit.CertificateIssued))
+					return unitMarkIssued(ctx, db, c.ID, []byte("der"), unitRandomHex(32), unitT0, ev(audit.CertificateIssued))
 				}
 			}},
-			{"Revoke", audit.CertificateRevoked, func(t *testing.T) func() error {
+			{"certificate transaction: revoke", audit.CertificateRevoked, func(t *testing.T) func() error {
 				_, master := unitOrg(t, db)
 				c := unitIssued(t, db, master, unitT0, end)
 				unitSession(t, db, master, &c, unitT0, end)
 				return func() error {
-					return db.Revoke(ctx, c.ID, certs.Revocation{Reason: "superseded", At: unitT0, By: "user:x"}, ev(audit.CertificateRevoked))
+					return unitRevoke(ctx, db, c.ID, certs.Revocation{Reason: "superseded", At: unitT0, By: "user:x"}, ev(audit.CertificateRevoked))
 				}
 			}},
 			{"set login failures", audit.UserLocked, func(t *testing.T) func() error {

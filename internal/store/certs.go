@@ -5,16 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
-	"time"
 
-	"kinko/internal/audit"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
 )
-
-var _ certs.Store = (*DB)(nil)
 
 const certColumns = `c.id, c.serial, c.user_id, c.organization_id, c.status, c.tbs, c.der, c.fingerprint, c.not_before, c.not_after,
 	c.created_at, c.issued_at, c.revoked_at, c.revocation_reason, c.revoked_by, c.request_ref, c.renews`
@@ -63,9 +58,7 @@ func (s *certScan) cert() certs.Certificate {
 
 func isDomainError(err error) bool {
 	for _, e := range []error{identity.ErrNotFound, identity.ErrOrganizationUserLimit, identity.ErrNotLocked,
-		identity.ErrCertificateLoginUnchanged, identity.ErrLoginIDTaken, identity.ErrOrganizationCodeTaken,
-		certs.ErrActiveCertificateExists, certs.ErrOrganizationLimit, certs.ErrNotFound, certs.ErrAlreadyRevoked,
-		certs.ErrNoActiveCertificate, certs.ErrRenewalInProgress} {
+		identity.ErrCertificateLoginUnchanged, identity.ErrLoginIDTaken, identity.ErrOrganizationCodeTaken} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -73,92 +66,9 @@ func isDomainError(err error) bool {
 	return false
 }
 
-// RecordPending records a certificate to be signed in the user's active
-// place. See certs.Store.
-func (d *DB) RecordPending(ctx context.Context, c *certs.Certificate, limit int, staleBefore, now time.Time, ev audit.Event) error {
-	err := d.certTx(ctx, func(ctx context.Context, tx certWriteTx) error {
-		if err := d.lockOrganization(ctx, tx.tx, c.OrganizationID); err != nil {
-			return err
-		}
-		var id int64
-		var status string
-		var notAfter, created int64
-		var serial string
-		err := tx.QueryRowContext(ctx, `SELECT id, serial, status, not_after, created_at FROM certificates
-			WHERE user_id = $1 AND `+d.activeSlot(""), c.UserID).Scan(&id, &serial, &status, &notAfter, &created)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return err
-		case status == string(certs.StatusPending) && fromMicros(created).Before(staleBefore):
-			// Recorded, never signed: the trace of a crash. Revoke it so that
-			// it can never be completed, and free the place.
-			if _, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 'revoked', active_slot = NULL, revoked_at = $1,
-				revocation_reason = 'unspecified', revoked_by = $2 WHERE id = $3`, micros(now), audit.System, id); err != nil {
-				return err
-			}
-			if err := d.insertAudit(ctx, tx, audit.Event{At: now, Type: audit.CertificateRevoked, Actor: audit.System,
-				OrganizationID: c.OrganizationID, UserID: c.UserID, Serial: serial, Cause: audit.NeverSigned}); err != nil {
-				return err
-			}
-			// A renewal never signed: the certificate it renews, still
-			// valid, is back in its place and is the user's active one.
-			if restored, err := d.revokeRenewed(ctx, tx, id, certs.Revocation{Reason: "unspecified", At: now}, audit.Event{}); err != nil {
-				return err
-			} else if restored {
-				return certs.ErrActiveCertificateExists
-			}
-		case status == string(certs.StatusIssued) && now.After(fromMicros(notAfter)):
-			// Expired (R11): it gives up the place.
-			if _, err := tx.ExecContext(ctx, `UPDATE certificates SET active_slot = NULL WHERE id = $1`, id); err != nil {
-				return err
-			}
-		default:
-			return certs.ErrActiveCertificateExists
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM certificates WHERE organization_id = $1 AND active_slot = TRUE
-			AND (status = 'pending' OR not_after >= $2)`, c.OrganizationID, micros(now)).Scan(&n); err != nil {
-			return err
-		}
-		if n >= limit {
-			return certs.ErrOrganizationLimit
-		}
-		err = tx.QueryRowContext(ctx, `INSERT INTO certificates (serial, user_id, organization_id, status, active_slot, tbs, not_before, not_after, created_at)
-			VALUES ($1, $2, $3, 'pending', TRUE, $4, $5, $6, $7) RETURNING id`,
-			c.Serial, c.UserID, c.OrganizationID, c.TBS, micros(c.NotBefore), micros(c.NotAfter), micros(c.CreatedAt)).Scan(&c.ID)
-		if err != nil {
-			if name, ok := uniqueViolation(err); ok && !strings.Contains(name, "serial") {
-				return certs.ErrActiveCertificateExists
-			}
-			return err
-		}
-		return d.insertAudit(ctx, tx, ev)
-	})
-	if err != nil && !isDomainError(err) {
-		return fmt.Errorf("store: record certificate: %w", err)
-	}
-	return err
-}
-
-// MarkIssued stores the signed certificate of a pending record.
-func (d *DB) MarkIssued(ctx context.Context, id int64, der []byte, fingerprint string, issuedAt time.Time, ev audit.Event) error {
-	return d.certTx(ctx, func(ctx context.Context, tx certWriteTx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 'issued', der = $1, fingerprint = $2, issued_at = $3
-			WHERE id = $4 AND status = 'pending'`, der, fingerprint, micros(issuedAt), id)
-		if err != nil {
-			return fmt.Errorf("store: mark issued: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("store: mark issued: certificate %d is no longer pending", id)
-		}
-		return d.insertAudit(ctx, tx, ev)
-	})
-}
-
-// groupCommit batches the certificate writes of issuance (RecordPending,
-// MarkIssued) on SQLite, where every commit waits for the disk and writers
-// take turns on one lock: the writes queued while a commit is under way go
+// groupCommit batches the certificate writes (Certs.InTx: recording a
+// certificate, storing its signature, revoking) on SQLite, where every
+// commit waits for the disk and writers take turns on one lock: the writes queued while a commit is under way go
 // into the next transaction together, each inside its own savepoint, so
 // that each is still all or nothing and sees the ones before it. A caller
 // returns only after the commit that holds its write, so a certificate is
@@ -316,48 +226,6 @@ func (d *DB) writeBatch(batch []*queuedWrite, stmts map[string]*sql.Stmt) {
 		}
 		w.done <- errs[i]
 	}
-}
-
-// Revoke marks a certificate revoked, frees its place and ends the sessions
-// bound to it, in one transaction.
-func (d *DB) Revoke(ctx context.Context, id int64, r certs.Revocation, ev audit.Event) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
-		revoked, err := d.revokeInTx(ctx, tx, id, r, ev)
-		if err != nil {
-			return fmt.Errorf("store: revoke: %w", err)
-		}
-		if !revoked {
-			var exists int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM certificates WHERE id = $1`, id).Scan(&exists); err != nil {
-				return fmt.Errorf("store: revoke: %w", err)
-			}
-			if exists == 0 {
-				return certs.ErrNotFound
-			}
-			return certs.ErrAlreadyRevoked
-		}
-		_, err = d.revokeRenewed(ctx, tx, id, r, ev)
-		return err
-	})
-}
-
-// revokeInTx revokes certificate id in tx, unless it is revoked already:
-// it frees its place, ends the sessions bound to it and appends ev. It
-// reports whether it revoked it.
-func (d *DB) revokeInTx(ctx context.Context, tx execer, id int64, r certs.Revocation, ev audit.Event) (bool, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 'revoked', active_slot = NULL, revoked_at = $1,
-		revocation_reason = $2, revoked_by = $3, request_ref = $4 WHERE id = $5 AND status <> 'revoked'`,
-		micros(r.At), r.Reason, r.By, nullString(r.RequestRef), id)
-	if err != nil {
-		return false, err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return false, nil
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE certificate_id = $1`, id); err != nil {
-		return false, fmt.Errorf("end sessions: %w", err)
-	}
-	return true, d.insertAudit(ctx, tx, ev)
 }
 
 func (d *DB) certificateWhere(ctx context.Context, where string, arg any) (certs.Certificate, error) {

@@ -178,7 +178,7 @@ func setPassword(ctx context.Context, db *store.DB, userID int64, kind identity.
 
 func revoke(t *testing.T, db *store.DB, c certs.Certificate, reason string, at time.Time) {
 	t.Helper()
-	err := db.Revoke(context.Background(), c.ID, certs.Revocation{Reason: reason, At: at, By: "user:test"},
+	err := unitRevoke(context.Background(), db, c.ID, certs.Revocation{Reason: reason, At: at, By: "user:test"},
 		audit.Event{At: at, Type: audit.CertificateRevoked, Actor: "user:test", OrganizationID: c.OrganizationID,
 			UserID: c.UserID, Serial: c.Serial, Reason: reason})
 	if err != nil {
@@ -220,7 +220,7 @@ func TestOutboxMailsOfEvents(t *testing.T) {
 				name: "certificate renewed: to the user",
 				do: func(t *testing.T, _ identity.Organization, _, general identity.User) {
 					c := unitPending(t, db, general, at)
-					if err := db.MarkIssued(ctx, c.ID, []byte("der"), unitRandomHex(32), at, audit.Event{At: at, Type: audit.CertificateRenewed,
+					if err := unitMarkIssued(ctx, db, c.ID, []byte("der"), unitRandomHex(32), at, audit.Event{At: at, Type: audit.CertificateRenewed,
 						Actor: "user:test", OrganizationID: c.OrganizationID, UserID: c.UserID, Serial: c.Serial}); err != nil {
 						t.Fatal(err)
 					}
@@ -266,10 +266,11 @@ func TestOutboxMailsOfEvents(t *testing.T) {
 			{
 				name: "never signed: no mail",
 				do: func(t *testing.T, _ identity.Organization, _, general identity.User) {
-					unitPending(t, db, general, at)
+					c := unitPending(t, db, general, at)
 					later := at.Add(time.Hour) // the pending record is stale: revoked as never signed
-					c := unitPendingRecord(general, later)
-					if err := db.RecordPending(ctx, &c, certs.MaxPerOrganization, later.Add(-2*time.Minute), later, unitRequested(c)); err != nil {
+					if err := unitRevoke(ctx, db, c.ID, certs.Revocation{Reason: "unspecified", At: later, By: audit.System},
+						audit.Event{At: later, Type: audit.CertificateRevoked, Actor: audit.System, OrganizationID: c.OrganizationID,
+							UserID: c.UserID, Serial: c.Serial, Cause: audit.NeverSigned}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -693,11 +694,11 @@ func TestOutboxCertificateIssuanceInABatch(t *testing.T) {
 				defer wg.Done()
 				c := unitPendingRecord(u, unitT0)
 				ctx := context.Background()
-				if err := db.RecordPending(ctx, &c, certs.MaxPerOrganization, unitT0.Add(-2*time.Minute), unitT0, unitRequested(c)); err != nil {
+				if err := unitInsertPending(ctx, db, &c); err != nil {
 					t.Error(err)
 					return
 				}
-				if err := db.MarkIssued(ctx, c.ID, []byte("der"), unitRandomHex(32), unitT0, audit.Event{At: unitT0, Type: audit.CertificateIssued,
+				if err := unitMarkIssued(ctx, db, c.ID, []byte("der"), unitRandomHex(32), unitT0, audit.Event{At: unitT0, Type: audit.CertificateIssued,
 					Actor: "user:test", OrganizationID: c.OrganizationID, UserID: c.UserID, Serial: c.Serial}); err != nil {
 					t.Error(err)
 				}

@@ -115,10 +115,50 @@ func unitRequested(c certs.Certificate) audit.Event {
 func unitPending(t *testing.T, db *store.DB, u identity.User, createdAt time.Time) certs.Certificate {
 	t.Helper()
 	c := unitPendingRecord(u, createdAt)
-	if err := db.RecordPending(context.Background(), &c, certs.MaxPerOrganization, createdAt.Add(-2*time.Minute), createdAt, unitRequested(c)); err != nil {
+	if err := unitInsertPending(context.Background(), db, &c); err != nil {
 		t.Fatalf("record pending: %v", err)
 	}
 	return c
+}
+
+// unitInsertPending inserts c as pending in its user's place, with its
+// requested event, in one certificate transaction.
+func unitInsertPending(ctx context.Context, db *store.DB, c *certs.Certificate) error {
+	return db.Certs().InTx(ctx, func(tx certs.Tx) error {
+		if err := tx.InsertPending(ctx, c); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, unitRequested(*c))
+	})
+}
+
+// unitMarkIssued stores the signature of the pending record id with ev, in
+// one certificate transaction; an error if the record is not pending.
+func unitMarkIssued(ctx context.Context, db *store.DB, id int64, der []byte, fingerprint string, at time.Time, ev audit.Event) error {
+	return db.Certs().InTx(ctx, func(tx certs.Tx) error {
+		ok, err := tx.SetIssued(ctx, id, der, fingerprint, at)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("certificate %d is not pending", id)
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
+}
+
+// unitRevoke revokes record id, ends its sessions and appends ev, in one
+// certificate transaction.
+func unitRevoke(ctx context.Context, db *store.DB, id int64, r certs.Revocation, ev audit.Event) error {
+	return db.Certs().InTx(ctx, func(tx certs.Tx) error {
+		if err := tx.SetRevoked(ctx, id, r); err != nil {
+			return err
+		}
+		if err := tx.EndSessions(ctx, id); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
 }
 
 // unitIssued records and marks issued a certificate for u, valid from
@@ -127,11 +167,11 @@ func unitIssued(t *testing.T, db *store.DB, u identity.User, createdAt, notAfter
 	t.Helper()
 	c := unitPendingRecord(u, createdAt)
 	c.NotAfter = notAfter
-	if err := db.RecordPending(context.Background(), &c, certs.MaxPerOrganization, createdAt.Add(-2*time.Minute), createdAt, unitRequested(c)); err != nil {
+	if err := unitInsertPending(context.Background(), db, &c); err != nil {
 		t.Fatalf("record pending: %v", err)
 	}
 	c.DER, c.Fingerprint = []byte("der "+c.Serial), unitRandomHex(32)
-	err := db.MarkIssued(context.Background(), c.ID, c.DER, c.Fingerprint, createdAt,
+	err := unitMarkIssued(context.Background(), db, c.ID, c.DER, c.Fingerprint, createdAt,
 		audit.Event{At: createdAt, Type: audit.CertificateIssued, Actor: "user:test", OrganizationID: c.OrganizationID, UserID: c.UserID, Serial: c.Serial})
 	if err != nil {
 		t.Fatalf("mark issued: %v", err)
@@ -411,11 +451,11 @@ func TestConstraintsHoldInTheDatabase(t *testing.T) {
 			_, err := raw.Exec(unitInsertCert, c.Serial, g.ID, org.ID, "pending", nil, []byte("t"), nil, nil)
 			unitWantConstraint(t, db, err, "certificates_serial_key", "UNIQUE constraint failed: certificates.serial")
 
-			// Through RecordPending: an error, but not the user's place.
+			// Through InsertPending: an error, but not the user's place.
 			dup := unitPendingRecord(g, unitT0)
 			dup.Serial = c.Serial
-			err = db.RecordPending(ctx, &dup, certs.MaxPerOrganization, unitT0.Add(-time.Minute), unitT0, unitRequested(dup))
-			if err == nil || errors.Is(err, certs.ErrActiveCertificateExists) {
+			err = unitInsertPending(ctx, db, &dup)
+			if err == nil || errors.Is(err, certs.ErrPlaceTaken) {
 				t.Fatalf("record with a duplicate serial: %v, want a storage error", err)
 			}
 			if n := unitCount(t, db, `SELECT COUNT(*) FROM certificates WHERE user_id = $1`, g.ID); n != 0 {
