@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"kinko/internal/certs"
-	"kinko/internal/identity"
 )
 
 const certColumns = `c.id, c.serial, c.user_id, c.organization_id, c.status, c.tbs, c.der, c.fingerprint, c.not_before, c.not_after,
@@ -54,16 +53,6 @@ func (s *certScan) cert() certs.Certificate {
 		IssuedAt: fromNullMicros(s.issued), RevokedAt: fromNullMicros(s.revoked),
 		RevocationReason: s.reason.String, RevokedBy: s.by.String, RequestRef: s.ref.String, Renews: s.renews.Int64,
 	}
-}
-
-func isDomainError(err error) bool {
-	for _, e := range []error{identity.ErrNotFound, identity.ErrOrganizationUserLimit, identity.ErrNotLocked,
-		identity.ErrCertificateLoginUnchanged, identity.ErrLoginIDTaken, identity.ErrOrganizationCodeTaken} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 // groupCommit batches the certificate writes (Certs.InTx: recording a

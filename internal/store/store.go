@@ -252,15 +252,19 @@ func (d *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return s.(*sql.Stmt).QueryRowContext(ctx, args...)
 }
 
-// lockOrganization takes the row lock that serializes decisions about one
-// organization (user and certificate limits). SQLite's IMMEDIATE
-// transaction already holds the database's write lock.
+// lockOrganization takes the row lock that serializes the certificate
+// decisions about one organization (its limit of active certificates).
+// FOR NO KEY UPDATE, as identity's and banking's locks: it serializes those
+// who take it, and lets others insert rows that name the organization (a
+// foreign-key check takes only KEY SHARE), where FOR UPDATE would queue
+// them. SQLite's IMMEDIATE transaction already holds the database's write
+// lock.
 func (d *DB) lockOrganization(ctx context.Context, tx *sql.Tx, id int64) error {
 	if d.dialect != Postgres {
 		return nil
 	}
 	var got int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM organizations WHERE id = $1 FOR UPDATE`, id).Scan(&got)
+	err := tx.QueryRowContext(ctx, `SELECT id FROM organizations WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&got)
 	if err != nil {
 		return fmt.Errorf("store: lock organization: %w", err)
 	}
