@@ -392,3 +392,21 @@ func TestRequireUsesThePrincipalAlreadyFound(t *testing.T) {
 		t.Errorf("handler saw %q, auth called %d times", seen, fa.calls)
 	}
 }
+
+func TestClientAddressIsTheConnectionsPeer(t *testing.T) {
+	for _, c := range []struct{ remote, forwarded, want string }{
+		{"192.0.2.7:51234", "203.0.113.9", "192.0.2.7"},
+		{"[::ffff:192.0.2.7]:443", "", "192.0.2.7"},
+		{"[2001:db8::1%eth0]:443", "", "2001:db8::1"},
+		{"nonsense", "", "invalid IP"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = c.remote
+		if c.forwarded != "" {
+			r.Header.Set("X-Forwarded-For", c.forwarded)
+		}
+		if got := ClientAddress(r).String(); got != c.want {
+			t.Errorf("ClientAddress(%q) = %s, want %s", c.remote, got, c.want)
+		}
+	}
+}
