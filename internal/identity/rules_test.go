@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -164,7 +165,7 @@ func TestLockKeepsItsCount(t *testing.T) {
 		ctx := context.Background()
 		_, master := r.org(t)
 		g := r.general(t, master)
-		if _, _, err := r.svc.Authenticate(ctx, g.LoginID, "wrong-password", "test"); !errors.Is(err, identity.ErrInvalidCredentials) {
+		if _, _, err := r.svc.Authenticate(ctx, g.LoginID, "wrong-password", "test", netip.Addr{}); !errors.Is(err, identity.ErrInvalidCredentials) {
 			t.Fatal(err)
 		}
 		stale := r.user(t, g.LoginID)
