@@ -361,7 +361,8 @@ func TestIssueForRefusals(t *testing.T) {
 	r.issue(t, holder)
 	locked := r.general(t, master)
 	for range identity.LockAfter {
-		_, _, _ = r.ident.Authenticate(ctx, locked.LoginID, "wrong-password", "test", netip.Addr{})
+		u, _ := r.user(t, locked.LoginID)
+		_ = r.ident.CheckPassword(ctx, u, identity.LoginPassword, "wrong-password", "certificate login")
 	}
 	cases := []struct {
 		name    string

@@ -80,11 +80,12 @@ func (r *identityRig) user(t *testing.T, loginID string) identity.User {
 	return u
 }
 
-// lock locks a user with wrong passwords.
+// lock locks a user with wrong login passwords, as on the certificate
+// portal (the paths without a certificate never lock).
 func (r *identityRig) lock(t *testing.T, loginID string) {
 	t.Helper()
 	for i := range identity.LockAfter {
-		_, _, err := r.svc.Authenticate(context.Background(), loginID, "wrong-password", "test", netip.Addr{})
+		err := r.svc.CheckPassword(context.Background(), r.user(t, loginID), identity.LoginPassword, "wrong-password", "certificate login")
 		if i == identity.LockAfter-1 && !errors.Is(err, identity.ErrAccountLocked) {
 			t.Fatalf("wrong password #%d: %v, want ErrAccountLocked", i+1, err)
 		}
@@ -221,15 +222,15 @@ func TestAuthenticateUnknownIDAndWrongPasswordLookAlike(t *testing.T) {
 	if len(evs) != 2 {
 		t.Fatalf("login failures recorded %d, want 2", len(evs))
 	}
-	if evs[0].Detail != `password login: unknown login ID "nobody99"` || evs[0].UserID != 0 || evs[0].Actor != audit.System {
+	if evs[0].Detail != `password login from an unknown address: unknown login ID "nobody99"` || evs[0].UserID != 0 || evs[0].Actor != audit.System {
 		t.Errorf("unknown ID event %+v", evs[0])
 	}
-	if evs[1].Detail != "password login: wrong login password" || evs[1].UserID != master.ID {
+	if evs[1].Detail != "password login from an unknown address: wrong login password" || evs[1].UserID != master.ID {
 		t.Errorf("wrong password event %+v", evs[1])
 	}
-	// An unknown ID counts against nobody.
-	if u := r.user(t, master.LoginID); u.FailedLogins != 1 {
-		t.Errorf("master's failure count %d, want 1", u.FailedLogins)
+	// A failure without a certificate counts towards no lock.
+	if u := r.user(t, master.LoginID); u.FailedLogins != 0 {
+		t.Errorf("master's failure count %d, want 0", u.FailedLogins)
 	}
 	// A very long unknown ID is cut in the log.
 	long := strings.Repeat("x", 500)
@@ -249,8 +250,7 @@ func TestLockoutAfterSixWrongPasswordsInARow(t *testing.T) {
 	g := r.general(t, master)
 	pw := known(g.LoginID).Password
 	auth := func(p string) error {
-		_, _, err := r.svc.Authenticate(ctx, g.LoginID, p, "test", netip.Addr{})
-		return err
+		return r.svc.CheckPassword(ctx, r.user(t, g.LoginID), identity.LoginPassword, p, "certificate login")
 	}
 	// 5 wrong, then the right one: the count starts again.
 	for i := range identity.LockAfter - 1 {
@@ -546,9 +546,9 @@ func (failingAudit) AppendAudit(context.Context, audit.Event) error {
 	return errors.New("disk full")
 }
 
-// TestFailedAuditWriteIsLogged: a refused login whose audit event cannot
-// be written is still refused alike, and the failure is logged, never
-// swallowed.
+// TestFailedAuditWriteIsLogged: a refused login whose audit event, written
+// on its own, cannot be written is still refused alike, and the failure is
+// logged, never swallowed.
 func TestFailedAuditWriteIsLogged(t *testing.T) {
 	r := newIdentityRig(t)
 	var log bytes.Buffer
@@ -557,8 +557,10 @@ func TestFailedAuditWriteIsLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := svc.Authenticate(context.Background(), "nobody00", "whatever", "test", netip.Addr{}); !errors.Is(err, identity.ErrInvalidCredentials) {
-		t.Fatalf("unknown login ID: %v, want ErrInvalidCredentials", err)
+	_, master := r.org(t)
+	r.lock(t, master.LoginID)
+	if _, _, err := svc.Authenticate(context.Background(), master.LoginID, known(master.LoginID).Password, "test", netip.Addr{}); !errors.Is(err, identity.ErrAccountLocked) {
+		t.Fatalf("locked user's right password: %v, want ErrAccountLocked", err)
 	}
 	if out := log.String(); !strings.Contains(out, "audit event not recorded") || !strings.Contains(out, "disk full") ||
 		!strings.Contains(out, string(audit.LoginFailed)) {
