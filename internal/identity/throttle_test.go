@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -237,6 +238,38 @@ func TestHardening_FailureReport(t *testing.T) {
 		}
 		if len(evs) != 9 || evs[0].Detail != "certificate issuance from 192.0.2.100: wrong login password" {
 			t.Errorf("%d failure events, first %+v", len(evs), evs[0])
+		}
+	})
+}
+
+// TestHardening_LoginThrottleCountsRacingFailures: failures that race are
+// each counted once in the shared row, on both engines.
+func TestHardening_LoginThrottleCountsRacingFailures(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		r, _ := newCountingRig(t, db, identity.Throttle{PerAddress: identity.ThrottleRule{Free: 1000}})
+		ctx := context.Background()
+		const n = 12
+		errs := make(chan error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				_, _, err := r.svc.Authenticate(ctx, fmt.Sprintf("race%04d", i), "Wrong-password-1", "password login", netip.MustParseAddr("192.0.2.50"))
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if !errors.Is(err, identity.ErrInvalidCredentials) {
+				t.Errorf("racing failure: %v", err)
+			}
+		}
+		states, err := db.LoginThrottles(ctx, []string{"ip:192.0.2.50"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(states) != 1 || states[0].Failures != n {
+			t.Errorf("address throttle %+v, want %d failures", states, n)
 		}
 	})
 }
