@@ -115,7 +115,9 @@ func TestHardening_LoginThrottleHoldsAcrossServers(t *testing.T) {
 			}
 			one := testutil.NewBank(t, open(t, dsn))
 			two := testutil.NewBank(t, open(t, dsn))
-			two.Clock.Set(one.Clock.Now())
+			// One time for both (the later: each bank's certificates are
+			// valid from its own start).
+			one.Clock.Set(two.Clock.Now())
 			org := one.NewOrg(t, "ふたつ労組", false)
 			for i := range identity.DefaultThrottle.PerLoginID.Free + 3 {
 				r := one.Client(nil).Portal(http.MethodPost, pathSessions, map[string]string{"login_id": org.Master.LoginID, "password": wrongPassword})
