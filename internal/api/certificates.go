@@ -7,6 +7,7 @@ import (
 
 	"kinko/internal/auth"
 	"kinko/internal/certs"
+	"kinko/internal/httpedge"
 )
 
 type issueRequest struct {
@@ -29,7 +30,7 @@ func (a *API) issueCertificate(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	c, err := a.c.Certs.Issue(r.Context(), strings.TrimSpace(req.LoginID), req.Password, []byte(req.CSR))
+	c, err := a.c.Certs.Issue(r.Context(), strings.TrimSpace(req.LoginID), req.Password, httpedge.ClientAddress(r), []byte(req.CSR))
 	if err != nil {
 		return err
 	}

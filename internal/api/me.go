@@ -35,7 +35,11 @@ type meResponse struct {
 // (R10: the user can see the validity of their certificate).
 func (a *API) me(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
-	resp := meResponse{sessionResponse: sessionJSON(p)}
+	s, err := a.sessionJSON(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	resp := meResponse{sessionResponse: s}
 	c := p.Certificate
 	if c == nil {
 		cur, err := a.c.Certs.CurrentCertificate(r.Context(), p.User.ID)

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
 	"kinko/internal/auth"
+	"kinko/internal/httpedge"
 )
 
 type passwordLoginRequest struct {
@@ -28,14 +30,39 @@ type sessionResponse struct {
 	Role                   string           `json:"role"`
 	Organization           organizationJSON `json:"organization"`
 	PasswordChangeRequired bool             `json:"password_change_required"`
+	// FailedLogins are the failed attempts with the user's login ID
+	// between the previous login and this session's.
+	FailedLogins failedLoginsJSON `json:"failed_logins"`
 }
 
-func sessionJSON(p auth.Principal) sessionResponse {
+type failedLoginsJSON struct {
+	Count  int                 `json:"count"`
+	Recent []failureSourceJSON `json:"recent"`
+}
+
+type failureSourceJSON struct {
+	Address string `json:"address"` // empty when unknown
+	Channel string `json:"channel"`
+	At      string `json:"at"`
+}
+
+// sessionJSON is the session's user and organization, with the report of
+// failed logins the user got at this login.
+func (a *API) sessionJSON(ctx context.Context, p auth.Principal) (sessionResponse, error) {
+	rep, err := a.c.Identity.FailureReport(ctx, p.User.ID)
+	if err != nil {
+		return sessionResponse{}, err
+	}
+	fl := failedLoginsJSON{Count: rep.Count, Recent: []failureSourceJSON{}}
+	for _, s := range rep.Sources {
+		fl.Recent = append(fl.Recent, failureSourceJSON{Address: s.Address, Channel: strings.ReplaceAll(s.Channel, " ", "_"), At: timeString(s.At)})
+	}
 	return sessionResponse{
 		LoginID: p.User.LoginID, Name: p.User.Name, Role: string(p.User.Role),
 		Organization:           organizationJSON{Code: p.Organization.Code, Name: p.Organization.Name, CertificateLogin: p.Organization.CertificateLogin},
 		PasswordChangeRequired: p.PasswordChangeRequired(),
-	}
+		FailedLogins:           fl,
+	}, nil
 }
 
 // passwordLogin is POST /api/v1/sessions on the portal.
@@ -44,12 +71,16 @@ func (a *API) passwordLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	token, p, err := a.c.Auth.PasswordLogin(r.Context(), strings.TrimSpace(req.LoginID), req.Password)
+	token, p, err := a.c.Auth.PasswordLogin(r.Context(), strings.TrimSpace(req.LoginID), req.Password, httpedge.ClientAddress(r))
+	if err != nil {
+		return err
+	}
+	resp, err := a.sessionJSON(r.Context(), p)
 	if err != nil {
 		return err
 	}
 	a.c.Listener.SetSession(w, token)
-	writeJSON(w, http.StatusCreated, sessionJSON(p))
+	writeJSON(w, http.StatusCreated, resp)
 	return nil
 }
 
@@ -60,12 +91,16 @@ func (a *API) certificateLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	token, p, err := a.c.Auth.CertificateLogin(r.Context(), a.c.Listener.PeerCertificate(r), req.Password)
+	token, p, err := a.c.Auth.CertificateLogin(r.Context(), a.c.Listener.PeerCertificate(r), req.Password, httpedge.ClientAddress(r))
+	if err != nil {
+		return err
+	}
+	resp, err := a.sessionJSON(r.Context(), p)
 	if err != nil {
 		return err
 	}
 	a.c.Listener.SetSession(w, token)
-	writeJSON(w, http.StatusCreated, sessionJSON(p))
+	writeJSON(w, http.StatusCreated, resp)
 	return nil
 }
 

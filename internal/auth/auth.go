@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"kinko/internal/audit"
@@ -138,9 +139,10 @@ const touchEvery = time.Minute
 // PasswordLogin logs in with login ID and password on the portal. Users of an
 // organization with certificate login get ErrCertificateLoginRequired, after
 // the password check so that the answer gives nothing away to someone who
-// does not know the password (R8).
-func (m *Manager) PasswordLogin(ctx context.Context, loginID, password string) (string, Principal, error) {
-	u, org, err := m.c.Identity.Authenticate(ctx, loginID, password, "password login")
+// does not know the password (R8). from is the client's address, by which
+// failures are throttled (identity.Service.Authenticate).
+func (m *Manager) PasswordLogin(ctx context.Context, loginID, password string, from netip.Addr) (string, Principal, error) {
+	u, org, err := m.c.Identity.Authenticate(ctx, loginID, password, "password login", from)
 	if err != nil {
 		return "", Principal{}, err
 	}
@@ -153,13 +155,14 @@ func (m *Manager) PasswordLogin(ctx context.Context, loginID, password string) (
 }
 
 // CertificateLogin logs in on the certificate portal with the connection's
-// verified client certificate and the user's login password.
-func (m *Manager) CertificateLogin(ctx context.Context, peer *x509.Certificate, password string) (string, Principal, error) {
+// verified client certificate and the user's login password, from the
+// client address from. A wrong password counts towards the lock.
+func (m *Manager) CertificateLogin(ctx context.Context, peer *x509.Certificate, password string, from netip.Addr) (string, Principal, error) {
 	c, u, org, err := m.CheckCertificate(ctx, peer)
 	if err != nil {
 		return "", Principal{}, err
 	}
-	if err := m.c.Identity.CheckPassword(ctx, u, identity.LoginPassword, password, "certificate login"); err != nil {
+	if err := m.c.Identity.CheckPasswordFrom(ctx, u, identity.LoginPassword, password, "certificate login", from); err != nil {
 		return "", Principal{}, err
 	}
 	// The first login with a renewed certificate retires the old one (R9)
@@ -183,6 +186,10 @@ func (m *Manager) newSession(ctx context.Context, u identity.User, org identity.
 	if c != nil {
 		s.CertificateID, s.Fingerprint = c.ID, c.Fingerprint
 		ev.Serial = c.Serial
+	}
+	// The failures since the last login become this login's report.
+	if err := m.c.Identity.StartReport(ctx, u.ID); err != nil {
+		return "", Principal{}, err
 	}
 	if err := m.c.Store.CreateSession(ctx, s, ev); err != nil {
 		return "", Principal{}, err

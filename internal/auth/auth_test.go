@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -101,7 +102,7 @@ func (r *authRig) issue(t *testing.T, u identity.User) *x509.Certificate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := r.svc.Certs.Issue(context.Background(), u.LoginID, authPassword(u.LoginID), []byte(testutil.NewCSR(t, key)))
+	c, err := r.svc.Certs.Issue(context.Background(), u.LoginID, authPassword(u.LoginID), netip.Addr{}, []byte(testutil.NewCSR(t, key)))
 	if err != nil {
 		t.Fatalf("issue to %s: %v", u.LoginID, err)
 	}
@@ -115,7 +116,7 @@ func (r *authRig) issue(t *testing.T, u identity.User) *x509.Certificate {
 // certLogin logs u in with cert on the certificate portal.
 func (r *authRig) certLogin(t *testing.T, u identity.User, cert *x509.Certificate) string {
 	t.Helper()
-	token, p, err := r.svc.Auth.CertificateLogin(context.Background(), cert, authPassword(u.LoginID))
+	token, p, err := r.svc.Auth.CertificateLogin(context.Background(), cert, authPassword(u.LoginID), netip.Addr{})
 	if err != nil {
 		t.Fatalf("certificate login of %s: %v", u.LoginID, err)
 	}
@@ -128,7 +129,7 @@ func (r *authRig) certLogin(t *testing.T, u identity.User, cert *x509.Certificat
 // passwordLogin logs u in with ID and password on the portal.
 func (r *authRig) passwordLogin(t *testing.T, u identity.User) string {
 	t.Helper()
-	token, _, err := r.svc.Auth.PasswordLogin(context.Background(), u.LoginID, authPassword(u.LoginID))
+	token, _, err := r.svc.Auth.PasswordLogin(context.Background(), u.LoginID, authPassword(u.LoginID), netip.Addr{})
 	if err != nil {
 		t.Fatalf("password login of %s: %v", u.LoginID, err)
 	}
@@ -284,7 +285,7 @@ func TestR7_SessionBoundToItsCertificate(t *testing.T) {
 		if _, err := r.authenticate(token, gCert); !errors.Is(err, auth.ErrNoSession) {
 			t.Fatalf("after revocation: %v, want ErrNoSession", err)
 		}
-		if _, _, err := r.svc.Auth.CertificateLogin(ctx, gCert, authPassword(g.LoginID)); !errors.Is(err, auth.ErrCertificateRevoked) {
+		if _, _, err := r.svc.Auth.CertificateLogin(ctx, gCert, authPassword(g.LoginID), netip.Addr{}); !errors.Is(err, auth.ErrCertificateRevoked) {
 			t.Fatalf("login with the revoked certificate: %v, want ErrCertificateRevoked", err)
 		}
 	})
@@ -356,7 +357,7 @@ func TestPasswordSessionRefusesACertificate(t *testing.T) {
 	if _, err := r.authenticate(token, nil); !errors.Is(err, auth.ErrNoSession) {
 		t.Fatalf("after certificate login was enabled: %v, want ErrNoSession", err)
 	}
-	if _, _, err := r.svc.Auth.PasswordLogin(context.Background(), u.LoginID, authPassword(u.LoginID)); !errors.Is(err, auth.ErrCertificateLoginRequired) {
+	if _, _, err := r.svc.Auth.PasswordLogin(context.Background(), u.LoginID, authPassword(u.LoginID), netip.Addr{}); !errors.Is(err, auth.ErrCertificateLoginRequired) {
 		t.Fatalf("R8 password login: %v, want ErrCertificateLoginRequired", err)
 	}
 }

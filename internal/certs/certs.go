@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"kinko/internal/audit"
@@ -183,12 +184,14 @@ const staleAfter = 2 * time.Minute
 // Issue is 電子証明書発行 (R4, R6, R7, R11): with the login ID and login
 // password, the user gets a certificate for the public key of csr, if the
 // organization uses certificate login and the user holds no active one.
-func (s *Service) Issue(ctx context.Context, loginID, password string, csr []byte) (Certificate, error) {
+// from is the client's address, by which failed attempts are throttled
+// (identity.Service.Authenticate).
+func (s *Service) Issue(ctx context.Context, loginID, password string, from netip.Addr, csr []byte) (Certificate, error) {
 	req, err := pki.ParseCSR(csr)
 	if err != nil {
 		return Certificate{}, err
 	}
-	u, org, err := s.c.Identity.Authenticate(ctx, loginID, password, "certificate issuance")
+	u, org, err := s.c.Identity.Authenticate(ctx, loginID, password, "certificate issuance", from)
 	if err != nil {
 		return Certificate{}, err
 	}

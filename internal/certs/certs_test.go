@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"net/netip"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -360,7 +361,8 @@ func TestIssueForRefusals(t *testing.T) {
 	r.issue(t, holder)
 	locked := r.general(t, master)
 	for range identity.LockAfter {
-		_, _, _ = r.ident.Authenticate(ctx, locked.LoginID, "wrong-password", "test")
+		u, _ := r.user(t, locked.LoginID)
+		_ = r.ident.CheckPassword(ctx, u, identity.LoginPassword, "wrong-password", "certificate login")
 	}
 	cases := []struct {
 		name    string
@@ -407,12 +409,12 @@ func TestIssueForRefusals(t *testing.T) {
 		{"not a CSR", u.LoginID, certsPasswords(u.LoginID).Password, []byte("hello"), certs.ErrInvalidCSR},
 	} {
 		t.Run("Issue "+tc.name, func(t *testing.T) {
-			if _, err := r.svc.Issue(ctx, tc.loginID, tc.password, tc.csr); !errors.Is(err, tc.want) {
+			if _, err := r.svc.Issue(ctx, tc.loginID, tc.password, netip.Addr{}, tc.csr); !errors.Is(err, tc.want) {
 				t.Fatalf("issue: %v, want %v", err, tc.want)
 			}
 		})
 	}
-	c, err := r.svc.Issue(ctx, u.LoginID, certsPasswords(u.LoginID).Password, csr)
+	c, err := r.svc.Issue(ctx, u.LoginID, certsPasswords(u.LoginID).Password, netip.Addr{}, csr)
 	if err != nil {
 		t.Fatalf("issue with the right password: %v", err)
 	}

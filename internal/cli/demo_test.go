@@ -439,8 +439,9 @@ func testDemo(t *testing.T, dbArgs []string) {
 	days := float64(leaf.NotAfter.Sub(leaf.NotBefore) / (24 * time.Hour))
 	wantMe := map[string]any{
 		"login_id": general.LoginID, "role": "general", "name": me["name"], "password_change_required": false,
-		"organization": map[string]any{"code": certOrg.Code, "name": certOrg.Name, "certificate_login": true},
-		"certificate":  map[string]any{"serial": serial, "not_before": body["not_before"], "not_after": body["not_after"], "days_left": days, "renewal_due": false},
+		"organization":  map[string]any{"code": certOrg.Code, "name": certOrg.Name, "certificate_login": true},
+		"failed_logins": map[string]any{"count": float64(0), "recent": []any{}},
+		"certificate":   map[string]any{"serial": serial, "not_before": body["not_before"], "not_after": body["not_after"], "days_left": days, "renewal_due": false},
 	}
 	if diff := cmp.Diff(wantMe, me); diff != "" {
 		t.Errorf("GET /api/v1/me (-want +got):\n%s", diff)

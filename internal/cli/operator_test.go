@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -188,7 +189,7 @@ func testOperator(t *testing.T, b bank) {
 	}
 	// The printed password is the one stored (one argon2id check), and must
 	// be changed at the first login.
-	u, org, err := ident.Authenticate(ctx, "hikari01", pw1, "test")
+	u, org, err := ident.Authenticate(ctx, "hikari01", pw1, "test", netip.Addr{})
 	if err != nil {
 		t.Fatalf("the printed initial password does not log in: %v", err)
 	}

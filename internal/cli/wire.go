@@ -11,6 +11,7 @@ import (
 	"kinko/internal/calendar"
 	"kinko/internal/certs"
 	"kinko/internal/config"
+	"kinko/internal/identity"
 	"kinko/internal/notify"
 	"kinko/internal/pki"
 	"kinko/internal/server"
@@ -80,7 +81,13 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 		SMTP: smtp, MailDir: filepath.Join(cfg.DataDir, "mail"), MailFrom: cfg.MailFrom, BankName: cfg.BankName,
 		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), MaxSession: time.Duration(cfg.SessionAbsoluteTimeout),
 		ServerNames: cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL, CRLValidity: time.Duration(cfg.CRLValidity),
-		PKIURL:       cfg.PKIURL,
+		PKIURL: cfg.PKIURL,
+		Throttle: identity.Throttle{
+			PerLoginID: identity.ThrottleRule{Free: cfg.LoginThrottleIDFree, Base: time.Duration(cfg.LoginThrottleIDDelay),
+				Max: time.Duration(cfg.LoginThrottleIDMaxDelay), Window: time.Duration(cfg.LoginThrottleIDWindow)},
+			PerAddress: identity.ThrottleRule{Free: cfg.LoginThrottleAddressFree, Base: time.Duration(cfg.LoginThrottleAddressDelay),
+				Max: time.Duration(cfg.LoginThrottleAddressMaxDelay), Window: time.Duration(cfg.LoginThrottleAddressWindow)},
+		},
 		ServiceHours: web.ServiceHours{Weekdays: cfg.ServiceHours.Weekdays, Weekends: cfg.ServiceHours.Weekends}}
 	return &app{cfg: cfg, db: db, parts: parts, logger: logger}, nil
 }

@@ -131,6 +131,19 @@ type Config struct {
 	// TransferCutoff is the time ("15:00") after which a same-day transfer
 	// to another bank is dated the next business day. Zero: 15:00.
 	TransferCutoff calendar.Clock `json:"transfer_cutoff"`
+	// The throttling of failed logins that need no certificate (portal
+	// login, certificate issuance), per login ID and per client address:
+	// the failures that cost nothing, the delay after the first one past
+	// them (doubled at each further failure), its maximum, and how long
+	// after the last failure the count is forgotten. Zero: the defaults.
+	LoginThrottleIDFree          int      `json:"login_throttle_id_free"`
+	LoginThrottleIDDelay         Duration `json:"login_throttle_id_delay"`
+	LoginThrottleIDMaxDelay      Duration `json:"login_throttle_id_max_delay"`
+	LoginThrottleIDWindow        Duration `json:"login_throttle_id_window"`
+	LoginThrottleAddressFree     int      `json:"login_throttle_address_free"`
+	LoginThrottleAddressDelay    Duration `json:"login_throttle_address_delay"`
+	LoginThrottleAddressMaxDelay Duration `json:"login_throttle_address_max_delay"`
+	LoginThrottleAddressWindow   Duration `json:"login_throttle_address_window"`
 }
 
 // DefaultBankCode is the bank code when none is set (the demo's).
@@ -153,6 +166,16 @@ const (
 	DefaultSessionIdleTimeout     = 15 * time.Minute
 	DefaultRenewalWindow          = 40 * 24 * time.Hour
 	DefaultSessionAbsoluteTimeout = 12 * time.Hour
+
+	// The defaults of the login throttle (identity.DefaultThrottle).
+	DefaultLoginThrottleIDFree          = 5
+	DefaultLoginThrottleIDDelay         = time.Second
+	DefaultLoginThrottleIDMaxDelay      = 15 * time.Minute
+	DefaultLoginThrottleIDWindow        = 24 * time.Hour
+	DefaultLoginThrottleAddressFree     = 30
+	DefaultLoginThrottleAddressDelay    = time.Second
+	DefaultLoginThrottleAddressMaxDelay = 15 * time.Minute
+	DefaultLoginThrottleAddressWindow   = time.Hour
 )
 
 // WithDefaults returns c with every empty field set to its default.
@@ -198,6 +221,7 @@ func (c Config) WithDefaults() Config {
 	if c.SessionAbsoluteTimeout == 0 {
 		c.SessionAbsoluteTimeout = Duration(DefaultSessionAbsoluteTimeout)
 	}
+	c.withThrottleDefaults()
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
@@ -390,6 +414,7 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateMail()...)
+	errs = append(errs, c.validateThrottle()...)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
@@ -519,4 +544,55 @@ func (c Config) Redacted() string {
 	}
 	b, _ := json.Marshal(c)
 	return string(b)
+}
+
+// withThrottleDefaults sets the empty keys of the login throttle.
+func (c *Config) withThrottleDefaults() {
+	setInt := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	setDur := func(v *Duration, d time.Duration) {
+		if *v == 0 {
+			*v = Duration(d)
+		}
+	}
+	setInt(&c.LoginThrottleIDFree, DefaultLoginThrottleIDFree)
+	setDur(&c.LoginThrottleIDDelay, DefaultLoginThrottleIDDelay)
+	setDur(&c.LoginThrottleIDMaxDelay, DefaultLoginThrottleIDMaxDelay)
+	setDur(&c.LoginThrottleIDWindow, DefaultLoginThrottleIDWindow)
+	setInt(&c.LoginThrottleAddressFree, DefaultLoginThrottleAddressFree)
+	setDur(&c.LoginThrottleAddressDelay, DefaultLoginThrottleAddressDelay)
+	setDur(&c.LoginThrottleAddressMaxDelay, DefaultLoginThrottleAddressMaxDelay)
+	setDur(&c.LoginThrottleAddressWindow, DefaultLoginThrottleAddressWindow)
+}
+
+// validateThrottle checks the keys of the login throttle, empty ones
+// taken as their defaults.
+func (c Config) validateThrottle() []error {
+	c.withThrottleDefaults()
+	var errs []error
+	for _, r := range []struct {
+		name               string
+		free               int
+		delay, max, window Duration
+	}{
+		{"login_throttle_id", c.LoginThrottleIDFree, c.LoginThrottleIDDelay, c.LoginThrottleIDMaxDelay, c.LoginThrottleIDWindow},
+		{"login_throttle_address", c.LoginThrottleAddressFree, c.LoginThrottleAddressDelay, c.LoginThrottleAddressMaxDelay, c.LoginThrottleAddressWindow},
+	} {
+		if r.free < 1 {
+			errs = append(errs, fmt.Errorf("%s_free must be at least 1", r.name))
+		}
+		if time.Duration(r.delay) < time.Second {
+			errs = append(errs, fmt.Errorf("%s_delay must be at least 1s", r.name))
+		}
+		if r.max < r.delay {
+			errs = append(errs, fmt.Errorf("%s_max_delay must not be shorter than %s_delay", r.name, r.name))
+		}
+		if r.window < r.max {
+			errs = append(errs, fmt.Errorf("%s_window must not be shorter than %s_max_delay", r.name, r.name))
+		}
+	}
+	return errs
 }

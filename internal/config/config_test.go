@@ -46,6 +46,15 @@ func defaults() Config {
 		SessionAbsoluteTimeout: Duration(12 * time.Hour),
 		LogLevel:               "info",
 		LogFormat:              "text",
+
+		LoginThrottleIDFree:          5,
+		LoginThrottleIDDelay:         Duration(time.Second),
+		LoginThrottleIDMaxDelay:      Duration(15 * time.Minute),
+		LoginThrottleIDWindow:        Duration(24 * time.Hour),
+		LoginThrottleAddressFree:     30,
+		LoginThrottleAddressDelay:    Duration(time.Second),
+		LoginThrottleAddressMaxDelay: Duration(15 * time.Minute),
+		LoginThrottleAddressWindow:   Duration(time.Hour),
 	}
 }
 
@@ -96,6 +105,7 @@ func TestLoadFile(t *testing.T) {
 		LogLevel:               "debug",
 		LogFormat:              "json",
 	}
+	want.withThrottleDefaults()
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
@@ -173,6 +183,7 @@ func TestLoadEnvOverridesFile(t *testing.T) {
 		LogLevel:               "warn",
 		LogFormat:              "json",
 	}
+	want.withThrottleDefaults()
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
@@ -347,5 +358,27 @@ func TestDurationJSON(t *testing.T) {
 	var d Duration
 	if err := json.Unmarshal(b, &d); err != nil || d != Duration(90*time.Minute) {
 		t.Errorf("Unmarshal(%s) = %v, %v; want 1h30m", b, time.Duration(d), err)
+	}
+}
+
+func TestLoginThrottleKeys(t *testing.T) {
+	got, err := Load("", envOf(map[string]string{
+		"KINKO_LOGIN_THROTTLE_ID_FREE": "3", "KINKO_LOGIN_THROTTLE_ID_MAX_DELAY": "1h", "KINKO_LOGIN_THROTTLE_ADDRESS_WINDOW": "2h",
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got.LoginThrottleIDFree != 3 || got.LoginThrottleIDMaxDelay != Duration(time.Hour) || got.LoginThrottleAddressWindow != Duration(2*time.Hour) ||
+		got.LoginThrottleIDDelay != Duration(time.Second) {
+		t.Errorf("throttle keys %+v", got)
+	}
+	bad := defaults()
+	bad.LoginThrottleIDWindow = Duration(time.Minute) // shorter than the maximum delay
+	bad.LoginThrottleAddressFree = -1
+	err = bad.Validate()
+	for _, want := range []string{"login_throttle_id_window", "login_throttle_address_free"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate: %v, want an error about %s", err, want)
+		}
 	}
 }

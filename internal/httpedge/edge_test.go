@@ -52,6 +52,7 @@ var domainErrors = map[string]error{
 	"identity.ErrInvalidCredentials":        identity.ErrInvalidCredentials,
 	"identity.ErrInvalidConfirmation":       identity.ErrInvalidConfirmation,
 	"identity.ErrAccountLocked":             identity.ErrAccountLocked,
+	"identity.ErrThrottled":                 identity.ErrThrottled,
 	"identity.ErrNotFound":                  identity.ErrNotFound,
 	"identity.ErrForbidden":                 identity.ErrForbidden,
 	"identity.ErrLoginIDTaken":              identity.ErrLoginIDTaken,

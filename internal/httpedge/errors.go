@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
@@ -139,6 +140,7 @@ var table = []struct {
 	{certs.ErrRenewalInProgress, Refusal{409, "renewal_in_progress", "error.renewal_in_progress"}},
 	{identity.ErrNotLocked, Refusal{409, "not_locked", "error.not_locked"}},
 	{identity.ErrAccountLocked, Refusal{423, "account_locked", "error.account_locked"}},
+	{identity.ErrThrottled, Refusal{429, "too_many_attempts", "error.too_many_attempts"}},
 	{identity.ErrInvalidName, Refusal{400, "invalid_name", "error.invalid_name"}},
 	{identity.ErrInvalidEmail, Refusal{400, "invalid_email", "error.invalid_email"}},
 
@@ -266,10 +268,20 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
+// SetRetryAfterOf sets the Retry-After header (in seconds) of an answer to
+// an error that says when to try again, such as identity.ErrThrottled.
+func SetRetryAfterOf(w http.ResponseWriter, err error) {
+	var ra interface{ RetryAfterSeconds() int }
+	if errors.As(err, &ra) {
+		w.Header().Set("Retry-After", strconv.Itoa(ra.RetryAfterSeconds()))
+	}
+}
+
 // WriteJSONError logs err and answers it in JSON: its status, code and
 // message (ErrorBody).
 func WriteJSONError(l *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
 	rf := RefusalOf(err)
 	LogRefusal(l, r, err, rf)
+	SetRetryAfterOf(w, err)
 	WriteJSON(w, rf.Status, ErrorBody{Error: rf.Code, Message: Message(rf.Key)})
 }

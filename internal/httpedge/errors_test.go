@@ -3,9 +3,12 @@ package httpedge
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
@@ -57,6 +60,7 @@ var wantStatus = []struct {
 	{identity.ErrNotLocked, 409, "not_locked"},
 	{ErrUnsupportedMediaType, 415, "unsupported_media_type"},
 	{identity.ErrAccountLocked, 423, "account_locked"},
+	{identity.ErrThrottled, 429, "too_many_attempts"},
 
 	{banking.ErrNotFound, 404, "not_found"},
 	{banking.ErrForbidden, 403, "forbidden"},
@@ -301,5 +305,27 @@ func TestToStatusBankingErrors(t *testing.T) {
 	_, _, b := ToStatus(identity.ErrForbidden)
 	if a == b {
 		t.Errorf("banking and identity forbidden share the message %q", a)
+	}
+}
+
+// TestWriteJSONErrorRetryAfter: a throttled attempt's answer says when to
+// try again, in whole seconds rounded up.
+func TestWriteJSONErrorRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("login: %w", &identity.ThrottledError{RetryAfter: 1500 * time.Millisecond}), "2"},
+		{&identity.ThrottledError{RetryAfter: time.Millisecond}, "1"},
+		{identity.ErrInvalidCredentials, ""},
+	} {
+		w := httptest.NewRecorder()
+		WriteJSONError(slog.New(slog.DiscardHandler), w, httptest.NewRequest(http.MethodPost, "/api/v1/sessions", nil), tc.err)
+		if got := w.Header().Get("Retry-After"); got != tc.want {
+			t.Errorf("%v: Retry-After %q, want %q", tc.err, got, tc.want)
+		}
+		if tc.want != "" && (w.Code != http.StatusTooManyRequests || !strings.Contains(w.Body.String(), `"too_many_attempts"`)) {
+			t.Errorf("%v: %d %s, want 429 too_many_attempts", tc.err, w.Code, w.Body)
+		}
 	}
 }

@@ -1,9 +1,13 @@
 package identity_test
 
 import (
+	"context"
+	"errors"
+	"net/netip"
 	"testing"
 
 	"kinko/internal/identity"
+	"kinko/internal/testutil"
 )
 
 // The password benchmarks run on one goroutine, so their rates are per
@@ -39,4 +43,44 @@ func BenchmarkPasswordVerify(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "checks/s")
+}
+
+// BenchmarkAuthenticateUnknownVsKnown measures a wrong password for an
+// unknown login ID, a known one and a locked one, with the real hash
+// parameters on SQLite: the three should cost the same (one hash, the same
+// writes), so that the time does not tell which IDs exist. The throttle
+// is set loose, so that every attempt reaches the password check.
+func BenchmarkAuthenticateUnknownVsKnown(b *testing.B) {
+	db := testutil.OpenSQLite(b)
+	loose := identity.ThrottleRule{Free: 1 << 30}
+	svc, err := identity.New(identity.Config{Store: db, Hasher: identity.Hasher{Params: identity.DefaultParams},
+		Throttle: identity.Throttle{PerLoginID: loose, PerAddress: loose}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	newMaster := func(id string) identity.User {
+		_, u, _, err := svc.CreateOrganization(ctx, identity.NewOrganization{Name: "計測労働組合", MasterLoginID: id, MasterName: "計測 太郎",
+			MasterEmail: id + "@example.org", Passwords: known(id)}, "operator:test")
+		if err != nil {
+			b.Fatal(err)
+		}
+		return u
+	}
+	newMaster("bknown01")
+	locked := newMaster("blocked01")
+	for range identity.LockAfter {
+		u, _, _ := svc.UserByLoginID(ctx, locked.LoginID)
+		_ = svc.CheckPassword(ctx, u, identity.LoginPassword, "Wrong-password-1", "certificate login")
+	}
+	from := netip.MustParseAddr("192.0.2.1")
+	for _, id := range []string{"nobody01", "bknown01", "blocked01"} {
+		b.Run(id, func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := svc.Authenticate(ctx, id, "Wrong-password-1", "password login", from); !errors.Is(err, identity.ErrInvalidCredentials) {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"net/netip"
 	"time"
 
 	"kinko/internal/audit"
@@ -124,6 +125,12 @@ type Store interface {
 	ListUsers(ctx context.Context, organizationID int64) ([]User, error)
 	// AppendAudit appends an event in a transaction of its own.
 	AppendAudit(ctx context.Context, ev audit.Event) error
+	// LoginThrottles returns the stored states of those keys that have
+	// one, expired or not.
+	LoginThrottles(ctx context.Context, keys []string) ([]ThrottleState, error)
+	// FailureReport returns the report of failed attempts made at the
+	// user's last login (RollFailureReport), sources newest first.
+	FailureReport(ctx context.Context, userID int64) (FailureReport, error)
 }
 
 // Tx is one transaction of the store. Its methods are data operations:
@@ -140,11 +147,13 @@ type Store interface {
 // order, the order of banking.Tx, so that no two transactions wait on each
 // other in a cycle:
 //
-//  1. LockOrganization or LockOrganizationByCode: the decisions about one
+//  1. LockThrottle, the address's key before the login ID's: the
+//     throttles of logins that need no certificate;
+//  2. LockOrganization or LockOrganizationByCode: the decisions about one
 //     organization (its number of users, its certificate-login flag);
-//  2. LockUser: the decisions about one user (the failure count, the
-//     lock);
-//  3. AppendAudit, last: appending locks the head of the audit chain.
+//  3. LockUser, AddFailureSource, RollFailureReport: the decisions about
+//     one user (the failure count, the lock, the report of failures);
+//  4. AppendAudit, last: appending locks the head of the audit chain.
 //
 // On SQLite the transaction holds the database's write lock from its
 // start, and the Lock methods only read.
@@ -182,6 +191,21 @@ type Tx interface {
 	// AppendAudit appends an event to the audit chain, with the mails it
 	// causes. It comes last in a transaction (see the lock order).
 	AppendAudit(ctx context.Context, ev audit.Event) error
+
+	// LockThrottle reads and locks the throttle state of a key, creating
+	// an empty one (no failures, zero times) when there is none.
+	LockThrottle(ctx context.Context, key string) (ThrottleState, error)
+	// SetThrottle writes the throttle state of a key.
+	SetThrottle(ctx context.Context, st ThrottleState) error
+	// DeleteThrottle removes the throttle state of a key, if any.
+	DeleteThrottle(ctx context.Context, key string) error
+	// AddFailureSource counts a failed attempt on a user since the last
+	// login and records its source: the source's address row is written
+	// anew, and of the distinct addresses only the keep most recent stay.
+	AddFailureSource(ctx context.Context, userID int64, src FailureSource, keep int) error
+	// RollFailureReport makes the failures counted since the last login
+	// the user's report, replacing the previous one, and the count zero.
+	RollFailureReport(ctx context.Context, userID int64) error
 }
 
 // Config holds the dependencies of a Service.
@@ -193,6 +217,9 @@ type Config struct {
 	// Logger receives what cannot be recorded otherwise, such as an
 	// audit event whose write failed; default slog.Default().
 	Logger *slog.Logger
+	// Throttle are the rules of failed logins that need no certificate;
+	// zero fields take DefaultThrottle's.
+	Throttle Throttle
 }
 
 // Service manages organizations, users and passwords.
@@ -202,6 +229,7 @@ type Service struct {
 	now       func() time.Time
 	rand      io.Reader
 	logger    *slog.Logger
+	throttle  Throttle
 	dummyHash string
 }
 
@@ -229,7 +257,11 @@ func New(c Config) (*Service, error) {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	return &Service{store: c.Store, hasher: c.Hasher, now: c.Now, rand: c.Rand, logger: c.Logger, dummyHash: dummy}, nil
+	t := Throttle{
+		PerLoginID: c.Throttle.PerLoginID.withDefaults(DefaultThrottle.PerLoginID),
+		PerAddress: c.Throttle.PerAddress.withDefaults(DefaultThrottle.PerAddress),
+	}
+	return &Service{store: c.Store, hasher: c.Hasher, now: c.Now, rand: c.Rand, logger: c.Logger, throttle: t, dummyHash: dummy}, nil
 }
 
 // Now returns the service's current time.
@@ -393,21 +425,76 @@ func (s *Service) appendAudit(ctx context.Context, ev audit.Event) {
 	}
 }
 
-// Authenticate checks a login ID and login password. An unknown login ID and
-// a wrong password give the same error and cost the same time. Wrong
-// passwords count towards the lockout; LockAfter in a row lock the user.
-func (s *Service) Authenticate(ctx context.Context, loginID, password, channel string) (User, Organization, error) {
-	u, org, err := s.store.UserByLoginID(ctx, loginID)
-	if errors.Is(err, ErrNotFound) {
-		_, _ = s.hasher.Verify(password, s.dummyHash)
-		s.appendAudit(ctx, audit.Event{At: s.now(), Type: audit.LoginFailed, Actor: audit.System,
-			Detail: fmt.Sprintf("%s: unknown login ID %q", channel, truncate(loginID, 40))})
-		return User{}, Organization{}, ErrInvalidCredentials
+// Authenticate checks a login ID and login password, the check of every
+// path that needs no certificate (portal login, certificate issuance),
+// from the client address from. Such failures are throttled per address
+// and per login ID (ErrThrottled, refused before any password hash runs),
+// never counted towards the lock that only the bank lifts for a master
+// user: an outsider who knows a login ID cannot lock its user out.
+//
+// Whether the ID exists, is locked or not, the answer to a wrong password
+// is the same, ErrInvalidCredentials, after one password hash and the same
+// writes (the throttle rows, whether the ID exists or not). Only the right
+// password learns that the user is locked (ErrAccountLocked). A failure
+// on a known ID is counted for the report the user gets at the next login.
+func (s *Service) Authenticate(ctx context.Context, loginID, password, channel string, from netip.Addr) (User, Organization, error) {
+	now := s.now()
+	keys := s.throttleKeys(loginID, from)
+	if err := s.checkThrottle(ctx, keys, now); err != nil {
+		return User{}, Organization{}, err
 	}
+	u, org, err := s.store.UserByLoginID(ctx, loginID)
+	known := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return User{}, Organization{}, err
+	}
+	hash := s.dummyHash
+	if known {
+		hash = u.PasswordHash
+	}
+	ok, err := s.hasher.Verify(password, hash)
 	if err != nil {
 		return User{}, Organization{}, err
 	}
-	return u, org, s.CheckPassword(ctx, u, LoginPassword, password, channel)
+	if known && ok {
+		if u.Locked() {
+			s.appendAudit(ctx, audit.Event{At: now, Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID),
+				OrganizationID: u.OrganizationID, UserID: u.ID, Detail: channel + ": account locked"})
+			return User{}, Organization{}, ErrAccountLocked
+		}
+		if err := s.resetLoginFailures(ctx, u.ID, keys[len(keys)-1].key); err != nil {
+			return User{}, Organization{}, err
+		}
+		return u, org, nil
+	}
+	ev := audit.Event{At: now, Type: audit.LoginFailed, Actor: audit.System,
+		Detail: fmt.Sprintf("%s from %s: unknown login ID %q", channel, addressOrUnknown(from), truncate(loginID, 40))}
+	if known {
+		ev = audit.Event{At: now, Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID),
+			OrganizationID: u.OrganizationID, UserID: u.ID, Detail: fmt.Sprintf("%s from %s: wrong login password", channel, addressOrUnknown(from))}
+	}
+	err = s.store.InIdentityTx(ctx, func(tx Tx) error {
+		if err := countThrottleFailure(ctx, tx, keys, now); err != nil {
+			return err
+		}
+		if known {
+			if err := recordFailureSource(ctx, tx, u.ID, from, channel, now); err != nil {
+				return err
+			}
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
+		return User{}, Organization{}, fmt.Errorf("identity: record failed login: %w", err)
+	}
+	return User{}, Organization{}, ErrInvalidCredentials
+}
+
+func addressOrUnknown(a netip.Addr) string {
+	if t := addressText(a); t != "" {
+		return t
+	}
+	return "an unknown address"
 }
 
 // CheckPassword verifies one of u's passwords. A wrong one counts towards the
@@ -415,6 +502,13 @@ func (s *Service) Authenticate(ctx context.Context, loginID, password, channel s
 // the password, ErrInvalidCredentials for a wrong login password and
 // ErrInvalidConfirmation for a wrong confirmation password.
 func (s *Service) CheckPassword(ctx context.Context, u User, kind PasswordKind, password, channel string) error {
+	return s.CheckPasswordFrom(ctx, u, kind, password, channel, netip.Addr{})
+}
+
+// CheckPasswordFrom is CheckPassword of an attempt from the client address
+// from, which the report of failed attempts shows the user (certificate
+// login).
+func (s *Service) CheckPasswordFrom(ctx context.Context, u User, kind PasswordKind, password, channel string, from netip.Addr) error {
 	if u.Locked() {
 		s.appendAudit(ctx, audit.Event{At: s.now(), Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID),
 			OrganizationID: u.OrganizationID, UserID: u.ID, Detail: channel + ": account locked"})
@@ -432,7 +526,7 @@ func (s *Service) CheckPassword(ctx context.Context, u User, kind PasswordKind, 
 		now := s.now()
 		ev := audit.Event{At: now, Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID),
 			OrganizationID: u.OrganizationID, UserID: u.ID, Detail: channel + ": " + what}
-		locked, err := s.recordLoginFailure(ctx, u.ID, now, ev)
+		locked, err := s.recordLoginFailure(ctx, u.ID, now, ev, FailureSource{Address: addressText(from), Channel: channel, At: now})
 		if err != nil {
 			return err
 		}
@@ -442,18 +536,19 @@ func (s *Service) CheckPassword(ctx context.Context, u User, kind PasswordKind, 
 		return wrong
 	}
 	if u.FailedLogins > 0 {
-		if err := s.resetLoginFailures(ctx, u.ID); err != nil {
+		if err := s.resetLoginFailures(ctx, u.ID, ""); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// recordLoginFailure counts a wrong password, recorded by ev, and locks the
-// user at the LockAfter-th in a row. It reports whether the user is locked.
+// recordLoginFailure counts a wrong password, recorded by ev and src, and
+// locks the user at the LockAfter-th in a row. It reports whether the user
+// is locked.
 // The count is read and written under the user's lock, so racing failures
 // are all counted and exactly one of them locks.
-func (s *Service) recordLoginFailure(ctx context.Context, userID int64, now time.Time, ev audit.Event) (bool, error) {
+func (s *Service) recordLoginFailure(ctx context.Context, userID int64, now time.Time, ev audit.Event, src FailureSource) (bool, error) {
 	var locked bool
 	err := s.store.InIdentityTx(ctx, func(tx Tx) error {
 		u, err := tx.LockUser(ctx, userID)
@@ -466,6 +561,9 @@ func (s *Service) recordLoginFailure(ctx context.Context, userID int64, now time
 			lockedAt = now
 		}
 		if err := tx.SetLoginFailures(ctx, userID, failed, lockedAt); err != nil {
+			return err
+		}
+		if err := tx.AddFailureSource(ctx, userID, src, ReportAddresses); err != nil {
 			return err
 		}
 		if err := tx.AppendAudit(ctx, ev); err != nil {
@@ -489,9 +587,15 @@ func (s *Service) recordLoginFailure(ctx context.Context, userID int64, now time
 
 // resetLoginFailures sets a user's failure count back to zero after a
 // right password, unless the user was locked meanwhile: a lock keeps the
-// count that caused it.
-func (s *Service) resetLoginFailures(ctx context.Context, userID int64) error {
+// count that caused it. A non-empty throttleKey (the login ID's) is
+// forgiven too.
+func (s *Service) resetLoginFailures(ctx context.Context, userID int64, throttleKey string) error {
 	err := s.store.InIdentityTx(ctx, func(tx Tx) error {
+		if throttleKey != "" {
+			if err := tx.DeleteThrottle(ctx, throttleKey); err != nil {
+				return err
+			}
+		}
 		u, err := tx.LockUser(ctx, userID)
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -79,11 +80,12 @@ func (r *identityRig) user(t *testing.T, loginID string) identity.User {
 	return u
 }
 
-// lock locks a user with wrong passwords.
+// lock locks a user with wrong login passwords, as on the certificate
+// portal (the paths without a certificate never lock).
 func (r *identityRig) lock(t *testing.T, loginID string) {
 	t.Helper()
 	for i := range identity.LockAfter {
-		_, _, err := r.svc.Authenticate(context.Background(), loginID, "wrong-password", "test")
+		err := r.svc.CheckPassword(context.Background(), r.user(t, loginID), identity.LoginPassword, "wrong-password", "certificate login")
 		if i == identity.LockAfter-1 && !errors.Is(err, identity.ErrAccountLocked) {
 			t.Fatalf("wrong password #%d: %v, want ErrAccountLocked", i+1, err)
 		}
@@ -133,7 +135,7 @@ func TestInitialPasswordsMustBeChanged(t *testing.T) {
 			if tc.mustChange && (len(tc.pw.Password) != 12 || len(tc.pw.ConfirmationPassword) != 12 || tc.pw.Password == tc.pw.ConfirmationPassword) {
 				t.Errorf("passwords %+v, want two different 12-character passwords", tc.pw)
 			}
-			u, _, err := r.svc.Authenticate(ctx, tc.loginID, tc.pw.Password, "test")
+			u, _, err := r.svc.Authenticate(ctx, tc.loginID, tc.pw.Password, "test", netip.Addr{})
 			if err != nil {
 				t.Fatalf("log in with the password handed out: %v", err)
 			}
@@ -211,8 +213,8 @@ func TestAuthenticateUnknownIDAndWrongPasswordLookAlike(t *testing.T) {
 	r := newIdentityRig(t)
 	ctx := context.Background()
 	_, master := r.org(t)
-	_, _, unknownErr := r.svc.Authenticate(ctx, "nobody99", "Login-whatever", "password login")
-	_, _, wrongErr := r.svc.Authenticate(ctx, master.LoginID, "Login-whatever", "password login")
+	_, _, unknownErr := r.svc.Authenticate(ctx, "nobody99", "Login-whatever", "password login", netip.Addr{})
+	_, _, wrongErr := r.svc.Authenticate(ctx, master.LoginID, "Login-whatever", "password login", netip.Addr{})
 	if !errors.Is(unknownErr, identity.ErrInvalidCredentials) || unknownErr != wrongErr {
 		t.Fatalf("unknown ID: %v; wrong password: %v; want the same ErrInvalidCredentials", unknownErr, wrongErr)
 	}
@@ -220,19 +222,19 @@ func TestAuthenticateUnknownIDAndWrongPasswordLookAlike(t *testing.T) {
 	if len(evs) != 2 {
 		t.Fatalf("login failures recorded %d, want 2", len(evs))
 	}
-	if evs[0].Detail != `password login: unknown login ID "nobody99"` || evs[0].UserID != 0 || evs[0].Actor != audit.System {
+	if evs[0].Detail != `password login from an unknown address: unknown login ID "nobody99"` || evs[0].UserID != 0 || evs[0].Actor != audit.System {
 		t.Errorf("unknown ID event %+v", evs[0])
 	}
-	if evs[1].Detail != "password login: wrong login password" || evs[1].UserID != master.ID {
+	if evs[1].Detail != "password login from an unknown address: wrong login password" || evs[1].UserID != master.ID {
 		t.Errorf("wrong password event %+v", evs[1])
 	}
-	// An unknown ID counts against nobody.
-	if u := r.user(t, master.LoginID); u.FailedLogins != 1 {
-		t.Errorf("master's failure count %d, want 1", u.FailedLogins)
+	// A failure without a certificate counts towards no lock.
+	if u := r.user(t, master.LoginID); u.FailedLogins != 0 {
+		t.Errorf("master's failure count %d, want 0", u.FailedLogins)
 	}
 	// A very long unknown ID is cut in the log.
 	long := strings.Repeat("x", 500)
-	if _, _, err := r.svc.Authenticate(ctx, long, "pw", "password login"); !errors.Is(err, identity.ErrInvalidCredentials) {
+	if _, _, err := r.svc.Authenticate(ctx, long, "pw", "password login", netip.Addr{}); !errors.Is(err, identity.ErrInvalidCredentials) {
 		t.Fatal(err)
 	}
 	evs = r.events(t, store.AuditFilter{Type: audit.LoginFailed})
@@ -248,8 +250,7 @@ func TestLockoutAfterSixWrongPasswordsInARow(t *testing.T) {
 	g := r.general(t, master)
 	pw := known(g.LoginID).Password
 	auth := func(p string) error {
-		_, _, err := r.svc.Authenticate(ctx, g.LoginID, p, "test")
-		return err
+		return r.svc.CheckPassword(ctx, r.user(t, g.LoginID), identity.LoginPassword, p, "certificate login")
 	}
 	// 5 wrong, then the right one: the count starts again.
 	for i := range identity.LockAfter - 1 {
@@ -365,7 +366,7 @@ func TestUnlockByMaster(t *testing.T) {
 	if u := r.user(t, g.LoginID); u.Locked() || u.FailedLogins != 0 {
 		t.Errorf("after unlock: locked %v, count %d", u.Locked(), u.FailedLogins)
 	}
-	if _, _, err := r.svc.Authenticate(ctx, g.LoginID, known(g.LoginID).Password, "test"); err != nil {
+	if _, _, err := r.svc.Authenticate(ctx, g.LoginID, known(g.LoginID).Password, "test", netip.Addr{}); err != nil {
 		t.Errorf("log in after unlock: %v", err)
 	}
 	evs := r.events(t, store.AuditFilter{Type: audit.UserUnlocked, UserID: g.ID})
@@ -385,7 +386,7 @@ func TestUnlockByBank(t *testing.T) {
 	if err := r.svc.UnlockByBank(ctx, master.LoginID, "suzuki", "REQ-2026-001"); err != nil {
 		t.Fatalf("bank unlocks the master: %v", err)
 	}
-	if _, _, err := r.svc.Authenticate(ctx, master.LoginID, known(master.LoginID).Password, "test"); err != nil {
+	if _, _, err := r.svc.Authenticate(ctx, master.LoginID, known(master.LoginID).Password, "test", netip.Addr{}); err != nil {
 		t.Errorf("master logs in after the bank's unlock: %v", err)
 	}
 	evs := r.events(t, store.AuditFilter{Type: audit.UserUnlocked})
@@ -439,10 +440,10 @@ func TestChangePassword(t *testing.T) {
 	if err := r.svc.ChangePassword(ctx, u, identity.LoginPassword, pw.Password, "Brand-new-1"); err != nil {
 		t.Fatalf("change: %v", err)
 	}
-	if _, _, err := r.svc.Authenticate(ctx, master.LoginID, "Brand-new-1", "test"); err != nil {
+	if _, _, err := r.svc.Authenticate(ctx, master.LoginID, "Brand-new-1", "test", netip.Addr{}); err != nil {
 		t.Errorf("new password: %v", err)
 	}
-	if _, _, err := r.svc.Authenticate(ctx, master.LoginID, pw.Password, "test"); !errors.Is(err, identity.ErrInvalidCredentials) {
+	if _, _, err := r.svc.Authenticate(ctx, master.LoginID, pw.Password, "test", netip.Addr{}); !errors.Is(err, identity.ErrInvalidCredentials) {
 		t.Errorf("old password: %v, want ErrInvalidCredentials", err)
 	}
 	if evs := r.events(t, store.AuditFilter{Type: audit.PasswordChanged}); len(evs) != 1 || evs[0].Password != audit.LoginPassword {
@@ -529,7 +530,7 @@ func TestAuthenticateUnknownIDCostsAPasswordCheck(t *testing.T) {
 	}
 	verify := minOf(func() { _, _ = h.Verify("Other-password-1", hash) })
 	unknown := minOf(func() {
-		if _, _, err := svc.Authenticate(context.Background(), "nobody99", "Other-password-1", "test"); !errors.Is(err, identity.ErrInvalidCredentials) {
+		if _, _, err := svc.Authenticate(context.Background(), "nobody99", "Other-password-1", "test", netip.Addr{}); !errors.Is(err, identity.ErrInvalidCredentials) {
 			t.Errorf("unknown ID: %v", err)
 		}
 	})
@@ -545,9 +546,9 @@ func (failingAudit) AppendAudit(context.Context, audit.Event) error {
 	return errors.New("disk full")
 }
 
-// TestFailedAuditWriteIsLogged: a refused login whose audit event cannot
-// be written is still refused alike, and the failure is logged, never
-// swallowed.
+// TestFailedAuditWriteIsLogged: a refused login whose audit event, written
+// on its own, cannot be written is still refused alike, and the failure is
+// logged, never swallowed.
 func TestFailedAuditWriteIsLogged(t *testing.T) {
 	r := newIdentityRig(t)
 	var log bytes.Buffer
@@ -556,8 +557,10 @@ func TestFailedAuditWriteIsLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := svc.Authenticate(context.Background(), "nobody00", "whatever", "test"); !errors.Is(err, identity.ErrInvalidCredentials) {
-		t.Fatalf("unknown login ID: %v, want ErrInvalidCredentials", err)
+	_, master := r.org(t)
+	r.lock(t, master.LoginID)
+	if _, _, err := svc.Authenticate(context.Background(), master.LoginID, known(master.LoginID).Password, "test", netip.Addr{}); !errors.Is(err, identity.ErrAccountLocked) {
+		t.Fatalf("locked user's right password: %v, want ErrAccountLocked", err)
 	}
 	if out := log.String(); !strings.Contains(out, "audit event not recorded") || !strings.Contains(out, "disk full") ||
 		!strings.Contains(out, string(audit.LoginFailed)) {

@@ -164,7 +164,7 @@ func TestLockKeepsItsCount(t *testing.T) {
 		ctx := context.Background()
 		_, master := r.org(t)
 		g := r.general(t, master)
-		if _, _, err := r.svc.Authenticate(ctx, g.LoginID, "wrong-password", "test"); !errors.Is(err, identity.ErrInvalidCredentials) {
+		if err := r.svc.CheckPassword(ctx, g, identity.LoginPassword, "wrong-password", "test"); !errors.Is(err, identity.ErrInvalidCredentials) {
 			t.Fatal(err)
 		}
 		stale := r.user(t, g.LoginID)

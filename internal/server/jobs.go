@@ -27,6 +27,14 @@ func (s *Services) jobs() []Job {
 			return err
 		},
 	}, {
+		// The throttles of failed logins, once their time is past; a row
+		// deleted twice is deleted once.
+		Name: "expired login throttles", Every: 10 * time.Minute,
+		Run: func(ctx context.Context) error {
+			_, err := p.DB.DeleteExpiredLoginThrottles(ctx, p.Now())
+			return err
+		},
+	}, {
 		// Every ten minutes: each reminder is recorded once per certificate
 		// and occasion, so it is sent once, within minutes of its day coming.
 		Name: "expiry reminders", Every: 10 * time.Minute,

@@ -49,10 +49,13 @@ type Parts struct {
 	// RenewalWindow is how long before expiry renewal and the notices
 	// begin; default certs.DefaultRenewalWindow.
 	RenewalWindow time.Duration
-	IdleTimeout   time.Duration    // default 15 minutes
-	MaxSession    time.Duration    // default 12 hours
-	ServerNames   []string         // default localhost, 127.0.0.1
-	ServerCert    *tls.Certificate // default: the authority's server certificate for ServerNames
+	// Throttle are the rules of failed logins that need no certificate;
+	// zero fields: identity.DefaultThrottle's.
+	Throttle    identity.Throttle
+	IdleTimeout time.Duration    // default 15 minutes
+	MaxSession  time.Duration    // default 12 hours
+	ServerNames []string         // default localhost, 127.0.0.1
+	ServerCert  *tls.Certificate // default: the authority's server certificate for ServerNames
 	// PortalURL and CertPortalURL are the listeners' addresses as users
 	// reach them; default https:// + the host of the request + the
 	// listener's port.
@@ -123,7 +126,7 @@ func Assemble(p Parts) (*Services, error) {
 		p.Logger = slog.Default()
 	}
 	ident, err := identity.New(identity.Config{Store: p.DB, Hasher: identity.Hasher{Params: p.Hasher, Rand: p.Rand}, Now: p.Now, Rand: p.Rand,
-		Logger: p.Logger})
+		Logger: p.Logger, Throttle: p.Throttle})
 	if err != nil {
 		return nil, err
 	}

@@ -345,3 +345,21 @@ func (c *Client) Do(method, url string, body any) Response {
 // CloseIdle closes the client's idle connections, so that the next request
 // opens a new TLS connection.
 func (c *Client) CloseIdle() { c.HTTP.CloseIdleConnections() }
+
+// LockUser locks a user with wrong login passwords as the certificate
+// portal counts them (wrong passwords on the paths without a certificate
+// are throttled and never lock).
+func (b *Bank) LockUser(t testing.TB, loginID string) {
+	t.Helper()
+	ctx := context.Background()
+	for range identity.LockAfter {
+		u, _, err := b.Services.Identity.UserByLoginID(ctx, loginID)
+		if err != nil {
+			t.Fatalf("lock %s: %v", loginID, err)
+		}
+		_ = b.Services.Identity.CheckPassword(ctx, u, identity.LoginPassword, "Wrong-password-to-lock1", "certificate login")
+	}
+	if u, _, err := b.Services.Identity.UserByLoginID(ctx, loginID); err != nil || !u.Locked() {
+		t.Fatalf("lock %s: not locked (%v)", loginID, err)
+	}
+}

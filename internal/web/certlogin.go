@@ -41,7 +41,7 @@ func (h *Handler) certificateLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderCertificateLogin(w, r, httpedge.ErrRequired)
 		return
 	}
-	token, p, err := h.c.Auth.CertificateLogin(r.Context(), h.c.Listener.PeerCertificate(r), password)
+	token, p, err := h.c.Auth.CertificateLogin(r.Context(), h.c.Listener.PeerCertificate(r), password, httpedge.ClientAddress(r))
 	if err != nil {
 		h.renderCertificateLogin(w, r, wrongLoginPassword(err))
 		return

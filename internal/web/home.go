@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"kinko/internal/auth"
+	"kinko/internal/identity"
 )
 
 // recentLogins is how many login times the top screen shows.
@@ -21,6 +22,9 @@ type homePage struct {
 	// Banking is the balances and what awaits the user's approval; nil
 	// when the user may do nothing in banking.
 	Banking *homeBanking
+	// Failures are the failed logins with the user's login ID between the
+	// previous login and this one.
+	Failures identity.FailureReport
 }
 
 // renewalNotice is the top screen's notice of a certificate to renew.
@@ -55,6 +59,12 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, p auth.Principal)
 			d.Renewal.Renewed, d.Renewal.RenewedAt = true, rn.Renewed.IssuedAt
 		}
 	}
+	failures, err := h.c.Identity.FailureReport(r.Context(), p.User.ID)
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	d.Failures = failures
 	bk, err := h.homeBankingOf(r.Context(), p)
 	if err != nil {
 		h.renderError(w, r, err)

@@ -31,7 +31,7 @@ func (h *Handler) passwordLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, httpedge.ErrRequired)
 		return
 	}
-	token, p, err := h.c.Auth.PasswordLogin(r.Context(), loginID, password)
+	token, p, err := h.c.Auth.PasswordLogin(r.Context(), loginID, password, httpedge.ClientAddress(r))
 	if err != nil {
 		h.renderLogin(w, r, err)
 		return
@@ -48,6 +48,7 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, err error)
 	d := loginPage{}
 	if err != nil {
 		status, v.Errors = h.refusal(r, err)
+		httpedge.SetRetryAfterOf(w, err)
 		d.LoginID = truncate(strings.TrimSpace(r.PostForm.Get("login_id")), 64)
 		d.CertificateLoginRequired = errors.Is(err, auth.ErrCertificateLoginRequired)
 	}

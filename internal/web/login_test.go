@@ -96,9 +96,7 @@ func TestLoginRefusals(t *testing.T) {
 		org := b.NewOrg(t, "ことわり労働組合", false)
 		user := b.NewGeneralUser(t, org)
 		locked := b.NewGeneralUser(t, org)
-		for range identity.LockAfter {
-			passwordLogin(t, b, b.Client(nil), locked.LoginID, "Wrong-password1")
-		}
+		b.LockUser(t, locked.LoginID)
 		tests := []struct {
 			name     string
 			loginID  string

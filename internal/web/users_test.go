@@ -725,9 +725,7 @@ func TestUnlockByMaster(t *testing.T) {
 		for _, lang := range []string{"ja", "en"} {
 			t.Run(lang, func(t *testing.T) {
 				user := b.NewGeneralUser(t, org)
-				for range identity.LockAfter {
-					passwordLogin(t, b, b.Client(nil), user.LoginID, "Wrong-pass1")
-				}
+				b.LockUser(t, user.LoginID)
 				wantPage(t, passwordLogin(t, b, b.Client(nil), user.LoginID, user.Password), http.StatusLocked, "/login")
 				c := b.Client(nil)
 				setLanguage(t, b, c, lang)

@@ -37,6 +37,7 @@ import { buildPKCS12 } from './pkcs12.js';
 export const API_ERRORS = Object.freeze({
   invalid_credentials: 'page.issue.error.invalid_credentials',
   account_locked: 'page.issue.error.account_locked',
+  too_many_attempts: 'page.issue.error.too_many_attempts',
   certificate_login_not_enabled: 'page.issue.error.certificate_login_not_enabled',
   active_certificate_exists: 'page.issue.error.active_certificate_exists',
   organization_certificate_limit: 'page.issue.error.organization_certificate_limit',
