@@ -79,7 +79,8 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 		BankCode:      cfg.BankCode, Calendar: cal, Cutoff: cfg.TransferCutoff, Hours: cfg.OperatingHours,
 		SMTP: smtp, MailDir: filepath.Join(cfg.DataDir, "mail"), MailFrom: cfg.MailFrom, BankName: cfg.BankName,
 		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), MaxSession: time.Duration(cfg.SessionAbsoluteTimeout),
-		ServerNames: cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL, CRLValidity: time.Duration(cfg.CRLValidity),
+		PasswordMemoryMiB: cfg.PasswordMemoryMiB,
+		ServerNames:       cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL, CRLValidity: time.Duration(cfg.CRLValidity),
 		PKIURL:       cfg.PKIURL,
 		ServiceHours: web.ServiceHours{Weekdays: cfg.ServiceHours.Weekdays, Weekends: cfg.ServiceHours.Weekends}}
 	return &app{cfg: cfg, db: db, parts: parts, logger: logger}, nil

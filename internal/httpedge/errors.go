@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
@@ -172,6 +174,10 @@ var table = []struct {
 	{banking.ErrRequestRefRequired, Refusal{400, "request_ref_required", "error.request_ref_required"}},
 	{banking.ErrUnknownEncoding, Refusal{400, "unknown_encoding", "error.unknown_encoding"}},
 	{banking.ErrOutsideServiceHours, Refusal{503, "outside_service_hours", "error.outside_service_hours"}},
+
+	// Too many password checks at once, in the server or from one client
+	// address: try again after the Retry-After header's seconds.
+	{identity.ErrBusy, Refusal{503, "server_busy", "error.server_busy"}},
 }
 
 // Refusals of the typed errors, and of anything else.
@@ -271,5 +277,24 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 func WriteJSONError(l *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
 	rf := RefusalOf(err)
 	LogRefusal(l, r, err, rf)
+	SetRetryAfterOf(w, err)
 	WriteJSON(w, rf.Status, ErrorBody{Error: rf.Code, Message: Message(rf.Key)})
+}
+
+// RetryError is an error that says when to try again, as
+// *identity.BusyError does.
+type RetryError interface {
+	error
+	RetryAfter() time.Duration
+}
+
+// SetRetryAfterOf sets the Retry-After header, in whole seconds rounded up
+// (at least 1), when err or an error it wraps is a RetryError.
+func SetRetryAfterOf(w http.ResponseWriter, err error) {
+	ra, ok := errors.AsType[RetryError](err)
+	if !ok {
+		return
+	}
+	secs := max(1, int64((ra.RetryAfter()+time.Second-1)/time.Second))
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 }

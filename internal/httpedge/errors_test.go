@@ -87,6 +87,7 @@ var wantStatus = []struct {
 	{banking.ErrUnknownEncoding, 400, "unknown_encoding"},
 	{ErrInvalidZenginFile, 400, "invalid_zengin_file"},
 	{banking.ErrOutsideServiceHours, 503, "outside_service_hours"},
+	{identity.ErrBusy, 503, "server_busy"},
 
 	// The pages' own refusals: their codes are never sent, their statuses
 	// and messages are the pages'.

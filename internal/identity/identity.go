@@ -399,7 +399,10 @@ func (s *Service) appendAudit(ctx context.Context, ev audit.Event) {
 func (s *Service) Authenticate(ctx context.Context, loginID, password, channel string) (User, Organization, error) {
 	u, org, err := s.store.UserByLoginID(ctx, loginID)
 	if errors.Is(err, ErrNotFound) {
-		_, _ = s.hasher.Verify(password, s.dummyHash)
+		if _, err := s.hasher.Verify(password, s.dummyHash); errors.Is(err, ErrBusy) {
+			// Refused before any check, as a known ID would be.
+			return User{}, Organization{}, err
+		}
 		s.appendAudit(ctx, audit.Event{At: s.now(), Type: audit.LoginFailed, Actor: audit.System,
 			Detail: fmt.Sprintf("%s: unknown login ID %q", channel, truncate(loginID, 40))})
 		return User{}, Organization{}, ErrInvalidCredentials
@@ -568,7 +571,11 @@ func (s *Service) ChangePassword(ctx context.Context, u User, kind PasswordKind,
 	if kind == ConfirmationPassword {
 		other = u.PasswordHash
 	}
-	if same, _ := s.hasher.Verify(next, other); same {
+	same, err := s.hasher.Verify(next, other)
+	if errors.Is(err, ErrBusy) {
+		return err
+	}
+	if same {
 		return &PasswordError{Reason: "same_as_other"}
 	}
 	hash, err := s.hasher.Hash(next)

@@ -31,6 +31,12 @@ func (h *Handler) passwordLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, httpedge.ErrRequired)
 		return
 	}
+	release, err := h.c.PasswordChecks.Enter(r)
+	if err != nil {
+		h.renderLogin(w, r, err)
+		return
+	}
+	defer release()
 	token, p, err := h.c.Auth.PasswordLogin(r.Context(), loginID, password)
 	if err != nil {
 		h.renderLogin(w, r, err)
@@ -48,6 +54,7 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, err error)
 	d := loginPage{}
 	if err != nil {
 		status, v.Errors = h.refusal(r, err)
+		httpedge.SetRetryAfterOf(w, err)
 		d.LoginID = truncate(strings.TrimSpace(r.PostForm.Get("login_id")), 64)
 		d.CertificateLoginRequired = errors.Is(err, auth.ErrCertificateLoginRequired)
 	}
