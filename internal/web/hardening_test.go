@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -56,5 +58,41 @@ func TestHardening_BusyLoginPages(t *testing.T) {
 		}
 		wantPage(t, passwordLogin(t, b, b.Client(nil), org.Master.LoginID, org.Master.Password), http.StatusOK, "/home")
 		wantPage(t, certificateLogin(t, b, b.Client(cert), certOrg.Master.Password), http.StatusOK, "/home")
+	})
+}
+
+// TestHardening_PasswordChangePageEndsOtherSessions: a password changed on
+// the password page, login or confirmation, ends the user's other
+// sessions (another browser, the API) and keeps the page's own.
+func TestHardening_PasswordChangePageEndsOtherSessions(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		b := testutil.NewBank(t, db)
+		org := b.NewOrg(t, "画面パスワード変更労組", false)
+		current := map[string]string{"login": org.Master.Password, "confirmation": org.Master.Confirmation}
+		for i, kind := range []string{"login", "confirmation"} {
+			t.Run(kind, func(t *testing.T) {
+				page := b.Client(nil)
+				wantPage(t, passwordLogin(t, b, page, org.Master.LoginID, current["login"]), http.StatusOK, "/home")
+				other := b.Client(nil)
+				wantPage(t, passwordLogin(t, b, other, org.Master.LoginID, current["login"]), http.StatusOK, "/home")
+				api := b.Client(nil)
+				if r := api.Portal(http.MethodPost, "/api/v1/sessions", map[string]string{"login_id": org.Master.LoginID, "password": current["login"]}); r.Status != http.StatusCreated {
+					t.Fatalf("API login: %d %s", r.Status, r.Raw)
+				}
+				next := "Kawasemi-Sakura-482" + strconv.Itoa(i)
+				form := get(t, page, b.PortalURL+"/password")
+				p := post(t, page, b.PortalURL+"/password", url.Values{"csrf_token": {csrfToken(t, form)}, "kind": {kind},
+					"current": {current[kind]}, "new": {next}, "again": {next}})
+				wantPage(t, p, http.StatusOK, "/password")
+				current[kind] = next
+				if r := other.Portal(http.MethodGet, "/api/v1/me", nil); r.Status != http.StatusUnauthorized {
+					t.Errorf("the other browser's session: %d, want 401", r.Status)
+				}
+				if r := api.Portal(http.MethodGet, "/api/v1/me", nil); r.Status != http.StatusUnauthorized {
+					t.Errorf("the API's session: %d, want 401", r.Status)
+				}
+				wantPage(t, get(t, page, b.PortalURL+"/home"), http.StatusOK, "/home")
+			})
+		}
 	})
 }
