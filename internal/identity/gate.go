@@ -31,7 +31,9 @@ const (
 	DefaultPasswordMemoryMiB = 128
 	// DefaultGateWait is how long a check waits for a free slot before it
 	// is refused.
-	DefaultGateWait = time.Second
+	DefaultGateWait = 30 * time.Second
+	// DefaultQueuePerSlot is how many checks may wait per slot.
+	DefaultQueuePerSlot = 128
 	// DefaultRetryAfter is the wait a refused check suggests.
 	DefaultRetryAfter = time.Second
 )
@@ -48,7 +50,7 @@ type GateConfig struct {
 	// runtime.GOMAXPROCS(0).
 	Procs int
 	// Queue is how many checks may wait for a slot; beyond them a check
-	// is refused at once. Default: twice the slots.
+	// is refused at once. Default: DefaultQueuePerSlot times the slots.
 	Queue int
 	// Wait is how long a check waits for a slot; default DefaultGateWait.
 	Wait time.Duration
@@ -70,8 +72,12 @@ func GateSlots(memoryMiB int, perCheckKiB uint32, procs int) int {
 
 // Gate bounds the argon2id computations (Hasher.Hash and Hasher.Verify)
 // that run at once, so that a flood of login attempts costs the server a
-// bounded amount of memory and CPU: a fixed number of slots, a short queue
-// with a short wait, and beyond them ErrBusy. A nil *Gate bounds nothing.
+// bounded amount of memory and CPU: a fixed number of slots, a bounded
+// queue with a bounded wait, and beyond them ErrBusy. A waiting check
+// holds no argon2 memory, only its request; the queue is first come, first
+// served, so that during a flood from many clients a real user waits a
+// turn instead of losing every race for a free place. A nil *Gate bounds
+// nothing.
 type Gate struct {
 	slots      chan struct{} // one token per running check
 	places     chan struct{} // one token per running or waiting check
@@ -95,7 +101,7 @@ func NewGate(c GateConfig) *Gate {
 	}
 	n := GateSlots(c.MemoryMiB, c.PerCheckKiB, c.Procs)
 	if c.Queue <= 0 {
-		c.Queue = 2 * n
+		c.Queue = DefaultQueuePerSlot * n
 	}
 	if c.Wait <= 0 {
 		c.Wait = DefaultGateWait
