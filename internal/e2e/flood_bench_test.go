@@ -86,14 +86,14 @@ func BenchmarkLoginFlood(b *testing.B) {
 // ID and password.
 type floodDemo struct {
 	cmd      *exec.Cmd
-	file     demoFile2
+	file     floodDemoFile
 	roots    *x509.CertPool
 	loginID  string
 	password string
 }
 
-// demoFile2 is demo.json with the organizations' login method.
-type demoFile2 struct {
+// floodDemoFile is demo.json with the organizations' login method.
+type floodDemoFile struct {
 	PortalURL     string `json:"portal_url"`
 	ServerCA      string `json:"server_ca"`
 	Organizations []struct {
