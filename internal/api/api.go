@@ -34,8 +34,11 @@ type Config struct {
 	// CAChain is the PEM of the client-issuing CA and the root, returned
 	// with every issued certificate.
 	CAChain []byte
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// PasswordChecks limits the password checks without a session (login,
+	// issuance) in flight per client address; nil: no limit.
+	PasswordChecks *httpedge.PasswordChecks
+	Logger         *slog.Logger
+	Now            func() time.Time
 }
 
 // API serves the JSON API of one listener.

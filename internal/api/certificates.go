@@ -30,6 +30,11 @@ func (a *API) issueCertificate(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	release, err := a.c.PasswordChecks.Enter(r)
+	if err != nil {
+		return err
+	}
+	defer release()
 	c, err := a.c.Certs.Issue(r.Context(), strings.TrimSpace(req.LoginID), req.Password, httpedge.ClientAddress(r), []byte(req.CSR))
 	if err != nil {
 		return err

@@ -82,7 +82,7 @@ func (a *API) changePassword(kind identity.PasswordKind) httpedge.HandlerFunc {
 			return err
 		}
 		p := principal(r)
-		if err := a.c.Identity.ChangePassword(r.Context(), p.User, kind, req.Current, req.New); err != nil {
+		if err := a.c.Identity.ChangePassword(r.Context(), p.User, kind, req.Current, req.New, p.Session.IDHash); err != nil {
 			return err
 		}
 		u, _, err := a.c.Identity.UserByID(r.Context(), p.User.ID)

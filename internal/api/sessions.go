@@ -71,6 +71,11 @@ func (a *API) passwordLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	release, err := a.c.PasswordChecks.Enter(r)
+	if err != nil {
+		return err
+	}
+	defer release()
 	token, p, err := a.c.Auth.PasswordLogin(r.Context(), strings.TrimSpace(req.LoginID), req.Password, httpedge.ClientAddress(r))
 	if err != nil {
 		return err
@@ -91,6 +96,11 @@ func (a *API) certificateLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	release, err := a.c.PasswordChecks.Enter(r)
+	if err != nil {
+		return err
+	}
+	defer release()
 	token, p, err := a.c.Auth.CertificateLogin(r.Context(), a.c.Listener.PeerCertificate(r), req.Password, httpedge.ClientAddress(r))
 	if err != nil {
 		return err

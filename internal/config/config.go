@@ -83,6 +83,10 @@ type Config struct {
 	SessionIdleTimeout Duration `json:"session_idle_timeout"`
 	// SessionAbsoluteTimeout ends a session this long after login.
 	SessionAbsoluteTimeout Duration `json:"session_absolute_timeout"`
+	// PasswordMemoryMiB is the memory, in MiB, that the password checks
+	// (argon2id, 19 MiB each) running at once may take together; with the
+	// number of cores it bounds how many run at once. Zero: 128.
+	PasswordMemoryMiB int `json:"password_memory_mib"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"log_level"`
 	// LogFormat is text or json.
@@ -381,6 +385,9 @@ func (c Config) Validate() error {
 	}
 	if c.CRLValidity < 0 || (c.CRLValidity > 0 && time.Duration(c.CRLValidity) < time.Hour) {
 		errs = append(errs, errors.New("crl_validity must be at least 1h (or empty for 24h)"))
+	}
+	if c.PasswordMemoryMiB < 0 {
+		errs = append(errs, errors.New("password_memory_mib must not be negative (or empty for 128)"))
 	}
 	if time.Duration(c.SessionIdleTimeout) < time.Minute {
 		errs = append(errs, errors.New("session_idle_timeout must be at least 1m"))

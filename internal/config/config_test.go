@@ -261,6 +261,8 @@ func TestValidate(t *testing.T) {
 		{"absolute shorter than idle", func(c *Config) {
 			c.SessionIdleTimeout, c.SessionAbsoluteTimeout = Duration(time.Hour), Duration(30*time.Minute)
 		}, "session_absolute_timeout must not be shorter"},
+		{"password memory", func(c *Config) { c.PasswordMemoryMiB = 64 }, ""},
+		{"password memory negative", func(c *Config) { c.PasswordMemoryMiB = -1 }, "password_memory_mib must not be negative"},
 		{"log level", func(c *Config) { c.LogLevel = "trace" }, `log_level "trace"`},
 		{"log format", func(c *Config) { c.LogFormat = "xml" }, `log_format "xml"`},
 		{"server name with a space", func(c *Config) { c.ServerNames = []string{"ib example"} }, `server_names: "ib example"`},

@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -18,15 +17,6 @@ import (
 )
 
 const commonPassword = "Password-2024!"
-
-// clientFrom returns a client of b whose connections come from the local
-// address ip (any 127.0.0.0/8 address reaches the listeners).
-func clientFrom(b *testutil.Bank, ip string) *testutil.Client {
-	cl := b.Client(nil)
-	d := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
-	cl.HTTP.Transport.(*http.Transport).DialContext = d.DialContext
-	return cl
-}
 
 func wantRetryAfter(t *testing.T, what string, r testutil.Response) {
 	t.Helper()
@@ -81,11 +71,11 @@ func TestHardening_LoginThrottlePerLoginIDAcrossAddresses(t *testing.T) {
 		g := b.NewGeneralUser(t, org)
 		free := identity.DefaultThrottle.PerLoginID.Free
 		for i := range free + 1 {
-			cl := clientFrom(b, fmt.Sprintf("127.0.1.%d", i+1))
+			cl := clientFrom(b, nil, fmt.Sprintf("127.0.1.%d", i+1))
 			expect(t, fmt.Sprintf("failure %d", i+1), cl.Portal(http.MethodPost, pathSessions, map[string]string{"login_id": g.LoginID, "password": wrongPassword}),
 				http.StatusUnauthorized, "invalid_credentials")
 		}
-		cl := clientFrom(b, "127.0.2.1")
+		cl := clientFrom(b, nil, "127.0.2.1")
 		wantRetryAfter(t, "the right password from a new address", cl.Portal(http.MethodPost, pathSessions, map[string]string{"login_id": g.LoginID, "password": g.Password}))
 		expect(t, "another login ID from that address", cl.Portal(http.MethodPost, pathSessions, map[string]string{"login_id": org.Master.LoginID, "password": org.Master.Password}),
 			http.StatusCreated, "")

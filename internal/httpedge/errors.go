@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"kinko/internal/auth"
 	"kinko/internal/banking"
@@ -174,6 +175,10 @@ var table = []struct {
 	{banking.ErrRequestRefRequired, Refusal{400, "request_ref_required", "error.request_ref_required"}},
 	{banking.ErrUnknownEncoding, Refusal{400, "unknown_encoding", "error.unknown_encoding"}},
 	{banking.ErrOutsideServiceHours, Refusal{503, "outside_service_hours", "error.outside_service_hours"}},
+
+	// Too many password checks at once, in the server or from one client
+	// address: try again after the Retry-After header's seconds.
+	{identity.ErrBusy, Refusal{503, "server_busy", "error.server_busy"}},
 }
 
 // Refusals of the typed errors, and of anything else.
@@ -268,15 +273,6 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
-// SetRetryAfterOf sets the Retry-After header (in seconds) of an answer to
-// an error that says when to try again, such as identity.ErrThrottled.
-func SetRetryAfterOf(w http.ResponseWriter, err error) {
-	var ra interface{ RetryAfterSeconds() int }
-	if errors.As(err, &ra) {
-		w.Header().Set("Retry-After", strconv.Itoa(ra.RetryAfterSeconds()))
-	}
-}
-
 // WriteJSONError logs err and answers it in JSON: its status, code and
 // message (ErrorBody).
 func WriteJSONError(l *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
@@ -284,4 +280,22 @@ func WriteJSONError(l *slog.Logger, w http.ResponseWriter, r *http.Request, err 
 	LogRefusal(l, r, err, rf)
 	SetRetryAfterOf(w, err)
 	WriteJSON(w, rf.Status, ErrorBody{Error: rf.Code, Message: Message(rf.Key)})
+}
+
+// RetryError is an error that says when to try again, as
+// *identity.BusyError and *identity.ThrottledError do.
+type RetryError interface {
+	error
+	RetryAfter() time.Duration
+}
+
+// SetRetryAfterOf sets the Retry-After header, in whole seconds rounded up
+// (at least 1), when err or an error it wraps is a RetryError.
+func SetRetryAfterOf(w http.ResponseWriter, err error) {
+	ra, ok := errors.AsType[RetryError](err)
+	if !ok {
+		return
+	}
+	secs := max(1, int64((ra.RetryAfter()+time.Second-1)/time.Second))
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 }

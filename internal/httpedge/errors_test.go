@@ -91,6 +91,7 @@ var wantStatus = []struct {
 	{banking.ErrUnknownEncoding, 400, "unknown_encoding"},
 	{ErrInvalidZenginFile, 400, "invalid_zengin_file"},
 	{banking.ErrOutsideServiceHours, 503, "outside_service_hours"},
+	{identity.ErrBusy, 503, "server_busy"},
 
 	// The pages' own refusals: their codes are never sent, their statuses
 	// and messages are the pages'.
@@ -315,8 +316,8 @@ func TestWriteJSONErrorRetryAfter(t *testing.T) {
 		err  error
 		want string
 	}{
-		{fmt.Errorf("login: %w", &identity.ThrottledError{RetryAfter: 1500 * time.Millisecond}), "2"},
-		{&identity.ThrottledError{RetryAfter: time.Millisecond}, "1"},
+		{fmt.Errorf("login: %w", &identity.ThrottledError{Wait: 1500 * time.Millisecond}), "2"},
+		{&identity.ThrottledError{Wait: time.Millisecond}, "1"},
 		{identity.ErrInvalidCredentials, ""},
 	} {
 		w := httptest.NewRecorder()

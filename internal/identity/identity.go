@@ -2,8 +2,10 @@
 // up to 19 general users (R6), their login and confirmation passwords
 // (argon2id), initial passwords and lockout after repeated failures. It
 // decides these rules itself, inside a transaction its Store provides. It
-// knows nothing of certificates or HTTP, and of sessions only that turning
-// certificate login on ends the organization's password sessions (R8); it
+// knows nothing of certificates or HTTP, and of sessions only that they
+// end: the organization's password sessions when it turns certificate
+// login on (R8), a user's other sessions when the user changes a password,
+// all of them when the user is locked; it
 // never stores a password in clear.
 package identity
 
@@ -182,6 +184,9 @@ type Tx interface {
 	// DeletePasswordSessions deletes the sessions of an organization's
 	// users that no certificate is bound to (ID + password sessions).
 	DeletePasswordSessions(ctx context.Context, organizationID int64) error
+	// DeleteUserSessions deletes a user's sessions on every listener, but
+	// the one whose ID hash is exceptIDHash (none when it is empty).
+	DeleteUserSessions(ctx context.Context, userID int64, exceptIDHash string) error
 	// SetLoginFailures sets a user's count of failed logins and the time
 	// the user was locked (zero: not locked).
 	SetLoginFailures(ctx context.Context, userID int64, failed int, lockedAt time.Time) error
@@ -570,6 +575,10 @@ func (s *Service) recordLoginFailure(ctx context.Context, userID int64, now time
 			return err
 		}
 		if lockNow {
+			// A locked user is logged out everywhere.
+			if err := tx.DeleteUserSessions(ctx, userID, ""); err != nil {
+				return err
+			}
 			lockEv := ev
 			lockEv.Type, lockEv.Actor, lockEv.Detail = audit.UserLocked, audit.System, fmt.Sprintf("%d wrong passwords in a row", failed)
 			if err := tx.AppendAudit(ctx, lockEv); err != nil {
@@ -657,8 +666,10 @@ func (s *Service) CreateGeneralUserWithPasswords(ctx context.Context, master Use
 }
 
 // ChangePassword changes one of the user's own passwords after checking the
-// current one.
-func (s *Service) ChangePassword(ctx context.Context, u User, kind PasswordKind, current, next string) error {
+// current one, and ends the user's other sessions: every one but
+// keepSession, the ID hash of the session that made the change (none kept
+// when it is empty).
+func (s *Service) ChangePassword(ctx context.Context, u User, kind PasswordKind, current, next, keepSession string) error {
 	if err := s.CheckPassword(ctx, u, kind, current, "password change"); err != nil {
 		return err
 	}
@@ -672,7 +683,11 @@ func (s *Service) ChangePassword(ctx context.Context, u User, kind PasswordKind,
 	if kind == ConfirmationPassword {
 		other = u.PasswordHash
 	}
-	if same, _ := s.hasher.Verify(next, other); same {
+	same, err := s.hasher.Verify(next, other)
+	if errors.Is(err, ErrBusy) {
+		return err
+	}
+	if same {
 		return &PasswordError{Reason: "same_as_other"}
 	}
 	hash, err := s.hasher.Hash(next)
@@ -687,6 +702,9 @@ func (s *Service) ChangePassword(ctx context.Context, u User, kind PasswordKind,
 		OrganizationID: u.OrganizationID, UserID: u.ID, Password: which}
 	return s.store.InIdentityTx(ctx, func(tx Tx) error {
 		if err := tx.SetPassword(ctx, u.ID, kind, hash, false); err != nil {
+			return err
+		}
+		if err := tx.DeleteUserSessions(ctx, u.ID, keepSession); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, ev)

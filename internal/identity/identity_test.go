@@ -153,14 +153,14 @@ func TestInitialPasswordsMustBeChanged(t *testing.T) {
 
 	// Changing both clears the flags.
 	u := r.user(t, gid)
-	if err := r.svc.ChangePassword(ctx, u, identity.LoginPassword, gpw.Password, "Brand-new-1"); err != nil {
+	if err := r.svc.ChangePassword(ctx, u, identity.LoginPassword, gpw.Password, "Brand-new-1", ""); err != nil {
 		t.Fatal(err)
 	}
 	u = r.user(t, gid)
 	if u.PasswordChangeRequired || !u.ConfirmationChangeRequired {
 		t.Errorf("after changing the login password: login %v, confirmation %v; want false, true", u.PasswordChangeRequired, u.ConfirmationChangeRequired)
 	}
-	if err := r.svc.ChangePassword(ctx, u, identity.ConfirmationPassword, gpw.ConfirmationPassword, "Brand-new-2"); err != nil {
+	if err := r.svc.ChangePassword(ctx, u, identity.ConfirmationPassword, gpw.ConfirmationPassword, "Brand-new-2", ""); err != nil {
 		t.Fatal(err)
 	}
 	if u = r.user(t, gid); u.PasswordChangeRequired || u.ConfirmationChangeRequired {
@@ -420,7 +420,7 @@ func TestChangePassword(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := r.svc.ChangePassword(ctx, r.user(t, master.LoginID), tc.kind, tc.current, tc.next)
+			err := r.svc.ChangePassword(ctx, r.user(t, master.LoginID), tc.kind, tc.current, tc.next, "")
 			if tc.want != nil {
 				if !errors.Is(err, tc.want) {
 					t.Fatalf("change: %v, want %v", err, tc.want)
@@ -437,7 +437,7 @@ func TestChangePassword(t *testing.T) {
 		t.Fatalf("refused changes recorded: %+v", evs)
 	}
 	u := r.user(t, master.LoginID)
-	if err := r.svc.ChangePassword(ctx, u, identity.LoginPassword, pw.Password, "Brand-new-1"); err != nil {
+	if err := r.svc.ChangePassword(ctx, u, identity.LoginPassword, pw.Password, "Brand-new-1", ""); err != nil {
 		t.Fatalf("change: %v", err)
 	}
 	if _, _, err := r.svc.Authenticate(ctx, master.LoginID, "Brand-new-1", "test", netip.Addr{}); err != nil {

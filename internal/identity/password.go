@@ -40,6 +40,9 @@ const (
 type Hasher struct {
 	Params Params
 	Rand   io.Reader
+	// Gate bounds the hashes and verifications that run at once; nil:
+	// no bound. Past its queue, Hash and Verify return a *BusyError.
+	Gate *Gate
 }
 
 // Hash returns the PHC-format argon2id hash of password.
@@ -56,7 +59,10 @@ func (h Hasher) Hash(password string) (string, error) {
 	if _, err := io.ReadFull(r, salt); err != nil {
 		return "", fmt.Errorf("identity: password salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, keyLen)
+	var key []byte
+	if err := h.Gate.run(func() { key = argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, keyLen) }); err != nil {
+		return "", err
+	}
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.MemoryKiB, p.Time, p.Threads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
@@ -65,6 +71,7 @@ func (h Hasher) Hash(password string) (string, error) {
 var errBadHash = errors.New("identity: malformed password hash")
 
 // Verify reports whether password matches the PHC-format hash encoded.
+// A malformed hash is refused before the gate.
 func (h Hasher) Verify(password, encoded string) (bool, error) {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
@@ -90,7 +97,10 @@ func (h Hasher) Verify(password, encoded string) (bool, error) {
 	if err != nil || len(want) == 0 {
 		return false, errBadHash
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want)))
+	var got []byte
+	if err := h.Gate.run(func() { got = argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want))) }); err != nil {
+		return false, err
+	}
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 

@@ -18,22 +18,19 @@ var ErrThrottled = errors.New("identity: too many failed attempts")
 
 // ThrottledError is ErrThrottled with the time to wait.
 type ThrottledError struct {
-	// RetryAfter is how long the throttle holds; at least a second.
-	RetryAfter time.Duration
+	// Wait is how long the throttle holds; at least a second.
+	Wait time.Duration
 }
 
 func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("identity: too many failed attempts, retry after %s", e.RetryAfter)
+	return fmt.Sprintf("identity: too many failed attempts, retry after %s", e.Wait)
 }
 
 // Is makes a ThrottledError ErrThrottled.
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
-// RetryAfterSeconds returns the wait in whole seconds, rounded up.
-func (e *ThrottledError) RetryAfterSeconds() int {
-	s := int((e.RetryAfter + time.Second - 1) / time.Second)
-	return max(s, 1)
-}
+// RetryAfter returns how long to wait before trying again.
+func (e *ThrottledError) RetryAfter() time.Duration { return e.Wait }
 
 // ThrottleRule is how failed attempts of one key (a login ID, a client
 // address) are throttled: the first Free failures cost nothing; each one
@@ -134,7 +131,7 @@ func (s *Service) checkThrottle(ctx context.Context, keys []throttleKey, now tim
 		}
 	}
 	if wait > 0 {
-		return &ThrottledError{RetryAfter: wait}
+		return &ThrottledError{Wait: wait}
 	}
 	return nil
 }

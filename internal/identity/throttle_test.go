@@ -45,7 +45,7 @@ func retryAfter(t *testing.T, err error) time.Duration {
 	if !errors.As(err, &te) {
 		t.Fatalf("%v, want a ThrottledError", err)
 	}
-	return te.RetryAfter
+	return te.Wait
 }
 
 // TestHardening_LoginThrottlePerLoginID: after the free failures, one

@@ -45,7 +45,18 @@ type Parts struct {
 	Now       func() time.Time // default time.Now
 	Rand      io.Reader        // default crypto/rand
 	Hasher    identity.Params  // default identity.DefaultParams
-	Validity  certs.Validity   // default certs.OneYear
+	// PasswordMemoryMiB is the memory the password checks running at once
+	// may take together; it sizes the gate (identity.GateSlots); default
+	// identity.DefaultPasswordMemoryMiB.
+	PasswordMemoryMiB int
+	// PasswordGate, when set, is the gate itself instead of one sized by
+	// PasswordMemoryMiB.
+	PasswordGate *identity.Gate
+	// PasswordChecksPerClient is how many requests that check a password
+	// without a session one client address may have in flight; default
+	// httpedge.DefaultChecksPerClient.
+	PasswordChecksPerClient int
+	Validity                certs.Validity // default certs.OneYear
 	// RenewalWindow is how long before expiry renewal and the notices
 	// begin; default certs.DefaultRenewalWindow.
 	RenewalWindow time.Duration
@@ -125,7 +136,11 @@ func Assemble(p Parts) (*Services, error) {
 	if p.Logger == nil {
 		p.Logger = slog.Default()
 	}
-	ident, err := identity.New(identity.Config{Store: p.DB, Hasher: identity.Hasher{Params: p.Hasher, Rand: p.Rand}, Now: p.Now, Rand: p.Rand,
+	if p.PasswordGate == nil {
+		p.PasswordGate = identity.NewGate(identity.GateConfig{MemoryMiB: p.PasswordMemoryMiB, PerCheckKiB: p.Hasher.MemoryKiB})
+	}
+	ident, err := identity.New(identity.Config{Store: p.DB, Hasher: identity.Hasher{Params: p.Hasher, Rand: p.Rand, Gate: p.PasswordGate},
+		Now: p.Now, Rand: p.Rand,
 		Logger: p.Logger, Throttle: p.Throttle})
 	if err != nil {
 		return nil, err
@@ -218,9 +233,12 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 	pool := x509.NewCertPool()
 	pool.AddCert(p.Authority.Issuing)
 	chain := p.Authority.ClientCAChainPEM()
+	// One limit of password checks in flight per client address, for
+	// both portals, pages and API: it guards this server's memory.
+	checks := httpedge.NewPasswordChecks(p.PasswordChecksPerClient, 0)
 	mk := func(l httpedge.Listener) *api.API {
 		return api.New(api.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth, Banking: s.Banking, CAChain: chain,
-			Logger: p.Logger, Now: p.Now})
+			PasswordChecks: checks, Logger: p.Logger, Now: p.Now})
 	}
 	portalAddr, certPortalAddr := ln.Portal.Addr(), ln.CertPortal.Addr()
 	addrs := func() (net.Addr, net.Addr) { return portalAddr, certPortalAddr }
@@ -234,7 +252,7 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		w, err := web.New(web.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth,
 			Logins: loginHistory{p.DB}, ServiceHours: p.ServiceHours,
 			Banking: s.Banking, Calendar: p.Calendar, Cutoff: p.Cutoff, Hours: p.Hours,
-			PortalURL: p.PortalURL, CertPortalURL: p.CertPortalURL, Addrs: addrs,
+			PortalURL: p.PortalURL, CertPortalURL: p.CertPortalURL, Addrs: addrs, PasswordChecks: checks,
 			Logger: p.Logger, Now: p.Now, Rand: p.Rand})
 		if err != nil {
 			return nil, err

@@ -233,6 +233,12 @@ func (t *identityTx) DeletePasswordSessions(ctx context.Context, organizationID 
 	return wrapErr(err, "delete password sessions")
 }
 
+// DeleteUserSessions deletes a user's sessions but the one of exceptIDHash.
+func (t *identityTx) DeleteUserSessions(ctx context.Context, userID int64, exceptIDHash string) error {
+	_, err := t.tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2`, userID, exceptIDHash)
+	return wrapErr(err, "delete user sessions")
+}
+
 // SetLoginFailures sets a user's failure count and lock time.
 func (t *identityTx) SetLoginFailures(ctx context.Context, userID int64, failed int, lockedAt time.Time) error {
 	_, err := t.tx.ExecContext(ctx, `UPDATE users SET failed_logins = $1, locked_at = $2 WHERE id = $3`,

@@ -176,6 +176,41 @@ func TestIdentityTxCertificateLoginAndPasswordSessions(t *testing.T) {
 	})
 }
 
+// TestIdentityTxDeleteUserSessions: a user's sessions go, password and
+// certificate ones alike, but the one excepted; another user's stay; with
+// no exception, every one of the user's goes.
+func TestIdentityTxDeleteUserSessions(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		org, master := unitOrg(t, db)
+		g := unitUser(t, db, org)
+		c := unitIssued(t, db, g, unitT0, unitT0.AddDate(1, 0, 0))
+		end := unitT0.Add(12 * time.Hour)
+		kept := unitSession(t, db, g, nil, unitT0, end)
+		other := unitSession(t, db, g, nil, unitT0, end)
+		certSession := unitSession(t, db, g, &c, unitT0, end)
+		masters := unitSession(t, db, master, nil, unitT0, end)
+		del := func(except string) {
+			t.Helper()
+			if err := db.InIdentityTx(ctx, func(tx identity.Tx) error { return tx.DeleteUserSessions(ctx, g.ID, except) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := func(step string, hashes map[string]bool) {
+			t.Helper()
+			for name, w := range hashes {
+				if got := unitSessionExists(t, db, name); got != w {
+					t.Errorf("%s: session %s exists = %v, want %v", step, name[:8], got, w)
+				}
+			}
+		}
+		del(kept)
+		want("all but one", map[string]bool{kept: true, other: false, certSession: false, masters: true})
+		del("")
+		want("all", map[string]bool{kept: false, masters: true})
+	})
+}
+
 // TestIdentityLocksLetOthersInsertRowsNamingThem: while a transaction holds
 // an organization's or a user's lock, other transactions still insert the
 // rows that name them (a user, a session), whose foreign-key checks take a

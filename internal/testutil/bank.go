@@ -104,6 +104,12 @@ func NewBankAt(t testing.TB, db *store.DB, at time.Time, change func(*server.Par
 		DB: db, Authority: authority, Now: clock.Now, Hasher: FastHasher, ServerCert: &serverCert,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Hours:  AlwaysOpen,
+		// Tests send many logins at once from one address to prove the
+		// rules of racing requests; the bounds of a flood (a gate of the
+		// cores' size, two per address) are the test's to set when it
+		// is about them.
+		PasswordGate:            identity.NewGate(identity.GateConfig{Procs: 4, Queue: 1000, Wait: time.Minute}),
+		PasswordChecksPerClient: 1000,
 	}
 	if change != nil {
 		change(&parts)

@@ -41,6 +41,12 @@ func (h *Handler) certificateLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderCertificateLogin(w, r, httpedge.ErrRequired)
 		return
 	}
+	release, err := h.c.PasswordChecks.Enter(r)
+	if err != nil {
+		h.renderCertificateLogin(w, r, err)
+		return
+	}
+	defer release()
 	token, p, err := h.c.Auth.CertificateLogin(r.Context(), h.c.Listener.PeerCertificate(r), password, httpedge.ClientAddress(r))
 	if err != nil {
 		h.renderCertificateLogin(w, r, wrongLoginPassword(err))
@@ -62,6 +68,7 @@ func (h *Handler) renderCertificateLogin(w http.ResponseWriter, r *http.Request,
 	v := &view{}
 	if err != nil {
 		status, v.Errors = h.refusal(r, err)
+		httpedge.SetRetryAfterOf(w, err)
 	}
 	v.Data = certificateLoginPage{
 		Organization: org.Name, OrganizationCode: org.Code, LoginID: u.LoginID, Name: u.Name,

@@ -51,7 +51,7 @@ func (h *Handler) initialPassword(w http.ResponseWriter, r *http.Request, p auth
 		}
 	}
 	if u.PasswordChangeRequired {
-		err := h.changeOne(r, u, identity.LoginPassword, "login_")
+		err := h.changeOne(r, p, u, identity.LoginPassword, "login_")
 		if err != nil {
 			status, msgs := h.refusal(r, err)
 			d.LoginErrors = msgs
@@ -67,7 +67,7 @@ func (h *Handler) initialPassword(w http.ResponseWriter, r *http.Request, p auth
 		}
 	}
 	if u.ConfirmationChangeRequired {
-		if err := h.changeOne(r, u, identity.ConfirmationPassword, "confirmation_"); err != nil {
+		if err := h.changeOne(r, p, u, identity.ConfirmationPassword, "confirmation_"); err != nil {
 			status, msgs := h.refusal(r, err)
 			d.ConfirmationErrors = msgs
 			h.renderInitialPassword(w, r, p, u, status, d)

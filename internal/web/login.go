@@ -31,6 +31,12 @@ func (h *Handler) passwordLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, httpedge.ErrRequired)
 		return
 	}
+	release, err := h.c.PasswordChecks.Enter(r)
+	if err != nil {
+		h.renderLogin(w, r, err)
+		return
+	}
+	defer release()
 	token, p, err := h.c.Auth.PasswordLogin(r.Context(), loginID, password, httpedge.ClientAddress(r))
 	if err != nil {
 		h.renderLogin(w, r, err)

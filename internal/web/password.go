@@ -42,7 +42,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, p auth.
 		h.renderError(w, r, httpedge.ErrBadForm)
 		return
 	}
-	err := h.changeOne(r, p.User, kind, "")
+	err := h.changeOne(r, p, p.User, kind, "")
 	if err == nil {
 		http.Redirect(w, r, pathPassword+"?done="+name, http.StatusSeeOther)
 		return
@@ -58,12 +58,13 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, p auth.
 }
 
 // changeOne changes one of u's passwords from the form fields
-// prefix+"current", prefix+"new" and prefix+"again".
-func (h *Handler) changeOne(r *http.Request, u identity.User, kind identity.PasswordKind, prefix string) error {
+// prefix+"current", prefix+"new" and prefix+"again"; u's other sessions
+// end, p's stays.
+func (h *Handler) changeOne(r *http.Request, p auth.Principal, u identity.User, kind identity.PasswordKind, prefix string) error {
 	if err := checkNewPassword(r, prefix); err != nil {
 		return err
 	}
-	err := h.c.Identity.ChangePassword(r.Context(), u, kind, r.PostForm.Get(prefix+"current"), r.PostForm.Get(prefix+"new"))
+	err := h.c.Identity.ChangePassword(r.Context(), u, kind, r.PostForm.Get(prefix+"current"), r.PostForm.Get(prefix+"new"), p.Session.IDHash)
 	if kind == identity.LoginPassword {
 		return wrongLoginPassword(err)
 	}

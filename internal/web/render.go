@@ -192,6 +192,7 @@ func (h *Handler) publicNav(v *view) []navItem {
 // renderError shows a page that says what went wrong and what to do.
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	status, msgs := h.refusal(r, err)
+	httpedge.SetRetryAfterOf(w, err)
 	d := errorPage{CertificateProblem: certificateProblem(err)}
 	if r.Method == http.MethodPost {
 		d.Back = r.URL.Path

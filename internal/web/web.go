@@ -63,10 +63,13 @@ type Config struct {
 	CertPortalURL string
 	// Addrs returns the listeners' bound addresses; it is called per
 	// request, so it may be set before the listeners are open.
-	Addrs  func() (portal, certPortal net.Addr)
-	Logger *slog.Logger
-	Now    func() time.Time // default time.Now
-	Rand   io.Reader        // default crypto/rand
+	Addrs func() (portal, certPortal net.Addr)
+	// PasswordChecks limits the password checks without a session (login)
+	// in flight per client address; nil: no limit.
+	PasswordChecks *httpedge.PasswordChecks
+	Logger         *slog.Logger
+	Now            func() time.Time // default time.Now
+	Rand           io.Reader        // default crypto/rand
 }
 
 // Handler serves the pages of one listener.
