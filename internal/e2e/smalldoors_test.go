@@ -6,7 +6,9 @@ package e2e_test
 import (
 	"crypto/tls"
 	"net"
+	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +34,18 @@ func dialTLS12(t testing.TB, b *testutil.Bank, base string, suites []uint16) err
 		return err
 	}
 	return conn.Close()
+}
+
+// TestHardening_OversizedBodyIs413: a JSON body over the limit is 413
+// request_too_large on both portals, as docs/api.md says, not 400.
+func TestHardening_OversizedBodyIs413(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		b := testutil.NewBank(t, db)
+		cl := b.Client(nil)
+		big := map[string]string{"login_id": "m00001", "password": strings.Repeat("x", 100<<10)}
+		expect(t, "a 100 KiB login on the portal", cl.Portal("POST", "/api/v1/sessions", big), http.StatusRequestEntityTooLarge, "request_too_large")
+		expect(t, "a 100 KiB issuance request", cl.Portal("POST", "/api/v1/certificates", big), http.StatusRequestEntityTooLarge, "request_too_large")
+	})
 }
 
 func TestHardening_TLS12OffersAEADSuitesOnly(t *testing.T) {
