@@ -75,3 +75,35 @@ func TestHardening_TLS12OffersAEADSuitesOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestHardening_NamesRefuseHiddenCharacters: a user's name, a payee's
+// nickname and a transfer's memo refuse bidirectional overrides,
+// zero-width and C1 control characters.
+func TestHardening_NamesRefuseHiddenCharacters(t *testing.T) {
+	hidden := map[string]string{
+		"right-to-left override": "経理\u202e部",
+		"zero-width space":       "経理\u200b部",
+		"C1 control":             "経理\u0085部",
+		"first strong isolate":   "経理\u2068部",
+	}
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		b := newBankingBank(t, db)
+		o := newBankOrg(t, b, "見えない文字対策労組", false)
+		n := 0
+		for what, s := range hidden {
+			n++
+			r := o.master.do(http.MethodPost, pathUsers, map[string]string{"login_id": "hide" + string(rune('0'+n)) + "abc", "name": s, "email": "hide@example.org"})
+			expect(t, "a user named with a "+what, r, http.StatusBadRequest, "invalid_name")
+			payee := payeeTo(o.second)
+			payee["nickname"] = s
+			expect(t, "a payee nicknamed with a "+what, o.master.do(http.MethodPost, "/api/v1/payees", payee), http.StatusBadRequest, "invalid_payee")
+			body := o.transferBody(1000)
+			body["memo"] = s
+			expect(t, "a memo with a "+what, o.requester.do(http.MethodPost, "/api/v1/transfers", body), http.StatusBadRequest, "invalid_memo")
+		}
+		r := o.master.do(http.MethodPost, pathUsers, map[string]string{"login_id": "plain1abc", "name": "経理 部", "email": "plain@example.org"})
+		if r.Status != http.StatusCreated {
+			t.Errorf("a plain name: %d %s", r.Status, r.Raw)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -59,18 +60,29 @@ func ValidatePassword(pw, loginID string) error {
 }
 
 // ValidateName checks a person's or organization's name: 1..100 characters,
-// valid UTF-8, no control characters.
+// valid UTF-8, no hidden characters (HiddenCharacter).
 func ValidateName(name string) error {
 	n := strings.TrimSpace(name)
 	if n == "" || !utf8.ValidString(n) || utf8.RuneCountInString(n) > 100 {
 		return ErrInvalidName
 	}
 	for _, r := range n {
-		if r < 0x20 || r == 0x7f {
+		if HiddenCharacter(r) {
 			return ErrInvalidName
 		}
 	}
 	return nil
+}
+
+// HiddenCharacter reports whether r is a character no name or free text
+// may hold, because it is invisible or changes how the text around it
+// shows: a control character (C0, DEL, C1), a format character (the
+// bidirectional embeddings, overrides, isolates and marks, the zero-width
+// space, joiners and no-break space, the soft hyphen...) or a line or
+// paragraph separator. A name with a right-to-left override reads
+// otherwise than it is, on a page, in a mail and in the audit trail.
+func HiddenCharacter(r rune) bool {
+	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 // ValidateEmail checks an e-mail address (a bare address, at most 254 bytes).

@@ -125,7 +125,7 @@ func TestValidateEmail(t *testing.T) {
 	}
 }
 
-func TestValidateName(t *testing.T) {
+func TestHardening_ValidateNameRefusesHiddenCharacters(t *testing.T) {
 	cases := []struct {
 		name, value string
 		ok          bool
@@ -142,6 +142,20 @@ func TestValidateName(t *testing.T) {
 		{"newline inside", "山田\n太郎", false},
 		{"DEL", "山田\x7f", false},
 		{"invalid UTF-8", "山田\xff", false},
+		{"C1 control character", "山田\u0085太郎", false},
+		{"C1 CSI", "山田\u009b31m", false},
+		{"right-to-left override", "山田\u202egpj.exe", false},
+		{"left-to-right embedding", "山田\u202a太郎", false},
+		{"first strong isolate", "山田\u2068太郎", false},
+		{"right-to-left mark", "山田\u200f", false},
+		{"arabic letter mark", "山田\u061c", false},
+		{"zero-width space", "山田\u200b太郎", false},
+		{"zero-width joiner", "山田\u200d太郎", false},
+		{"byte order mark", "\ufeff山田", false},
+		{"word joiner", "山田\u2060太郎", false},
+		{"line separator", "山田\u2028太郎", false},
+		{"ideographic space inside", "山田\u3000太郎", true},
+		{"full-width letters", "ＡＢＣ労組", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
