@@ -107,3 +107,26 @@ func TestHardening_NamesRefuseHiddenCharacters(t *testing.T) {
 		}
 	})
 }
+
+// TestHardening_LoginIDsWithoutRegardToCase: a login ID that differs from
+// another only in case is refused with login_id_taken, and a user logs in
+// whatever case the login ID is typed in, on the portal's pages' API.
+func TestHardening_LoginIDsWithoutRegardToCase(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		b := testutil.NewBank(t, db)
+		org := b.NewOrg(t, "大小文字労組", false)
+		g := b.NewGeneralUser(t, org)
+		master := passwordLogin(t, b, org.Master)
+		r := master.Portal(http.MethodPost, pathUsers, map[string]string{"login_id": strings.ToUpper(g.LoginID), "name": "別人", "email": "other@example.org"})
+		expect(t, "a user "+strings.ToUpper(g.LoginID)+" beside "+g.LoginID, r, http.StatusConflict, "login_id_taken")
+		for _, typed := range []string{strings.ToUpper(g.LoginID), strings.ToUpper(g.LoginID[:1]) + g.LoginID[1:]} {
+			cl := b.Client(nil)
+			r := cl.Portal(http.MethodPost, pathSessions, map[string]string{"login_id": typed, "password": g.Password})
+			expect(t, "password login typed as "+typed, r, http.StatusCreated, "")
+			me := cl.Portal(http.MethodGet, "/api/v1/me", nil)
+			if me.String("login_id") != g.LoginID {
+				t.Errorf("logged in as %s: /api/v1/me says %q, want the login ID as recorded %q", typed, me.String("login_id"), g.LoginID)
+			}
+		}
+	})
+}
