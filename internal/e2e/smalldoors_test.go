@@ -130,3 +130,22 @@ func TestHardening_LoginIDsWithoutRegardToCase(t *testing.T) {
 		}
 	})
 }
+
+// TestHardening_PasswordChangeRefusesGuessablePasswords: the API refuses a
+// new login or confirmation password that is easy to guess with
+// password_too_guessable, and takes a strong one.
+func TestHardening_PasswordChangeRefusesGuessablePasswords(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		b := testutil.NewBank(t, db)
+		org := b.NewOrg(t, "推測対策労組", false)
+		cl := passwordLogin(t, b, org.Master)
+		for _, weak := range []string{"password123", "P@ssw0rd2024", "1qaz2wsx3edc", org.Master.LoginID + "2026"} {
+			expect(t, "login password "+weak, cl.Portal(http.MethodPost, "/api/v1/me/password", map[string]string{"current": org.Master.Password, "new": weak}),
+				http.StatusBadRequest, "password_too_guessable")
+			expect(t, "confirmation password "+weak, cl.Portal(http.MethodPost, "/api/v1/me/confirmation-password", map[string]string{"current": org.Master.Confirmation, "new": weak}),
+				http.StatusBadRequest, "password_too_guessable")
+		}
+		expect(t, "a strong login password", cl.Portal(http.MethodPost, "/api/v1/me/password", map[string]string{"current": org.Master.Password, "new": "hikari-tsukue-kumiai"}),
+			http.StatusOK, "")
+	})
+}

@@ -169,3 +169,39 @@ func TestHardening_ValidateNameRefusesHiddenCharacters(t *testing.T) {
 		})
 	}
 }
+
+// TestHardening_CheckPasswordStrengthRefusesGuessablePasswords: common
+// passwords and their usual variations, keyboard walks, dates and
+// variations of the user's own login ID or name are refused; long or
+// random ones pass.
+func TestHardening_CheckPasswordStrengthRefusesGuessablePasswords(t *testing.T) {
+	cases := []struct {
+		pw string
+		ok bool
+	}{
+		{"password123", false},
+		{"Password1!", false},
+		{"P@ssw0rd2024", false},
+		{"qwertyuiop", false},
+		{"Sakura2026", false},
+		{"1qaz2wsx3edc", false},
+		{"ito00001ito", false},  // the login ID again
+		{"Yamada1234!", false},  // the user's name
+		{"yamada.taro1", false}, // the e-mail address
+		{"correct-horse-battery", true},
+		{"rPsTq3a6tDCG", true},
+		{"Kn8-vT3m-Qa", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.pw, func(t *testing.T) {
+			err := identity.CheckPasswordStrength(tc.pw, "ito00001", "山田 Yamada", "yamada.taro@example.org")
+			if tc.ok != (err == nil) {
+				t.Fatalf("CheckPasswordStrength(%q) = %v, want ok=%v", tc.pw, err, tc.ok)
+			}
+			var pe *identity.PasswordError
+			if err != nil && (!errors.As(err, &pe) || pe.Reason != "too_guessable") {
+				t.Fatalf("CheckPasswordStrength(%q) = %v, want a PasswordError too_guessable", tc.pw, err)
+			}
+		})
+	}
+}

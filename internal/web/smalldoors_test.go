@@ -67,3 +67,31 @@ func TestHardening_OversizedUploadAndFormGetTheirPage(t *testing.T) {
 		}
 	})
 }
+
+// TestHardening_PasswordChangeRefusesGuessablePasswords: the password page
+// refuses a common password, and one made of the user's login ID, with the
+// message that says what to do; a long one is taken.
+func TestHardening_PasswordChangeRefusesGuessablePasswords(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		b := testutil.NewBank(t, db)
+		org := b.NewOrg(t, "推測対策労働組合", false)
+		c := b.Client(nil)
+		wantPage(t, passwordLogin(t, b, c, org.Master.LoginID, org.Master.Password), http.StatusOK, "/home")
+		change := func(kind, current, next string) page {
+			p := get(t, c, b.PortalURL+"/password")
+			return post(t, c, b.PortalURL+"/password", url.Values{"csrf_token": {csrfToken(t, p)}, "kind": {kind},
+				"current": {current}, "new": {next}, "again": {next}})
+		}
+		for _, weak := range []string{"Password1!", "qwertyuiop", org.Master.LoginID + "!1"} {
+			p := change("login", org.Master.Password, weak)
+			wantPage(t, p, http.StatusBadRequest, "/password")
+			wantText(t, p, msg(t, "ja", "error.password_too_guessable"))
+		}
+		setLanguage(t, b, c, "en")
+		p := change("confirmation", org.Master.Confirmation, "Sakura2026")
+		wantPage(t, p, http.StatusBadRequest, "/password")
+		wantText(t, p, msg(t, "en", "error.password_too_guessable"))
+		p = change("login", org.Master.Password, "kumiai-tsukue-hikari")
+		wantText(t, p, msg(t, "en", "page.password.done_login"))
+	})
+}
