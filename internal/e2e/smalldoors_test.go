@@ -4,14 +4,20 @@ package e2e_test
 // logging in, through the real listeners, on both engines.
 
 import (
+	"bytes"
 	"crypto/tls"
+	"encoding/base64"
+	"io"
 	"net"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"kinko/internal/notify"
+	"kinko/internal/server"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
 )
@@ -147,5 +153,80 @@ func TestHardening_PasswordChangeRefusesGuessablePasswords(t *testing.T) {
 		}
 		expect(t, "a strong login password", cl.Portal(http.MethodPost, "/api/v1/me/password", map[string]string{"current": org.Master.Password, "new": "hikari-tsukue-kumiai"}),
 			http.StatusOK, "")
+	})
+}
+
+// forgedHost sends every request with the Host header (HTTP/2 :authority)
+// of an attacker's site; TLS still goes to the bank's listener.
+type forgedHost struct{ next http.RoundTripper }
+
+const attackerHost = "evil.example"
+
+func (f forgedHost) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Host = attackerHost
+	return f.next.RoundTrip(r)
+}
+
+// TestHardening_PagesNeverUseTheHostHeader: with a forged Host header, no
+// page, redirect or mail of either portal names the forged host.
+func TestHardening_PagesNeverUseTheHostHeader(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		smtpd := testutil.StartSMTPServer(t, testutil.SMTPOptions{})
+		b := testutil.NewBankWith(t, db, func(p *server.Parts) {
+			p.SMTP = &notify.SMTP{Host: smtpd.Host, Port: smtpd.Port, From: "noreply@bank.example", RootCAs: smtpd.RootCAs}
+		})
+		org := b.NewOrg(t, "偽ホスト労組", false)
+		certOrg := b.NewOrg(t, "偽ホスト証明書労組", true)
+		forge := func(cl *testutil.Client) *testutil.Client {
+			cl.HTTP.Transport = forgedHost{cl.HTTP.Transport}
+			cl.HTTP.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			return cl
+		}
+		check := func(what string, r testutil.Response) {
+			t.Helper()
+			if r.Err != nil {
+				t.Fatalf("%s: %v", what, r.Err)
+			}
+			if strings.Contains(string(r.Raw), attackerHost) || strings.Contains(r.Header.Get("Location"), attackerHost) {
+				t.Errorf("%s (%d) names the forged host: Location %q\n%s", what, r.Status, r.Header.Get("Location"), r.Raw)
+			}
+		}
+		anon := forge(b.Client(nil))
+		for _, p := range []string{"/", "/login", "/issue", "/apply", "/security", "/hours", "/home", "/certificate", "/no-such-page"} {
+			check("portal "+p, anon.Portal(http.MethodGet, p, nil))
+			check("certificate portal without a certificate "+p, anon.CertPortal(http.MethodGet, p, nil))
+		}
+		user := forge(b.Client(nil))
+		check("password login", user.Portal(http.MethodPost, pathSessions, map[string]string{"login_id": org.Master.LoginID, "password": org.Master.Password}))
+		for _, p := range []string{"/", "/home", "/certificate", "/users", "/password", "/login"} {
+			check("portal, logged in, "+p, user.Portal(http.MethodGet, p, nil))
+		}
+		key := newKey(t)
+		r := forge(b.Client(nil)).Portal(http.MethodPost, pathCertificates, map[string]string{
+			"login_id": certOrg.Master.LoginID, "password": certOrg.Master.Password, "csr": testutil.NewCSR(t, key)})
+		expect(t, "issuance with a forged Host", r, http.StatusCreated, "")
+		check("issuance", r)
+		cert := testutil.CertificateFromResponse(t, r, key)
+		cc := forge(b.Client(cert))
+		check("certificate login", cc.CertPortal(http.MethodPost, pathSessions, map[string]string{"password": certOrg.Master.Password}))
+		for _, p := range []string{"/", "/home", "/certificate", "/users", "/no-such-page"} {
+			check("certificate portal, logged in, "+p, cc.CertPortal(http.MethodGet, p, nil))
+		}
+		mails := smtpd.WaitReceived(1, 30*time.Second)
+		if len(mails) == 0 {
+			t.Fatal("no mail of the issuance arrived")
+		}
+		for _, m := range mails {
+			body := string(m.Raw)
+			if msg, err := mail.ReadMessage(bytes.NewReader(m.Raw)); err == nil {
+				if raw, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, msg.Body)); err == nil {
+					body += string(raw)
+				}
+			}
+			if strings.Contains(body, attackerHost) {
+				t.Errorf("the mail to %v names the forged host:\n%s", m.To, body)
+			}
+		}
 	})
 }
