@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"kinko/internal/calendar"
+	"kinko/internal/identity"
 )
 
 // Lengths of free text, in characters.
@@ -65,7 +65,9 @@ func DefaultExecutionDate(now time.Time, requested calendar.Date, interbank bool
 }
 
 // checkText checks free text: at most max characters, valid UTF-8, no
-// control characters; empty only when allowed.
+// hidden characters (identity.HiddenCharacter: control and format
+// characters such as bidirectional overrides and zero-width spaces, line
+// separators); empty only when allowed.
 func checkText(s string, max int, allowEmpty bool, kind error) error {
 	if s == "" {
 		if allowEmpty {
@@ -80,8 +82,8 @@ func checkText(s string, max int, allowEmpty bool, kind error) error {
 		return fmt.Errorf("%w: %d characters, at most %d", kind, n, max)
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("%w: control character", kind)
+		if identity.HiddenCharacter(r) {
+			return fmt.Errorf("%w: control, format or separator character %U", kind, r)
 		}
 	}
 	return nil

@@ -186,6 +186,7 @@ var (
 	refuseLoginID      = Refusal{400, "invalid_login_id", "error.invalid_login_id"}
 	refusePassword     = Refusal{400, "invalid_password", "error.invalid_password"}
 	refuseSamePassword = Refusal{400, "invalid_password", "error.invalid_password_same"}
+	refuseWeakPassword = Refusal{400, "password_too_guessable", "error.password_too_guessable"}
 	refuseRequest      = Refusal{400, "invalid_request", "error.invalid_request"}
 	refuseTooLarge     = Refusal{http.StatusRequestEntityTooLarge, "request_too_large", "error.request_too_large"}
 	refuseInternal     = Refusal{500, "internal_error", "error.internal_error"}
@@ -217,6 +218,8 @@ func RefusalOf(err error) Refusal {
 		return refuseLoginID
 	case errors.As(err, &pe) && (pe.Reason == "same_as_current" || pe.Reason == "same_as_other"):
 		return refuseSamePassword
+	case errors.As(err, &pe) && pe.Reason == "too_guessable":
+		return refuseWeakPassword
 	case errors.As(err, &pe):
 		return refusePassword
 	case errors.As(err, &mbe):

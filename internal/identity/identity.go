@@ -668,12 +668,17 @@ func (s *Service) CreateGeneralUserWithPasswords(ctx context.Context, master Use
 // ChangePassword changes one of the user's own passwords after checking the
 // current one, and ends the user's other sessions: every one but
 // keepSession, the ID hash of the session that made the change (none kept
-// when it is empty).
+// when it is empty). The new password is the user's choice, so it must
+// also be hard to guess (CheckPasswordStrength); initial passwords are
+// generated or set by the bank and are not held to that.
 func (s *Service) ChangePassword(ctx context.Context, u User, kind PasswordKind, current, next, keepSession string) error {
 	if err := s.CheckPassword(ctx, u, kind, current, "password change"); err != nil {
 		return err
 	}
 	if err := ValidatePassword(next, u.LoginID); err != nil {
+		return err
+	}
+	if err := CheckPasswordStrength(next, u.LoginID, u.Name, u.Email); err != nil {
 		return err
 	}
 	if next == current {

@@ -125,7 +125,7 @@ func TestValidateEmail(t *testing.T) {
 	}
 }
 
-func TestValidateName(t *testing.T) {
+func TestHardening_ValidateNameRefusesHiddenCharacters(t *testing.T) {
 	cases := []struct {
 		name, value string
 		ok          bool
@@ -142,6 +142,20 @@ func TestValidateName(t *testing.T) {
 		{"newline inside", "山田\n太郎", false},
 		{"DEL", "山田\x7f", false},
 		{"invalid UTF-8", "山田\xff", false},
+		{"C1 control character", "山田\u0085太郎", false},
+		{"C1 CSI", "山田\u009b31m", false},
+		{"right-to-left override", "山田\u202egpj.exe", false},
+		{"left-to-right embedding", "山田\u202a太郎", false},
+		{"first strong isolate", "山田\u2068太郎", false},
+		{"right-to-left mark", "山田\u200f", false},
+		{"arabic letter mark", "山田\u061c", false},
+		{"zero-width space", "山田\u200b太郎", false},
+		{"zero-width joiner", "山田\u200d太郎", false},
+		{"byte order mark", "\ufeff山田", false},
+		{"word joiner", "山田\u2060太郎", false},
+		{"line separator", "山田\u2028太郎", false},
+		{"ideographic space inside", "山田\u3000太郎", true},
+		{"full-width letters", "ＡＢＣ労組", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,6 +165,42 @@ func TestValidateName(t *testing.T) {
 			}
 			if err != nil && !errors.Is(err, identity.ErrInvalidName) {
 				t.Fatalf("ValidateName(%q) = %v, want ErrInvalidName", tc.value, err)
+			}
+		})
+	}
+}
+
+// TestHardening_CheckPasswordStrengthRefusesGuessablePasswords: common
+// passwords and their usual variations, keyboard walks, dates and
+// variations of the user's own login ID or name are refused; long or
+// random ones pass.
+func TestHardening_CheckPasswordStrengthRefusesGuessablePasswords(t *testing.T) {
+	cases := []struct {
+		pw string
+		ok bool
+	}{
+		{"password123", false},
+		{"Password1!", false},
+		{"P@ssw0rd2024", false},
+		{"qwertyuiop", false},
+		{"Sakura2026", false},
+		{"1qaz2wsx3edc", false},
+		{"ito00001ito", false},  // the login ID again
+		{"Yamada1234!", false},  // the user's name
+		{"yamada.taro1", false}, // the e-mail address
+		{"correct-horse-battery", true},
+		{"rPsTq3a6tDCG", true},
+		{"Kn8-vT3m-Qa", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.pw, func(t *testing.T) {
+			err := identity.CheckPasswordStrength(tc.pw, "ito00001", "山田 Yamada", "yamada.taro@example.org")
+			if tc.ok != (err == nil) {
+				t.Fatalf("CheckPasswordStrength(%q) = %v, want ok=%v", tc.pw, err, tc.ok)
+			}
+			var pe *identity.PasswordError
+			if err != nil && (!errors.As(err, &pe) || pe.Reason != "too_guessable") {
+				t.Fatalf("CheckPasswordStrength(%q) = %v, want a PasswordError too_guessable", tc.pw, err)
 			}
 		})
 	}

@@ -185,10 +185,13 @@ func Create(dir string, o CreateOptions) error {
 		data []byte
 		perm os.FileMode
 	}{
+		// The certificates are public (GET /pki/ca.pem serves them), but the
+		// data directory is the server's alone: nothing in it is open to the
+		// group or others.
 		{RootKeyFile, rootKeyPEM, 0o600},
 		{IssuingKeyFile, issKeyPEM, 0o600},
-		{IssuingCertFile, pemBlocks("CERTIFICATE", issDER), 0o644},
-		{RootCertFile, pemBlocks("CERTIFICATE", rootDER), 0o644},
+		{IssuingCertFile, pemBlocks("CERTIFICATE", issDER), 0o600},
+		{RootCertFile, pemBlocks("CERTIFICATE", rootDER), 0o600},
 	}
 	for _, f := range files {
 		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data, f.perm); err != nil {

@@ -110,7 +110,7 @@ func (a *Authority) ServerCertificate(names []string, now time.Time, rnd io.Read
 		return tls.Certificate{}, err
 	}
 	clear(keyPEM)
-	if err := writeFileAtomic(certPath, pemBlocks("CERTIFICATE", der, a.Root.Raw), 0o644); err != nil {
+	if err := writeFileAtomic(certPath, pemBlocks("CERTIFICATE", der, a.Root.Raw), 0o600); err != nil { // private as the whole data directory
 		return tls.Certificate{}, err
 	}
 	return tls.Certificate{

@@ -105,18 +105,33 @@ type Server struct {
 	pki        *http.Server
 }
 
-// PortalTLSConfig is the portal's TLS configuration: TLS 1.2+, no client
-// certificate.
+// AEADCipherSuites are the TLS 1.2 suites every listener offers: ECDHE
+// with an AEAD only (AES-GCM, ChaCha20-Poly1305). Go's default list also
+// has the CBC suites (ECDHE-ECDSA-AES128-SHA, AES256-SHA...), open to
+// padding-oracle and Lucky13-style attacks and without forward secrecy for
+// the RSA ones. TLS 1.3 suites are not configurable and all AEAD.
+var AEADCipherSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// PortalTLSConfig is the portal's TLS configuration: TLS 1.2+ with AEAD
+// suites only, no client certificate.
 func PortalTLSConfig(cert tls.Certificate) *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,
+		CipherSuites: AEADCipherSuites,
 		Certificates: []tls.Certificate{cert},
 		ClientAuth:   tls.NoClientCert,
 	}
 }
 
 // CertPortalTLSConfig is the certificate portal's TLS configuration: TLS
-// 1.2+, a client certificate asked for (naming clientCAs) but not required,
+// 1.2+ with AEAD suites only (AEADCipherSuites), a client certificate asked for (naming clientCAs) but not required,
 // so that a person whose browser has none, or one that is revoked or
 // expired, gets a page that says so instead of a browser error. A
 // certificate that is presented must chain to clientCAs for clientAuth (its
@@ -127,6 +142,7 @@ func PortalTLSConfig(cert tls.Certificate) *tls.Config {
 func CertPortalTLSConfig(cert tls.Certificate, clientCAs *x509.CertPool, now func() time.Time, check func(context.Context, *x509.Certificate) error) *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,
+		CipherSuites: AEADCipherSuites,
 		Certificates: []tls.Certificate{cert},
 		ClientAuth:   tls.RequestClientCert,
 		ClientCAs:    clientCAs,

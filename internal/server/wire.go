@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,8 +69,9 @@ type Parts struct {
 	ServerNames []string         // default localhost, 127.0.0.1
 	ServerCert  *tls.Certificate // default: the authority's server certificate for ServerNames
 	// PortalURL and CertPortalURL are the listeners' addresses as users
-	// reach them; default https:// + the host of the request + the
-	// listener's port.
+	// reach them; New's default is https:// + the listener's bound
+	// address, or, when it is 0.0.0.0 or ::, the first of ServerNames with
+	// the listener's port (listenerURL). Never the request's Host header.
 	PortalURL     string
 	CertPortalURL string
 	ServiceHours  web.ServiceHours // the hours page's text; empty: Hours
@@ -240,8 +242,13 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		return api.New(api.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth, Banking: s.Banking, CAChain: chain,
 			PasswordChecks: checks, Logger: p.Logger, Now: p.Now})
 	}
-	portalAddr, certPortalAddr := ln.Portal.Addr(), ln.CertPortal.Addr()
-	addrs := func() (net.Addr, net.Addr) { return portalAddr, certPortalAddr }
+	portalURL, certPortalURL := p.PortalURL, p.CertPortalURL
+	if portalURL == "" {
+		portalURL = listenerURL(ln.Portal.Addr(), p.ServerNames)
+	}
+	if certPortalURL == "" {
+		certPortalURL = listenerURL(ln.CertPortal.Addr(), p.ServerNames)
+	}
 	// The CA's objects, on the portal and on the PKI listener.
 	caObjects := pkihttp.New(pkihttp.Config{CAChain: chain, Revocations: s.Revocations, Logger: p.Logger})
 	// mount serves the API at /api/, the CA's objects at /pki/ (on the
@@ -252,7 +259,7 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		w, err := web.New(web.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth,
 			Logins: loginHistory{p.DB}, ServiceHours: p.ServiceHours,
 			Banking: s.Banking, Calendar: p.Calendar, Cutoff: p.Cutoff, Hours: p.Hours,
-			PortalURL: p.PortalURL, CertPortalURL: p.CertPortalURL, Addrs: addrs, PasswordChecks: checks,
+			PortalURL: portalURL, CertPortalURL: certPortalURL, PasswordChecks: checks,
 			Logger: p.Logger, Now: p.Now, Rand: p.Rand})
 		if err != nil {
 			return nil, err
@@ -352,4 +359,29 @@ func (h loginHistory) RecentLogins(ctx context.Context, userID int64, n int) ([]
 		out[i] = ev.At
 	}
 	return out, nil
+}
+
+// listenerURL is the https:// address of a listener bound to addr: its IP
+// address, or, when it listens on every address (0.0.0.0, ::), the first
+// server name (which the server certificate holds), with the port unless
+// it is 443.
+func listenerURL(addr net.Addr, serverNames []string) string {
+	a, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "https://localhost"
+	}
+	host := a.IP.String()
+	if a.IP == nil || a.IP.IsUnspecified() {
+		host = "localhost"
+		if len(serverNames) > 0 {
+			host = serverNames[0]
+		}
+	}
+	if a.Port == 443 {
+		if strings.Contains(host, ":") {
+			return "https://[" + host + "]"
+		}
+		return "https://" + host
+	}
+	return "https://" + net.JoinHostPort(host, strconv.Itoa(a.Port))
 }

@@ -123,8 +123,23 @@ func (d *DB) userWhere(ctx context.Context, where string, arg any) (identity.Use
 }
 
 // UserByLoginID returns a user who is not deleted, with the organization.
+// Login IDs are compared without regard to case (ASCII only: a login ID
+// has no other letters), by the unique index on lower(login_id).
 func (d *DB) UserByLoginID(ctx context.Context, loginID string) (identity.User, identity.Organization, error) {
-	return d.userWhere(ctx, `u.login_id = $1 AND u.deleted_at IS NULL`, loginID)
+	return d.userWhere(ctx, `lower(u.login_id) = $1 AND u.deleted_at IS NULL`, lowerASCII(loginID))
+}
+
+// lowerASCII maps A-Z to a-z and leaves every other byte as it is, as
+// SQLite's lower() does. (strings.ToLower would also turn the Kelvin sign
+// into k, and find ko00001 for a login ID nobody has.)
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // UserByID returns a user, deleted or not, with the organization.

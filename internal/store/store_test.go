@@ -412,7 +412,8 @@ func TestConstraintsHoldInTheDatabase(t *testing.T) {
 				t.Fatalf("general user with a taken login ID: %v, want ErrLoginIDTaken", err)
 			}
 			_, err = raw.Exec(unitInsertUser, org.ID, master.LoginID, "general", 0)
-			unitWantConstraint(t, db, err, "users_login_id_key", "UNIQUE constraint failed: users.login_id")
+			// SQLite checks the index on lower(login_id) (migration 0009) first.
+			unitWantConstraint(t, db, err, "users_login_id_key", "UNIQUE constraint failed: index 'users_login_id_lower'")
 		})
 
 		t.Run("second master in one organization", func(t *testing.T) {

@@ -3,6 +3,8 @@ package web
 import (
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 
@@ -56,6 +58,11 @@ func (h *Handler) form(next http.HandlerFunc, refuse func(w http.ResponseWriter,
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 		if err := r.ParseForm(); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				refuse(w, r, fmt.Errorf("web: form: %w", err)) // 413 request_too_large
+				return
+			}
 			refuse(w, r, httpedge.ErrBadForm)
 			return
 		}

@@ -14,10 +14,8 @@ package web
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -57,13 +55,11 @@ type Config struct {
 	// DefaultServiceHours fills it.
 	ServiceHours ServiceHours
 	// PortalURL and CertPortalURL are the listeners' addresses as users
-	// reach them (https://host:port). Empty: https:// + the host the
-	// request came to + the port of the listener's address from Addrs.
+	// reach them (https://host:port), as configured or made by the server
+	// from its listeners; never from a request's Host header. Empty:
+	// https://localhost.
 	PortalURL     string
 	CertPortalURL string
-	// Addrs returns the listeners' bound addresses; it is called per
-	// request, so it may be set before the listeners are open.
-	Addrs func() (portal, certPortal net.Addr)
 	// PasswordChecks limits the password checks without a session (login)
 	// in flight per client address; nil: no limit.
 	PasswordChecks *httpedge.PasswordChecks
@@ -232,50 +228,26 @@ func (h *Handler) Handler() http.Handler {
 	return httpedge.ProtectCrossOrigin(h, h.renderError)
 }
 
-// portalURL returns the portal's address as the user reaches it.
-func (h *Handler) portalURL(r *http.Request) string {
-	return h.listenerURL(r, h.c.PortalURL, 0)
+// portalURL returns the portal's address as users reach it.
+func (h *Handler) portalURL(*http.Request) string {
+	return listenerURL(h.c.PortalURL)
 }
 
-// certPortalURL returns the certificate portal's address as the user
-// reaches it.
-func (h *Handler) certPortalURL(r *http.Request) string {
-	return h.listenerURL(r, h.c.CertPortalURL, 1)
+// certPortalURL returns the certificate portal's address as users reach
+// it.
+func (h *Handler) certPortalURL(*http.Request) string {
+	return listenerURL(h.c.CertPortalURL)
 }
 
-func (h *Handler) listenerURL(r *http.Request, configured string, which int) string {
-	if configured != "" {
-		return trimSlash(configured)
+// listenerURL is a configured address without its final slash. It never
+// comes from the request: its Host header is the client's to write, and a
+// page or mail that linked to it would send a user wherever an attacker
+// (or a poisoned cache) said.
+func listenerURL(configured string) string {
+	if configured == "" {
+		return "https://localhost"
 	}
-	host := r.Host
-	if hn, _, err := net.SplitHostPort(host); err == nil {
-		host = hn
-	}
-	if host == "" {
-		host = "localhost"
-	}
-	var port string
-	if h.c.Addrs != nil {
-		portal, cert := h.c.Addrs()
-		a := portal
-		if which == 1 {
-			a = cert
-		}
-		if a != nil {
-			_, port, _ = net.SplitHostPort(a.String())
-		}
-	}
-	if port == "" || port == "443" {
-		return fmt.Sprintf("https://%s", hostForURL(host))
-	}
-	return fmt.Sprintf("https://%s", net.JoinHostPort(host, port))
-}
-
-func hostForURL(host string) string {
-	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
-		return "[" + host + "]"
-	}
-	return host
+	return trimSlash(configured)
 }
 
 func trimSlash(s string) string {

@@ -1,0 +1,14 @@
+-- Login IDs are unique without regard to case: ITO00001 cannot stand
+-- beside ito00001, and a login finds its user whatever case was typed (the
+-- store looks users up by lower(login_id), which this index serves). Login
+-- IDs are ASCII letters and digits, so lower() means the same on both
+-- engines.
+--
+-- A database that already holds two login IDs differing only in case
+-- (deleted users included: their IDs stay reserved) cannot take this index,
+-- and the migration fails without changing anything. Find them with
+--   SELECT lower(login_id), COUNT(*) FROM users GROUP BY lower(login_id) HAVING COUNT(*) > 1;
+-- tell the users concerned, and give one of each pair another login ID
+-- before upgrading; which one keeps it is the bank's decision, never the
+-- migration's.
+CREATE UNIQUE INDEX users_login_id_lower ON users (lower(login_id));
