@@ -173,6 +173,10 @@ type Transfer struct {
 	InterbankFile   string // the outgoing file it was written to
 	InterbankSentAt time.Time
 	UpdatedAt       time.Time
+	// Version counts the changes of the transfer: every change of its row
+	// makes it one higher. An approver's decision names the version the
+	// approver saw (see Approve).
+	Version int64
 }
 
 // Batch is a batch of transfers (総合振込) from one account on one date,
@@ -194,6 +198,9 @@ type Batch struct {
 	ExecutedAt     time.Time
 	FailureReason  string
 	UpdatedAt      time.Time
+	// Version counts the changes of the batch, as Transfer's does; its
+	// items change only with it.
+	Version int64
 }
 
 // HistoryEntry is one step in the life of a transfer or batch.
@@ -280,6 +287,8 @@ var (
 	ErrUnknownEncoding         = errors.New("banking: unknown statement encoding")                      // unknown_encoding
 	ErrBatchItem               = errors.New("banking: a transfer of a batch is decided with its batch") // batch_item
 	ErrInterbankAlreadyWritten = errors.New("banking: transfer already written to an interbank file")   // interbank_already_sent
+	ErrVersionRequired         = errors.New("banking: the version the approver saw is required")        // precondition_required
+	ErrTransferChanged         = errors.New("banking: the transfer changed since the approver saw it")  // transfer_changed
 )
 
 // LimitKind names a limit.

@@ -169,26 +169,29 @@ func (s *Service) prepareItem(ctx context.Context, from Account, p Privileges, i
 
 // ApproveBatch approves a batch as one, with the rules of Approve; the
 // organization's daily limit applies to its total, and executing it at once
-// needs the money for all of its items (all or none).
-func (s *Service) ApproveBatch(ctx context.Context, approver identity.User, id int64, confirmation string) (Batch, error) {
-	if err := s.approve(ctx, approver, Unit{BatchID: id}, confirmation); err != nil {
+// needs the money for all of its items (all or none). seen is the Version of
+// the batch the approver was shown, as for Approve.
+func (s *Service) ApproveBatch(ctx context.Context, approver identity.User, id int64, seen int64, confirmation string) (Batch, error) {
+	if err := s.approve(ctx, approver, Unit{BatchID: id}, seen, confirmation); err != nil {
 		return Batch{}, err
 	}
 	return s.c.Store.BatchByID(ctx, id)
 }
 
 // SendBackBatch returns a batch to its requester with a comment; the
-// requester cancels it and uploads a corrected file.
-func (s *Service) SendBackBatch(ctx context.Context, approver identity.User, id int64, comment string) (Batch, error) {
-	if err := s.decide(ctx, approver, Unit{BatchID: id}, decideSendBack, comment); err != nil {
+// requester cancels it and uploads a corrected file. seen is the version the
+// approver saw, as for Approve.
+func (s *Service) SendBackBatch(ctx context.Context, approver identity.User, id int64, seen int64, comment string) (Batch, error) {
+	if err := s.decide(ctx, approver, Unit{BatchID: id}, decideSendBack, seen, comment); err != nil {
 		return Batch{}, err
 	}
 	return s.c.Store.BatchByID(ctx, id)
 }
 
-// RejectBatch refuses a batch for good.
-func (s *Service) RejectBatch(ctx context.Context, approver identity.User, id int64, comment string) (Batch, error) {
-	if err := s.decide(ctx, approver, Unit{BatchID: id}, decideReject, comment); err != nil {
+// RejectBatch refuses a batch for good. seen is the version the approver
+// saw, as for Approve.
+func (s *Service) RejectBatch(ctx context.Context, approver identity.User, id int64, seen int64, comment string) (Batch, error) {
+	if err := s.decide(ctx, approver, Unit{BatchID: id}, decideReject, seen, comment); err != nil {
 		return Batch{}, err
 	}
 	return s.c.Store.BatchByID(ctx, id)
@@ -197,7 +200,7 @@ func (s *Service) RejectBatch(ctx context.Context, approver identity.User, id in
 // CancelBatch withdraws a batch awaiting approval or sent back; only its
 // requester may.
 func (s *Service) CancelBatch(ctx context.Context, u identity.User, id int64, comment string) (Batch, error) {
-	if err := s.decide(ctx, u, Unit{BatchID: id}, decideCancel, comment); err != nil {
+	if err := s.decide(ctx, u, Unit{BatchID: id}, decideCancel, 0, comment); err != nil {
 		return Batch{}, err
 	}
 	return s.c.Store.BatchByID(ctx, id)

@@ -119,12 +119,14 @@ type Tx interface {
 	// DeletePayee deletes a payee; ErrNotFound if there is none.
 	DeletePayee(ctx context.Context, id int64) error
 
-	// InsertBatch inserts a batch and fills its ID.
+	// InsertBatch inserts a batch and fills its ID and Version.
 	InsertBatch(ctx context.Context, b *Batch) error
-	// InsertTransfer inserts a transfer and fills its ID.
+	// InsertTransfer inserts a transfer and fills its ID and Version.
 	InsertTransfer(ctx context.Context, t *Transfer) error
 	// UpdateTransferRequest replaces what a transfer t.ID asks for (its
 	// account, payee, amount, date, memo), its status and UpdatedAt by t's.
+	// It, SetStatus and SetInterbankSent make the Version of each row they
+	// change one higher.
 	UpdateTransferRequest(ctx context.Context, t Transfer) error
 	// SetStatus sets the status of a unit: of the transfer, or of the batch
 	// and all its items.

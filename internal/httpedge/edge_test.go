@@ -89,6 +89,8 @@ var domainErrors = map[string]error{
 	"banking.ErrUnknownEncoding":            banking.ErrUnknownEncoding,
 	"banking.ErrBatchItem":                  banking.ErrBatchItem,
 	"banking.ErrInterbankAlreadyWritten":    banking.ErrInterbankAlreadyWritten,
+	"banking.ErrVersionRequired":            banking.ErrVersionRequired,
+	"banking.ErrTransferChanged":            banking.ErrTransferChanged,
 }
 
 // operatorOnly are the domain errors that only the operator's command line

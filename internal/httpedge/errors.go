@@ -157,6 +157,8 @@ var table = []struct {
 	{banking.ErrAccountExists, Refusal{409, "account_exists", "error.account_exists"}},
 	{banking.ErrPayeeExists, Refusal{409, "payee_exists", "error.payee_exists"}},
 	{banking.ErrInterbankAlreadyWritten, Refusal{409, "interbank_already_sent", "error.interbank_already_sent"}},
+	{banking.ErrVersionRequired, Refusal{428, "precondition_required", "error.precondition_required"}},
+	{banking.ErrTransferChanged, Refusal{412, "transfer_changed", "error.transfer_changed"}},
 	{banking.ErrInvalidPayeeName, Refusal{400, "invalid_payee_name", "error.invalid_payee_name"}},
 	{banking.ErrInvalidPayee, Refusal{400, "invalid_payee", "error.invalid_payee"}},
 	{banking.ErrInvalidAccount, Refusal{400, "invalid_account", "error.invalid_account"}},

@@ -57,6 +57,8 @@ var wantStatus = []struct {
 	{identity.ErrNotLocked, 409, "not_locked"},
 	{ErrUnsupportedMediaType, 415, "unsupported_media_type"},
 	{identity.ErrAccountLocked, 423, "account_locked"},
+	{banking.ErrTransferChanged, 412, "transfer_changed"},
+	{banking.ErrVersionRequired, 428, "precondition_required"},
 
 	{banking.ErrNotFound, 404, "not_found"},
 	{banking.ErrForbidden, 403, "forbidden"},
