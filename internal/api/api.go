@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"kinko/internal/auth"
@@ -164,12 +165,17 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 func writeJSON(w http.ResponseWriter, status int, v any) { httpedge.WriteJSON(w, status, v) }
 
 // writeError answers err in JSON: a batch's or a file's problems with
-// every one of them (problemsError), anything else as httpedge has it.
+// every one of them (problemsError), anything else as httpedge has it; too
+// many checks of accounts with Retry-After.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *problemsError
 	if errors.As(err, &pe) {
 		a.writeErrorList(w, r, pe.err, pe.list)
 		return
+	}
+	var le *banking.LookupsError
+	if errors.As(err, &le) {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((le.RetryAfter+time.Second-1)/time.Second), 10))
 	}
 	httpedge.WriteJSONError(a.c.Logger, w, r, err)
 }

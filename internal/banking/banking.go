@@ -289,6 +289,7 @@ var (
 	ErrInterbankAlreadyWritten = errors.New("banking: transfer already written to an interbank file")   // interbank_already_sent
 	ErrVersionRequired         = errors.New("banking: the version the approver saw is required")        // precondition_required
 	ErrTransferChanged         = errors.New("banking: the transfer changed since the approver saw it")  // transfer_changed
+	ErrTooManyLookups          = errors.New("banking: too many accounts at this bank checked")          // too_many_lookups
 )
 
 // LimitKind names a limit.
@@ -363,7 +364,23 @@ type Config struct {
 	// DefaultOrganizationDailyLimit applies while the bank has set no limit
 	// for an organization; 0 means DefaultOrganizationDailyLimit.
 	DefaultOrganizationDailyLimit int64
+	// PayeeChecks is how many accounts at this bank one user may check
+	// (a payee given in full, in a transfer, a batch's items, a payee to
+	// register, the entry form's check) in PayeeCheckWindow; more are
+	// ErrTooManyLookups. 0 means DefaultPayeeChecks.
+	PayeeChecks int
+	// PayeeCheckWindow is the window of PayeeChecks; 0 means
+	// DefaultPayeeCheckWindow.
+	PayeeCheckWindow time.Duration
 }
+
+// The defaults of Config.PayeeChecks and PayeeCheckWindow: enough for a
+// day's work of an organization's clerk, far too few to try the numbers of
+// a branch.
+const (
+	DefaultPayeeChecks      = 200
+	DefaultPayeeCheckWindow = time.Hour
+)
 
 // Service is the banking domain.
 type Service struct {
@@ -392,6 +409,12 @@ func New(c Config) (*Service, error) {
 	}
 	if c.DefaultOrganizationDailyLimit <= 0 {
 		c.DefaultOrganizationDailyLimit = DefaultOrganizationDailyLimit
+	}
+	if c.PayeeChecks <= 0 {
+		c.PayeeChecks = DefaultPayeeChecks
+	}
+	if c.PayeeCheckWindow <= 0 {
+		c.PayeeCheckWindow = DefaultPayeeCheckWindow
 	}
 	return &Service{c: c}, nil
 }

@@ -94,6 +94,17 @@ func (s *Service) CreateBatch(ctx context.Context, u identity.User, r BatchReque
 	if err != nil {
 		return Batch{}, err
 	}
+	here := 0
+	for _, it := range r.Items {
+		if it.Payee.BankCode == s.c.BankCode {
+			here++
+		}
+	}
+	// Each item to an account here is a check of it: a batch's answer
+	// says which accounts do not exist.
+	if err := s.countPayeeChecks(ctx, u, here); err != nil {
+		return Batch{}, err
+	}
 	now := s.c.Now()
 	var problems []BatchProblem
 	items := make([]Transfer, 0, len(r.Items))

@@ -133,6 +133,12 @@ type Tx interface {
 	SetStatus(ctx context.Context, u Unit, c StatusChange) error
 	// SetInterbankSent records the interbank file a transfer was written to.
 	SetInterbankSent(ctx context.Context, transferID int64, fileName string, at time.Time) error
+	// AddPayeeChecks adds n to the count of a user's checks of accounts at
+	// this bank in the user's current window, and returns the count and the
+	// window's end. A window that ended at or before now is replaced by a
+	// new one ending at windowEnd, whose count starts at n. It is one
+	// statement: concurrent calls on several servers all count.
+	AddPayeeChecks(ctx context.Context, userID int64, n int, now, windowEnd time.Time) (int, time.Time, error)
 	// AppendHistory appends a step to the history of a transfer or batch.
 	AppendHistory(ctx context.Context, h HistoryEntry) error
 	// AppendAudit appends an event to the audit chain, with the mails it

@@ -248,6 +248,13 @@ func (s *Service) prepare(ctx context.Context, u identity.User, p Privileges, r 
 	if err := checkText(r.Memo, MaxMemo, true, ErrInvalidMemo); err != nil {
 		return Transfer{}, err
 	}
+	if r.PayeeID == 0 && acct.BankCode == s.c.BankCode {
+		// A payee given in full is a check of an account here; a
+		// registered one was checked when it was registered.
+		if err := s.countPayeeChecks(ctx, u, 1); err != nil {
+			return Transfer{}, err
+		}
+	}
 	to, err := s.destination(ctx, acct)
 	if err != nil {
 		return Transfer{}, err

@@ -80,7 +80,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 		SMTP: smtp, MailDir: filepath.Join(cfg.DataDir, "mail"), MailFrom: cfg.MailFrom, BankName: cfg.BankName,
 		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), MaxSession: time.Duration(cfg.SessionAbsoluteTimeout),
 		ServerNames: cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL, CRLValidity: time.Duration(cfg.CRLValidity),
-		PKIURL:       cfg.PKIURL,
+		PKIURL: cfg.PKIURL, PayeeChecks: cfg.PayeeChecks, PayeeCheckWindow: time.Duration(cfg.PayeeCheckWindow),
 		ServiceHours: web.ServiceHours{Weekdays: cfg.ServiceHours.Weekdays, Weekends: cfg.ServiceHours.Weekends}}
 	return &app{cfg: cfg, db: db, parts: parts, logger: logger}, nil
 }

@@ -3,9 +3,11 @@ package e2e_test
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 
+	"kinko/internal/server"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
 )
@@ -103,7 +105,7 @@ func TestHardening_APIBatchETag(t *testing.T) {
 
 // TestHardening_APIApprovalRacingAChange races, over HTTP, the approval of
 // the 1,000 yen an approver read against another approver's send back and
-// the requester's change to 990,000 yen, round after round: a transfer is
+// the requester's change to 99,000 yen, round after round: a transfer is
 // executed only at the 1,000 yen its approver read; otherwise the approval
 // is refused (412, or 409 when it found it sent back).
 func TestHardening_APIApprovalRacingAChange(t *testing.T) {
@@ -129,7 +131,9 @@ func TestHardening_APIApprovalRacingAChange(t *testing.T) {
 				<-start
 				sendBack = o.master.decideSeen(path+"/send-back", map[string]string{"comment": "金額を確認してください"}, etag)
 				if sendBack.Status == http.StatusOK {
-					expect(t, "resubmit", o.requester.do(http.MethodPut, path, o.transferBody(990_000)), http.StatusOK, "")
+					// 99,000 yen: rounds of 990,000 would pass the
+					// requester's daily limit.
+					expect(t, "resubmit", o.requester.do(http.MethodPut, path, o.transferBody(99_000)), http.StatusOK, "")
 				}
 			}()
 			close(start)
@@ -148,5 +152,33 @@ func TestHardening_APIApprovalRacingAChange(t *testing.T) {
 				t.Fatalf("round %d: approval %d %s", round, approval.Status, approval.Raw)
 			}
 		}
+	})
+}
+
+// TestHardening_APIPayeeChecks429: checking accounts at this bank through
+// the API is throttled per user: past the limit, a transfer to a payee
+// given in full is 429 too_many_lookups with Retry-After, whether the
+// account exists or not; another user of the organization is not held up.
+func TestHardening_APIPayeeChecks429(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		b := testutil.NewBankAt(t, db, bankingNow, func(p *server.Parts) { p.PayeeChecks = 2 })
+		o := newBankOrg(t, b, "照会制限労組", false)
+		probe := func(a actor, number string) testutil.Response {
+			body := o.transferBody(100)
+			payee := payeeTo(o.second)
+			payee["account_number"] = number
+			body["payee"] = payee
+			return a.do(http.MethodPost, "/api/v1/transfers", body)
+		}
+		expect(t, "first check, an account here", probe(o.requester, o.second.Number), http.StatusCreated, "")
+		expect(t, "second check, no account", probe(o.requester, "9999999"), http.StatusBadRequest, "invalid_payee")
+		for _, number := range []string{o.second.Number, "9999998"} {
+			r := probe(o.requester, number)
+			expect(t, "check past the limit", r, http.StatusTooManyRequests, "too_many_lookups")
+			if secs, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || secs <= 0 || secs > 3600 {
+				t.Fatalf("Retry-After %q, want the seconds until the window ends", r.Header.Get("Retry-After"))
+			}
+		}
+		expect(t, "another user's check", probe(o.request, o.second.Number), http.StatusCreated, "")
 	})
 }

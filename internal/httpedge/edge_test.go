@@ -91,6 +91,7 @@ var domainErrors = map[string]error{
 	"banking.ErrInterbankAlreadyWritten":    banking.ErrInterbankAlreadyWritten,
 	"banking.ErrVersionRequired":            banking.ErrVersionRequired,
 	"banking.ErrTransferChanged":            banking.ErrTransferChanged,
+	"banking.ErrTooManyLookups":             banking.ErrTooManyLookups,
 }
 
 // operatorOnly are the domain errors that only the operator's command line

@@ -159,6 +159,7 @@ var table = []struct {
 	{banking.ErrInterbankAlreadyWritten, Refusal{409, "interbank_already_sent", "error.interbank_already_sent"}},
 	{banking.ErrVersionRequired, Refusal{428, "precondition_required", "error.precondition_required"}},
 	{banking.ErrTransferChanged, Refusal{412, "transfer_changed", "error.transfer_changed"}},
+	{banking.ErrTooManyLookups, Refusal{429, "too_many_lookups", "error.too_many_lookups"}},
 	{banking.ErrInvalidPayeeName, Refusal{400, "invalid_payee_name", "error.invalid_payee_name"}},
 	{banking.ErrInvalidPayee, Refusal{400, "invalid_payee", "error.invalid_payee"}},
 	{banking.ErrInvalidAccount, Refusal{400, "invalid_account", "error.invalid_account"}},

@@ -59,6 +59,7 @@ var wantStatus = []struct {
 	{identity.ErrAccountLocked, 423, "account_locked"},
 	{banking.ErrTransferChanged, 412, "transfer_changed"},
 	{banking.ErrVersionRequired, 428, "precondition_required"},
+	{banking.ErrTooManyLookups, 429, "too_many_lookups"},
 
 	{banking.ErrNotFound, 404, "not_found"},
 	{banking.ErrForbidden, 403, "forbidden"},

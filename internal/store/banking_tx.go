@@ -322,3 +322,20 @@ func (t *bankingTx) AppendHistory(ctx context.Context, h banking.HistoryEntry) e
 func (t *bankingTx) AppendAudit(ctx context.Context, ev audit.Event) error {
 	return t.d.insertAudit(ctx, t.tx, ev)
 }
+
+// AddPayeeChecks counts a user's checks of accounts at this bank in the
+// user's window, in one statement.
+func (t *bankingTx) AddPayeeChecks(ctx context.Context, userID int64, n int, now, windowEnd time.Time) (int, time.Time, error) {
+	var checks int
+	var end int64
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO payee_checks (user_id, window_end, checks) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id) DO UPDATE SET
+			checks = CASE WHEN payee_checks.window_end <= $4 THEN excluded.checks ELSE payee_checks.checks + excluded.checks END,
+			window_end = CASE WHEN payee_checks.window_end <= $5 THEN excluded.window_end ELSE payee_checks.window_end END
+		RETURNING checks, window_end`,
+		userID, micros(windowEnd), n, micros(now), micros(now)).Scan(&checks, &end)
+	if err != nil {
+		return 0, time.Time{}, wrapErr(err, "add payee checks")
+	}
+	return checks, fromMicros(end), nil
+}

@@ -11,6 +11,7 @@ import (
 
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
+	"kinko/internal/server"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
 )
@@ -175,6 +176,42 @@ func TestHardening_PageBatchDecisionNamesTheVersion(t *testing.T) {
 		wantText(t, done, msg(t, "ja", "banking.notice.rejected"))
 		if strings.Contains(done.Raw, `id="changes"`) {
 			t.Error("a decision that went through shows changes")
+		}
+	})
+}
+
+// TestHardening_PagePayeeChecksThrottled: the entry form's check of an
+// account at this bank counts towards the user's limit of checks: past it,
+// the form answers 429 with Retry-After and says so in the user's
+// language, whether the account exists or not.
+func TestHardening_PagePayeeChecksThrottled(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		b := testutil.NewBankAt(t, db, bankingDay, func(p *server.Parts) { p.PayeeChecks = 1 })
+		s := newBankingSetup(t, b, banking.Privileges{Inquiry: true, TransferRequest: true, TransactionLimit: 500_000, DailyLimit: 1_000_000})
+		for _, lang := range []string{"ja", "en"} {
+			t.Run(lang, func(t *testing.T) {
+				c := bankingLogin(t, b, s.general, lang)
+				fields := map[string]string{"bank_code": "2950", "branch_code": "002", "account_type": "ordinary",
+					"account_number": "2000002", "payee_name": "ｳｹﾄﾘ", "amount": "1000"}
+				if lang == "ja" {
+					conf := transferEntry(t, s, c, fields)
+					wantTitle(t, conf, "ja", "page.transfer_confirm.title")
+				}
+				for _, number := range []string{"2000002", "2999999"} {
+					fields["account_number"] = number
+					refused := transferEntry(t, s, c, fields)
+					if refused.Status != http.StatusTooManyRequests {
+						t.Fatalf("check past the limit: %d, want 429\n%s", refused.Status, refused.Text)
+					}
+					wantText(t, refused, msg(t, lang, "error.too_many_lookups"))
+					if refused.Header.Get("Retry-After") == "" {
+						t.Errorf("the refused check has no Retry-After")
+					}
+					if strings.Contains(refused.Text, msg(t, lang, "error.invalid_payee")) {
+						t.Fatalf("the refused check tells whether the account exists:\n%s", refused.Text)
+					}
+				}
+			})
 		}
 	})
 }
