@@ -86,14 +86,14 @@ func New(c Config) *API {
 	a.mux.HandleFunc("POST /api/v1/transfers/{id}/approval", a.bank(a.approveTransfer))
 	a.mux.HandleFunc("POST /api/v1/transfers/{id}/send-back", a.bank(a.decideTransfer(a.c.Banking.SendBack)))
 	a.mux.HandleFunc("POST /api/v1/transfers/{id}/rejection", a.bank(a.decideTransfer(a.c.Banking.Reject)))
-	a.mux.HandleFunc("POST /api/v1/transfers/{id}/cancellation", a.bank(a.decideTransfer(a.c.Banking.Cancel)))
+	a.mux.HandleFunc("POST /api/v1/transfers/{id}/cancellation", a.bank(a.cancelTransfer))
 	a.mux.HandleFunc("GET /api/v1/transfer-batches", a.bank(a.listBatches))
 	a.mux.HandleFunc("POST /api/v1/transfer-batches", a.bank(a.createBatch))
 	a.mux.HandleFunc("GET /api/v1/transfer-batches/{id}", a.bank(a.getBatch))
 	a.mux.HandleFunc("POST /api/v1/transfer-batches/{id}/approval", a.bank(a.approveBatch))
 	a.mux.HandleFunc("POST /api/v1/transfer-batches/{id}/send-back", a.bank(a.decideBatch(a.c.Banking.SendBackBatch)))
 	a.mux.HandleFunc("POST /api/v1/transfer-batches/{id}/rejection", a.bank(a.decideBatch(a.c.Banking.RejectBatch)))
-	a.mux.HandleFunc("POST /api/v1/transfer-batches/{id}/cancellation", a.bank(a.decideBatch(a.c.Banking.CancelBatch)))
+	a.mux.HandleFunc("POST /api/v1/transfer-batches/{id}/cancellation", a.bank(a.cancelBatch))
 	a.mux.HandleFunc("GET /api/v1/users/{login_id}/privileges", a.bank(a.getPrivileges))
 	a.mux.HandleFunc("PUT /api/v1/users/{login_id}/privileges", a.bank(a.setPrivileges))
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -172,7 +172,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 func writeJSON(w http.ResponseWriter, status int, v any) { httpedge.WriteJSON(w, status, v) }
 
 // writeError answers err in JSON: a batch's or a file's problems with
-// every one of them (problemsError), anything else as httpedge has it.
+// every one of them (problemsError), anything else as httpedge has it
+// (with Retry-After when the error says when to try again).
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *problemsError
 	if errors.As(err, &pe) {

@@ -52,7 +52,7 @@ func (l *loginIDs) batch(b banking.Batch) batchJSON {
 }
 
 // writeBatch answers a batch with its transfers (and its history when h is
-// not nil).
+// not nil), with its ETag.
 func (a *API) writeBatch(w http.ResponseWriter, r *http.Request, status int, b banking.Batch, ts []banking.Transfer, h []banking.HistoryEntry) error {
 	names := a.loginIDs(r.Context(), principal(r).User.OrganizationID)
 	out := names.batch(b)
@@ -61,6 +61,9 @@ func (a *API) writeBatch(w http.ResponseWriter, r *http.Request, status int, b b
 	}
 	if h != nil {
 		out.History = historyOf(h)
+	}
+	if b.Version > 0 {
+		w.Header().Set("ETag", etag(batchTag, b.ID, b.Version))
 	}
 	writeJSON(w, status, out)
 	return nil
@@ -265,38 +268,60 @@ func (a *API) getBatch(w http.ResponseWriter, r *http.Request) error {
 }
 
 // approveBatch is POST /api/v1/transfer-batches/{id}/approval
-// {"confirmation_password"}.
+// {"confirmation_password"}, with If-Match: the ETag of the batch the
+// approver was shown.
 func (a *API) approveBatch(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
+	seen := seenVersion(r, batchTag, id)
 	var req approvalRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	b, err := a.c.Banking.ApproveBatch(r.Context(), principal(r).User, id, req.ConfirmationPassword)
+	b, err := a.c.Banking.ApproveBatch(r.Context(), principal(r).User, id, seen, req.ConfirmationPassword)
 	if err != nil {
 		return err
 	}
 	return a.writeBatch(w, r, http.StatusOK, b, nil, nil)
 }
 
-// decideBatch serves send back, rejection and cancellation of a batch.
-func (a *API) decideBatch(step func(ctx context.Context, u identity.User, id int64, comment string) (banking.Batch, error)) httpedge.HandlerFunc {
+// decideBatch serves send back and rejection of a batch, with If-Match as
+// for the approval.
+func (a *API) decideBatch(step func(ctx context.Context, u identity.User, id, seen int64, comment string) (banking.Batch, error)) httpedge.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id")
 		if err != nil {
 			return err
 		}
+		seen := seenVersion(r, batchTag, id)
 		var req commentRequest
 		if err := decodeOptional(w, r, &req); err != nil {
 			return err
 		}
-		b, err := step(r.Context(), principal(r).User, id, strings.TrimSpace(req.Comment))
+		b, err := step(r.Context(), principal(r).User, id, seen, strings.TrimSpace(req.Comment))
 		if err != nil {
 			return err
 		}
 		return a.writeBatch(w, r, http.StatusOK, b, nil, nil)
 	}
+}
+
+// cancelBatch is POST /api/v1/transfer-batches/{id}/cancellation: the
+// requester withdraws a batch, with an optional comment.
+func (a *API) cancelBatch(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req commentRequest
+	if err := decodeOptional(w, r, &req); err != nil {
+		return err
+	}
+	b, err := a.c.Banking.CancelBatch(r.Context(), principal(r).User, id, strings.TrimSpace(req.Comment))
+	if err != nil {
+		return err
+	}
+	return a.writeBatch(w, r, http.StatusOK, b, nil, nil)
 }

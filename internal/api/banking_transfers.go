@@ -121,12 +121,16 @@ func (t transferRequest) request() (banking.TransferRequest, error) {
 	return r, nil
 }
 
-// writeTransfer answers a transfer of the request's user's organization.
+// writeTransfer answers a transfer of the request's user's organization,
+// with its ETag.
 func (a *API) writeTransfer(w http.ResponseWriter, r *http.Request, status int, t banking.Transfer, h []banking.HistoryEntry) error {
 	u := principal(r).User
 	out := a.loginIDs(r.Context(), u.OrganizationID).transfer(t)
 	if h != nil {
 		out.History = historyOf(h)
+	}
+	if t.Version > 0 {
+		w.Header().Set("ETag", etag(transferTag, t.ID, t.Version))
 	}
 	writeJSON(w, status, out)
 	return nil
@@ -259,39 +263,61 @@ type commentRequest struct {
 }
 
 // approveTransfer is POST /api/v1/transfers/{id}/approval
-// {"confirmation_password"}.
+// {"confirmation_password"}, with If-Match: the ETag of the transfer the
+// approver was shown.
 func (a *API) approveTransfer(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
+	seen := seenVersion(r, transferTag, id)
 	var req approvalRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	t, err := a.c.Banking.Approve(r.Context(), principal(r).User, id, req.ConfirmationPassword)
+	t, err := a.c.Banking.Approve(r.Context(), principal(r).User, id, seen, req.ConfirmationPassword)
 	if err != nil {
 		return err
 	}
 	return a.writeTransfer(w, r, http.StatusOK, t, nil)
 }
 
-// decideTransfer serves the steps that take an optional comment: send back
-// (差戻し; the comment is required there), rejection and cancellation.
-func (a *API) decideTransfer(step func(ctx context.Context, u identity.User, id int64, comment string) (banking.Transfer, error)) httpedge.HandlerFunc {
+// decideTransfer serves the approver's steps that take a comment: send back
+// (差戻し; the comment is required there) and rejection, with If-Match as
+// for the approval.
+func (a *API) decideTransfer(step func(ctx context.Context, u identity.User, id, seen int64, comment string) (banking.Transfer, error)) httpedge.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id")
 		if err != nil {
 			return err
 		}
+		seen := seenVersion(r, transferTag, id)
 		var req commentRequest
 		if err := decodeOptional(w, r, &req); err != nil {
 			return err
 		}
-		t, err := step(r.Context(), principal(r).User, id, strings.TrimSpace(req.Comment))
+		t, err := step(r.Context(), principal(r).User, id, seen, strings.TrimSpace(req.Comment))
 		if err != nil {
 			return err
 		}
 		return a.writeTransfer(w, r, http.StatusOK, t, nil)
 	}
+}
+
+// cancelTransfer is POST /api/v1/transfers/{id}/cancellation: the
+// requester withdraws a transfer, with an optional comment.
+func (a *API) cancelTransfer(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req commentRequest
+	if err := decodeOptional(w, r, &req); err != nil {
+		return err
+	}
+	t, err := a.c.Banking.Cancel(r.Context(), principal(r).User, id, strings.TrimSpace(req.Comment))
+	if err != nil {
+		return err
+	}
+	return a.writeTransfer(w, r, http.StatusOK, t, nil)
 }

@@ -173,6 +173,10 @@ type Transfer struct {
 	InterbankFile   string // the outgoing file it was written to
 	InterbankSentAt time.Time
 	UpdatedAt       time.Time
+	// Version counts the changes of the transfer: every change of its row
+	// makes it one higher. An approver's decision names the version the
+	// approver saw (see Approve).
+	Version int64
 }
 
 // Batch is a batch of transfers (総合振込) from one account on one date,
@@ -194,6 +198,9 @@ type Batch struct {
 	ExecutedAt     time.Time
 	FailureReason  string
 	UpdatedAt      time.Time
+	// Version counts the changes of the batch, as Transfer's does; its
+	// items change only with it.
+	Version int64
 }
 
 // HistoryEntry is one step in the life of a transfer or batch.
@@ -280,6 +287,9 @@ var (
 	ErrUnknownEncoding         = errors.New("banking: unknown statement encoding")                      // unknown_encoding
 	ErrBatchItem               = errors.New("banking: a transfer of a batch is decided with its batch") // batch_item
 	ErrInterbankAlreadyWritten = errors.New("banking: transfer already written to an interbank file")   // interbank_already_sent
+	ErrVersionRequired         = errors.New("banking: the version the approver saw is required")        // precondition_required
+	ErrTransferChanged         = errors.New("banking: the transfer changed since the approver saw it")  // transfer_changed
+	ErrTooManyLookups          = errors.New("banking: too many accounts at this bank checked")          // too_many_lookups
 )
 
 // LimitKind names a limit.
@@ -354,7 +364,23 @@ type Config struct {
 	// DefaultOrganizationDailyLimit applies while the bank has set no limit
 	// for an organization; 0 means DefaultOrganizationDailyLimit.
 	DefaultOrganizationDailyLimit int64
+	// PayeeChecks is how many accounts at this bank one user may check
+	// (a payee given in full, in a transfer, a batch's items, a payee to
+	// register, the entry form's check) in PayeeCheckWindow; more are
+	// ErrTooManyLookups. 0 means DefaultPayeeChecks.
+	PayeeChecks int
+	// PayeeCheckWindow is the window of PayeeChecks; 0 means
+	// DefaultPayeeCheckWindow.
+	PayeeCheckWindow time.Duration
 }
+
+// The defaults of Config.PayeeChecks and PayeeCheckWindow: enough for a
+// day's work of an organization's clerk, far too few to try the numbers of
+// a branch.
+const (
+	DefaultPayeeChecks      = 200
+	DefaultPayeeCheckWindow = time.Hour
+)
 
 // Service is the banking domain.
 type Service struct {
@@ -383,6 +409,12 @@ func New(c Config) (*Service, error) {
 	}
 	if c.DefaultOrganizationDailyLimit <= 0 {
 		c.DefaultOrganizationDailyLimit = DefaultOrganizationDailyLimit
+	}
+	if c.PayeeChecks <= 0 {
+		c.PayeeChecks = DefaultPayeeChecks
+	}
+	if c.PayeeCheckWindow <= 0 {
+		c.PayeeCheckWindow = DefaultPayeeCheckWindow
 	}
 	return &Service{c: c}, nil
 }

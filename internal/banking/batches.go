@@ -94,6 +94,17 @@ func (s *Service) CreateBatch(ctx context.Context, u identity.User, r BatchReque
 	if err != nil {
 		return Batch{}, err
 	}
+	here := 0
+	for _, it := range r.Items {
+		if it.Payee.BankCode == s.c.BankCode {
+			here++
+		}
+	}
+	// Each item to an account here is a check of it: a batch's answer
+	// says which accounts do not exist.
+	if err := s.countPayeeChecks(ctx, u, here); err != nil {
+		return Batch{}, err
+	}
 	now := s.c.Now()
 	var problems []BatchProblem
 	items := make([]Transfer, 0, len(r.Items))
@@ -169,26 +180,29 @@ func (s *Service) prepareItem(ctx context.Context, from Account, p Privileges, i
 
 // ApproveBatch approves a batch as one, with the rules of Approve; the
 // organization's daily limit applies to its total, and executing it at once
-// needs the money for all of its items (all or none).
-func (s *Service) ApproveBatch(ctx context.Context, approver identity.User, id int64, confirmation string) (Batch, error) {
-	if err := s.approve(ctx, approver, Unit{BatchID: id}, confirmation); err != nil {
+// needs the money for all of its items (all or none). seen is the Version of
+// the batch the approver was shown, as for Approve.
+func (s *Service) ApproveBatch(ctx context.Context, approver identity.User, id int64, seen int64, confirmation string) (Batch, error) {
+	if err := s.approve(ctx, approver, Unit{BatchID: id}, seen, confirmation); err != nil {
 		return Batch{}, err
 	}
 	return s.c.Store.BatchByID(ctx, id)
 }
 
 // SendBackBatch returns a batch to its requester with a comment; the
-// requester cancels it and uploads a corrected file.
-func (s *Service) SendBackBatch(ctx context.Context, approver identity.User, id int64, comment string) (Batch, error) {
-	if err := s.decide(ctx, approver, Unit{BatchID: id}, decideSendBack, comment); err != nil {
+// requester cancels it and uploads a corrected file. seen is the version the
+// approver saw, as for Approve.
+func (s *Service) SendBackBatch(ctx context.Context, approver identity.User, id int64, seen int64, comment string) (Batch, error) {
+	if err := s.decide(ctx, approver, Unit{BatchID: id}, decideSendBack, seen, comment); err != nil {
 		return Batch{}, err
 	}
 	return s.c.Store.BatchByID(ctx, id)
 }
 
-// RejectBatch refuses a batch for good.
-func (s *Service) RejectBatch(ctx context.Context, approver identity.User, id int64, comment string) (Batch, error) {
-	if err := s.decide(ctx, approver, Unit{BatchID: id}, decideReject, comment); err != nil {
+// RejectBatch refuses a batch for good. seen is the version the approver
+// saw, as for Approve.
+func (s *Service) RejectBatch(ctx context.Context, approver identity.User, id int64, seen int64, comment string) (Batch, error) {
+	if err := s.decide(ctx, approver, Unit{BatchID: id}, decideReject, seen, comment); err != nil {
 		return Batch{}, err
 	}
 	return s.c.Store.BatchByID(ctx, id)
@@ -197,7 +211,7 @@ func (s *Service) RejectBatch(ctx context.Context, approver identity.User, id in
 // CancelBatch withdraws a batch awaiting approval or sent back; only its
 // requester may.
 func (s *Service) CancelBatch(ctx context.Context, u identity.User, id int64, comment string) (Batch, error) {
-	if err := s.decide(ctx, u, Unit{BatchID: id}, decideCancel, comment); err != nil {
+	if err := s.decide(ctx, u, Unit{BatchID: id}, decideCancel, 0, comment); err != nil {
 		return Batch{}, err
 	}
 	return s.c.Store.BatchByID(ctx, id)

@@ -36,12 +36,12 @@ func TestBatchGoesThroughApprovalAsOne(t *testing.T) {
 			t.Errorf("items %+v, want customer codes and destinations kept", ts)
 		}
 		// An item is decided with its batch only.
-		_, err = f.svc.Approve(f.ctx, appr.User, ts[0].ID, appr.creds.Confirmation)
+		_, err = f.svc.Approve(f.ctx, appr.User, ts[0].ID, ts[0].Version, appr.creds.Confirmation)
 		wantErr(t, "approve an item", err, banking.ErrBatchItem)
 		_, err = f.svc.Cancel(f.ctx, req.User, ts[0].ID, "")
 		wantErr(t, "cancel an item", err, banking.ErrBatchItem)
 
-		got, err := f.svc.ApproveBatch(f.ctx, appr.User, b.ID, appr.creds.Confirmation)
+		got, err := f.svc.ApproveBatch(f.ctx, appr.User, b.ID, b.Version, appr.creds.Confirmation)
 		if err != nil || got.Status != banking.StatusExecuted || got.ApprovedBy != appr.ID {
 			t.Fatalf("approve batch: %+v, %v", got, err)
 		}
@@ -146,7 +146,7 @@ func TestBatchChecksEveryItemAndItsLimits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, err := f.svc.ApproveBatch(f.ctx, appr.User, b.ID, appr.creds.Confirmation); err != nil || got.Status != banking.StatusScheduled {
+			if got, err := f.svc.ApproveBatch(f.ctx, appr.User, b.ID, b.Version, appr.creds.Confirmation); err != nil || got.Status != banking.StatusScheduled {
 				t.Fatalf("approve: %+v, %v; want scheduled", got, err)
 			}
 			res, err := f.svc.ExecuteDue(f.ctx, day0.AddDays(3))
@@ -176,17 +176,17 @@ func TestBatchChecksEveryItemAndItsLimits(t *testing.T) {
 				return b
 			}
 			b := mk()
-			if got, err := f.svc.SendBackBatch(f.ctx, u.User, b.ID, "ファイルを直してください"); err != nil || got.Status != banking.StatusSentBack {
+			if got, err := f.svc.SendBackBatch(f.ctx, u.User, b.ID, b.Version, "ファイルを直してください"); err != nil || got.Status != banking.StatusSentBack {
 				t.Fatalf("send back: %+v, %v", got, err)
 			}
 			if got, err := f.svc.CancelBatch(f.ctx, appr.User, b.ID, ""); err != nil || got.Status != banking.StatusCancelled {
 				t.Fatalf("cancel a sent-back batch: %+v, %v", got, err)
 			}
 			b = mk()
-			if got, err := f.svc.RejectBatch(f.ctx, u.User, b.ID, ""); err != nil || got.Status != banking.StatusRejected {
+			if got, err := f.svc.RejectBatch(f.ctx, u.User, b.ID, b.Version, ""); err != nil || got.Status != banking.StatusRejected {
 				t.Fatalf("reject: %+v, %v", got, err)
 			}
-			_, err := f.svc.ApproveBatch(f.ctx, u.User, b.ID, u.creds.Confirmation)
+			_, err := f.svc.ApproveBatch(f.ctx, u.User, b.ID, b.Version, u.creds.Confirmation)
 			wantErr(t, "approve a rejected batch", err, banking.ErrInvalidState)
 		})
 		t.Run("empty batch", func(t *testing.T) {

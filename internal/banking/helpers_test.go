@@ -141,7 +141,7 @@ func (f *fixture) request(u user, from int64, p banking.PayeeAccount, amount int
 
 func (f *fixture) approve(u user, id int64) banking.Transfer {
 	f.t.Helper()
-	t, err := f.svc.Approve(f.ctx, u.User, id, u.creds.Confirmation)
+	t, err := f.svc.Approve(f.ctx, u.User, id, f.transfer(id).Version, u.creds.Confirmation)
 	if err != nil {
 		f.t.Fatalf("approve %d: %v", id, err)
 	}

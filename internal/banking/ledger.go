@@ -33,6 +33,7 @@ type unitState struct {
 	batchItem      bool // a transfer of a batch: not a unit of its own
 	items          []Transfer
 	total          int64
+	version        int64
 }
 
 // about names the unit in an audit event's detail.
@@ -46,7 +47,7 @@ func (u unitState) about() string {
 // batchState is the state of a batch with its items.
 func batchState(b Batch, items []Transfer) unitState {
 	st := unitState{unit: Unit{BatchID: b.ID}, organizationID: b.OrganizationID, status: b.Status, requestedBy: b.RequestedBy,
-		date: b.ExecutionDate, interbank: b.Interbank, items: items}
+		date: b.ExecutionDate, interbank: b.Interbank, items: items, version: b.Version}
 	for _, t := range items {
 		st.total += t.Amount
 	}
@@ -56,7 +57,8 @@ func batchState(b Batch, items []Transfer) unitState {
 // transferState is the state of a single transfer.
 func transferState(t Transfer) unitState {
 	return unitState{unit: Unit{TransferID: t.ID}, organizationID: t.OrganizationID, status: t.Status, requestedBy: t.RequestedBy,
-		date: t.ExecutionDate, interbank: t.Interbank, batchItem: t.BatchID != 0, items: []Transfer{t}, total: t.Amount}
+		date: t.ExecutionDate, interbank: t.Interbank, batchItem: t.BatchID != 0, items: []Transfer{t}, total: t.Amount,
+		version: t.Version}
 }
 
 // lockUnit reads and locks a unit in tx.

@@ -24,6 +24,9 @@ func TestLedgerInvariantsUnderLoad(t *testing.T) {
 	}
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
+		// A thousand transfers within the bank by a few users: far past the
+		// limit of checks of accounts here that a real user has.
+		f.svc = f.withPayeeChecks(1_000_000)
 		const (
 			workers   = 8
 			transfers = 1000
@@ -102,7 +105,7 @@ func TestLedgerInvariantsUnderLoad(t *testing.T) {
 						inner.Add(1)
 						go func() {
 							defer inner.Done()
-							_, errs[i] = f.svc.Approve(f.ctx, a.User, tr.ID, a.creds.Confirmation)
+							_, errs[i] = f.svc.Approve(f.ctx, a.User, tr.ID, tr.Version, a.creds.Confirmation)
 						}()
 					}
 					inner.Wait()
@@ -123,7 +126,7 @@ func TestLedgerInvariantsUnderLoad(t *testing.T) {
 					approvedNow[tr.ID] = ok > 0 && date == day0
 					mu.Unlock()
 					if ok == 0 && broke {
-						if _, err := f.svc.Reject(f.ctx, approver.User, tr.ID, "残高不足"); err != nil {
+						if _, err := f.svc.Reject(f.ctx, approver.User, tr.ID, tr.Version, "残高不足"); err != nil {
 							fail(err)
 						}
 					}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"kinko/internal/audit"
 	"kinko/internal/identity"
@@ -22,6 +23,11 @@ func (s *Service) RegisterPayee(ctx context.Context, u identity.User, p Payee) (
 	}
 	if err := checkText(p.Nickname, MaxNickname, true, ErrInvalidPayee); err != nil {
 		return Payee{}, err
+	}
+	if acct.BankCode == s.c.BankCode {
+		if err := s.countPayeeChecks(ctx, u, 1); err != nil {
+			return Payee{}, err
+		}
 	}
 	if _, err := s.destination(ctx, acct); err != nil {
 		return Payee{}, err
@@ -100,4 +106,66 @@ func (s *Service) destination(ctx context.Context, p PayeeAccount) (int64, error
 
 func payeeText(p PayeeAccount) string {
 	return fmt.Sprintf("%s-%s %s %s %s", p.BankCode, p.BranchCode, p.AccountType, p.AccountNumber, p.Name)
+}
+
+// LookupsError is ErrTooManyLookups with the time until the user's window
+// of checks ends.
+type LookupsError struct {
+	Wait time.Duration
+}
+
+func (e *LookupsError) Error() string {
+	return fmt.Sprintf("banking: too many accounts at this bank checked; retry after %s", e.Wait)
+}
+
+// Is makes a LookupsError match ErrTooManyLookups.
+func (e *LookupsError) Is(target error) bool { return target == ErrTooManyLookups }
+
+// RetryAfter returns how long to wait before checking again.
+func (e *LookupsError) RetryAfter() time.Duration { return e.Wait }
+
+// countPayeeChecks counts n checks of accounts at this bank by u, in the
+// database so that the count holds across servers: past Config.PayeeChecks
+// in the window, *LookupsError. Each check tells whether an account exists;
+// the count keeps a user from trying the numbers of a branch.
+func (s *Service) countPayeeChecks(ctx context.Context, u identity.User, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	now := s.c.Now()
+	var count int
+	var end time.Time
+	err := s.c.Store.InTx(ctx, func(tx Tx) error {
+		var err error
+		count, end, err = tx.AddPayeeChecks(ctx, u.ID, n, now, now.Add(s.c.PayeeCheckWindow))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if count > s.c.PayeeChecks {
+		return &LookupsError{Wait: max(end.Sub(now), time.Second)}
+	}
+	return nil
+}
+
+// CheckPayee checks, for u's entry form, that a payee given in full names
+// an account at this bank, and returns its ID (0 for a payee at another
+// bank, which is not checked here). It needs the transfer-request
+// privilege; every check of an account here counts towards u's limit of
+// checks (ErrTooManyLookups).
+func (s *Service) CheckPayee(ctx context.Context, u identity.User, p PayeeAccount) (int64, error) {
+	if _, err := s.need(ctx, u, canRequest); err != nil {
+		return 0, err
+	}
+	if p.BankCode != s.c.BankCode {
+		return 0, nil
+	}
+	if err := checkAccountNumber(p.BranchCode, p.AccountType, p.AccountNumber); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrInvalidPayee, err)
+	}
+	if err := s.countPayeeChecks(ctx, u, 1); err != nil {
+		return 0, err
+	}
+	return s.destination(ctx, p)
 }

@@ -152,17 +152,17 @@ func TestPrivilegesTable(t *testing.T) {
 			}},
 			{name: "approve", allowed: approval, do: func(u user, s side) (func() error, error) {
 				tr := f.pending(s)
-				_, err := f.svc.Approve(f.ctx, u.User, tr.ID, u.creds.Confirmation)
+				_, err := f.svc.Approve(f.ctx, u.User, tr.ID, tr.Version, u.creds.Confirmation)
 				return unchanged(tr.ID), err
 			}},
 			{name: "send back", allowed: approval, do: func(u user, s side) (func() error, error) {
 				tr := f.pending(s)
-				_, err := f.svc.SendBack(f.ctx, u.User, tr.ID, "金額を確認してください")
+				_, err := f.svc.SendBack(f.ctx, u.User, tr.ID, tr.Version, "金額を確認してください")
 				return unchanged(tr.ID), err
 			}},
 			{name: "reject", allowed: approval, do: func(u user, s side) (func() error, error) {
 				tr := f.pending(s)
-				_, err := f.svc.Reject(f.ctx, u.User, tr.ID, "")
+				_, err := f.svc.Reject(f.ctx, u.User, tr.ID, tr.Version, "")
 				return unchanged(tr.ID), err
 			}},
 			{name: "create batch", allowed: request, do: func(u user, s side) (func() error, error) {
@@ -176,12 +176,12 @@ func TestPrivilegesTable(t *testing.T) {
 			}},
 			{name: "approve batch", allowed: approval, do: func(u user, s side) (func() error, error) {
 				b := f.pendingBatch(s)
-				_, err := f.svc.ApproveBatch(f.ctx, u.User, b.ID, u.creds.Confirmation)
+				_, err := f.svc.ApproveBatch(f.ctx, u.User, b.ID, b.Version, u.creds.Confirmation)
 				return unchangedBatch(b.ID), err
 			}},
 			{name: "reject batch", allowed: approval, do: func(u user, s side) (func() error, error) {
 				b := f.pendingBatch(s)
-				_, err := f.svc.RejectBatch(f.ctx, u.User, b.ID, "")
+				_, err := f.svc.RejectBatch(f.ctx, u.User, b.ID, b.Version, "")
 				return unchangedBatch(b.ID), err
 			}},
 			{name: "set privileges", master: true, do: func(u user, s side) (func() error, error) {
@@ -248,18 +248,18 @@ func TestSelfApprovalForbidden(t *testing.T) {
 		}{{"master", o.master}, {"general with every privilege", general}} {
 			t.Run(u.name, func(t *testing.T) {
 				tr := f.request(u.u, acct.ID, payeeOf(dest), 1_000)
-				_, err := f.svc.Approve(f.ctx, u.u.User, tr.ID, u.u.creds.Confirmation)
+				_, err := f.svc.Approve(f.ctx, u.u.User, tr.ID, tr.Version, u.u.creds.Confirmation)
 				wantErr(t, "approve own", err, banking.ErrSelfApprovalForbidden)
-				_, err = f.svc.SendBack(f.ctx, u.u.User, tr.ID, "自分で差戻し")
+				_, err = f.svc.SendBack(f.ctx, u.u.User, tr.ID, tr.Version, "自分で差戻し")
 				wantErr(t, "send back own", err, banking.ErrSelfApprovalForbidden)
-				_, err = f.svc.Reject(f.ctx, u.u.User, tr.ID, "")
+				_, err = f.svc.Reject(f.ctx, u.u.User, tr.ID, tr.Version, "")
 				wantErr(t, "reject own", err, banking.ErrSelfApprovalForbidden)
 				b, err := f.svc.CreateBatch(f.ctx, u.u.User, banking.BatchRequest{FromAccountID: acct.ID,
 					Items: []banking.BatchItem{{Payee: elsewhere, Amount: 100}}})
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, err = f.svc.ApproveBatch(f.ctx, u.u.User, b.ID, u.u.creds.Confirmation)
+				_, err = f.svc.ApproveBatch(f.ctx, u.u.User, b.ID, b.Version, u.u.creds.Confirmation)
 				wantErr(t, "approve own batch", err, banking.ErrSelfApprovalForbidden)
 				if got := f.transfer(tr.ID); got.Status != banking.StatusAwaitingApproval {
 					t.Errorf("status %s, want still awaiting approval", got.Status)
@@ -292,7 +292,7 @@ func TestApprovalNeedsTheConfirmationPassword(t *testing.T) {
 		req, appr := f.newUser(o, all), f.newUser(o, all)
 		tr := f.request(req, acct.ID, payeeOf(dest), 1_000)
 		for _, pw := range []string{"", appr.creds.Password, "wrong"} {
-			_, err := f.svc.Approve(f.ctx, appr.User, tr.ID, pw)
+			_, err := f.svc.Approve(f.ctx, appr.User, tr.ID, tr.Version, pw)
 			wantErr(t, "approve with "+pw, err, identity.ErrInvalidConfirmation)
 		}
 		if got := f.transfer(tr.ID); got.Status != banking.StatusAwaitingApproval {

@@ -119,18 +119,26 @@ type Tx interface {
 	// DeletePayee deletes a payee; ErrNotFound if there is none.
 	DeletePayee(ctx context.Context, id int64) error
 
-	// InsertBatch inserts a batch and fills its ID.
+	// InsertBatch inserts a batch and fills its ID and Version.
 	InsertBatch(ctx context.Context, b *Batch) error
-	// InsertTransfer inserts a transfer and fills its ID.
+	// InsertTransfer inserts a transfer and fills its ID and Version.
 	InsertTransfer(ctx context.Context, t *Transfer) error
 	// UpdateTransferRequest replaces what a transfer t.ID asks for (its
 	// account, payee, amount, date, memo), its status and UpdatedAt by t's.
+	// It, SetStatus and SetInterbankSent make the Version of each row they
+	// change one higher.
 	UpdateTransferRequest(ctx context.Context, t Transfer) error
 	// SetStatus sets the status of a unit: of the transfer, or of the batch
 	// and all its items.
 	SetStatus(ctx context.Context, u Unit, c StatusChange) error
 	// SetInterbankSent records the interbank file a transfer was written to.
 	SetInterbankSent(ctx context.Context, transferID int64, fileName string, at time.Time) error
+	// AddPayeeChecks adds n to the count of a user's checks of accounts at
+	// this bank in the user's current window, and returns the count and the
+	// window's end. A window that ended at or before now is replaced by a
+	// new one ending at windowEnd, whose count starts at n. It is one
+	// statement: concurrent calls on several servers all count.
+	AddPayeeChecks(ctx context.Context, userID int64, n int, now, windowEnd time.Time) (int, time.Time, error)
 	// AppendHistory appends a step to the history of a transfer or batch.
 	AppendHistory(ctx context.Context, h HistoryEntry) error
 	// AppendAudit appends an event to the audit chain, with the mails it

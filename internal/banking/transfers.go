@@ -248,6 +248,13 @@ func (s *Service) prepare(ctx context.Context, u identity.User, p Privileges, r 
 	if err := checkText(r.Memo, MaxMemo, true, ErrInvalidMemo); err != nil {
 		return Transfer{}, err
 	}
+	if r.PayeeID == 0 && acct.BankCode == s.c.BankCode {
+		// A payee given in full is a check of an account here; a
+		// registered one was checked when it was registered.
+		if err := s.countPayeeChecks(ctx, u, 1); err != nil {
+			return Transfer{}, err
+		}
+	}
 	to, err := s.destination(ctx, acct)
 	if err != nil {
 		return Transfer{}, err
@@ -343,7 +350,7 @@ func canResubmit(u identity.User, t Transfer) error {
 // Cancel withdraws a transfer awaiting approval or sent back; only its
 // requester may.
 func (s *Service) Cancel(ctx context.Context, u identity.User, id int64, comment string) (Transfer, error) {
-	if err := s.decide(ctx, u, Unit{TransferID: id}, decideCancel, comment); err != nil {
+	if err := s.decide(ctx, u, Unit{TransferID: id}, decideCancel, 0, comment); err != nil {
 		return Transfer{}, err
 	}
 	return s.c.Store.TransferByID(ctx, id)
@@ -357,8 +364,15 @@ func (s *Service) Cancel(ctx context.Context, u identity.User, id int64, comment
 // executed at once (ErrInsufficientFunds leaves it awaiting approval) and a
 // later one is scheduled. Two approvals racing execute it once: the other
 // gets ErrInvalidState.
-func (s *Service) Approve(ctx context.Context, approver identity.User, id int64, confirmation string) (Transfer, error) {
-	if err := s.approve(ctx, approver, Unit{TransferID: id}, confirmation); err != nil {
+//
+// seen is the Version of the transfer that the approver was shown: an
+// approval approves what the approver saw. Without it (0) the approval is
+// ErrVersionRequired; when the transfer changed since (it was sent back and
+// resubmitted, say), or seen is no version of it (negative, say),
+// ErrTransferChanged, and nothing is approved. It is checked under the
+// transfer's lock, in the transaction that approves.
+func (s *Service) Approve(ctx context.Context, approver identity.User, id int64, seen int64, confirmation string) (Transfer, error) {
+	if err := s.approve(ctx, approver, Unit{TransferID: id}, seen, confirmation); err != nil {
 		return Transfer{}, err
 	}
 	return s.c.Store.TransferByID(ctx, id)
@@ -367,18 +381,19 @@ func (s *Service) Approve(ctx context.Context, approver identity.User, id int64,
 // SendBack returns a transfer awaiting approval to its requester with a
 // comment that says what to change (差戻し); the requester may resubmit or
 // cancel it. It needs the approval privilege and an approver who is not the
-// requester.
-func (s *Service) SendBack(ctx context.Context, approver identity.User, id int64, comment string) (Transfer, error) {
-	if err := s.decide(ctx, approver, Unit{TransferID: id}, decideSendBack, comment); err != nil {
+// requester. seen is the version the approver saw, as for Approve.
+func (s *Service) SendBack(ctx context.Context, approver identity.User, id int64, seen int64, comment string) (Transfer, error) {
+	if err := s.decide(ctx, approver, Unit{TransferID: id}, decideSendBack, seen, comment); err != nil {
 		return Transfer{}, err
 	}
 	return s.c.Store.TransferByID(ctx, id)
 }
 
 // Reject refuses a transfer awaiting approval, for good. It needs the
-// approval privilege and an approver who is not the requester.
-func (s *Service) Reject(ctx context.Context, approver identity.User, id int64, comment string) (Transfer, error) {
-	if err := s.decide(ctx, approver, Unit{TransferID: id}, decideReject, comment); err != nil {
+// approval privilege and an approver who is not the requester. seen is the
+// version the approver saw, as for Approve.
+func (s *Service) Reject(ctx context.Context, approver identity.User, id int64, seen int64, comment string) (Transfer, error) {
+	if err := s.decide(ctx, approver, Unit{TransferID: id}, decideReject, seen, comment); err != nil {
 		return Transfer{}, err
 	}
 	return s.c.Store.TransferByID(ctx, id)
@@ -485,10 +500,12 @@ const (
 
 // checkDecision says whether user u may take decision d on a unit in state
 // st at now: a unit of u's organization; an approver's decision needs a
-// unit awaiting approval that someone else requested, and an approval a
-// unit whose execution date can still be kept; a cancellation, a unit
-// awaiting approval or sent back that u requested.
-func (s *Service) checkDecision(u identity.User, st unitState, d decision, now time.Time) error {
+// unit awaiting approval that someone else requested, in the version seen
+// that the approver was shown (0: none said, ErrVersionRequired; any other
+// than the unit's, ErrTransferChanged), and an approval a unit whose
+// execution date can still be kept; a cancellation, a unit awaiting
+// approval or sent back that u requested.
+func (s *Service) checkDecision(u identity.User, st unitState, d decision, seen int64, now time.Time) error {
 	if st.organizationID != u.OrganizationID {
 		return ErrNotFound
 	}
@@ -510,6 +527,12 @@ func (s *Service) checkDecision(u identity.User, st unitState, d decision, now t
 	if st.status != StatusAwaitingApproval {
 		return ErrInvalidState
 	}
+	if seen == 0 {
+		return ErrVersionRequired
+	}
+	if seen != st.version {
+		return fmt.Errorf("%w: %s is at version %d, the approver saw %d", ErrTransferChanged, st.unit, st.version, seen)
+	}
 	if d == decideApprove {
 		if date, err := s.c.ExecutionDate(now, st.date, st.interbank); err != nil || date != st.date {
 			return ErrExecutionDatePassed
@@ -519,7 +542,7 @@ func (s *Service) checkDecision(u identity.User, st unitState, d decision, now t
 }
 
 // approve is Approve of a transfer or a batch.
-func (s *Service) approve(ctx context.Context, approver identity.User, unit Unit, confirmation string) error {
+func (s *Service) approve(ctx context.Context, approver identity.User, unit Unit, seen int64, confirmation string) error {
 	if _, err := s.need(ctx, approver, canApprove); err != nil {
 		return err
 	}
@@ -531,7 +554,7 @@ func (s *Service) approve(ctx context.Context, approver identity.User, unit Unit
 	if err != nil {
 		return err
 	}
-	if err := s.checkDecision(approver, st, decideApprove, now); err != nil {
+	if err := s.checkDecision(approver, st, decideApprove, seen, now); err != nil {
 		return err
 	}
 	if err := s.c.Identity.CheckPassword(ctx, approver, identity.ConfirmationPassword, confirmation, "transfer approval"); err != nil {
@@ -551,7 +574,7 @@ func (s *Service) approve(ctx context.Context, approver identity.User, unit Unit
 		if err != nil {
 			return err
 		}
-		if err := s.checkDecision(approver, st, decideApprove, now); err != nil {
+		if err := s.checkDecision(approver, st, decideApprove, seen, now); err != nil {
 			return err
 		}
 		used, err := tx.OrganizationSum(ctx, approver.OrganizationID, st.date, approvedStatuses)
@@ -588,9 +611,10 @@ func (s *Service) approve(ctx context.Context, approver identity.User, unit Unit
 	})
 }
 
-// decide is a send back or rejection by an approver, or the requester's
-// cancellation, with a comment.
-func (s *Service) decide(ctx context.Context, u identity.User, unit Unit, d decision, comment string) error {
+// decide is a send back or rejection by an approver, of the version seen
+// the approver was shown, or the requester's cancellation (seen 0), with a
+// comment.
+func (s *Service) decide(ctx context.Context, u identity.User, unit Unit, d decision, seen int64, comment string) error {
 	if d == decideCancel {
 		if _, err := s.effective(ctx, u); err != nil {
 			return err
@@ -615,7 +639,7 @@ func (s *Service) decide(ctx context.Context, u identity.User, unit Unit, d deci
 		if err != nil {
 			return err
 		}
-		if err := s.checkDecision(u, st, d, now); err != nil {
+		if err := s.checkDecision(u, st, d, seen, now); err != nil {
 			return err
 		}
 		if err := tx.AppendHistory(ctx, HistoryEntry{TransferID: unit.TransferID, BatchID: unit.BatchID, At: now,

@@ -147,7 +147,7 @@ func TestTwoApprovalsRacingExecuteOnce(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					a := approvers[i%len(approvers)]
-					_, err := f.svc.Approve(f.ctx, a.User, tr.ID, a.creds.Confirmation)
+					_, err := f.svc.Approve(f.ctx, a.User, tr.ID, tr.Version, a.creds.Confirmation)
 					mu.Lock()
 					defer mu.Unlock()
 					if err == nil {
@@ -220,7 +220,7 @@ func TestLimits(t *testing.T) {
 				t.Fatalf("request for tomorrow: %v", err)
 			}
 			// A rejected request no longer counts.
-			if _, err := f.svc.Reject(f.ctx, appr.User, a.ID, "不要"); err != nil {
+			if _, err := f.svc.Reject(f.ctx, appr.User, a.ID, a.Version, "不要"); err != nil {
 				t.Fatal(err)
 			}
 			f.request(u, acct.ID, elsewhere, 30_000)
@@ -256,7 +256,7 @@ func TestLimits(t *testing.T) {
 			if got := f.approve(appr, a.ID); got.Status != banking.StatusScheduled {
 				t.Fatalf("status %s, want scheduled", got.Status)
 			}
-			_, err = f.svc.Approve(f.ctx, appr.User, b.ID, appr.creds.Confirmation)
+			_, err = f.svc.Approve(f.ctx, appr.User, b.ID, b.Version, appr.creds.Confirmation)
 			limitKind(t, err, banking.LimitOrganizationDaily)
 			if got := f.transfer(b.ID); got.Status != banking.StatusAwaitingApproval {
 				t.Fatalf("status %s after the refusal, want awaiting approval", got.Status)
@@ -282,7 +282,7 @@ func TestInsufficientFundsLeavesTheTransferAwaitingApproval(t *testing.T) {
 		acct, dest := f.newAccount(o, 10_000), f.newAccount(o, 0)
 		req, appr := f.newUser(o, all), f.newUser(o, all)
 		tr := f.request(req, acct.ID, payeeOf(dest), 10_001)
-		_, err := f.svc.Approve(f.ctx, appr.User, tr.ID, appr.creds.Confirmation)
+		_, err := f.svc.Approve(f.ctx, appr.User, tr.ID, tr.Version, appr.creds.Confirmation)
 		wantErr(t, "approve without the money", err, banking.ErrInsufficientFunds)
 		if got := f.transfer(tr.ID); got.Status != banking.StatusAwaitingApproval || got.ApprovedBy != 0 {
 			t.Fatalf("transfer %+v, want still awaiting approval with no approver", got)
@@ -386,13 +386,13 @@ func TestSendBackThenResubmit(t *testing.T) {
 		req, appr, someone := f.newUser(o, all), f.newUser(o, all), f.newUser(o, all)
 		tr := f.request(req, acct.ID, payeeOf(dest), 5_000)
 
-		_, err := f.svc.SendBack(f.ctx, appr.User, tr.ID, "")
+		_, err := f.svc.SendBack(f.ctx, appr.User, tr.ID, tr.Version, "")
 		wantErr(t, "send back without a comment", err, banking.ErrInvalidComment)
-		got, err := f.svc.SendBack(f.ctx, appr.User, tr.ID, "金額は 6000 円です")
+		got, err := f.svc.SendBack(f.ctx, appr.User, tr.ID, tr.Version, "金額は 6000 円です")
 		if err != nil || got.Status != banking.StatusSentBack {
 			t.Fatalf("send back: %+v, %v", got, err)
 		}
-		_, err = f.svc.Approve(f.ctx, appr.User, tr.ID, appr.creds.Confirmation)
+		_, err = f.svc.Approve(f.ctx, appr.User, tr.ID, tr.Version, appr.creds.Confirmation)
 		wantErr(t, "approve a sent-back transfer", err, banking.ErrInvalidState)
 
 		fixed := banking.TransferRequest{FromAccountID: acct.ID, Payee: payeeOf(dest), Amount: 6_000, Memo: "直しました"}
@@ -426,7 +426,7 @@ func TestSendBackThenResubmit(t *testing.T) {
 
 		t.Run("sent back then cancelled", func(t *testing.T) {
 			tr := f.request(req, acct.ID, payeeOf(dest), 1_000)
-			if _, err := f.svc.SendBack(f.ctx, appr.User, tr.ID, "不要では"); err != nil {
+			if _, err := f.svc.SendBack(f.ctx, appr.User, tr.ID, tr.Version, "不要では"); err != nil {
 				t.Fatal(err)
 			}
 			_, err := f.svc.Cancel(f.ctx, someone.User, tr.ID, "")
@@ -449,7 +449,7 @@ func TestRejectIsFinal(t *testing.T) {
 		acct := f.newAccount(o, 100_000)
 		req, appr := f.newUser(o, all), f.newUser(o, all)
 		tr := f.request(req, acct.ID, elsewhere, 5_000)
-		got, err := f.svc.Reject(f.ctx, appr.User, tr.ID, "振込先が違います")
+		got, err := f.svc.Reject(f.ctx, appr.User, tr.ID, tr.Version, "振込先が違います")
 		if err != nil || got.Status != banking.StatusRejected {
 			t.Fatalf("reject: %+v, %v", got, err)
 		}
@@ -457,9 +457,12 @@ func TestRejectIsFinal(t *testing.T) {
 			name string
 			do   func() error
 		}{
-			{"approve", func() error { _, err := f.svc.Approve(f.ctx, appr.User, tr.ID, appr.creds.Confirmation); return err }},
-			{"send back", func() error { _, err := f.svc.SendBack(f.ctx, appr.User, tr.ID, "x"); return err }},
-			{"reject again", func() error { _, err := f.svc.Reject(f.ctx, appr.User, tr.ID, ""); return err }},
+			{"approve", func() error {
+				_, err := f.svc.Approve(f.ctx, appr.User, tr.ID, tr.Version, appr.creds.Confirmation)
+				return err
+			}},
+			{"send back", func() error { _, err := f.svc.SendBack(f.ctx, appr.User, tr.ID, tr.Version, "x"); return err }},
+			{"reject again", func() error { _, err := f.svc.Reject(f.ctx, appr.User, tr.ID, tr.Version, ""); return err }},
 			{"resubmit", func() error {
 				_, err := f.svc.Resubmit(f.ctx, req.User, tr.ID, banking.TransferRequest{FromAccountID: acct.ID, Payee: elsewhere, Amount: 5_000})
 				return err
@@ -571,10 +574,10 @@ func TestApprovalAfterTheExecutionDate(t *testing.T) {
 		req, appr := f.newUser(o, all), f.newUser(o, all)
 		tr := f.request(req, acct.ID, elsewhere, 1_000)
 		f.bank.Clock.Set(t0.Add(24 * time.Hour))
-		_, err := f.svc.Approve(f.ctx, appr.User, tr.ID, appr.creds.Confirmation)
+		_, err := f.svc.Approve(f.ctx, appr.User, tr.ID, tr.Version, appr.creds.Confirmation)
 		wantErr(t, "approve the day after", err, banking.ErrExecutionDatePassed)
 		// Sent back, re-dated and approved.
-		if _, err := f.svc.SendBack(f.ctx, appr.User, tr.ID, "日付を直してください"); err != nil {
+		if _, err := f.svc.SendBack(f.ctx, appr.User, tr.ID, tr.Version, "日付を直してください"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.Resubmit(f.ctx, req.User, tr.ID, banking.TransferRequest{FromAccountID: acct.ID, Payee: elsewhere, Amount: 1_000}); err != nil {

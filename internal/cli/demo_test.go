@@ -207,6 +207,12 @@ func httpsClient(t *testing.T, serverCA string, cert *tls.Certificate) *http.Cli
 // the status, the decoded JSON object and the response.
 func call(t *testing.T, c *http.Client, method, url string, body any) (int, map[string]any, *http.Response) {
 	t.Helper()
+	return callWith(t, c, method, url, body, nil)
+}
+
+// callWith is call with extra request headers.
+func callWith(t *testing.T, c *http.Client, method, url string, body any, header map[string]string) (int, map[string]any, *http.Response) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -221,6 +227,9 @@ func call(t *testing.T, c *http.Client, method, url string, body any) (int, map[
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -752,11 +761,17 @@ func demoTransferByAPI(t *testing.T, f demoFile, ledgerArgs []string) string {
 	if status != http.StatusCreated || tr["status"] != "awaiting_approval" {
 		t.Fatalf("POST /api/v1/transfers: %d %v", status, tr)
 	}
+	// The master reads the transfer, then approves what was read (If-Match).
+	status, _, seen := call(t, kato, http.MethodGet, fmt.Sprintf("%s/api/v1/transfers/%v", f.PortalURL, tr["id"]), nil)
+	if status != http.StatusOK || seen.Header.Get("ETag") == "" {
+		t.Fatalf("GET the transfer: %d, ETag %q", status, seen.Header.Get("ETag"))
+	}
+	ifMatch := map[string]string{"If-Match": seen.Header.Get("ETag")}
 	url := fmt.Sprintf("%s/api/v1/transfers/%v/approval", f.PortalURL, tr["id"])
-	if status, body, _ := call(t, ito, http.MethodPost, url, map[string]string{"confirmation_password": midori.Users[1].ConfirmationPassword}); status != http.StatusForbidden {
+	if status, body, _ := callWith(t, ito, http.MethodPost, url, map[string]string{"confirmation_password": midori.Users[1].ConfirmationPassword}, ifMatch); status != http.StatusForbidden {
 		t.Errorf("approval by the general user: %d %v, want 403", status, body)
 	}
-	status, body, _ = call(t, kato, http.MethodPost, url, map[string]string{"confirmation_password": midori.Users[0].ConfirmationPassword})
+	status, body, _ = callWith(t, kato, http.MethodPost, url, map[string]string{"confirmation_password": midori.Users[0].ConfirmationPassword}, ifMatch)
 	if status != http.StatusOK {
 		t.Fatalf("approval by the master: %d %v", status, body)
 	}

@@ -235,7 +235,7 @@ func (tb testBanking) transfer(t *testing.T, clerk, master identity.User, confir
 	if err != nil {
 		t.Fatalf("request %d yen to %+v: %v", amount, to, err)
 	}
-	tr, err = tb.svc.Approve(ctx, master, tr.ID, confirmation)
+	tr, err = tb.svc.Approve(ctx, master, tr.ID, tr.Version, confirmation)
 	if err != nil {
 		t.Fatalf("approve transfer %d: %v", tr.ID, err)
 	}

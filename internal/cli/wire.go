@@ -89,6 +89,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 			PerAddress: identity.ThrottleRule{Free: cfg.LoginThrottleAddressFree, Base: time.Duration(cfg.LoginThrottleAddressDelay),
 				Max: time.Duration(cfg.LoginThrottleAddressMaxDelay), Window: time.Duration(cfg.LoginThrottleAddressWindow)},
 		},
+		PayeeChecks: cfg.PayeeChecks, PayeeCheckWindow: time.Duration(cfg.PayeeCheckWindow),
 		ServiceHours: web.ServiceHours{Weekdays: cfg.ServiceHours.Weekdays, Weekends: cfg.ServiceHours.Weekends}}
 	return &app{cfg: cfg, db: db, parts: parts, logger: logger}, nil
 }

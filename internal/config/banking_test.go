@@ -53,3 +53,32 @@ func TestLoadBankingSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestHardening_PayeeCheckSettings: the limit of checks of accounts at this
+// bank per user has defaults, is read from the file and the environment,
+// and refuses values that would disable it.
+func TestHardening_PayeeCheckSettings(t *testing.T) {
+	got, err := Load("", envOf(nil))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got.PayeeChecks != 200 || time.Duration(got.PayeeCheckWindow) != time.Hour {
+		t.Fatalf("defaults: payee_checks %d, payee_check_window %v; want 200, 1h", got.PayeeChecks, time.Duration(got.PayeeCheckWindow))
+	}
+	p := writeFile(t, "kinko.json", `{"payee_checks": 50, "payee_check_window": "30m"}`)
+	if got, err = Load(p, envOf(nil)); err != nil || got.PayeeChecks != 50 || time.Duration(got.PayeeCheckWindow) != 30*time.Minute {
+		t.Fatalf("from the file: %d, %v, %v", got.PayeeChecks, time.Duration(got.PayeeCheckWindow), err)
+	}
+	got, err = Load("", envOf(map[string]string{"KINKO_PAYEE_CHECKS": "20", "KINKO_PAYEE_CHECK_WINDOW": "2h"}))
+	if err != nil || got.PayeeChecks != 20 || time.Duration(got.PayeeCheckWindow) != 2*time.Hour {
+		t.Fatalf("from the environment: %d, %v, %v", got.PayeeChecks, time.Duration(got.PayeeCheckWindow), err)
+	}
+	for _, c := range []struct{ env, value, want string }{
+		{"KINKO_PAYEE_CHECKS", "-1", "payee_checks"},
+		{"KINKO_PAYEE_CHECK_WINDOW", "10s", "payee_check_window"},
+	} {
+		if _, err := Load("", envOf(map[string]string{c.env: c.value})); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Load with %s=%s: %v, want an error naming %s", c.env, c.value, err, c.want)
+		}
+	}
+}

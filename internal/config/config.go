@@ -148,6 +148,13 @@ type Config struct {
 	LoginThrottleAddressDelay    Duration `json:"login_throttle_address_delay"`
 	LoginThrottleAddressMaxDelay Duration `json:"login_throttle_address_max_delay"`
 	LoginThrottleAddressWindow   Duration `json:"login_throttle_address_window"`
+	// PayeeChecks is how many accounts at this bank one user may check
+	// (transfers and batch items to a payee given in full, payees
+	// registered, the entry form's check) in PayeeCheckWindow; more are 429
+	// too_many_lookups. Zero: 200.
+	PayeeChecks int `json:"payee_checks"`
+	// PayeeCheckWindow is the window of PayeeChecks. Zero: 1h.
+	PayeeCheckWindow Duration `json:"payee_check_window"`
 }
 
 // DefaultBankCode is the bank code when none is set (the demo's).
@@ -212,6 +219,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.OperatingHours.Maintenance == nil && c.OperatingHours.Daily == (calendar.Span{}) {
 		c.OperatingHours = calendar.DefaultHours()
+	}
+	if c.PayeeChecks == 0 {
+		c.PayeeChecks = 200
+	}
+	if c.PayeeCheckWindow == 0 {
+		c.PayeeCheckWindow = Duration(time.Hour)
 	}
 	if c.TransferCutoff == (calendar.Clock{}) {
 		c.TransferCutoff = calendar.DefaultCutoff
@@ -355,6 +368,12 @@ func (c Config) Validate() error {
 	var errs []error
 	if len(c.BankCode) != 4 || strings.Trim(c.BankCode, "0123456789") != "" {
 		errs = append(errs, fmt.Errorf("bank_code %q must be 4 digits", c.BankCode))
+	}
+	if c.PayeeChecks < 1 {
+		errs = append(errs, fmt.Errorf("payee_checks %d must be at least 1", c.PayeeChecks))
+	}
+	if time.Duration(c.PayeeCheckWindow) < time.Minute {
+		errs = append(errs, fmt.Errorf("payee_check_window %s must be at least 1m", time.Duration(c.PayeeCheckWindow)))
 	}
 	if err := c.OperatingHours.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("operating_hours: %w", err))

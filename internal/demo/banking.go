@@ -249,7 +249,7 @@ func (sd *seeder) history(ctx context.Context, orgs []Organization) error {
 				return err
 			}
 			sd.clock.t = sd.at(d, 10, minute+2)
-			_, err = sd.bank.Approve(ctx, sd.users[master], t.ID, confirmationOf(orgs, master))
+			_, err = sd.bank.Approve(ctx, sd.users[master], t.ID, t.Version, confirmationOf(orgs, master))
 			if err != nil {
 				return fmt.Errorf("approve %s %d yen: %w", payeeKey, amount, err)
 			}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -56,6 +57,49 @@ type actor struct {
 // do sends a JSON request as the actor.
 func (a actor) do(method, path string, body any) testutil.Response {
 	return a.cl.Do(method, a.base+path, body)
+}
+
+// decisionSteps are the last steps of the paths of an approver's
+// decisions, which need the If-Match of what the approver was shown.
+var decisionSteps = []string{"/approval", "/send-back", "/rejection"}
+
+// decide sends an approver's decision (POST .../approval, /send-back or
+// /rejection of a transfer or batch) as a client does: it reads the
+// transfer or batch first and sends the ETag it was shown in If-Match
+// (none when it could not read it). Any other request goes as do sends it.
+func (a actor) decide(method, path string, body any) testutil.Response {
+	resource := ""
+	for _, step := range decisionSteps {
+		if p, ok := strings.CutSuffix(path, step); ok && method == http.MethodPost {
+			resource = p
+		}
+	}
+	if resource == "" {
+		return a.do(method, path, body)
+	}
+	header := map[string]string{}
+	if seen := a.do(http.MethodGet, resource, nil); seen.Status == http.StatusOK {
+		header["If-Match"] = seen.Header.Get("ETag")
+	}
+	return a.decideSeen(path, body, header["If-Match"])
+}
+
+// decideSeen sends an approver's decision naming etag in If-Match (none
+// when it is empty).
+func (a actor) decideSeen(path string, body any, etag string) testutil.Response {
+	header := map[string]string{}
+	if etag != "" {
+		header["If-Match"] = etag
+	}
+	var raw []byte
+	if body != nil {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
+			return testutil.Response{Err: err}
+		}
+		header["Content-Type"] = "application/json"
+	}
+	return a.send(http.MethodPost, path, raw, header)
 }
 
 // send sends a request with a raw body and headers as the actor.
@@ -260,7 +304,7 @@ func TestBankingAPI_RulesTable(t *testing.T) {
 		}
 		sentBack := func(o *bankOrg) int64 {
 			id := fresh(o, o.request)
-			if _, err := svc.SendBack(ctx, user(t, b, o.approver.creds.LoginID), id, "金額を確認してください"); err != nil {
+			if _, err := svc.SendBack(ctx, user(t, b, o.approver.creds.LoginID), id, 1, "金額を確認してください"); err != nil {
 				t.Fatalf("send back: %v", err)
 			}
 			return id
@@ -378,7 +422,7 @@ func TestBankingAPI_RulesTable(t *testing.T) {
 						if c.body != nil {
 							body = c.body(o, a)
 						}
-						r := a.do(c.method, c.path(o), body)
+						r := a.decide(c.method, c.path(o), body)
 						status, code, _ := strings.Cut(c.want[role], " ")
 						wantStatus, _ := strconv.Atoi(status)
 						expect(t, c.method+" as "+role, r, wantStatus, code)
@@ -427,7 +471,7 @@ func TestBankingAPI_TransferApprovedByAnotherUser(t *testing.T) {
 					t.Fatalf("transfer %d not in the approver's list: %s", id, r.Raw)
 				}
 
-				r = o.approver.do(http.MethodPost, fmt.Sprintf("/api/v1/transfers/%d/approval", id), map[string]string{"confirmation_password": o.approver.creds.Confirmation})
+				r = o.approver.decide(http.MethodPost, fmt.Sprintf("/api/v1/transfers/%d/approval", id), map[string]string{"confirmation_password": o.approver.creds.Confirmation})
 				expect(t, "approval", r, http.StatusOK, "")
 				if r.String("status") != "executed" || r.String("approved_by") != o.approver.creds.LoginID || r.String("executed_at") == "" {
 					t.Fatalf("approval answer: %s", r.Raw)
@@ -473,7 +517,7 @@ func TestBankingAPI_TransferApprovedByAnotherUser(t *testing.T) {
 					t.Fatalf("history %v, want requested, approved, executed", actions)
 				}
 				// Approving again is refused: it has been handled.
-				r = o.master.do(http.MethodPost, fmt.Sprintf("/api/v1/transfers/%d/approval", id), map[string]string{"confirmation_password": o.org.Master.Confirmation})
+				r = o.master.decide(http.MethodPost, fmt.Sprintf("/api/v1/transfers/%d/approval", id), map[string]string{"confirmation_password": o.org.Master.Confirmation})
 				expect(t, "second approval", r, http.StatusConflict, "invalid_state")
 
 				// Dated tomorrow, the approval schedules it: nothing moves yet.
@@ -481,7 +525,7 @@ func TestBankingAPI_TransferApprovedByAnotherUser(t *testing.T) {
 				later["execution_date"] = "2026-12-10"
 				r = o.requester.do(http.MethodPost, "/api/v1/transfers", later)
 				expect(t, "request for tomorrow", r, http.StatusCreated, "")
-				r = o.approver.do(http.MethodPost, fmt.Sprintf("/api/v1/transfers/%d/approval", idOf(t, r)), map[string]string{"confirmation_password": o.approver.creds.Confirmation})
+				r = o.approver.decide(http.MethodPost, fmt.Sprintf("/api/v1/transfers/%d/approval", idOf(t, r)), map[string]string{"confirmation_password": o.approver.creds.Confirmation})
 				expect(t, "approval for tomorrow", r, http.StatusOK, "")
 				if r.String("status") != "scheduled" || r.String("execution_date") != "2026-12-10" || r.String("executed_at") != "" {
 					t.Fatalf("approval for tomorrow: %s", r.Raw)
@@ -502,20 +546,20 @@ func TestBankingAPI_SendBackResubmitAndReject(t *testing.T) {
 		o := newBankOrg(t, b, "差戻し労組", true)
 		id := o.requestTransfer(t, o.requester, 5000)
 		path := fmt.Sprintf("/api/v1/transfers/%d", id)
-		expect(t, "send back without a comment", o.approver.do(http.MethodPost, path+"/send-back", map[string]string{"comment": ""}), http.StatusBadRequest, "invalid_comment")
-		r := o.approver.do(http.MethodPost, path+"/send-back", map[string]string{"comment": "金額は4,000円です"})
+		expect(t, "send back without a comment", o.approver.decide(http.MethodPost, path+"/send-back", map[string]string{"comment": ""}), http.StatusBadRequest, "invalid_comment")
+		r := o.approver.decide(http.MethodPost, path+"/send-back", map[string]string{"comment": "金額は4,000円です"})
 		expect(t, "send back", r, http.StatusOK, "")
 		if r.String("status") != "sent_back" {
 			t.Fatalf("send back answer: %s", r.Raw)
 		}
-		expect(t, "approval of a sent-back transfer", o.approver.do(http.MethodPost, path+"/approval", map[string]string{"confirmation_password": o.approver.creds.Confirmation}),
+		expect(t, "approval of a sent-back transfer", o.approver.decide(http.MethodPost, path+"/approval", map[string]string{"confirmation_password": o.approver.creds.Confirmation}),
 			http.StatusConflict, "invalid_state")
 		r = o.requester.do(http.MethodPut, path, o.transferBody(4000))
 		expect(t, "resubmit", r, http.StatusOK, "")
 		if r.String("status") != "awaiting_approval" || r.Body["amount"].(float64) != 4000 {
 			t.Fatalf("resubmit answer: %s", r.Raw)
 		}
-		r = o.approver.do(http.MethodPost, path+"/rejection", nil)
+		r = o.approver.decide(http.MethodPost, path+"/rejection", nil)
 		expect(t, "rejection without a body", r, http.StatusOK, "")
 		if r.String("status") != "rejected" {
 			t.Fatalf("rejection answer: %s", r.Raw)
@@ -546,7 +590,7 @@ func TestBankingAPI_SelfApprovalForbidden(t *testing.T) {
 			{"/send-back", map[string]string{"comment": "自分で差戻し"}},
 			{"/rejection", map[string]string{"comment": "自分で却下"}},
 		} {
-			r := o.master.do(http.MethodPost, fmt.Sprintf("/api/v1/transfers/%d%s", id, step.path), step.body)
+			r := o.master.decide(http.MethodPost, fmt.Sprintf("/api/v1/transfers/%d%s", id, step.path), step.body)
 			expect(t, "master's own transfer "+step.path, r, http.StatusForbidden, "self_approval_forbidden")
 		}
 		if s := transferStatus(t, b, o, id); s != banking.StatusAwaitingApproval {
@@ -568,7 +612,7 @@ func TestBankingAPI_WrongConfirmationPassword(t *testing.T) {
 		id := o.requestTransfer(t, o.requester, 8000)
 		path := fmt.Sprintf("/api/v1/transfers/%d/approval", id)
 		for _, pw := range []string{"Wrong-Password1", o.approver.creds.Password, ""} {
-			expect(t, "approval with "+pw, o.approver.do(http.MethodPost, path, map[string]string{"confirmation_password": pw}), http.StatusForbidden, "invalid_confirmation_password")
+			expect(t, "approval with "+pw, o.approver.decide(http.MethodPost, path, map[string]string{"confirmation_password": pw}), http.StatusForbidden, "invalid_confirmation_password")
 		}
 		if s := transferStatus(t, b, o, id); s != banking.StatusAwaitingApproval {
 			t.Fatalf("status %s after wrong passwords", s)
@@ -582,7 +626,7 @@ func TestBankingAPI_WrongConfirmationPassword(t *testing.T) {
 			t.Fatalf("refused approvals wrote history: %s", r.Raw)
 		}
 		// The right password still works (three wrong ones do not lock).
-		expect(t, "approval", o.approver.do(http.MethodPost, path, map[string]string{"confirmation_password": o.approver.creds.Confirmation}), http.StatusOK, "")
+		expect(t, "approval", o.approver.decide(http.MethodPost, path, map[string]string{"confirmation_password": o.approver.creds.Confirmation}), http.StatusOK, "")
 	})
 }
 
@@ -617,7 +661,7 @@ func TestBankingAPI_RacingApprovals(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				results[i] = a.do(http.MethodPost, path, map[string]string{"confirmation_password": a.creds.Confirmation})
+				results[i] = a.decide(http.MethodPost, path, map[string]string{"confirmation_password": a.creds.Confirmation})
 			}()
 		}
 		close(start)
@@ -678,7 +722,7 @@ func TestBankingAPI_IdempotencyKey(t *testing.T) {
 		}
 		// The repeat after approval still returns the first transfer, now
 		// executed.
-		expect(t, "approval", o.approver.do(http.MethodPost, fmt.Sprintf("/api/v1/transfers/%d/approval", idOf(t, first)),
+		expect(t, "approval", o.approver.decide(http.MethodPost, fmt.Sprintf("/api/v1/transfers/%d/approval", idOf(t, first)),
 			map[string]string{"confirmation_password": o.approver.creds.Confirmation}), http.StatusOK, "")
 		late := o.requester.send(http.MethodPost, "/api/v1/transfers", body, h)
 		expect(t, "repeat after approval", late, http.StatusCreated, "")
@@ -698,7 +742,7 @@ func TestBankingAPI_StatementCSV(t *testing.T) {
 			t.Fatal(err)
 		}
 		id := o.requestTransfer(t, o.requester, 20_000)
-		expect(t, "approval", o.approver.do(http.MethodPost, fmt.Sprintf("/api/v1/transfers/%d/approval", id),
+		expect(t, "approval", o.approver.decide(http.MethodPost, fmt.Sprintf("/api/v1/transfers/%d/approval", id),
 			map[string]string{"confirmation_password": o.approver.creds.Confirmation}), http.StatusOK, "")
 		want := [][]string{
 			{"日付", "摘要", "お支払金額", "お預り金額", "差引残高"},
@@ -794,18 +838,18 @@ func TestBankingAPI_ZenginBatch(t *testing.T) {
 			itemID = int64(m["id"].(float64))
 		}
 		// An item is decided with its batch only.
-		expect(t, "approve an item", o.approver.do(http.MethodPost, fmt.Sprintf("/api/v1/transfers/%d/approval", itemID),
+		expect(t, "approve an item", o.approver.decide(http.MethodPost, fmt.Sprintf("/api/v1/transfers/%d/approval", itemID),
 			map[string]string{"confirmation_password": o.approver.creds.Confirmation}), http.StatusConflict, "batch_item")
-		expect(t, "approval by a requester without the privilege", o.requester.do(http.MethodPost, fmt.Sprintf("/api/v1/transfer-batches/%d/approval", batchID),
+		expect(t, "approval by a requester without the privilege", o.requester.decide(http.MethodPost, fmt.Sprintf("/api/v1/transfer-batches/%d/approval", batchID),
 			map[string]string{"confirmation_password": o.requester.creds.Confirmation}), http.StatusForbidden, "forbidden")
 		// The master's own upload is not the master's to approve.
 		r = o.master.do(http.MethodPost, "/api/v1/transfer-batches", o.batchBody(o.zenginFile(t, 100)))
 		expect(t, "the master's upload", r, http.StatusCreated, "")
-		expect(t, "self-approval of a batch", o.master.do(http.MethodPost, fmt.Sprintf("/api/v1/transfer-batches/%d/approval", idOf(t, r)),
+		expect(t, "self-approval of a batch", o.master.decide(http.MethodPost, fmt.Sprintf("/api/v1/transfer-batches/%d/approval", idOf(t, r)),
 			map[string]string{"confirmation_password": o.org.Master.Confirmation}), http.StatusForbidden, "self_approval_forbidden")
 		expect(t, "the master cancels it", o.master.do(http.MethodPost, fmt.Sprintf("/api/v1/transfer-batches/%d/cancellation", idOf(t, r)), nil),
 			http.StatusOK, "")
-		r = o.approver.do(http.MethodPost, fmt.Sprintf("/api/v1/transfer-batches/%d/approval", batchID),
+		r = o.approver.decide(http.MethodPost, fmt.Sprintf("/api/v1/transfer-batches/%d/approval", batchID),
 			map[string]string{"confirmation_password": o.approver.creds.Confirmation})
 		expect(t, "approve the batch", r, http.StatusOK, "")
 		if r.String("status") != "executed" {

@@ -91,6 +91,9 @@ var domainErrors = map[string]error{
 	"banking.ErrUnknownEncoding":            banking.ErrUnknownEncoding,
 	"banking.ErrBatchItem":                  banking.ErrBatchItem,
 	"banking.ErrInterbankAlreadyWritten":    banking.ErrInterbankAlreadyWritten,
+	"banking.ErrVersionRequired":            banking.ErrVersionRequired,
+	"banking.ErrTransferChanged":            banking.ErrTransferChanged,
+	"banking.ErrTooManyLookups":             banking.ErrTooManyLookups,
 }
 
 // operatorOnly are the domain errors that only the operator's command line

@@ -61,6 +61,9 @@ var wantStatus = []struct {
 	{ErrUnsupportedMediaType, 415, "unsupported_media_type"},
 	{identity.ErrAccountLocked, 423, "account_locked"},
 	{identity.ErrThrottled, 429, "too_many_attempts"},
+	{banking.ErrTransferChanged, 412, "transfer_changed"},
+	{banking.ErrVersionRequired, 428, "precondition_required"},
+	{banking.ErrTooManyLookups, 429, "too_many_lookups"},
 
 	{banking.ErrNotFound, 404, "not_found"},
 	{banking.ErrForbidden, 403, "forbidden"},

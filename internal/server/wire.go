@@ -106,6 +106,10 @@ type Parts struct {
 	// Hours are the service hours of the pages and API behind the login;
 	// zero: calendar.DefaultHours().
 	Hours calendar.Hours
+	// PayeeChecks and PayeeCheckWindow bound how many accounts at this bank
+	// a user may check; zero: banking's defaults.
+	PayeeChecks      int
+	PayeeCheckWindow time.Duration
 }
 
 // DefaultBankCode is the bank code of a bank that sets none (the demo).
@@ -171,7 +175,7 @@ func Assemble(p Parts) (*Services, error) {
 	svc.Parts = p
 	cal, cutoff := p.Calendar, p.Cutoff
 	svc.Banking, err = banking.New(banking.Config{Store: p.DB, Identity: ident, Now: p.Now, BankCode: p.BankCode,
-		NormalizeName: zengin.NormalizeKana,
+		NormalizeName: zengin.NormalizeKana, PayeeChecks: p.PayeeChecks, PayeeCheckWindow: p.PayeeCheckWindow,
 		ExecutionDate: func(now time.Time, d calendar.Date, interbank bool) (calendar.Date, error) {
 			out, _, err := cal.ExecutionDate(now, d, interbank, cutoff)
 			return out, err

@@ -250,7 +250,7 @@ func (d *DB) PayeeByID(ctx context.Context, id int64) (banking.Payee, error) {
 const transferColumns = `t.id, t.organization_id, t.batch_id, t.from_account_id, t.payee_bank_code, t.payee_branch_code,
 	t.payee_account_type, t.payee_account_number, t.payee_name, t.to_account_id, t.interbank, t.amount, t.execution_date, t.memo,
 	t.customer_code1, t.customer_code2, t.status, t.requested_by, t.created_at, t.updated_at, t.approved_by, t.approved_at,
-	t.executed_at, t.failure_reason, t.interbank_file, t.interbank_sent_at`
+	t.executed_at, t.failure_reason, t.interbank_file, t.interbank_sent_at, t.version`
 
 // scanTransfer scans the transferColumns, then any more columns into more.
 func scanTransfer(s scanner, more ...any) (banking.Transfer, error) {
@@ -262,7 +262,7 @@ func scanTransfer(s scanner, more ...any) (banking.Transfer, error) {
 	dest := []any{&t.ID, &t.OrganizationID, &batch, &t.FromAccountID, &t.Payee.BankCode, &t.Payee.BranchCode,
 		&typ, &t.Payee.AccountNumber, &t.Payee.Name, &to, &t.Interbank, &t.Amount, &date, &t.Memo,
 		&t.CustomerCode1, &t.CustomerCode2, &status, &t.RequestedBy, &created, &updated, &approvedBy, &approvedAt,
-		&executedAt, &reason, &file, &sentAt}
+		&executedAt, &reason, &file, &sentAt, &t.Version}
 	err := s.Scan(append(dest, more...)...)
 	if err != nil {
 		return banking.Transfer{}, err
@@ -376,7 +376,8 @@ func (d *DB) History(ctx context.Context, u banking.Unit) ([]banking.HistoryEntr
 }
 
 const batchColumns = `b.id, b.organization_id, b.from_account_id, b.execution_date, b.source_file, b.status, b.item_count, b.total,
-	b.interbank, b.requested_by, b.created_at, b.updated_at, b.approved_by, b.approved_at, b.executed_at, b.failure_reason`
+	b.interbank, b.requested_by, b.created_at, b.updated_at, b.approved_by, b.approved_at, b.executed_at, b.failure_reason,
+	b.version`
 
 func scanBatch(s scanner) (banking.Batch, error) {
 	var b banking.Batch
@@ -385,7 +386,7 @@ func scanBatch(s scanner) (banking.Batch, error) {
 	var approvedBy, approvedAt, executedAt sql.NullInt64
 	var reason sql.NullString
 	err := s.Scan(&b.ID, &b.OrganizationID, &b.FromAccountID, &date, &b.SourceFile, &status, &b.Count, &b.Total,
-		&b.Interbank, &b.RequestedBy, &created, &updated, &approvedBy, &approvedAt, &executedAt, &reason)
+		&b.Interbank, &b.RequestedBy, &created, &updated, &approvedBy, &approvedAt, &executedAt, &reason, &b.Version)
 	if err != nil {
 		return banking.Batch{}, err
 	}

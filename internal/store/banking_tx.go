@@ -257,9 +257,9 @@ func (t *bankingTx) DeletePayee(ctx context.Context, id int64) error {
 func (t *bankingTx) InsertBatch(ctx context.Context, b *banking.Batch) error {
 	err := t.tx.QueryRowContext(ctx, `INSERT INTO transfer_batches (organization_id, from_account_id, execution_date, source_file,
 			status, item_count, total, interbank, requested_by, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, version`,
 		b.OrganizationID, b.FromAccountID, dateText(b.ExecutionDate), b.SourceFile, string(b.Status), b.Count, b.Total,
-		b.Interbank, b.RequestedBy, micros(b.RequestedAt), micros(b.UpdatedAt)).Scan(&b.ID)
+		b.Interbank, b.RequestedBy, micros(b.RequestedAt), micros(b.UpdatedAt)).Scan(&b.ID, &b.Version)
 	return wrapErr(err, "insert batch")
 }
 
@@ -268,19 +268,20 @@ func (t *bankingTx) InsertTransfer(ctx context.Context, tr *banking.Transfer) er
 	err := t.tx.QueryRowContext(ctx, `INSERT INTO transfers (organization_id, batch_id, from_account_id, payee_bank_code, payee_branch_code,
 			payee_account_type, payee_account_number, payee_name, to_account_id, interbank, amount, execution_date, memo,
 			customer_code1, customer_code2, status, requested_by, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id, version`,
 		tr.OrganizationID, nullInt(tr.BatchID), tr.FromAccountID, tr.Payee.BankCode, tr.Payee.BranchCode,
 		string(tr.Payee.AccountType), tr.Payee.AccountNumber, tr.Payee.Name, nullInt(tr.ToAccountID), tr.Interbank, tr.Amount,
 		dateText(tr.ExecutionDate), tr.Memo, tr.CustomerCode1, tr.CustomerCode2, string(tr.Status), tr.RequestedBy,
-		micros(tr.RequestedAt), micros(tr.UpdatedAt)).Scan(&tr.ID)
+		micros(tr.RequestedAt), micros(tr.UpdatedAt)).Scan(&tr.ID, &tr.Version)
 	return wrapErr(err, "insert transfer")
 }
 
-// UpdateTransferRequest replaces what a transfer asks for.
+// UpdateTransferRequest replaces what a transfer asks for. Every update of
+// a transfer or batch makes its version one higher.
 func (t *bankingTx) UpdateTransferRequest(ctx context.Context, tr banking.Transfer) error {
 	_, err := t.tx.ExecContext(ctx, `UPDATE transfers SET from_account_id = $1, payee_bank_code = $2, payee_branch_code = $3,
 			payee_account_type = $4, payee_account_number = $5, payee_name = $6, to_account_id = $7, interbank = $8, amount = $9,
-			execution_date = $10, memo = $11, status = $12, updated_at = $13 WHERE id = $14`,
+			execution_date = $10, memo = $11, status = $12, updated_at = $13, version = version + 1 WHERE id = $14`,
 		tr.FromAccountID, tr.Payee.BankCode, tr.Payee.BranchCode, string(tr.Payee.AccountType), tr.Payee.AccountNumber, tr.Payee.Name,
 		nullInt(tr.ToAccountID), tr.Interbank, tr.Amount, dateText(tr.ExecutionDate), tr.Memo, string(tr.Status), micros(tr.UpdatedAt), tr.ID)
 	return wrapErr(err, "update transfer")
@@ -289,7 +290,7 @@ func (t *bankingTx) UpdateTransferRequest(ctx context.Context, tr banking.Transf
 // SetStatus sets the status of a transfer, or of a batch and its items.
 func (t *bankingTx) SetStatus(ctx context.Context, u banking.Unit, c banking.StatusChange) error {
 	set := `SET status = $1, updated_at = $2, executed_at = $3, failure_reason = $4,
-		approved_by = COALESCE($5, approved_by), approved_at = COALESCE($6, approved_at)`
+		approved_by = COALESCE($5, approved_by), approved_at = COALESCE($6, approved_at), version = version + 1`
 	args := []any{string(c.Status), micros(c.At), nullMicros(c.ExecutedAt), nullString(c.FailureReason), nullInt(c.ApprovedBy), nullMicros(c.ApprovedAt)}
 	if u.BatchID != 0 {
 		if _, err := t.tx.ExecContext(ctx, `UPDATE transfer_batches `+set+` WHERE id = $7`, append(args, u.BatchID)...); err != nil {
@@ -304,7 +305,7 @@ func (t *bankingTx) SetStatus(ctx context.Context, u banking.Unit, c banking.Sta
 
 // SetInterbankSent records the interbank file of a transfer.
 func (t *bankingTx) SetInterbankSent(ctx context.Context, transferID int64, fileName string, at time.Time) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE transfers SET interbank_file = $1, interbank_sent_at = $2 WHERE id = $3`,
+	_, err := t.tx.ExecContext(ctx, `UPDATE transfers SET interbank_file = $1, interbank_sent_at = $2, version = version + 1 WHERE id = $3`,
 		fileName, micros(at), transferID)
 	return wrapErr(err, "set interbank sent")
 }
@@ -320,4 +321,21 @@ func (t *bankingTx) AppendHistory(ctx context.Context, h banking.HistoryEntry) e
 // AppendAudit appends an audit event with its mails.
 func (t *bankingTx) AppendAudit(ctx context.Context, ev audit.Event) error {
 	return t.d.insertAudit(ctx, t.tx, ev)
+}
+
+// AddPayeeChecks counts a user's checks of accounts at this bank in the
+// user's window, in one statement.
+func (t *bankingTx) AddPayeeChecks(ctx context.Context, userID int64, n int, now, windowEnd time.Time) (int, time.Time, error) {
+	var checks int
+	var end int64
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO payee_checks (user_id, window_end, checks) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id) DO UPDATE SET
+			checks = CASE WHEN payee_checks.window_end <= $4 THEN excluded.checks ELSE payee_checks.checks + excluded.checks END,
+			window_end = CASE WHEN payee_checks.window_end <= $5 THEN excluded.window_end ELSE payee_checks.window_end END
+		RETURNING checks, window_end`,
+		userID, micros(windowEnd), n, micros(now), micros(now)).Scan(&checks, &end)
+	if err != nil {
+		return 0, time.Time{}, wrapErr(err, "add payee checks")
+	}
+	return checks, fromMicros(end), nil
 }

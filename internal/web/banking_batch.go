@@ -219,22 +219,27 @@ type batchPage struct {
 	Comment    string
 	Action     string
 	DecideURL  string
+	// Version, Shown and Changes are those of transferPage.
+	Version int64
+	Shown   string
+	Changes []changeView
 }
 
 // batch is GET /batches/{id} (any banking privilege): a batch
 // with its items and history.
 func (h *Handler) batch(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	h.renderBatch(w, r, p, false, http.StatusOK, "", nil)
+	h.renderBatch(w, r, p, false, http.StatusOK, "", nil, false)
 }
 
 // batchApproval is GET /approvals/batches/{id} (approval privilege): a
 // batch with the approver's decisions.
 func (h *Handler) batchApproval(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	h.renderBatch(w, r, p, true, http.StatusOK, "", nil)
+	h.renderBatch(w, r, p, true, http.StatusOK, "", nil, false)
 }
 
+// renderBatch shows a batch's page, as renderTransfer a transfer's.
 func (h *Handler) renderBatch(w http.ResponseWriter, r *http.Request, p auth.Principal, approval bool, status int,
-	action string, errs map[string]string) {
+	action string, errs map[string]string, changed bool) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		h.refuseBanking(w, r, p, err)
@@ -264,7 +269,12 @@ func (h *Handler) renderBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 	d := batchPage{Batch: batchOf(dir, b), History: h.historyOf(r, dir, hs), Approval: approval, OwnRequest: own,
 		CanDecide: pr.Approval && !own && b.Status == banking.StatusAwaitingApproval,
 		CanCancel: own && (b.Status == banking.StatusAwaitingApproval || b.Status == banking.StatusSentBack),
-		Errors:    errs, Action: action, DecideURL: fmt.Sprintf("/approvals/batches/%d", b.ID)}
+		Errors:    errs, Action: action, DecideURL: fmt.Sprintf("/approvals/batches/%d", b.ID), Version: b.Version}
+	fields := h.batchFields(dir, b)
+	d.Shown = encodeShown(fields)
+	if changed {
+		d.Changes = changesOf(r, fields)
+	}
 	for _, t := range items {
 		d.Items = append(d.Items, h.transferOf(dir, t))
 	}
@@ -291,7 +301,7 @@ func (h *Handler) cancelBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		if errors.Is(err, banking.ErrInvalidState) || errors.Is(err, banking.ErrInvalidComment) {
 			status, text := h.bankingText(r, err)
-			h.renderBatch(w, r, p, false, status, "cancel", map[string]string{"": text})
+			h.renderBatch(w, r, p, false, status, "cancel", map[string]string{"": text}, false)
 			return nil
 		}
 		return err

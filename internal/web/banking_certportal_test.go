@@ -64,7 +64,7 @@ func TestBankingOnTheCertificatePortal(t *testing.T) {
 		detail := get(t, m, b.CertPortalURL+"/approvals/"+itoa(id))
 		wantPage(t, detail, http.StatusOK, "/approvals/"+itoa(id))
 		done := post(t, m, b.CertPortalURL+"/approvals/"+itoa(id)+"/approve",
-			url.Values{"csrf_token": {csrfToken(t, detail)}, "confirmation_password": {org.Master.Confirmation}})
+			decision(t, detail, url.Values{"csrf_token": {csrfToken(t, detail)}, "confirmation_password": {org.Master.Confirmation}}))
 		if done.Status != http.StatusOK {
 			t.Fatalf("approval: %d\n%s", done.Status, done.Text)
 		}

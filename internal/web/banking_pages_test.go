@@ -109,11 +109,11 @@ func TestBankingApprovalDecisions(t *testing.T) {
 		mc := bankingLogin(t, b, s.org.Master, "")
 		ap := get(t, mc, b.PortalURL+"/approvals/"+id)
 		tok := csrfToken(t, ap)
-		empty := post(t, mc, b.PortalURL+"/approvals/"+id+"/send-back", url.Values{"csrf_token": {tok}, "comment": {" "}})
+		empty := post(t, mc, b.PortalURL+"/approvals/"+id+"/send-back", decision(t, ap, url.Values{"csrf_token": {tok}, "comment": {" "}}))
 		if empty.Status != http.StatusBadRequest || !strings.Contains(empty.Raw, `id="send_back_error"`) {
 			t.Errorf("send back without a comment: %d\n%s", empty.Status, empty.Text)
 		}
-		sb := post(t, mc, b.PortalURL+"/approvals/"+id+"/send-back", url.Values{"csrf_token": {tok}, "comment": {"金額を確認してください"}})
+		sb := post(t, mc, b.PortalURL+"/approvals/"+id+"/send-back", decision(t, ap, url.Values{"csrf_token": {tok}, "comment": {"金額を確認してください"}}))
 		wantText(t, sb, msg(t, "ja", "banking.notice.sent_back"), msg(t, "ja", "banking.status.sent_back"))
 
 		tpage := get(t, gc, b.PortalURL+"/transfers/"+id)
@@ -135,7 +135,7 @@ func TestBankingApprovalDecisions(t *testing.T) {
 
 		ap = get(t, mc, b.PortalURL+"/approvals/"+id)
 		wantText(t, ap, "3,500円")
-		rj := post(t, mc, b.PortalURL+"/approvals/"+id+"/reject", url.Values{"csrf_token": {tok}, "comment": {"今月は不要"}})
+		rj := post(t, mc, b.PortalURL+"/approvals/"+id+"/reject", decision(t, ap, url.Values{"csrf_token": {tok}, "comment": {"今月は不要"}}))
 		wantText(t, rj, msg(t, "ja", "banking.notice.rejected"), msg(t, "ja", "banking.status.rejected"), "今月は不要",
 			msg(t, "ja", "banking.history.resubmitted"))
 		if strings.Contains(rj.Raw, `id="approve-form"`) {

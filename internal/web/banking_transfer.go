@@ -30,6 +30,12 @@ type transferPage struct {
 	Comment    string // as typed, kept on a refusal
 	Action     string // the refused action: approve, send_back, reject, cancel
 	DecideURL  string // where the decisions go
+	// Version and Shown are what the decision forms carry of the transfer
+	// shown (see banking_changes.go); Changes, after a decision refused
+	// because the transfer changed, what changed since the page was shown.
+	Version int64
+	Shown   string
+	Changes []changeView
 }
 
 // noticeKeys are the confirmations a transfer's or batch's page shows after
@@ -46,19 +52,20 @@ var noticeKeys = map[string]string{
 // transfer is GET /transfers/{id} (any banking privilege): a transfer with
 // its history; its requester may cancel it or correct a sent-back one.
 func (h *Handler) transfer(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	h.renderTransfer(w, r, p, false, http.StatusOK, "", nil)
+	h.renderTransfer(w, r, p, false, http.StatusOK, "", nil, false)
 }
 
 // approval is GET /approvals/{id} (approval privilege): a transfer awaiting
 // approval with approve (confirmation password), send back and reject.
 func (h *Handler) approval(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	h.renderTransfer(w, r, p, true, http.StatusOK, "", nil)
+	h.renderTransfer(w, r, p, true, http.StatusOK, "", nil, false)
 }
 
 // renderTransfer shows a transfer's page; action and errs, if any, are a
-// refused decision and why.
+// refused decision and why, and changed that it was refused because the
+// transfer changed since the page the decision came from.
 func (h *Handler) renderTransfer(w http.ResponseWriter, r *http.Request, p auth.Principal, approval bool, status int,
-	action string, errs map[string]string) {
+	action string, errs map[string]string, changed bool) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		h.refuseBanking(w, r, p, err)
@@ -95,6 +102,12 @@ func (h *Handler) renderTransfer(w http.ResponseWriter, r *http.Request, p auth.
 		CanCancel: own && t.BatchID == 0 && (t.Status == banking.StatusAwaitingApproval || t.Status == banking.StatusSentBack),
 		CanEdit:   own && t.BatchID == 0 && t.Status == banking.StatusSentBack && pr.TransferRequest,
 		DecideURL: fmt.Sprintf("/approvals/%d", t.ID),
+		Version:   t.Version,
+	}
+	fields := h.transferFields(dir, t)
+	d.Shown = encodeShown(fields)
+	if changed {
+		d.Changes = changesOf(r, fields)
 	}
 	if k, ok := noticeKeys[r.URL.Query().Get("done")]; ok && r.Method == http.MethodGet {
 		d.Notice = k
@@ -115,37 +128,37 @@ type decision struct {
 	done     string // the notice on success
 	password bool   // needs the confirmation password
 	comment  bool   // needs a comment
-	transfer func(h *Handler, r *http.Request, u identity.User, id int64, value string) (banking.Status, error)
-	batch    func(h *Handler, r *http.Request, u identity.User, id int64, value string) (banking.Status, error)
+	transfer func(h *Handler, r *http.Request, u identity.User, id, seen int64, value string) (banking.Status, error)
+	batch    func(h *Handler, r *http.Request, u identity.User, id, seen int64, value string) (banking.Status, error)
 }
 
 // decisions are the approver's decisions.
 var decisions = map[string]decision{
 	"approve": {name: "approve", done: "approved", password: true,
-		transfer: func(h *Handler, r *http.Request, u identity.User, id int64, pw string) (banking.Status, error) {
-			t, err := h.c.Banking.Approve(r.Context(), u, id, pw)
+		transfer: func(h *Handler, r *http.Request, u identity.User, id, seen int64, pw string) (banking.Status, error) {
+			t, err := h.c.Banking.Approve(r.Context(), u, id, seen, pw)
 			return t.Status, err
 		},
-		batch: func(h *Handler, r *http.Request, u identity.User, id int64, pw string) (banking.Status, error) {
-			b, err := h.c.Banking.ApproveBatch(r.Context(), u, id, pw)
+		batch: func(h *Handler, r *http.Request, u identity.User, id, seen int64, pw string) (banking.Status, error) {
+			b, err := h.c.Banking.ApproveBatch(r.Context(), u, id, seen, pw)
 			return b.Status, err
 		}},
 	"send-back": {name: "send_back", done: "sent_back", comment: true,
-		transfer: func(h *Handler, r *http.Request, u identity.User, id int64, c string) (banking.Status, error) {
-			t, err := h.c.Banking.SendBack(r.Context(), u, id, c)
+		transfer: func(h *Handler, r *http.Request, u identity.User, id, seen int64, c string) (banking.Status, error) {
+			t, err := h.c.Banking.SendBack(r.Context(), u, id, seen, c)
 			return t.Status, err
 		},
-		batch: func(h *Handler, r *http.Request, u identity.User, id int64, c string) (banking.Status, error) {
-			b, err := h.c.Banking.SendBackBatch(r.Context(), u, id, c)
+		batch: func(h *Handler, r *http.Request, u identity.User, id, seen int64, c string) (banking.Status, error) {
+			b, err := h.c.Banking.SendBackBatch(r.Context(), u, id, seen, c)
 			return b.Status, err
 		}},
 	"reject": {name: "reject", done: "rejected", comment: true,
-		transfer: func(h *Handler, r *http.Request, u identity.User, id int64, c string) (banking.Status, error) {
-			t, err := h.c.Banking.Reject(r.Context(), u, id, c)
+		transfer: func(h *Handler, r *http.Request, u identity.User, id, seen int64, c string) (banking.Status, error) {
+			t, err := h.c.Banking.Reject(r.Context(), u, id, seen, c)
 			return t.Status, err
 		},
-		batch: func(h *Handler, r *http.Request, u identity.User, id int64, c string) (banking.Status, error) {
-			b, err := h.c.Banking.RejectBatch(r.Context(), u, id, c)
+		batch: func(h *Handler, r *http.Request, u identity.User, id, seen int64, c string) (banking.Status, error) {
+			b, err := h.c.Banking.RejectBatch(r.Context(), u, id, seen, c)
 			return b.Status, err
 		}},
 }
@@ -153,7 +166,9 @@ var decisions = map[string]decision{
 // decide is POST /approvals/{id}/{approve|send-back|reject} and
 // /approvals/batches/{id}/...: the decision, then the page with a
 // confirmation; a refusal (wrong password, no money, no comment) shows the
-// page again with the reason next to the field.
+// page again with the reason next to the field. The forms carry the version
+// of the transfer or batch they showed: when it changed since, nothing is
+// done and the page shows it as it is now, with what changed.
 func (h *Handler) decide(batch bool) sessionHandler {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		dc, ok := decisions[r.PathValue("decision")]
@@ -179,9 +194,9 @@ func (h *Handler) decide(batch bool) sessionHandler {
 		var st banking.Status
 		if err == nil {
 			if batch {
-				st, err = dc.batch(h, r, p.User, id, value)
+				st, err = dc.batch(h, r, p.User, id, seenVersion(r), value)
 			} else {
-				st, err = dc.transfer(h, r, p.User, id, value)
+				st, err = dc.transfer(h, r, p.User, id, seenVersion(r), value)
 			}
 		}
 		if err != nil {
@@ -198,10 +213,11 @@ func (h *Handler) decide(batch bool) sessionHandler {
 				field = ""
 			}
 			errs := map[string]string{field: text}
+			changed := errors.Is(err, banking.ErrTransferChanged)
 			if batch {
-				h.renderBatch(w, r, p, true, status, dc.name, errs)
+				h.renderBatch(w, r, p, true, status, dc.name, errs, changed)
 			} else {
-				h.renderTransfer(w, r, p, true, status, dc.name, errs)
+				h.renderTransfer(w, r, p, true, status, dc.name, errs, changed)
 			}
 			return
 		}
@@ -227,7 +243,7 @@ func (h *Handler) cancelTransfer(w http.ResponseWriter, r *http.Request, p auth.
 	if err != nil {
 		if errors.Is(err, banking.ErrInvalidState) || errors.Is(err, banking.ErrInvalidComment) {
 			status, text := h.bankingText(r, err)
-			h.renderTransfer(w, r, p, false, status, "cancel", map[string]string{"": text})
+			h.renderTransfer(w, r, p, false, status, "cancel", map[string]string{"": text}, false)
 			return nil
 		}
 		return err

@@ -123,6 +123,9 @@ type transferPlan struct {
 	requested calendar.Date
 	date      calendar.Date
 	reason    string
+	// retryAfter is set when the user checked too many accounts at this
+	// bank: the page is 429 with Retry-After.
+	retryAfter time.Duration
 }
 
 // newTransferForm is GET /transfers/new (transfer-request privilege): the
@@ -175,7 +178,12 @@ func (h *Handler) transferStep(w http.ResponseWriter, r *http.Request, p auth.Pr
 	}
 	plan, errs := h.checkTransfer(r, p, f)
 	if len(errs) > 0 {
-		h.renderTransferEntry(w, r, p, action, editID, f, http.StatusBadRequest, errs)
+		status := http.StatusBadRequest
+		if plan.retryAfter > 0 {
+			status = http.StatusTooManyRequests
+			w.Header().Set("Retry-After", strconv.FormatInt(int64((plan.retryAfter+time.Second-1)/time.Second), 10))
+		}
+		h.renderTransferEntry(w, r, p, action, editID, f, status, errs)
 		return
 	}
 	if step != stepSubmit {
@@ -306,13 +314,17 @@ func (h *Handler) checkTransfer(r *http.Request, p auth.Principal, f transferFor
 		plan.req.Payee = plan.payee
 	}
 	if _, ok := errs["account_number"]; !ok && plan.payee.BankCode == h.c.Banking.BankCode() && plan.payee.AccountNumber != "" {
-		a, err := h.c.Banking.LookupAccount(ctx, plan.payee.BranchCode, plan.payee.AccountType, plan.payee.AccountNumber)
+		to, err := h.c.Banking.CheckPayee(ctx, p.User, plan.payee)
+		var le *banking.LookupsError
 		switch {
-		case errors.Is(err, banking.ErrNotFound), errors.Is(err, banking.ErrInvalidAccount):
+		case errors.As(err, &le):
+			plan.retryAfter = le.Wait
+			fail("", err)
+		case errors.Is(err, banking.ErrInvalidPayee):
 			fail("account_number", banking.ErrInvalidPayee)
 		case err != nil:
 			fail("", err)
-		case a.ID == plan.from.ID:
+		case to == plan.from.ID:
 			errs["account_number"] = h.cat.text(l, "banking.error.same_account")
 		}
 	}

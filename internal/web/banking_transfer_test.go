@@ -82,7 +82,7 @@ func TestBankingTransferFlowByForms(t *testing.T) {
 		wantText(t, ap, "12,345円", "ｳｹﾄﾘ ｼﾖｳﾃﾝｶｲ")
 		tok := csrfToken(t, ap)
 
-		wrong := post(t, mc, b.PortalURL+"/approvals/"+id+"/approve", url.Values{"csrf_token": {tok}, "confirmation_password": {"wrong-password"}})
+		wrong := post(t, mc, b.PortalURL+"/approvals/"+id+"/approve", decision(t, ap, url.Values{"csrf_token": {tok}, "confirmation_password": {"wrong-password"}}))
 		if wrong.Status != http.StatusForbidden {
 			t.Errorf("wrong confirmation password: %d, want 403", wrong.Status)
 		}
@@ -91,7 +91,7 @@ func TestBankingTransferFlowByForms(t *testing.T) {
 			t.Fatalf("a wrong password moved money: balance %d", got)
 		}
 
-		ok := post(t, mc, b.PortalURL+"/approvals/"+id+"/approve", url.Values{"csrf_token": {tok}, "confirmation_password": {s.org.Master.Confirmation}})
+		ok := post(t, mc, b.PortalURL+"/approvals/"+id+"/approve", decision(t, ap, url.Values{"csrf_token": {tok}, "confirmation_password": {s.org.Master.Confirmation}}))
 		wantPage(t, ok, http.StatusOK, "/approvals/"+id)
 		wantText(t, ok, msg(t, "ja", "banking.notice.approved"), msg(t, "ja", "banking.status.executed"))
 		if got := balance(t, b, s.org.Code, s.account.ID); got != 1_000_000-12_345 {
