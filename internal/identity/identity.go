@@ -12,12 +12,15 @@ package identity
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
 	"net/netip"
+	"strings"
 	"time"
 
 	"kinko/internal/audit"
@@ -473,7 +476,7 @@ func (s *Service) Authenticate(ctx context.Context, loginID, password, channel s
 		return u, org, nil
 	}
 	ev := audit.Event{At: now, Type: audit.LoginFailed, Actor: audit.System,
-		Detail: fmt.Sprintf("%s from %s: unknown login ID %q", channel, addressOrUnknown(from), truncate(loginID, 40))}
+		Detail: fmt.Sprintf("%s from %s: unknown login ID #%s", channel, addressOrUnknown(from), LoginIDDigest(loginID))}
 	if known {
 		ev = audit.Event{At: now, Type: audit.LoginFailed, Actor: audit.UserActor(u.LoginID),
 			OrganizationID: u.OrganizationID, UserID: u.ID, Detail: fmt.Sprintf("%s from %s: wrong login password", channel, addressOrUnknown(from))}
@@ -678,7 +681,12 @@ func (s *Service) ChangePassword(ctx context.Context, u User, kind PasswordKind,
 	if err := ValidatePassword(next, u.LoginID); err != nil {
 		return err
 	}
-	if err := CheckPasswordStrength(next, u.LoginID, u.Name, u.Email); err != nil {
+	// The organization's name and code are the user's words too.
+	_, org, err := s.store.UserByID(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if err := CheckPasswordStrength(next, u.LoginID, u.Name, u.Email, org.Name, org.Code); err != nil {
 		return err
 	}
 	if next == current {
@@ -799,9 +807,12 @@ func (s *Service) ListOrganizations(ctx context.Context) ([]Organization, error)
 	return s.store.ListOrganizations(ctx)
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
+// LoginIDDigest is how the audit log names a login ID that no user has:
+// the first 8 hex digits of the SHA-256 of the ID in lower case. People
+// type passwords into the login ID field, so the log never keeps what was
+// typed there; an operator who wants to know whether one ID was tried
+// computes its digest the same way and looks for it.
+func LoginIDDigest(loginID string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(loginID)))
+	return hex.EncodeToString(sum[:4])
 }

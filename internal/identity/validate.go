@@ -69,15 +69,23 @@ func ValidatePassword(pw, loginID string) error {
 // variations, which is what NIST SP 800-63B 3.1.1.2 asks to refuse.
 const MinPasswordScore = 3
 
+// ContextWords are the words of this service that a password of it must
+// not be built on (OWASP ASVS 6.1.2): the service's and the bank's names
+// as users type them in ASCII. CheckPasswordStrength adds them to the
+// user's own words.
+var ContextWords = []string{"kinko", "rokin", "roukin", "rokinbank", "roukinbank", "rokin-bank",
+	"ginko", "ginkou", "bank", "banking", "netbank", "kumiai", "union", "kyodo", "coop"}
+
 // CheckPasswordStrength refuses a password that zxcvbn estimates at less
 // than MinPasswordScore: a common password, a word with the usual
 // substitutions and digits, a keyboard walk, a date, or a variation of
-// userInputs (the user's login ID, name and e-mail address). zxcvbn's own
+// ContextWords or of userInputs (the user's login ID, name and e-mail
+// address, the organization's name and code). zxcvbn's own
 // dictionaries of common passwords, names and words are kept with the
 // estimator, so the bank keeps no list of its own. It is a
 // *PasswordError with the reason "too_guessable".
 func CheckPasswordStrength(pw string, userInputs ...string) error {
-	var inputs []string
+	inputs := append([]string(nil), ContextWords...)
 	for _, in := range userInputs {
 		if in == "" {
 			continue

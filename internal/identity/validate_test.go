@@ -185,16 +185,20 @@ func TestHardening_CheckPasswordStrengthRefusesGuessablePasswords(t *testing.T) 
 		{"qwertyuiop", false},
 		{"Sakura2026", false},
 		{"1qaz2wsx3edc", false},
-		{"ito00001ito", false},  // the login ID again
-		{"Yamada1234!", false},  // the user's name
-		{"yamada.taro1", false}, // the e-mail address
+		{"ito00001ito", false},    // the login ID again
+		{"Yamada1234!", false},    // the user's name
+		{"yamada.taro1", false},   // the e-mail address
+		{"Kinko2026!", false},     // the service's name
+		{"Rokinbank#1", false},    // the bank's
+		{"Sakuragumi2026", false}, // the organization's name
+		{"91234567Ab", false},     // the organization's code
 		{"correct-horse-battery", true},
 		{"rPsTq3a6tDCG", true},
 		{"Kn8-vT3m-Qa", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.pw, func(t *testing.T) {
-			err := identity.CheckPasswordStrength(tc.pw, "ito00001", "山田 Yamada", "yamada.taro@example.org")
+			err := identity.CheckPasswordStrength(tc.pw, "ito00001", "山田 Yamada", "yamada.taro@example.org", "Sakuragumi 労働組合", "91234567")
 			if tc.ok != (err == nil) {
 				t.Fatalf("CheckPasswordStrength(%q) = %v, want ok=%v", tc.pw, err, tc.ok)
 			}
