@@ -88,3 +88,10 @@ func describeTarget(d Dialect, target string) string {
 	}
 	return fmt.Sprintf("%s/%s (user %s)", net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))), cfg.Database, cfg.User)
 }
+
+// DialectOf tells the engine of a DSN as Open would, without connecting;
+// an error if Open would refuse the DSN.
+func DialectOf(dsn string) (Dialect, error) {
+	d, _, err := parseDSN(dsn)
+	return d, err
+}
