@@ -91,6 +91,8 @@ type handlers struct {
 	Now         func() time.Time
 	// Jobs run in the background until shutdown.
 	Jobs []Job
+	// RequestIDs gives every request of every listener its ID.
+	RequestIDs httpedge.RequestIDs
 }
 
 // Server is kinko on its listeners: the services, the HTTP servers of
@@ -250,7 +252,7 @@ func (s *Server) serve() {
 
 func (s *Server) httpServer(name string, h http.Handler, tc *tls.Config) *http.Server {
 	srv := &http.Server{
-		Handler:           s.logRequests(name, h),
+		Handler:           s.c.RequestIDs.Handler(s.logRequests(name, h)),
 		TLSConfig:         tc,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -347,8 +349,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// logRequests writes one log line per request and sets the headers every
-// response carries.
+// logRequests writes one log line per request, with the request's ID
+// (RequestIDs runs before it), and sets the headers every response
+// carries.
 func (s *Server) logRequests(listener string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -364,6 +367,6 @@ func (s *Server) logRequests(listener string, h http.Handler) http.Handler {
 		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 			attrs = append(attrs, "client_serial", strings.ToLower(r.TLS.PeerCertificates[0].SerialNumber.Text(16)))
 		}
-		s.c.Logger.Info("request", attrs...)
+		s.c.Logger.InfoContext(r.Context(), "request", attrs...)
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,6 +178,93 @@ func TestNew_WarnsOfMissingHolidays(t *testing.T) {
 			if !strings.Contains(out, "level="+tt.level) || !strings.Contains(out, "holiday data") ||
 				!strings.Contains(out, missing) || !strings.Contains(out, "holidays_file") {
 				t.Fatalf("start-up log does not say at %s that %s is missing and what to do:\n%s", tt.level, missing, out)
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a serving server may log to while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serve serves srv until the test ends.
+func serve(t *testing.T, srv *server.Server) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// TestRequestID_HeaderAndLogLine: through the real listeners, every
+// response carries X-Request-ID and the request's log line names the same
+// ID; a client's own X-Request-ID is replaced unless its connection comes
+// from a trusted proxy.
+func TestRequestID_HeaderAndLogLine(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		trusted bool
+	}{{"untrusted peer", false}, {"trusted proxy", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			var log syncBuffer
+			p := parts(t)
+			p.Logger = slog.New(slog.NewTextHandler(&log, nil))
+			if tt.trusted {
+				p.TrustRequestID = func(*http.Request) bool { return true }
+			}
+			srv := newServer(t, p)
+			serve(t, srv)
+			req, err := http.NewRequest(http.MethodGet, "http://"+srv.PKIAddr().String()+"/pki/crl", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("X-Request-ID", "client-chosen-1")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			id := resp.Header.Get("X-Request-ID")
+			if kept := id == "client-chosen-1"; kept != tt.trusted {
+				t.Errorf("X-Request-ID of the response %q: kept the client's = %v, want %v", id, kept, tt.trusted)
+			}
+			if !tt.trusted && (len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "") {
+				t.Errorf("X-Request-ID of the response %q, want 32 hex digits", id)
+			}
+			// The log line is written once the handler returns, which may
+			// be just after the client has its answer.
+			var line string
+			for range 100 {
+				for l := range strings.SplitSeq(log.String(), "\n") {
+					if strings.Contains(l, "msg=request ") && strings.Contains(l, "path=/pki/crl") {
+						line = l
+					}
+				}
+				if line != "" {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if !strings.Contains(line, " request_id="+id) {
+				t.Errorf("the request's log line does not carry request_id=%s:\n%s", id, log.String())
 			}
 		})
 	}

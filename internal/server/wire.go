@@ -110,6 +110,10 @@ type Parts struct {
 	// a user may check; zero: banking's defaults.
 	PayeeChecks      int
 	PayeeCheckWindow time.Duration
+	// TrustRequestID reports whether a request's connection comes from a
+	// proxy whose X-Request-ID is taken as the request's ID; nil: none is,
+	// and every request gets an ID of its own (httpedge.RequestIDs).
+	TrustRequestID func(*http.Request) bool
 }
 
 // DefaultBankCode is the bank code of a bank that sets none (the demo).
@@ -142,6 +146,8 @@ func Assemble(p Parts) (*Services, error) {
 	if p.Logger == nil {
 		p.Logger = slog.Default()
 	}
+	// Every line logged while serving a request names it.
+	p.Logger = slog.New(httpedge.LogRequestIDs(p.Logger.Handler()))
 	if p.PasswordGate == nil {
 		p.PasswordGate = identity.NewGate(identity.GateConfig{MemoryMiB: p.PasswordMemoryMiB, PerCheckKiB: p.Hasher.MemoryKiB})
 	}
@@ -297,6 +303,7 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		Certificate: cert, ClientCAs: pool, Auth: s.Auth,
 		Portal: portal, CertPortal: certPortal, PKI: caObjects.Mount(http.NotFoundHandler()),
 		Logger: p.Logger, Now: p.Now, Jobs: s.jobs(),
+		RequestIDs: httpedge.RequestIDs{Trusted: p.TrustRequestID, Rand: p.Rand},
 	}}
 	srv.serve()
 	return srv, nil
