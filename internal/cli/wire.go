@@ -82,7 +82,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), MaxSession: time.Duration(cfg.SessionAbsoluteTimeout),
 		PasswordMemoryMiB: cfg.PasswordMemoryMiB,
 		ServerNames:       cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL, CRLValidity: time.Duration(cfg.CRLValidity),
-		PKIURL: cfg.PKIURL,
+		PKIURL: cfg.PKIURL, ShutdownTimeout: time.Duration(cfg.ShutdownTimeout),
 		Throttle: identity.Throttle{
 			PerLoginID: identity.ThrottleRule{Free: cfg.LoginThrottleIDFree, Base: time.Duration(cfg.LoginThrottleIDDelay),
 				Max: time.Duration(cfg.LoginThrottleIDMaxDelay), Window: time.Duration(cfg.LoginThrottleIDWindow)},

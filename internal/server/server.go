@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"kinko/internal/auth"
@@ -93,6 +94,9 @@ type handlers struct {
 	Jobs []Job
 	// RequestIDs gives every request of every listener its ID.
 	RequestIDs httpedge.RequestIDs
+	// ShutdownTimeout bounds the wait for the requests in flight at
+	// shutdown; zero: DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
 }
 
 // Server is kinko on its listeners: the services, the HTTP servers of
@@ -105,6 +109,10 @@ type Server struct {
 	portal     *http.Server
 	certPortal *http.Server
 	pki        *http.Server
+	// cert is the listeners' server certificate (SetCertificate).
+	cert atomic.Pointer[tls.Certificate]
+	// inFlight counts the requests being served, on every listener.
+	inFlight atomic.Int64
 }
 
 // AEADCipherSuites are the TLS 1.2 suites every listener offers: ECDHE
@@ -245,9 +253,16 @@ func (s *Server) serve() {
 		}
 		return err
 	}
+	// The certificate is the one of the moment (SetCertificate).
+	s.SetCertificate(s.c.Certificate)
+	portal := PortalTLSConfig(s.c.Certificate)
+	certPortal := CertPortalTLSConfig(s.c.Certificate, s.c.ClientCAs, s.c.Now, check)
+	for _, tc := range []*tls.Config{portal, certPortal} {
+		tc.Certificates, tc.GetCertificate = nil, s.certificate
+	}
 	s.pki = s.httpServer("pki", s.c.PKI, nil)
-	s.portal = s.httpServer("portal", s.c.Portal, PortalTLSConfig(s.c.Certificate))
-	s.certPortal = s.httpServer("cert-portal", s.c.CertPortal, CertPortalTLSConfig(s.c.Certificate, s.c.ClientCAs, s.c.Now, check))
+	s.portal = s.httpServer("portal", s.c.Portal, portal)
+	s.certPortal = s.httpServer("cert-portal", s.c.CertPortal, certPortal)
 }
 
 func (s *Server) httpServer(name string, h http.Handler, tc *tls.Config) *http.Server {
@@ -297,19 +312,56 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	stopJobs()
-	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for _, hs := range []*http.Server{s.portal, s.certPortal, s.pki} {
-		if err := hs.Shutdown(shutCtx); err != nil {
-			s.c.Logger.Warn("shutdown", "err", err)
-		}
-	}
-	wg.Wait()
+	s.shutdown(stopJobs, &wg)
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("server: %w", err)
 	}
 	return nil
+}
+
+// DefaultShutdownTimeout is how long a shutdown waits for the requests in
+// flight when Parts.ShutdownTimeout is zero.
+const DefaultShutdownTimeout = 30 * time.Second
+
+// shutdown stops accepting connections, lets the requests in flight finish
+// within the shutdown timeout (cutting off those still running then),
+// stops the jobs and waits for them, and logs what it did: how many
+// requests were in flight, how long it took, whether it timed out.
+func (s *Server) shutdown(stopJobs func(), jobs *sync.WaitGroup) {
+	start := time.Now()
+	timeout := s.c.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = DefaultShutdownTimeout
+	}
+	inFlight := s.inFlight.Load()
+	s.c.Logger.Info("shutting down", "in_flight", inFlight, "timeout", timeout)
+	stopJobs()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	servers := []*http.Server{s.portal, s.certPortal, s.pki}
+	errs := make(chan error, len(servers))
+	for _, hs := range servers {
+		go func() { errs <- hs.Shutdown(ctx) }()
+	}
+	timedOut := false
+	for range servers {
+		if err := <-errs; err != nil {
+			timedOut = true
+		}
+	}
+	cutOff := s.inFlight.Load()
+	if timedOut {
+		for _, hs := range servers {
+			hs.Close()
+		}
+	}
+	jobs.Wait()
+	attrs := []any{"in_flight", inFlight, "duration", time.Since(start).Round(time.Millisecond), "timed_out", timedOut}
+	if timedOut {
+		s.c.Logger.Warn("shut down: requests cut off at the timeout", append(attrs, "cut_off", cutOff)...)
+		return
+	}
+	s.c.Logger.Info("shut down", attrs...)
 }
 
 func (s *Server) runJob(ctx context.Context, j Job) {
@@ -355,6 +407,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (s *Server) logRequests(listener string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		s.inFlight.Add(1)
+		defer s.inFlight.Add(-1)
 		if r.TLS != nil {
 			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
 		}
