@@ -15,6 +15,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -191,7 +192,7 @@ func verifyClientChain(certs []*x509.Certificate, roots *x509.CertPool, now time
 	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 	if err != nil {
-		return fmt.Errorf("server: client certificate: %w", err)
+		return fmt.Errorf("%s%w", untrustedPrefix, err)
 	}
 	return nil
 }
@@ -248,10 +249,10 @@ func (s *Server) serve() {
 		if err != nil {
 			s.c.Logger.Info("client certificate refused", "serial", fmt.Sprintf("%x", c.SerialNumber), "err", err)
 		}
-		if explained(err) {
+		if err == nil || explained(err) {
 			return nil
 		}
-		return err
+		return fmt.Errorf("%s%w", unknownPrefix, err)
 	}
 	// The certificate is the one of the moment (SetCertificate).
 	s.SetCertificate(s.c.Certificate)
@@ -275,7 +276,8 @@ func (s *Server) httpServer(name string, h http.Handler, tc *tls.Config) *http.S
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
 	}
-	srv.ErrorLog = slog.NewLogLogger(s.c.Logger.Handler(), slog.LevelDebug)
+	// crypto/tls's errors reach the log through http.Server's ErrorLog.
+	srv.ErrorLog = log.New(newHandshakeLog(s.c.Logger, name, time.Now), "", 0)
 	return srv
 }
 

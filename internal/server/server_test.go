@@ -3,9 +3,16 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -267,5 +274,64 @@ func TestRequestID_HeaderAndLogLine(t *testing.T) {
 				t.Errorf("the request's log line does not carry request_id=%s:\n%s", id, log.String())
 			}
 		})
+	}
+}
+
+// TestHandshakeRefused_LoggedAtInfoWithReasonAndClient: through the real
+// certificate portal, a handshake with a client certificate of another CA
+// is refused and logged at info with its reason and the client's address;
+// so is a client that speaks plain HTTP to the portal.
+func TestHandshakeRefused_LoggedAtInfoWithReasonAndClient(t *testing.T) {
+	var log syncBuffer
+	p := parts(t)
+	p.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	srv := newServer(t, p)
+	serve(t, srv)
+
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "stranger"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// GetClientCertificate: sent although the server names another CA.
+	stranger := &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	conn, err := tls.Dial("tcp", srv.CertPortalAddr().String(), &tls.Config{InsecureSkipVerify: true, // the server's certificate is not the point
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return stranger, nil }})
+	if err == nil {
+		// TLS 1.3: the client learns of the refusal on its first read.
+		_, err = conn.Read(make([]byte, 1))
+		conn.Close()
+	}
+	if err == nil {
+		t.Fatal("a client certificate of another CA was accepted")
+	}
+	plain, err := net.Dial("tcp", srv.PortalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(plain, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	_, _ = io.ReadAll(plain)
+	plain.Close()
+
+	for _, want := range []string{
+		`level=INFO msg="TLS handshake refused" listener=cert-portal reason=client_certificate_untrusted client=127.0.0.1:`,
+		`level=INFO msg="TLS handshake refused" listener=portal reason=not_tls client=127.0.0.1:`,
+	} {
+		found := false
+		for range 200 {
+			if found = strings.Contains(log.String(), want); found {
+				break
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		if !found {
+			t.Errorf("no log line %s:\n%s", want, log.String())
+		}
 	}
 }
