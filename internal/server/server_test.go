@@ -275,6 +275,36 @@ func TestRequestID_HeaderAndLogLine(t *testing.T) {
 			}
 		})
 	}
+	// Inside the handlers the request's context carries the ID (audit
+	// events written there take it from it): the refusal's log line,
+	// logged by the API with the request's context, names it.
+	t.Run("refusal inside the handler", func(t *testing.T) {
+		var log syncBuffer
+		p := parts(t)
+		p.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		srv := newServer(t, p)
+		serve(t, srv)
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // the certificate is not the point
+		resp, err := c.Get("https://" + srv.PortalAddr().String() + "/api/v1/me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		id := resp.Header.Get("X-Request-ID")
+		if resp.StatusCode != http.StatusUnauthorized || id == "" {
+			t.Fatalf("GET /api/v1/me without a session: %d, X-Request-ID %q; want 401 and an ID", resp.StatusCode, id)
+		}
+		// The refusal is logged before its answer is written.
+		refusal := ""
+		for l := range strings.SplitSeq(log.String(), "\n") {
+			if strings.Contains(l, `msg="request refused"`) {
+				refusal = l
+			}
+		}
+		if !strings.Contains(refusal, "request_id="+id) {
+			t.Errorf("the refusal's log line does not carry request_id=%s:\n%s", id, log.String())
+		}
+	})
 }
 
 // TestHandshakeRefused_LoggedAtInfoWithReasonAndClient: through the real
