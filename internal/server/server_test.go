@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -362,6 +363,59 @@ func TestHandshakeRefused_LoggedAtInfoWithReasonAndClient(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("no log line %s:\n%s", want, log.String())
+		}
+	}
+}
+
+// holdRequest starts a login on the portal whose body never comes, and
+// returns once its handler runs (the server's 100 Continue says so).
+func holdRequest(t *testing.T, portal string) net.Conn {
+	t.Helper()
+	conn, err := tls.Dial("tcp", portal, &tls.Config{InsecureSkipVerify: true}) // the certificate is not the point
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprint(conn, "POST /api/v1/sessions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"+
+		"Content-Length: 40\r\nExpect: 100-continue\r\n\r\n")
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 100") {
+		t.Fatalf("want 100 Continue, got %q, %v", line, err)
+	}
+	return conn
+}
+
+// TestServe_ShutdownTimeoutCutsOff: a request still in flight when the
+// shutdown timeout ends is cut off; Serve returns nil and logs the drain
+// as timed out, with the request counted.
+func TestServe_ShutdownTimeoutCutsOff(t *testing.T) {
+	var log syncBuffer
+	p := parts(t)
+	p.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	p.Hours = testutil.AlwaysOpen
+	p.ShutdownTimeout = time.Second
+	srv := newServer(t, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	holdRequest(t, srv.PortalAddr().String())
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Serve did not return after its shutdown timeout")
+	}
+	out := log.String()
+	for _, want := range []string{
+		`level=INFO msg="shutting down" in_flight=1 timeout=1s`,
+		`level=WARN msg="shut down: requests cut off at the timeout" in_flight=1 `,
+		` timed_out=true cut_off=1`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the shutdown's log lacks %s:\n%s", want, out)
 		}
 	}
 }
