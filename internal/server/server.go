@@ -246,13 +246,17 @@ func RequireCertificate(h http.Handler, a *auth.Manager, staticPrefix string, re
 func (s *Server) serve() {
 	check := func(ctx context.Context, c *x509.Certificate) error {
 		_, _, _, err := s.c.Auth.CheckCertificate(ctx, c)
-		if err != nil {
+		switch {
+		case err == nil:
+			return nil
+		case explained(err):
+			// The handshake goes on: the request is refused with a page.
 			s.c.Logger.Info("client certificate refused", "serial", fmt.Sprintf("%x", c.SerialNumber), "err", err)
-		}
-		if err == nil || explained(err) {
 			return nil
 		}
-		return fmt.Errorf("%s%w", unknownPrefix, err)
+		// The handshake fails: its log (handshakeLog) names the serial,
+		// at a bounded rate.
+		return fmt.Errorf("%sserial %x: %w", unknownPrefix, c.SerialNumber, err)
 	}
 	// The certificate is the one of the moment (SetCertificate).
 	s.SetCertificate(s.c.Certificate)

@@ -310,8 +310,9 @@ func TestRequestID_HeaderAndLogLine(t *testing.T) {
 
 // TestHandshakeRefused_LoggedAtInfoWithReasonAndClient: through the real
 // certificate portal, a handshake with a client certificate of another CA
-// is refused and logged at info with its reason and the client's address;
-// so is a client that speaks plain HTTP to the portal.
+// is refused and logged at info with its reason and the client's address,
+// and so is one of the bank's issuing CA that the bank has no record of
+// (with its serial), and a client that speaks plain HTTP to the portal.
 func TestHandshakeRefused_LoggedAtInfoWithReasonAndClient(t *testing.T) {
 	var log syncBuffer
 	p := parts(t)
@@ -326,21 +327,29 @@ func TestHandshakeRefused_LoggedAtInfoWithReasonAndClient(t *testing.T) {
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "stranger"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	foreign, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// GetClientCertificate: sent although the server names another CA.
-	stranger := &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-	conn, err := tls.Dial("tcp", srv.CertPortalAddr().String(), &tls.Config{InsecureSkipVerify: true, // the server's certificate is not the point
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return stranger, nil }})
-	if err == nil {
-		// TLS 1.3: the client learns of the refusal on its first read.
-		_, err = conn.Read(make([]byte, 1))
-		conn.Close()
+	// Signed by the bank's issuing CA, but never issued by the bank.
+	tmpl.SerialNumber = big.NewInt(0x7e57)
+	unrecorded, err := x509.CreateCertificate(rand.Reader, tmpl, p.Authority.Issuing, key.Public(), p.Authority.IssuingKey)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err == nil {
-		t.Fatal("a client certificate of another CA was accepted")
+	for _, der := range [][]byte{foreign, unrecorded} {
+		// GetClientCertificate: sent although the server names another CA.
+		cert := &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+		conn, err := tls.Dial("tcp", srv.CertPortalAddr().String(), &tls.Config{InsecureSkipVerify: true, // the server's certificate is not the point
+			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }})
+		if err == nil {
+			// TLS 1.3: the client learns of the refusal on its first read.
+			_, err = conn.Read(make([]byte, 1))
+			conn.Close()
+		}
+		if err == nil {
+			t.Fatal("a client certificate that the bank did not issue was accepted")
+		}
 	}
 	plain, err := net.Dial("tcp", srv.PortalAddr().String())
 	if err != nil {
@@ -352,6 +361,8 @@ func TestHandshakeRefused_LoggedAtInfoWithReasonAndClient(t *testing.T) {
 
 	for _, want := range []string{
 		`level=INFO msg="TLS handshake refused" listener=cert-portal reason=client_certificate_untrusted client=127.0.0.1:`,
+		`level=INFO msg="TLS handshake refused" listener=cert-portal reason=client_certificate_unknown client=127.0.0.1:`,
+		`serial 7e57: `,
 		`level=INFO msg="TLS handshake refused" listener=portal reason=not_tls client=127.0.0.1:`,
 	} {
 		found := false
