@@ -68,11 +68,15 @@ func runServe(ctx context.Context, args []string, env Env) error {
 
 // reloadable are the config keys that a reload applies to a running
 // server; every other key changes at the next start (docs/signals.md).
-var reloadable = []string{"log_level", "smtp_host", "smtp_port", "smtp_user", "smtp_password_file", "smtp_tls", "mail_from"}
+var reloadable = []string{"log_level", "smtp_host", "smtp_port", "smtp_user", "smtp_password_file", "smtp_tls", "mail_from",
+	"login_throttle_id_free", "login_throttle_id_delay", "login_throttle_id_max_delay", "login_throttle_id_window",
+	"login_throttle_address_free", "login_throttle_address_delay", "login_throttle_address_max_delay", "login_throttle_address_window",
+	"payee_checks", "payee_check_window"}
 
 // reload reads the server certificate and key files and the config again
 // and applies what a running server can change: the certificate (for new
-// connections), the log level and the mail settings. A file or config that
+// connections), the log level, the mail settings, the login throttle and
+// the limit of payee checks. A file or config that
 // is refused is logged, and the server keeps what it had.
 func (a *app) reload(path string, env Env, srv *server.Server, level *slog.LevelVar) {
 	a.logger.Info("reload requested")
@@ -90,6 +94,8 @@ func (a *app) reload(path string, env Env, srv *server.Server, level *slog.Level
 		a.logger.Error("reload: config refused, the old one kept", "err", err)
 		return
 	}
+	// a.cfg stays the config of the start: the keys that differ from it
+	// and are not reloadable wait for the next start.
 	if later := restartKeys(a.cfg, cfg); len(later) > 0 {
 		a.logger.Warn("reload: these keys change only at the next start", "keys", later)
 	}
@@ -100,9 +106,8 @@ func (a *app) reload(path string, env Env, srv *server.Server, level *slog.Level
 			Password: cfg.SMTPPassword, From: cfg.MailFrom, TLS: cfg.SMTPTLS}
 	}
 	srv.SetMail(server.Mail{SMTP: smtp, From: cfg.MailFrom})
-	a.cfg.LogLevel, a.cfg.MailFrom = cfg.LogLevel, cfg.MailFrom
-	a.cfg.SMTPHost, a.cfg.SMTPPort, a.cfg.SMTPUser, a.cfg.SMTPTLS = cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPUser, cfg.SMTPTLS
-	a.cfg.SMTPPasswordFile, a.cfg.SMTPPassword = cfg.SMTPPasswordFile, cfg.SMTPPassword
+	srv.Services.Identity.SetThrottle(throttleOf(cfg))
+	srv.Services.Banking.SetPayeeChecks(cfg.PayeeChecks, time.Duration(cfg.PayeeCheckWindow))
 	a.logger.Info("reload: config applied", "log_level", cfg.LogLevel, "smtp_host", cfg.SMTPHost, "mail_from", cfg.MailFrom)
 }
 
