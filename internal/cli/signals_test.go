@@ -177,9 +177,9 @@ func writeServerCertificate(t *testing.T, dataDir string) string {
 	return serial.Text(16)
 }
 
-// serveConfig writes a config for kinko serve on dataDir, with extra keys
+// writeServeConfig writes a config for kinko serve on dataDir, with extra keys
 // (JSON members, each followed by a comma).
-func serveConfig(t *testing.T, path, dataDir, extra string) {
+func writeServeConfig(t *testing.T, path, dataDir, extra string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(`{`+extra+`
   "data_dir": "`+dataDir+`",
@@ -205,7 +205,7 @@ func TestServe_Signals(t *testing.T) {
 	t.Run("SIGHUP swaps the server certificate", func(t *testing.T) {
 		b := initBank(t, "")
 		cfg := filepath.Join(t.TempDir(), "kinko.json")
-		serveConfig(t, cfg, b.dir, "")
+		writeServeConfig(t, cfg, b.dir, "")
 		p := startServe(t, bin, cfg)
 		old := serverSerial(t, p.portalAddr)
 
@@ -235,7 +235,7 @@ func TestServe_Signals(t *testing.T) {
 
 		// A good config: the log level changes at once, a listener's
 		// address is named as changing at the next start.
-		serveConfig(t, cfg, b.dir, `"log_level": "debug", "bank_code": "0009", "login_throttle_id_free": 3, "payee_checks": 50,`)
+		writeServeConfig(t, cfg, b.dir, `"log_level": "debug", "bank_code": "0009", "login_throttle_id_free": 3, "payee_checks": 50,`)
 		p.signal(t, syscall.SIGHUP)
 		p.waitForNth(t, `"msg":"reload: config applied"`, 2)
 		warn := p.waitFor(t, `"msg":"reload: these keys change only at the next start"`)
@@ -264,7 +264,7 @@ func TestServe_Signals(t *testing.T) {
 	t.Run("SIGTERM drains the requests in flight", func(t *testing.T) {
 		b := initBank(t, "")
 		cfg := filepath.Join(t.TempDir(), "kinko.json")
-		serveConfig(t, cfg, b.dir, `"shutdown_timeout": "2m",`)
+		writeServeConfig(t, cfg, b.dir, `"shutdown_timeout": "2m",`)
 		p := startServe(t, bin, cfg)
 
 		// A login whose body the handler waits for: the 100 Continue
