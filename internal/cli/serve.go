@@ -76,8 +76,8 @@ var reloadable = []string{"log_level", "smtp_host", "smtp_port", "smtp_user", "s
 // reload reads the server certificate and key files and the config again
 // and applies what a running server can change: the certificate (for new
 // connections), the log level, the mail settings, the login throttle and
-// the limit of payee checks. A file or config that
-// is refused is logged, and the server keeps what it had.
+// the limit of payee checks. A file or config that is refused is logged,
+// and the server keeps what it had.
 func (a *app) reload(path string, env Env, srv *server.Server, level *slog.LevelVar) {
 	a.logger.Info("reload requested")
 	dir := pkiDir(a.cfg.DataDir)

@@ -29,9 +29,6 @@ func LoadCertificate(certFile, keyFile string, now time.Time) (tls.Certificate, 
 // handshake from now on presents it; connections already open keep theirs.
 func (s *Server) SetCertificate(c tls.Certificate) { s.cert.Store(&c) }
 
-// Certificate returns the server certificate that handshakes present now.
-func (s *Server) Certificate() tls.Certificate { return *s.cert.Load() }
-
 // certificate is the listeners' tls.Config.GetCertificate.
 func (s *Server) certificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	return s.cert.Load(), nil

@@ -10,12 +10,15 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -427,6 +430,51 @@ func TestServe_ShutdownTimeoutCutsOff(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the shutdown's log lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+// TestLoadCertificate_RefusesWhatClientsWouldRefuse: a reload takes a
+// certificate only with its own key and while it is valid.
+func TestLoadCertificate_RefusesWhatClientsWouldRefuse(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	write := func(name string, notAfter time.Time) (certFile, keyFile string) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
+			NotBefore: now.Add(-48 * time.Hour), NotAfter: notAfter, DNSNames: []string{"localhost"}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		certFile, keyFile = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".key")
+		if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return certFile, keyFile
+	}
+	goodCert, goodKey := write("good", now.Add(time.Hour))
+	expiredCert, expiredKey := write("expired", now.Add(-time.Hour))
+	if c, err := server.LoadCertificate(goodCert, goodKey, now); err != nil || c.Leaf == nil {
+		t.Fatalf("a valid pair: %v", err)
+	}
+	for name, files := range map[string][2]string{
+		"expired":       {expiredCert, expiredKey},
+		"another's key": {goodCert, expiredKey},
+		"missing":       {filepath.Join(dir, "none.pem"), goodKey},
+	} {
+		if _, err := server.LoadCertificate(files[0], files[1], now); err == nil {
+			t.Errorf("%s: taken, want refused", name)
 		}
 	}
 }
