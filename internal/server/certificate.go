@@ -53,3 +53,7 @@ func (s *Server) SetMail(m Mail) {
 		s.Services.mail.Store(sender)
 	}
 }
+
+// MailSender returns the sender of the outbox's mails in force, nil when
+// the server sends none.
+func (s *Services) MailSender() *notify.Sender { return s.mail.Load() }

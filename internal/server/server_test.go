@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"kinko/internal/calendar"
+	"kinko/internal/notify"
 	"kinko/internal/pki"
 	"kinko/internal/server"
 	"kinko/internal/testutil"
@@ -476,5 +477,27 @@ func TestLoadCertificate_RefusesWhatClientsWouldRefuse(t *testing.T) {
 		if _, err := server.LoadCertificate(files[0], files[1], now); err == nil {
 			t.Errorf("%s: taken, want refused", name)
 		}
+	}
+}
+
+// TestSetMail_ChangesTheSenderOfTheNextRun: the mail settings of a running
+// server change the sender that the mail job uses from its next run.
+func TestSetMail_ChangesTheSenderOfTheNextRun(t *testing.T) {
+	p := parts(t)
+	p.MailDir = t.TempDir()
+	srv := newServer(t, p)
+	defer srv.Close()
+	if s := srv.Services.MailSender(); s == nil || s.From != "kinko@localhost" {
+		t.Fatalf("sender at start %+v, want one into the mail directory from kinko@localhost", s)
+	}
+	smtp := &notify.SMTP{Host: "smtp.bank.example", Port: 587, From: "noreply@bank.example"}
+	srv.SetMail(server.Mail{SMTP: smtp, From: "Bank <noreply@bank.example>"})
+	s := srv.Services.MailSender()
+	if s.Transport != smtp || s.From != "Bank <noreply@bank.example>" {
+		t.Errorf("after SetMail: transport %v, from %q; want the new SMTP server and From", s.Transport, s.From)
+	}
+	srv.SetMail(server.Mail{})
+	if _, ok := srv.Services.MailSender().Transport.(notify.Dir); !ok {
+		t.Errorf("after SetMail without SMTP: transport %T, want the mail directory again", srv.Services.MailSender().Transport)
 	}
 }
