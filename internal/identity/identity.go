@@ -439,7 +439,7 @@ func (s *Service) SetCertificateLogin(ctx context.Context, code string, enabled 
 // logged, never lost in silence.
 func (s *Service) appendAudit(ctx context.Context, ev audit.Event) {
 	if err := s.store.AppendAudit(ctx, ev); err != nil {
-		s.logger.Error("audit event not recorded", "type", ev.Type, "user_id", ev.UserID, "err", err)
+		s.logger.ErrorContext(ctx, "audit event not recorded", "type", ev.Type, "user_id", ev.UserID, "err", err)
 	}
 }
 
