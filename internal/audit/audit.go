@@ -72,6 +72,11 @@ type Event struct {
 	UserID         int64  // 0 when none
 	Serial         string // certificate serial in hex, when the event is about one
 	RequestRef     string // reference of the written request behind a bank's action
+	// RequestID is the ID of the HTTP request being served when the event
+	// was written (its X-Request-ID, as its log lines name it); empty for
+	// a background job or a command. The store takes it from the writing
+	// context (RequestIDFrom); no rule sets it.
+	RequestID string
 	// Reason is the RFC 5280 name of a certificate's revocation reason
 	// (keyCompromise), for certificate.revoked.
 	Reason string

@@ -124,7 +124,7 @@ func New(c Config) *Manager {
 // logged, never lost in silence.
 func (m *Manager) appendAudit(ctx context.Context, ev audit.Event) {
 	if err := m.c.Store.AppendAudit(ctx, ev); err != nil {
-		m.c.Logger.Error("audit event not recorded", "type", ev.Type, "user_id", ev.UserID, "err", err)
+		m.c.Logger.ErrorContext(ctx, "audit event not recorded", "type", ev.Type, "user_id", ev.UserID, "err", err)
 	}
 }
 
@@ -263,7 +263,7 @@ func (m *Manager) Authenticate(ctx context.Context, token string, peer *x509.Cer
 	if !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) >= m.c.IdleTimeout {
 		if err := m.c.Store.DeleteSession(ctx, s.IDHash, audit.Event{At: now, Type: audit.SessionEnded, Actor: audit.System,
 			UserID: s.UserID, Detail: "expired"}); err != nil {
-			m.c.Logger.Error("expired session not ended", "user_id", s.UserID, "err", err)
+			m.c.Logger.ErrorContext(ctx, "expired session not ended", "user_id", s.UserID, "err", err)
 		}
 		return Principal{}, ErrNoSession
 	}

@@ -13,6 +13,7 @@ package banking
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"kinko/internal/calendar"
@@ -385,6 +386,14 @@ const (
 // Service is the banking domain.
 type Service struct {
 	c Config
+	// payee is the limit of payee checks in force (SetPayeeChecks).
+	payee atomic.Pointer[payeeLimit]
+}
+
+// payeeLimit is Config.PayeeChecks and Config.PayeeCheckWindow.
+type payeeLimit struct {
+	checks int
+	window time.Duration
 }
 
 // New returns a Service.
@@ -410,13 +419,23 @@ func New(c Config) (*Service, error) {
 	if c.DefaultOrganizationDailyLimit <= 0 {
 		c.DefaultOrganizationDailyLimit = DefaultOrganizationDailyLimit
 	}
-	if c.PayeeChecks <= 0 {
-		c.PayeeChecks = DefaultPayeeChecks
+	s := &Service{c: c}
+	s.SetPayeeChecks(c.PayeeChecks, c.PayeeCheckWindow)
+	return s, nil
+}
+
+// SetPayeeChecks makes checks in window the limit of a user's checks of
+// accounts at this bank (zero: the defaults) from now on, on a running
+// server; the checks already counted stay counted, in the windows they
+// started.
+func (s *Service) SetPayeeChecks(checks int, window time.Duration) {
+	if checks <= 0 {
+		checks = DefaultPayeeChecks
 	}
-	if c.PayeeCheckWindow <= 0 {
-		c.PayeeCheckWindow = DefaultPayeeCheckWindow
+	if window <= 0 {
+		window = DefaultPayeeCheckWindow
 	}
-	return &Service{c: c}, nil
+	s.payee.Store(&payeeLimit{checks: checks, window: window})
 }
 
 // BankCode returns this bank's code.

@@ -118,3 +118,28 @@ func TestHardening_BatchCountsEachItemAsACheck(t *testing.T) {
 		}
 	})
 }
+
+// TestHardening_PayeeChecksSetWhileRunning: a limit set on a running
+// service (a reload) holds from the next check on, counting the checks
+// made before it.
+func TestHardening_PayeeChecksSetWhileRunning(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		svc := f.withPayeeChecks(5)
+		o := f.newOrg("労組")
+		dest := f.newAccount(o, 0)
+		u := f.newUser(o, all)
+		for i := range 2 {
+			if _, err := svc.CheckPayee(f.ctx, u.User, payeeOf(dest)); err != nil {
+				t.Fatalf("check %d within the limit of 5: %v", i+1, err)
+			}
+		}
+		svc.SetPayeeChecks(2, time.Hour)
+		_, err := svc.CheckPayee(f.ctx, u.User, payeeOf(dest))
+		wantLookupsRefused(t, "third check under a new limit of 2", err)
+		svc.SetPayeeChecks(5, time.Hour)
+		if _, err := svc.CheckPayee(f.ctx, u.User, payeeOf(dest)); err != nil {
+			t.Fatalf("a check under the limit raised to 5 again: %v", err)
+		}
+	})
+}

@@ -132,18 +132,18 @@ func (s *Service) countPayeeChecks(ctx context.Context, u identity.User, n int) 
 	if n <= 0 {
 		return nil
 	}
-	now := s.c.Now()
+	now, limit := s.c.Now(), s.payee.Load()
 	var count int
 	var end time.Time
 	err := s.c.Store.InTx(ctx, func(tx Tx) error {
 		var err error
-		count, end, err = tx.AddPayeeChecks(ctx, u.ID, n, now, now.Add(s.c.PayeeCheckWindow))
+		count, end, err = tx.AddPayeeChecks(ctx, u.ID, n, now, now.Add(limit.window))
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if count > s.c.PayeeChecks {
+	if count > limit.checks {
 		return &LookupsError{Wait: max(end.Sub(now), time.Second)}
 	}
 	return nil

@@ -156,7 +156,7 @@ type Service struct {
 // logged, never lost in silence.
 func (s *Service) appendAudit(ctx context.Context, ev audit.Event) {
 	if err := s.c.Store.AppendAudit(ctx, ev); err != nil {
-		s.c.Logger.Error("audit event not recorded", "type", ev.Type, "user_id", ev.UserID, "err", err)
+		s.c.Logger.ErrorContext(ctx, "audit event not recorded", "type", ev.Type, "user_id", ev.UserID, "err", err)
 	}
 }
 
@@ -271,7 +271,7 @@ func (s *Service) sign(ctx context.Context, u identity.User, org identity.Organi
 				Serial: c.Serial, Cause: audit.SigningFailed}
 		})
 		if rerr != nil {
-			s.c.Logger.Error("unsigned certificate not freed", "serial", c.Serial, "user_id", u.ID, "err", rerr)
+			s.c.Logger.ErrorContext(ctx, "unsigned certificate not freed", "serial", c.Serial, "user_id", u.ID, "err", rerr)
 		}
 		return Certificate{}, fmt.Errorf("certs: sign for %q: %w", u.LoginID, err)
 	}

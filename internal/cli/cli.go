@@ -23,6 +23,9 @@ type Env struct {
 	// Ready, when set, is called by serve and demo once the listeners are
 	// open (tests use it to learn the addresses).
 	Ready func(portalAddr, certPortalAddr string)
+	// Reload receives a value each time serve is asked to reload its
+	// certificate and config (SIGHUP); nil: never.
+	Reload <-chan os.Signal
 }
 
 const usage = `kinko: internet banking for organizations, with certificate login.
@@ -54,7 +57,16 @@ Run "kinko <command> --help" for a command's flags.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, args, Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
+	env := Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
+	// serve reloads on SIGHUP; every other command keeps its default
+	// (the end of the process), as a command run in a closed terminal should.
+	if len(args) > 0 && args[0] == "serve" {
+		reload := make(chan os.Signal, 1)
+		signal.Notify(reload, syscall.SIGHUP)
+		defer signal.Stop(reload)
+		env.Reload = reload
+	}
+	return Run(ctx, args, env)
 }
 
 // Run runs one subcommand until it ends or ctx is done.
@@ -127,9 +139,20 @@ func newFlags(name string, env Env) *flag.FlagSet {
 
 // newLogger returns the process's logger.
 func newLogger(w io.Writer, level, format string) *slog.Logger {
+	return newLevelLogger(w, logLevel(level), format)
+}
+
+// logLevel returns the level that a config's log_level names.
+func logLevel(name string) slog.Level {
 	var l slog.Level
-	_ = l.UnmarshalText([]byte(level))
-	opts := &slog.HandlerOptions{Level: l}
+	_ = l.UnmarshalText([]byte(name))
+	return l
+}
+
+// newLevelLogger returns the process's logger at level, which may change
+// while it runs (a *slog.LevelVar).
+func newLevelLogger(w io.Writer, level slog.Leveler, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}

@@ -84,16 +84,21 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), MaxSession: time.Duration(cfg.SessionAbsoluteTimeout),
 		PasswordMemoryMiB: cfg.PasswordMemoryMiB,
 		ServerNames:       cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL, CRLValidity: time.Duration(cfg.CRLValidity),
-		PKIURL: cfg.PKIURL,
-		Throttle: identity.Throttle{
-			PerLoginID: identity.ThrottleRule{Free: cfg.LoginThrottleIDFree, Base: time.Duration(cfg.LoginThrottleIDDelay),
-				Max: time.Duration(cfg.LoginThrottleIDMaxDelay), Window: time.Duration(cfg.LoginThrottleIDWindow)},
-			PerAddress: identity.ThrottleRule{Free: cfg.LoginThrottleAddressFree, Base: time.Duration(cfg.LoginThrottleAddressDelay),
-				Max: time.Duration(cfg.LoginThrottleAddressMaxDelay), Window: time.Duration(cfg.LoginThrottleAddressWindow)},
-		},
+		PKIURL: cfg.PKIURL, ShutdownTimeout: time.Duration(cfg.ShutdownTimeout),
+		Throttle:    throttleOf(cfg),
 		PayeeChecks: cfg.PayeeChecks, PayeeCheckWindow: time.Duration(cfg.PayeeCheckWindow),
 		ServiceHours: web.ServiceHours{Weekdays: cfg.ServiceHours.Weekdays, Weekends: cfg.ServiceHours.Weekends}}
 	return &app{cfg: cfg, db: db, parts: parts, logger: logger}, nil
+}
+
+// throttleOf returns the login throttle of a config.
+func throttleOf(cfg config.Config) identity.Throttle {
+	return identity.Throttle{
+		PerLoginID: identity.ThrottleRule{Free: cfg.LoginThrottleIDFree, Base: time.Duration(cfg.LoginThrottleIDDelay),
+			Max: time.Duration(cfg.LoginThrottleIDMaxDelay), Window: time.Duration(cfg.LoginThrottleIDWindow)},
+		PerAddress: identity.ThrottleRule{Free: cfg.LoginThrottleAddressFree, Base: time.Duration(cfg.LoginThrottleAddressDelay),
+			Max: time.Duration(cfg.LoginThrottleAddressMaxDelay), Window: time.Duration(cfg.LoginThrottleAddressWindow)},
+	}
 }
 
 // listen opens the listeners of the config's addresses, then builds the

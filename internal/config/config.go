@@ -159,6 +159,10 @@ type Config struct {
 	PayeeChecks int `json:"payee_checks"`
 	// PayeeCheckWindow is the window of PayeeChecks. Zero: 1h.
 	PayeeCheckWindow Duration `json:"payee_check_window"`
+	// ShutdownTimeout is how long a server told to stop (SIGTERM, SIGINT)
+	// waits for the requests in flight before it cuts them off. Zero:
+	// DefaultShutdownTimeout.
+	ShutdownTimeout Duration `json:"shutdown_timeout"`
 }
 
 // DefaultBankCode is the bank code when none is set (the demo's).
@@ -181,6 +185,7 @@ const (
 	DefaultSessionIdleTimeout     = 15 * time.Minute
 	DefaultRenewalWindow          = 40 * 24 * time.Hour
 	DefaultSessionAbsoluteTimeout = 12 * time.Hour
+	DefaultShutdownTimeout        = 30 * time.Second
 
 	// The defaults of the login throttle (identity.DefaultThrottle).
 	DefaultLoginThrottleIDFree          = 5
@@ -243,6 +248,9 @@ func (c Config) WithDefaults() Config {
 		c.SessionAbsoluteTimeout = Duration(DefaultSessionAbsoluteTimeout)
 	}
 	c.withThrottleDefaults()
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = Duration(DefaultShutdownTimeout)
+	}
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
@@ -414,6 +422,9 @@ func (c Config) Validate() error {
 	}
 	if time.Duration(c.SessionIdleTimeout) < time.Minute {
 		errs = append(errs, errors.New("session_idle_timeout must be at least 1m"))
+	}
+	if c.ShutdownTimeout < Duration(time.Second) {
+		errs = append(errs, errors.New("shutdown_timeout must be at least 1s"))
 	}
 	if c.SessionAbsoluteTimeout < c.SessionIdleTimeout {
 		errs = append(errs, errors.New("session_absolute_timeout must not be shorter than session_idle_timeout"))

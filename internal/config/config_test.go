@@ -47,6 +47,7 @@ func defaults() Config {
 		SessionAbsoluteTimeout: Duration(12 * time.Hour),
 		LogLevel:               "info",
 		LogFormat:              "text",
+		ShutdownTimeout:        Duration(30 * time.Second),
 
 		LoginThrottleIDFree:          5,
 		LoginThrottleIDDelay:         Duration(time.Second),
@@ -108,6 +109,7 @@ func TestLoadFile(t *testing.T) {
 		LogFormat:              "json",
 	}
 	want.withThrottleDefaults()
+	want.ShutdownTimeout = Duration(DefaultShutdownTimeout)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
@@ -187,6 +189,7 @@ func TestLoadEnvOverridesFile(t *testing.T) {
 		LogFormat:              "json",
 	}
 	want.withThrottleDefaults()
+	want.ShutdownTimeout = Duration(DefaultShutdownTimeout)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
@@ -278,6 +281,8 @@ func TestValidate(t *testing.T) {
 		{"PKI URL with a path", func(c *Config) { c.PKIURL = "http://pki.example.jp/pki" }, "want no path"},
 		{"PKI address without port", func(c *Config) { c.PKIAddr = "127.0.0.1" }, `pki_addr "127.0.0.1"`},
 		{"PKI address is the portal's", func(c *Config) { c.PKIAddr = c.PortalAddr }, "pki_addr must differ"},
+		{"shutdown timeout one second", func(c *Config) { c.ShutdownTimeout = Duration(time.Second) }, ""},
+		{"shutdown timeout too short", func(c *Config) { c.ShutdownTimeout = Duration(time.Millisecond) }, "shutdown_timeout must be at least 1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"math/big"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"kinko/internal/audit"
@@ -237,7 +238,7 @@ type Service struct {
 	now       func() time.Time
 	rand      io.Reader
 	logger    *slog.Logger
-	throttle  Throttle
+	throttle  atomic.Pointer[Throttle] // SetThrottle
 	dummyHash string
 }
 
@@ -265,11 +266,20 @@ func New(c Config) (*Service, error) {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	t := Throttle{
-		PerLoginID: c.Throttle.PerLoginID.withDefaults(DefaultThrottle.PerLoginID),
-		PerAddress: c.Throttle.PerAddress.withDefaults(DefaultThrottle.PerAddress),
+	s := &Service{store: c.Store, hasher: c.Hasher, now: c.Now, rand: c.Rand, logger: c.Logger, dummyHash: dummy}
+	s.SetThrottle(c.Throttle)
+	return s, nil
+}
+
+// SetThrottle makes t the rules of failed logins that need no certificate
+// (zero fields take DefaultThrottle's) for every attempt from now on, on
+// a running server; the failures already counted stay counted.
+func (s *Service) SetThrottle(t Throttle) {
+	t = Throttle{
+		PerLoginID: t.PerLoginID.withDefaults(DefaultThrottle.PerLoginID),
+		PerAddress: t.PerAddress.withDefaults(DefaultThrottle.PerAddress),
 	}
-	return &Service{store: c.Store, hasher: c.Hasher, now: c.Now, rand: c.Rand, logger: c.Logger, throttle: t, dummyHash: dummy}, nil
+	s.throttle.Store(&t)
 }
 
 // Now returns the service's current time.
@@ -429,7 +439,7 @@ func (s *Service) SetCertificateLogin(ctx context.Context, code string, enabled 
 // logged, never lost in silence.
 func (s *Service) appendAudit(ctx context.Context, ev audit.Event) {
 	if err := s.store.AppendAudit(ctx, ev); err != nil {
-		s.logger.Error("audit event not recorded", "type", ev.Type, "user_id", ev.UserID, "err", err)
+		s.logger.ErrorContext(ctx, "audit event not recorded", "type", ev.Type, "user_id", ev.UserID, "err", err)
 	}
 }
 

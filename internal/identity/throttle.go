@@ -106,9 +106,10 @@ func (s *Service) throttleKeys(loginID string, from netip.Addr) []throttleKey {
 		}
 	}
 	h := sha256.Sum256([]byte(strings.ToLower(loginID)))
+	th := s.throttle.Load()
 	return []throttleKey{
-		{key: addr, rule: s.throttle.PerAddress},
-		{key: "id:" + hex.EncodeToString(h[:]), rule: s.throttle.PerLoginID},
+		{key: addr, rule: th.PerAddress},
+		{key: "id:" + hex.EncodeToString(h[:]), rule: th.PerLoginID},
 	}
 }
 

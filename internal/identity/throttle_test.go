@@ -273,3 +273,32 @@ func TestHardening_LoginThrottleCountsRacingFailures(t *testing.T) {
 		}
 	})
 }
+
+// TestHardening_LoginThrottleSetWhileRunning: rules set on a running
+// service (a reload) hold from the next attempt on, and the failures
+// counted before stay counted.
+func TestHardening_LoginThrottleSetWhileRunning(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		r, _ := newCountingRig(t, db, identity.Throttle{})
+		ctx := context.Background()
+		_, master := r.org(t)
+		g := r.general(t, master)
+		from := netip.MustParseAddr("192.0.2.11")
+		try := func() error {
+			_, _, err := r.svc.Authenticate(ctx, g.LoginID, "Wrong-password-1", "password login", from)
+			return err
+		}
+		for i := range 2 {
+			if err := try(); !errors.Is(err, identity.ErrInvalidCredentials) {
+				t.Fatalf("wrong password %d under the defaults: %v, want ErrInvalidCredentials", i+1, err)
+			}
+		}
+		r.svc.SetThrottle(identity.Throttle{PerLoginID: identity.ThrottleRule{Free: 2, Base: time.Minute, Max: time.Hour, Window: 24 * time.Hour}})
+		if err := try(); !errors.Is(err, identity.ErrInvalidCredentials) {
+			t.Fatalf("third wrong password: %v, want ErrInvalidCredentials (it starts the wait)", err)
+		}
+		if d := retryAfter(t, try()); d != time.Minute {
+			t.Errorf("after the new rules' free failures: retry after %s, want the new delay 1m", d)
+		}
+	})
+}

@@ -51,10 +51,11 @@ func (s *Services) jobs() []Job {
 			return err
 		},
 	}}
-	if sender := s.mailSender(); sender != nil {
-		// The outbox's mails, claimed with a lease: each is sent once.
+	if s.mail.Load() != nil {
+		// The outbox's mails, claimed with a lease: each is sent once; by
+		// the sender of the moment (Server.SetMail).
 		jobs = append(jobs, Job{Name: "mail", Every: 5 * time.Second, Run: func(ctx context.Context) error {
-			_, err := sender.RunOnce(ctx)
+			_, err := s.mail.Load().RunOnce(ctx)
 			return err
 		}})
 	}

@@ -15,11 +15,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"kinko/internal/auth"
@@ -91,6 +93,11 @@ type handlers struct {
 	Now         func() time.Time
 	// Jobs run in the background until shutdown.
 	Jobs []Job
+	// RequestIDs gives every request of every listener its ID.
+	RequestIDs httpedge.RequestIDs
+	// ShutdownTimeout bounds the wait for the requests in flight at
+	// shutdown; zero: DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
 }
 
 // Server is kinko on its listeners: the services, the HTTP servers of
@@ -103,6 +110,10 @@ type Server struct {
 	portal     *http.Server
 	certPortal *http.Server
 	pki        *http.Server
+	// cert is the listeners' server certificate (SetCertificate).
+	cert atomic.Pointer[tls.Certificate]
+	// inFlight counts the requests being served, on every listener.
+	inFlight atomic.Int64
 }
 
 // AEADCipherSuites are the TLS 1.2 suites every listener offers: ECDHE
@@ -181,7 +192,7 @@ func verifyClientChain(certs []*x509.Certificate, roots *x509.CertPool, now time
 	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 	if err != nil {
-		return fmt.Errorf("server: client certificate: %w", err)
+		return fmt.Errorf("%s%w", untrustedPrefix, err)
 	}
 	return nil
 }
@@ -235,22 +246,33 @@ func RequireCertificate(h http.Handler, a *auth.Manager, staticPrefix string, re
 func (s *Server) serve() {
 	check := func(ctx context.Context, c *x509.Certificate) error {
 		_, _, _, err := s.c.Auth.CheckCertificate(ctx, c)
-		if err != nil {
+		switch {
+		case err == nil:
+			return nil
+		case explained(err):
+			// The handshake goes on: the request is refused with a page.
 			s.c.Logger.Info("client certificate refused", "serial", fmt.Sprintf("%x", c.SerialNumber), "err", err)
-		}
-		if explained(err) {
 			return nil
 		}
-		return err
+		// The handshake fails: its log (handshakeLog) names the serial,
+		// at a bounded rate.
+		return fmt.Errorf("%sserial %x: %w", unknownPrefix, c.SerialNumber, err)
+	}
+	// The certificate is the one of the moment (SetCertificate).
+	s.SetCertificate(s.c.Certificate)
+	portal := PortalTLSConfig(s.c.Certificate)
+	certPortal := CertPortalTLSConfig(s.c.Certificate, s.c.ClientCAs, s.c.Now, check)
+	for _, tc := range []*tls.Config{portal, certPortal} {
+		tc.Certificates, tc.GetCertificate = nil, s.certificate
 	}
 	s.pki = s.httpServer("pki", s.c.PKI, nil)
-	s.portal = s.httpServer("portal", s.c.Portal, PortalTLSConfig(s.c.Certificate))
-	s.certPortal = s.httpServer("cert-portal", s.c.CertPortal, CertPortalTLSConfig(s.c.Certificate, s.c.ClientCAs, s.c.Now, check))
+	s.portal = s.httpServer("portal", s.c.Portal, portal)
+	s.certPortal = s.httpServer("cert-portal", s.c.CertPortal, certPortal)
 }
 
 func (s *Server) httpServer(name string, h http.Handler, tc *tls.Config) *http.Server {
 	srv := &http.Server{
-		Handler:           s.logRequests(name, h),
+		Handler:           s.c.RequestIDs.Handler(s.logRequests(name, h)),
 		TLSConfig:         tc,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -258,7 +280,8 @@ func (s *Server) httpServer(name string, h http.Handler, tc *tls.Config) *http.S
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
 	}
-	srv.ErrorLog = slog.NewLogLogger(s.c.Logger.Handler(), slog.LevelDebug)
+	// crypto/tls's errors reach the log through http.Server's ErrorLog.
+	srv.ErrorLog = log.New(newHandshakeLog(s.c.Logger, name, time.Now), "", 0)
 	return srv
 }
 
@@ -295,19 +318,56 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	stopJobs()
-	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for _, hs := range []*http.Server{s.portal, s.certPortal, s.pki} {
-		if err := hs.Shutdown(shutCtx); err != nil {
-			s.c.Logger.Warn("shutdown", "err", err)
-		}
-	}
-	wg.Wait()
+	s.shutdown(stopJobs, &wg)
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("server: %w", err)
 	}
 	return nil
+}
+
+// DefaultShutdownTimeout is how long a shutdown waits for the requests in
+// flight when Parts.ShutdownTimeout is zero.
+const DefaultShutdownTimeout = 30 * time.Second
+
+// shutdown stops accepting connections, lets the requests in flight finish
+// within the shutdown timeout (cutting off those still running then),
+// stops the jobs and waits for them, and logs what it did: how many
+// requests were in flight, how long it took, whether it timed out.
+func (s *Server) shutdown(stopJobs func(), jobs *sync.WaitGroup) {
+	start := time.Now()
+	timeout := s.c.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = DefaultShutdownTimeout
+	}
+	inFlight := s.inFlight.Load()
+	s.c.Logger.Info("shutting down", "in_flight", inFlight, "timeout", timeout)
+	stopJobs()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	servers := []*http.Server{s.portal, s.certPortal, s.pki}
+	errs := make(chan error, len(servers))
+	for _, hs := range servers {
+		go func() { errs <- hs.Shutdown(ctx) }()
+	}
+	timedOut := false
+	for range servers {
+		if err := <-errs; err != nil {
+			timedOut = true
+		}
+	}
+	cutOff := s.inFlight.Load()
+	if timedOut {
+		for _, hs := range servers {
+			hs.Close()
+		}
+	}
+	jobs.Wait()
+	attrs := []any{"in_flight", inFlight, "duration", time.Since(start).Round(time.Millisecond), "timed_out", timedOut}
+	if timedOut {
+		s.c.Logger.Warn("shut down: requests cut off at the timeout", append(attrs, "cut_off", cutOff)...)
+		return
+	}
+	s.c.Logger.Info("shut down", attrs...)
 }
 
 func (s *Server) runJob(ctx context.Context, j Job) {
@@ -347,11 +407,14 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// logRequests writes one log line per request and sets the headers every
-// response carries.
+// logRequests writes one log line per request, with the request's ID
+// (RequestIDs runs before it), and sets the headers every response
+// carries.
 func (s *Server) logRequests(listener string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		s.inFlight.Add(1)
+		defer s.inFlight.Add(-1)
 		if r.TLS != nil {
 			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
 		}
@@ -364,6 +427,6 @@ func (s *Server) logRequests(listener string, h http.Handler) http.Handler {
 		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 			attrs = append(attrs, "client_serial", strings.ToLower(r.TLS.PeerCertificates[0].SerialNumber.Text(16)))
 		}
-		s.c.Logger.Info("request", attrs...)
+		s.c.Logger.InfoContext(r.Context(), "request", attrs...)
 	})
 }

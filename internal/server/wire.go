@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"kinko/internal/api"
@@ -110,6 +111,13 @@ type Parts struct {
 	// a user may check; zero: banking's defaults.
 	PayeeChecks      int
 	PayeeCheckWindow time.Duration
+	// TrustRequestID reports whether a request's connection comes from a
+	// proxy whose X-Request-ID is taken as the request's ID; nil: none is,
+	// and every request gets an ID of its own (httpedge.RequestIDs).
+	TrustRequestID func(*http.Request) bool
+	// ShutdownTimeout bounds how long Serve, once its context is done,
+	// waits for the requests in flight; zero: DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
 }
 
 // DefaultBankCode is the bank code of a bank that sets none (the demo).
@@ -125,6 +133,9 @@ type Services struct {
 	Revocations *certs.Revocations
 	// Banking is the organizations' banking behind the login.
 	Banking *banking.Service
+	// mail is the outbox's sender, nil without one; a running server
+	// changes it (Server.SetMail).
+	mail atomic.Pointer[notify.Sender]
 }
 
 // Assemble builds the services without listeners, for the commands that
@@ -142,6 +153,8 @@ func Assemble(p Parts) (*Services, error) {
 	if p.Logger == nil {
 		p.Logger = slog.Default()
 	}
+	// Every line logged while serving a request names it.
+	p.Logger = slog.New(httpedge.LogRequestIDs(p.Logger.Handler()))
 	if p.PasswordGate == nil {
 		p.PasswordGate = identity.NewGate(identity.GateConfig{MemoryMiB: p.PasswordMemoryMiB, PerCheckKiB: p.Hasher.MemoryKiB})
 	}
@@ -173,6 +186,9 @@ func Assemble(p Parts) (*Services, error) {
 		p.Cutoff = calendar.DefaultCutoff
 	}
 	svc.Parts = p
+	if sender := mailSenderOf(p); sender != nil {
+		svc.mail.Store(sender)
+	}
 	cal, cutoff := p.Calendar, p.Cutoff
 	svc.Banking, err = banking.New(banking.Config{Store: p.DB, Identity: ident, Now: p.Now, BankCode: p.BankCode,
 		NormalizeName: zengin.NormalizeKana, PayeeChecks: p.PayeeChecks, PayeeCheckWindow: p.PayeeCheckWindow,
@@ -297,15 +313,15 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		Certificate: cert, ClientCAs: pool, Auth: s.Auth,
 		Portal: portal, CertPortal: certPortal, PKI: caObjects.Mount(http.NotFoundHandler()),
 		Logger: p.Logger, Now: p.Now, Jobs: s.jobs(),
+		RequestIDs: httpedge.RequestIDs{Trusted: p.TrustRequestID, Rand: p.Rand}, ShutdownTimeout: p.ShutdownTimeout,
 	}}
 	srv.serve()
 	return srv, nil
 }
 
-// mailSender returns the sender of the outbox's mails: over SMTP when it is
-// configured, else into MailDir; nil with neither.
-func (s *Services) mailSender() *notify.Sender {
-	p := s.Parts
+// mailSenderOf returns the sender of the outbox's mails: over SMTP when
+// it is configured, else into MailDir; nil with neither.
+func mailSenderOf(p Parts) *notify.Sender {
 	var t notify.Transport
 	from := p.MailFrom
 	switch {
