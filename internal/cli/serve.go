@@ -26,7 +26,7 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	defer a.db.Close()
+	defer a.close()
 	srv, err := a.listen()
 	if err != nil {
 		return err

@@ -21,8 +21,23 @@ import (
 // parts are the least a server needs: a database and an authority.
 func parts(t *testing.T) server.Parts {
 	t.Helper()
+	return partsAt(t, time.Now())
+}
+
+// partsAt are parts whose authority and stored server certificate are
+// made at at, by the ceremony: the server loads neither the root key nor
+// anything it signs but the stored certificate.
+func partsAt(t *testing.T, at time.Time) server.Parts {
+	t.Helper()
 	dir := t.TempDir()
-	if err := pki.Create(dir, pki.CreateOptions{Name: "server test bank"}); err != nil {
+	if err := pki.Create(dir, pki.CreateOptions{Name: "server test bank", Now: at}); err != nil {
+		t.Fatal(err)
+	}
+	ceremony, err := pki.LoadWithRoot(dir, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ceremony.ServerCertificate([]string{"localhost", "127.0.0.1"}, at, nil); err != nil {
 		t.Fatal(err)
 	}
 	a, err := pki.Load(dir)
@@ -165,7 +180,7 @@ func TestNew_WarnsOfMissingHolidays(t *testing.T) {
 				t.Fatal(err)
 			}
 			var log bytes.Buffer
-			p := parts(t)
+			p := partsAt(t, now)
 			p.Calendar, p.Now = calendar.New(h), func() time.Time { return now }
 			p.Logger = slog.New(slog.NewTextHandler(&log, nil))
 			newServer(t, p).Close()

@@ -67,7 +67,7 @@ type Parts struct {
 	IdleTimeout time.Duration    // default 15 minutes
 	MaxSession  time.Duration    // default 12 hours
 	ServerNames []string         // default localhost, 127.0.0.1
-	ServerCert  *tls.Certificate // default: the authority's server certificate for ServerNames
+	ServerCert  *tls.Certificate // default: the server certificate stored with the authority, valid for ServerNames
 	// PortalURL and CertPortalURL are the listeners' addresses as users
 	// reach them; New's default is https:// + the listener's bound
 	// address, or, when it is 0.0.0.0 or ::, the first of ServerNames with
@@ -225,7 +225,9 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		if len(names) == 0 {
 			names = []string{"localhost", "127.0.0.1"}
 		}
-		if cert, err = p.Authority.ServerCertificate(names, p.Now(), nil); err != nil {
+		// The root key is never here: the certificate was signed by the
+		// ceremony (kinko init, kinko ca server-cert) and stored.
+		if cert, err = p.Authority.StoredServerCertificate(names, p.Now()); err != nil {
 			return nil, err
 		}
 	}
