@@ -31,9 +31,9 @@ import (
 // bank is a data directory made by "kinko init", on one engine.
 type bank struct {
 	dir  string
-	root string // the root CA's key directory, outside dir
-	dsn string   // the database: SQLite in dir, or a PostgreSQL schema
-	db  []string // the operator's database flags
+	root string   // the root CA's key directory, outside dir
+	dsn  string   // the database: SQLite in dir, or a PostgreSQL schema
+	db   []string // the operator's database flags
 }
 
 // operator returns the arguments of "kinko operator" on the bank's database.
