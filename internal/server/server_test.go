@@ -196,3 +196,29 @@ func TestNew_WarnsOfMissingHolidays(t *testing.T) {
 		})
 	}
 }
+
+// TestNew_WarnsOfAServerCertificateAboutToExpire: the server never renews
+// its certificate itself (the root key is not here); within 30 days of
+// its end a start says so.
+func TestNew_WarnsOfAServerCertificateAboutToExpire(t *testing.T) {
+	made := time.Now().AddDate(0, 0, -380)
+	for _, tt := range []struct {
+		name string
+		now  time.Time
+		warn bool
+	}{
+		{"fresh", made.AddDate(0, 0, 1), false},
+		{"16 days left", made.AddDate(0, 0, 380), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var log bytes.Buffer
+			p := partsAt(t, made)
+			p.Now = func() time.Time { return tt.now }
+			p.Logger = slog.New(slog.NewTextHandler(&log, nil))
+			newServer(t, p).Close()
+			if got := strings.Contains(log.String(), "server certificate expires soon"); got != tt.warn {
+				t.Errorf("warned %v, want %v:\n%s", got, tt.warn, log.String())
+			}
+		})
+	}
+}

@@ -202,6 +202,10 @@ func (s *Services) revocationURLs() (crlURL, ocspURL string) {
 	return base + "/pki/crl", base + "/pki/ocsp"
 }
 
+// serverCertWarning is how long before the listeners' certificate expires
+// a start-up warns of it.
+const serverCertWarning = 30 * 24 * time.Hour
+
 // New builds kinko on its open listeners: the services from p, the pages
 // and API of the two portals, the PKI listener's handlers and the
 // background jobs (jobs.go). The listeners' addresses are known from the
@@ -230,6 +234,10 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		if cert, err = p.Authority.StoredServerCertificate(names, p.Now()); err != nil {
 			return nil, err
 		}
+	}
+	if cert.Leaf != nil && p.Now().Add(serverCertWarning).After(cert.Leaf.NotAfter) {
+		p.Logger.Warn("the server certificate expires soon: renew it (kinko ca server-cert, or the bank's certificate files)",
+			"not_after", cert.Leaf.NotAfter)
 	}
 	if err := p.Calendar.Coverage(calendar.DateOf(p.Now())); err != nil {
 		level := slog.LevelWarn
