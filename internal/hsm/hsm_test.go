@@ -27,7 +27,7 @@ func TestParseURI(t *testing.T) {
 		t.Errorf("slot and pin-source: %+v %v", u, err)
 	}
 	for _, tt := range []struct{ uri, want string }{
-		{"token=kinko;object=k?module-path=/m.so", "starts with pkcs11:"},
+		{"token=kinko;object=k?module-path=/m.so", `starts with "pkcs11:"`},
 		{"pkcs11:object=k?module-path=/m.so", "no token"},
 		{"pkcs11:token=kinko?module-path=/m.so", "no key"},
 		{"pkcs11:token=kinko;object=k", "no module"},

@@ -43,7 +43,7 @@ type URI struct {
 func ParseURI(s string) (URI, error) {
 	rest, ok := strings.CutPrefix(s, "pkcs11:")
 	if !ok {
-		return URI{}, errors.New("hsm: a PKCS#11 URI starts with pkcs11:")
+		return URI{}, errors.New("hsm: a PKCS#11 URI starts with \"pkcs11:\" and this does not")
 	}
 	path, query, _ := strings.Cut(rest, "?")
 	var u URI
