@@ -49,9 +49,9 @@ func keysMaster(t *testing.T, b bank, id string) (string, string) {
 	return id, pw
 }
 
-// serveConfig writes a config for b with extra keys (JSON members, each
+// keysConfig writes a config for b with extra keys (JSON members, each
 // followed by a comma) and returns its path.
-func serveConfig(t *testing.T, b bank, extra string) string {
+func keysConfig(t *testing.T, b bank, extra string) string {
 	t.Helper()
 	db := ""
 	if b.dsn != "" && !strings.HasSuffix(b.dsn, ".db") && strings.Contains(b.dsn, "://") {
@@ -133,7 +133,7 @@ func TestKeys_ServeNeverReadsTheRootKey(t *testing.T) {
 			if err := os.RemoveAll(b.root); err != nil {
 				t.Fatal(err)
 			}
-			s := start(t, "serve", "--config", serveConfig(t, b, ""))
+			s := start(t, "serve", "--config", keysConfig(t, b, ""))
 			verifyClient(t, b, issueThroughServe(t, httpsClient(t, serverCA, nil), s, id, pw))
 			s.stop(t)
 		})
@@ -144,7 +144,7 @@ func TestKeys_ServeNeverReadsTheRootKey(t *testing.T) {
 			}
 			t.Cleanup(func() { os.Remove(bad) })
 			id, pw := keysMaster(t, b, "keys02")
-			s := start(t, "serve", "--config", serveConfig(t, b, ""))
+			s := start(t, "serve", "--config", keysConfig(t, b, ""))
 			verifyClient(t, b, issueThroughServe(t, httpsClient(t, serverCA, nil), s, id, pw))
 			s.stop(t)
 			if !strings.Contains(s.stderr.String(), "move it offline") {
@@ -191,7 +191,7 @@ func TestKeys_CAServerCertRenewsWithTheRootKeyOnly(t *testing.T) {
 		t.Fatal("ca issuing did not replace the issuing CA certificate")
 	}
 	id, pw := keysMaster(t, b, "keys03")
-	s := start(t, "serve", "--config", serveConfig(t, b, ""))
+	s := start(t, "serve", "--config", keysConfig(t, b, ""))
 	c := issueThroughServe(t, httpsClient(t, filepath.Join(pkiDir, pki.RootCertFile), nil), s, id, pw)
 	verifyClient(t, b, c)
 }
@@ -209,7 +209,7 @@ func TestKeys_ServeWithTheIssuingKeyInSoftHSM(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, pw := keysMaster(t, b, "keys04")
-	s := start(t, "serve", "--config", serveConfig(t, b, `"issuing_key": "`+uri+`",`))
+	s := start(t, "serve", "--config", keysConfig(t, b, `"issuing_key": "`+uri+`",`))
 	if !strings.Contains(s.stderr.String(), "HSM") {
 		t.Errorf("serve did not log that the issuing key is in an HSM:\n%s", s.stderr)
 	}
@@ -220,14 +220,14 @@ func TestKeys_ServeWithTheIssuingKeyInSoftHSM(t *testing.T) {
 	// Renewing the certificate of the key in the token needs no token.
 	mustRun(t, "ca", "issuing", "--data", b.dir, "--root-dir", b.root, "--renew")
 	id, pw = keysMaster(t, b, "keys05")
-	s = start(t, "serve", "--config", serveConfig(t, b, `"issuing_key": "`+uri+`",`))
+	s = start(t, "serve", "--config", keysConfig(t, b, `"issuing_key": "`+uri+`",`))
 	verifyClient(t, b, issueThroughServe(t, httpsClient(t, filepath.Join(pkiDir, pki.RootCertFile), nil), s, id, pw))
 	s.stop(t)
 
 	// A key the token does not have is a start-up error that names the
 	// setting and hides the PIN.
 	wrong := strings.Replace(uri, "object=issuing-ca", "object=nothing", 1) + "&x-test=1"
-	if r := run(t, "serve", "--config", serveConfig(t, b, `"issuing_key": "`+wrong+`",`)); r.code != 1 || !strings.Contains(r.stderr, "issuing_key") {
+	if r := run(t, "serve", "--config", keysConfig(t, b, `"issuing_key": "`+wrong+`",`)); r.code != 1 || !strings.Contains(r.stderr, "issuing_key") {
 		t.Errorf("serve with a key the token lacks: exit %d %q; want 1 naming issuing_key", r.code, r.stderr)
 	}
 }
@@ -282,7 +282,7 @@ func publicServerCertificate(t *testing.T) (certFile, keyFile, caFile string) {
 func TestKeys_ServeWithAPublicServerCertificate(t *testing.T) {
 	b := initBank(t, "")
 	certFile, keyFile, caFile := publicServerCertificate(t)
-	s := start(t, "serve", "--config", serveConfig(t, b, `"server_cert_file": "`+certFile+`", "server_key_file": "`+keyFile+`",`))
+	s := start(t, "serve", "--config", keysConfig(t, b, `"server_cert_file": "`+certFile+`", "server_key_file": "`+keyFile+`",`))
 	for _, addr := range []string{s.portalAddr, s.certAddr} {
 		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: certPool(t, caFile), ServerName: "localhost"})
 		if err != nil {
@@ -306,11 +306,11 @@ func TestKeys_ServeWithAPublicServerCertificate(t *testing.T) {
 	if err := os.Chmod(keyFile, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if r := run(t, "serve", "--config", serveConfig(t, b, `"server_cert_file": "`+certFile+`", "server_key_file": "`+keyFile+`",`)); r.code != 1 || !strings.Contains(r.stderr, "0644") {
+	if r := run(t, "serve", "--config", keysConfig(t, b, `"server_cert_file": "`+certFile+`", "server_key_file": "`+keyFile+`",`)); r.code != 1 || !strings.Contains(r.stderr, "0644") {
 		t.Errorf("serve with a key file open to others: exit %d %q", r.code, r.stderr)
 	}
 	os.Chmod(keyFile, 0o600)
-	p := serveConfig(t, b, `"server_cert_file": "`+certFile+`", "server_key_file": "`+keyFile+`",`)
+	p := keysConfig(t, b, `"server_cert_file": "`+certFile+`", "server_key_file": "`+keyFile+`",`)
 	data, _ := os.ReadFile(p)
 	os.WriteFile(p, []byte(strings.Replace(string(data), `["localhost", "127.0.0.1"]`, `["www.bank.example"]`, 1)), 0o600)
 	if r := run(t, "serve", "--config", p); r.code != 1 || !strings.Contains(r.stderr, "www.bank.example") {
