@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ocsp"
 
@@ -27,8 +28,10 @@ import (
 // constraints.
 func TestKeys_HSMIssuingKeySignsCertificatesCRLAndOCSP(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		b := testutil.NewBankWith(t, db, func(p *server.Parts) {
-			a, _ := testutil.HSMAuthority(t, filepath.Join(t.TempDir(), "pki"))
+		// The bank's clock and both authorities start at the same second.
+		at := time.Now().UTC().Truncate(time.Second)
+		b := testutil.NewBankAt(t, db, at, func(p *server.Parts) {
+			a, _ := testutil.HSMAuthority(t, filepath.Join(t.TempDir(), "pki"), at)
 			p.Authority = a
 		})
 		if _, ok := b.Authority.IssuingKey.(*hsm.Key); !ok {

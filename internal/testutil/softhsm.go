@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"kinko/internal/hsm"
 	"kinko/internal/pki"
@@ -70,16 +71,16 @@ func SoftHSM(t testing.TB, object string) string {
 	return fmt.Sprintf("pkcs11:token=%s;object=%s?module-path=%s&pin-source=%s", label, object, module, pinFile)
 }
 
-// HSMAuthority makes an authority like NewBankAt's whose issuing CA's key
-// is generated in SoftHSM2: the root signs a certificate for it, the
+// HSMAuthority makes an authority like NewBankAt's, at at, whose issuing
+// CA's key is generated in SoftHSM2: the root signs a certificate for it, the
 // issuing key file is removed, and the authority is loaded with the key in
 // the token. It returns the authority and the key's URI; the key is
 // closed when the test ends.
-func HSMAuthority(t testing.TB, dir string) (*pki.Authority, string) {
+func HSMAuthority(t testing.TB, dir string, at time.Time) (*pki.Authority, string) {
 	t.Helper()
 	uri := SoftHSM(t, "issuing-ca")
 	rootDir := filepath.Join(filepath.Dir(dir), "hsm-root")
-	if err := pki.Create(dir, pki.CreateOptions{Name: "kinko test bank", RootDir: rootDir,
+	if err := pki.Create(dir, pki.CreateOptions{Name: "kinko test bank", RootDir: rootDir, Now: at,
 		ServerNames: []string{"localhost", "127.0.0.1"}}); err != nil {
 		t.Fatal(err)
 	}
