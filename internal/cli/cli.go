@@ -33,8 +33,10 @@ const usage = `kinko: internet banking for organizations, with certificate login
 Usage:
   kinko demo     [--data DIR] [--db DSN] [--portal-addr ADDR] [--cert-addr ADDR]
                  the trial version (体験版): a demo bank with seeded organizations
-  kinko init     --data DIR [--name BANK] [--server-name NAME]...
+  kinko init     --data DIR --root-dir DIR [--name BANK] [--server-name NAME]...
                  create the bank's certificate authority and database
+  kinko ca       server-cert|issuing --data DIR --root-dir DIR [flags]
+                 the root CA's operations, where its key lives (offline)
   kinko serve    --config FILE
                  run the portal and the certificate portal
   kinko operator --data DIR|--db DSN [--operator NAME] [--bank-name NAME] [--json] <noun> <verb> [flags]
@@ -81,6 +83,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	cmds := map[string]func(context.Context, []string, Env) error{
 		"demo":     runDemo,
 		"init":     runInit,
+		"ca":       runCA,
 		"serve":    runServe,
 		"operator": runOperator,
 		"cert":     runCert,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"kinko/internal/banking"
@@ -38,16 +39,28 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 	}
 	logger := newLogger(env.Stderr, cfg.LogLevel, cfg.LogFormat)
 	dir := pkiDir(cfg.DataDir)
-	if err := pki.Create(dir, pki.CreateOptions{Name: cfg.BankName}); err != nil && !errors.Is(err, pki.ErrExists) {
+	// The trial keeps its root key in its own data directory, in a
+	// directory of its own that the server never reads: it renews its
+	// server certificate here, before the server starts, as a bank does
+	// with the ceremony.
+	rootDir := demoRootDir(cfg.DataDir)
+	if err := pki.Create(dir, pki.CreateOptions{Name: cfg.BankName, RootDir: rootDir, ServerNames: cfg.ServerNames}); err != nil && !errors.Is(err, pki.ErrExists) {
 		return err
 	} else if err == nil {
 		fmt.Fprintf(env.Stdout, "Created the demo bank's certificate authority in %s.\n", dir)
+	}
+	ceremony, err := pki.LoadWithRoot(dir, rootDir)
+	if err != nil {
+		return err
+	}
+	if _, err := ceremony.ServerCertificate(cfg.ServerNames, nowFunc(), nil); err != nil {
+		return err
 	}
 	a, err := openApp(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer a.db.Close()
+	defer a.close()
 	srv, err := a.listen()
 	if err != nil {
 		return err
@@ -116,4 +129,13 @@ Without a browser:
   curl --cacert %[3]s --cert %[1]s.pem --key %[1]s.key -b cookies.txt %[5]s/api/v1/me
 The same logins and URLs are in %[6]s.
 `, cu.LoginID, f.PortalURL, f.ServerCA, cu.Password, f.CertPortalURL, demo.Path(cfg.DataDir))
+}
+
+// demoRootDir is where the trial keeps its root CA's key: DATA/root, or
+// DATA/pki for a trial made before the root key had a directory of its own.
+func demoRootDir(dataDir string) string {
+	if _, err := os.Lstat(filepath.Join(pkiDir(dataDir), pki.RootKeyFile)); err == nil {
+		return pkiDir(dataDir)
+	}
+	return filepath.Join(dataDir, "root")
 }

@@ -30,9 +30,10 @@ import (
 
 // bank is a data directory made by "kinko init", on one engine.
 type bank struct {
-	dir string
-	dsn string   // the database: SQLite in dir, or a PostgreSQL schema
-	db  []string // the operator's database flags
+	dir  string
+	root string   // the root CA's key directory, outside dir
+	dsn  string   // the database: SQLite in dir, or a PostgreSQL schema
+	db   []string // the operator's database flags
 }
 
 // operator returns the arguments of "kinko operator" on the bank's database.
@@ -55,8 +56,8 @@ func (b bank) open(t *testing.T) *store.DB {
 // SQLite (pgDSN empty) or PostgreSQL.
 func initBank(t *testing.T, pgDSN string) bank {
 	t.Helper()
-	b := bank{dir: filepath.Join(t.TempDir(), "data")}
-	args := []string{"init", "--data", b.dir, "--name", "Example Rokin Bank"}
+	b := bank{dir: filepath.Join(t.TempDir(), "data"), root: filepath.Join(t.TempDir(), "offline-root")}
+	args := []string{"init", "--data", b.dir, "--root-dir", b.root, "--name", "Example Rokin Bank"}
 	if pgDSN != "" {
 		args = append(args, "--db", pgDSN)
 		b.dsn, b.db = pgDSN, []string{"--db", pgDSN}
@@ -103,7 +104,7 @@ func TestInit(t *testing.T) {
 		name string
 		mode os.FileMode
 	}{
-		{pki.RootCertFile, 0o644}, {pki.RootKeyFile, 0o600},
+		{pki.RootCertFile, 0o644},
 		{pki.IssuingCertFile, 0o644}, {pki.IssuingKeyFile, 0o600},
 		{pki.ServerCertFile, 0o644}, {pki.ServerKeyFile, 0o600},
 	} {
@@ -128,7 +129,7 @@ func TestInit(t *testing.T) {
 	}
 	// A second init keeps the authority.
 	root, _ := os.ReadFile(filepath.Join(b.dir, "pki", pki.RootCertFile))
-	r := mustRun(t, "init", "--data", b.dir)
+	r := mustRun(t, "init", "--data", b.dir, "--root-dir", b.root)
 	if !strings.Contains(r.stdout, "already exists; keeping it") {
 		t.Errorf("second init output:\n%s", r.stdout)
 	}
@@ -468,6 +469,10 @@ func TestUsage(t *testing.T) {
 		{"help", []string{"help"}, 0, "", "kinko operator"},
 		{"unknown flag", []string{"demo", "--nope"}, 2, "flag provided but not defined: -nope", ""},
 		{"init without data", []string{"init"}, 2, "--data is required", ""},
+		{"init without root directory", []string{"init", "--data", data}, 2, "--root-dir is required", ""},
+		{"init with the root key in the data directory", []string{"init", "--data", data, "--root-dir", filepath.Join(data, "root")}, 2, "must not be inside the data directory", ""},
+		{"ca without subcommand", []string{"ca"}, 2, "want a subcommand", ""},
+		{"ca server-cert without root", []string{"ca", "server-cert", "--data", data}, 2, "--root-dir are required", ""},
 		{"migrate without database", []string{"migrate"}, 2, "--data or --db is required", ""},
 		{"operator without command", []string{"operator", "--data", data}, 2, "a command is required", ""},
 		{"operator unknown command", []string{"operator", "--data", data, "org", "delete"}, 2, `unknown command "org delete"`, ""},

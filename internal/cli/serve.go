@@ -41,9 +41,12 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	defer func() {
 		if err := a.db.Close(); err != nil {
 			logger.Error("closing the database", "err", err)
-			return
+		} else {
+			logger.Info("database closed")
 		}
-		logger.Info("database closed")
+		if a.hsmKey != nil {
+			a.hsmKey.Close()
+		}
 	}()
 	srv, err := a.listen()
 	if err != nil {

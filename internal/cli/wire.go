@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"kinko/internal/calendar"
 	"kinko/internal/certs"
 	"kinko/internal/config"
+	"kinko/internal/hsm"
 	"kinko/internal/identity"
 	"kinko/internal/notify"
 	"kinko/internal/pki"
@@ -37,17 +39,69 @@ type app struct {
 	db     *store.DB
 	parts  server.Parts
 	logger *slog.Logger
+	hsmKey *hsm.Key // the issuing key in an HSM, when the config names one
+}
+
+// close closes the database and the HSM's sessions.
+func (a *app) close() {
+	a.db.Close()
+	if a.hsmKey != nil {
+		a.hsmKey.Close()
+	}
+}
+
+// openAuthority loads the authority of the data directory with the issuing
+// key of the config: the key file, or the key in an HSM. The root CA's key
+// is never read: a server signs with the issuing key alone.
+func openAuthority(cfg config.Config, logger *slog.Logger) (*pki.Authority, *hsm.Key, error) {
+	dir := pkiDir(cfg.DataDir)
+	if _, err := os.Lstat(filepath.Join(dir, pki.RootKeyFile)); err == nil {
+		logger.Warn("the root CA's key is in the data directory; the server does not use it: move it offline (docs/keys.md)",
+			"file", filepath.Join(dir, pki.RootKeyFile))
+	}
+	if cfg.IssuingKey == "" {
+		a, err := pki.Load(dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w (run \"kinko init --data %s --root-dir DIR\" first)", err, cfg.DataDir)
+		}
+		return a, nil, nil
+	}
+	key, err := hsm.Open(cfg.IssuingKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("issuing_key: %w", err)
+	}
+	a, err := pki.LoadWithSigner(dir, key)
+	if err != nil {
+		key.Close()
+		return nil, nil, fmt.Errorf("issuing_key: %w", err)
+	}
+	logger.Info("the issuing CA's key is in an HSM", "key", hsm.Redact(cfg.IssuingKey))
+	return a, key, nil
 }
 
 // openApp opens the database and the authority and gathers the parts of
 // a server from cfg.
 func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app, error) {
-	authority, err := pki.Load(pkiDir(cfg.DataDir))
+	authority, hsmKey, err := openAuthority(cfg, logger)
 	if err != nil {
-		return nil, fmt.Errorf("%w (run \"kinko init --data %s\" first)", err, cfg.DataDir)
+		return nil, err
+	}
+	var serverCert *tls.Certificate
+	if cfg.ServerCertFile != "" {
+		c, err := pki.LoadServerCertificateFiles(cfg.ServerCertFile, cfg.ServerKeyFile, cfg.ServerNames, nowFunc())
+		if err != nil {
+			if hsmKey != nil {
+				hsmKey.Close()
+			}
+			return nil, fmt.Errorf("server_cert_file: %w", err)
+		}
+		serverCert = &c
 	}
 	db, err := store.OpenWith(ctx, dsnFor(cfg.DataDir, cfg.DB), store.Options{MaxOpenConns: cfg.DBMaxOpenConns})
 	if err != nil {
+		if hsmKey != nil {
+			hsmKey.Close()
+		}
 		return nil, err
 	}
 	logger.Info("database", "engine", string(db.Dialect()), "schema_version", db.SchemaVersion(),
@@ -62,13 +116,13 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	if cfg.HolidaysFile != "" {
 		f, err := os.Open(cfg.HolidaysFile)
 		if err != nil {
-			db.Close()
+			(&app{db: db, hsmKey: hsmKey}).close()
 			return nil, fmt.Errorf("holidays_file: %w", err)
 		}
 		h, err := calendar.LoadHolidays(f)
 		f.Close()
 		if err != nil {
-			db.Close()
+			(&app{db: db, hsmKey: hsmKey}).close()
 			return nil, fmt.Errorf("holidays_file %s: %w", cfg.HolidaysFile, err)
 		}
 		cal = calendar.New(h)
@@ -77,7 +131,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	if d := time.Duration(cfg.CertValidity); d > 0 {
 		validity = func(nb time.Time) time.Time { return nb.Add(d) }
 	}
-	parts := server.Parts{DB: db, Authority: authority, Logger: logger, Validity: validity,
+	parts := server.Parts{DB: db, Authority: authority, ServerCert: serverCert, Logger: logger, Validity: validity,
 		RenewalWindow: time.Duration(cfg.RenewalWindow),
 		BankCode:      cfg.BankCode, Calendar: cal, Cutoff: cfg.TransferCutoff, Hours: cfg.OperatingHours,
 		SMTP: smtp, MailDir: filepath.Join(cfg.DataDir, "mail"), MailFrom: cfg.MailFrom, BankName: cfg.BankName,
@@ -88,7 +142,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 		Throttle:    throttleOf(cfg),
 		PayeeChecks: cfg.PayeeChecks, PayeeCheckWindow: time.Duration(cfg.PayeeCheckWindow),
 		ServiceHours: web.ServiceHours{Weekdays: cfg.ServiceHours.Weekdays, Weekends: cfg.ServiceHours.Weekends}}
-	return &app{cfg: cfg, db: db, parts: parts, logger: logger}, nil
+	return &app{cfg: cfg, db: db, parts: parts, logger: logger, hsmKey: hsmKey}, nil
 }
 
 // throttleOf returns the login throttle of a config.

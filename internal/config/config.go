@@ -72,6 +72,16 @@ type Config struct {
 	// ServerNames are the DNS names and IP addresses in the listeners'
 	// server certificate.
 	ServerNames []string `json:"server_names"`
+	// IssuingKey is the PKCS#11 URI (RFC 7512) of the issuing CA's key in
+	// an HSM, "pkcs11:token=...;object=...?module-path=...&pin-source=...".
+	// Empty: the key file DataDir/pki/client-ca.key. See docs/keys.md.
+	IssuingKey string `json:"issuing_key"`
+	// ServerCertFile and ServerKeyFile are a server certificate chain
+	// (PEM, leaf first) and its key given to the listeners instead of the
+	// one the bank's root signed, for example a publicly trusted one. Both
+	// or neither.
+	ServerCertFile string `json:"server_cert_file"`
+	ServerKeyFile  string `json:"server_key_file"`
 	// BankName names the bank in the authority's certificates.
 	BankName string `json:"bank_name"`
 	// CertValidity is the validity of client certificates; zero means one
@@ -499,6 +509,12 @@ func (c Config) validateMail() []error {
 			errs = append(errs, fmt.Errorf("mail_from %q: want an address such as noreply@bank.example or \"Bank <noreply@bank.example>\": %w", c.MailFrom, err))
 		}
 	}
+	if c.IssuingKey != "" && !strings.HasPrefix(c.IssuingKey, "pkcs11:") {
+		errs = append(errs, errors.New("issuing_key: want a PKCS#11 URI (pkcs11:token=...;object=...?module-path=...), or nothing for the key file"))
+	}
+	if (c.ServerCertFile == "") != (c.ServerKeyFile == "") {
+		errs = append(errs, errors.New("server_cert_file and server_key_file go together: set both, or neither"))
+	}
 	if (c.SMTPUser == "") != (c.SMTPPasswordFile == "") {
 		errs = append(errs, errors.New("smtp_user and smtp_password_file go together: set both for AUTH, or neither"))
 	}
@@ -576,8 +592,17 @@ func minuteOfDay(s string) (int, bool) {
 }
 
 // Redacted returns the config as JSON for logs, with the password in a DSN
-// hidden.
+// and the PIN in the issuing key's URI hidden.
 func (c Config) Redacted() string {
+	if path, query, ok := strings.Cut(c.IssuingKey, "?"); ok {
+		attrs := strings.Split(query, "&")
+		for i, a := range attrs {
+			if k, _, _ := strings.Cut(a, "="); strings.EqualFold(k, "pin-value") {
+				attrs[i] = k + "=REDACTED"
+			}
+		}
+		c.IssuingKey = path + "?" + strings.Join(attrs, "&")
+	}
 	if u, err := url.Parse(c.DB); err == nil && u.User != nil {
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), "REDACTED")

@@ -47,18 +47,31 @@ type CreateOptions struct {
 	Rand io.Reader
 	// Now is the start of the CA validity periods; time.Now() when zero.
 	Now time.Time
+	// RootDir is where the root CA's key goes, with a copy of its
+	// certificate: a directory kept offline, never the server's. When
+	// empty, the root key is written in the authority directory itself
+	// (the demo and tests only: a server never reads it).
+	RootDir string
+	// ServerNames are the DNS names and IP addresses of the bank's
+	// listeners. When given, the root certificate carries critical name
+	// constraints permitting only these names (a DNS name with its
+	// subdomains, an IP address alone), so that a client trusting the
+	// root trusts no other server. A kind of name not given is excluded
+	// altogether.
+	ServerNames []string
 }
 
-// Create makes a new authority in dir, creating the directory with mode 0700
-// if it is missing. It generates a self-signed root CA (valid 20 years,
+// Create makes a new authority in dir, creating the directory (and
+// o.RootDir) with mode 0700 if it is missing. It generates a self-signed root CA (valid 20 years,
 // path length 1, key usage certSign and cRLSign) and a client-issuing CA
 // signed by the root (valid 10 years, path length 0, key usage certSign,
 // cRLSign and digitalSignature, extended key usage clientAuth), both on the
 // same curve and both with subject key identifiers. It writes root-ca.pem,
-// root-ca.key, client-ca.pem and client-ca.key; the keys are PKCS#8 PEM with
-// mode 0600 and every file is written atomically, root-ca.pem last.
+// client-ca.pem and client-ca.key in dir and root-ca.key and a copy of
+// root-ca.pem in o.RootDir (dir when empty); the keys are PKCS#8 PEM with
+// mode 0600 and every file is written atomically, dir's root-ca.pem last.
 //
-// If any of those four files already exists, Create changes nothing and
+// If any of those files already exists, Create changes nothing and
 // returns an error wrapping ErrExists; a directory left half-written by an
 // interrupted Create must be cleared by hand.
 func Create(dir string, o CreateOptions) error {
@@ -82,11 +95,22 @@ func Create(dir string, o CreateOptions) error {
 	}
 	now = now.UTC().Truncate(time.Second)
 
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("pki: create: %w", err)
+	rootDir := o.RootDir
+	if rootDir == "" {
+		rootDir = dir
 	}
-	for _, name := range []string{RootCertFile, RootKeyFile, IssuingCertFile, IssuingKeyFile} {
-		p := filepath.Join(dir, name)
+	constraints, err := nameConstraints(o.ServerNames)
+	if err != nil {
+		return err
+	}
+	for _, d := range []string{dir, rootDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("pki: create: %w", err)
+		}
+	}
+	for _, p := range []string{filepath.Join(dir, RootCertFile), filepath.Join(rootDir, RootCertFile),
+		filepath.Join(rootDir, RootKeyFile), filepath.Join(dir, RootKeyFile),
+		filepath.Join(dir, IssuingCertFile), filepath.Join(dir, IssuingKeyFile)} {
 		_, err := os.Lstat(p)
 		if err == nil {
 			return fmt.Errorf("%w: %s exists", ErrExists, p)
@@ -132,6 +156,7 @@ func Create(dir string, o CreateOptions) error {
 		SubjectKeyId:          rootSKI,
 		SignatureAlgorithm:    sigAlg,
 	}
+	constraints.apply(rootTmpl)
 	rootDER, err := x509.CreateCertificate(rnd, rootTmpl, rootTmpl, rootKey.Public(), rootKey)
 	if err != nil {
 		return fmt.Errorf("pki: create: signing root certificate: %w", err)
@@ -181,20 +206,21 @@ func Create(dir string, o CreateOptions) error {
 		return err
 	}
 	files := []struct {
-		name string
-		data []byte
-		perm os.FileMode
+		dir, name string
+		data      []byte
+		perm      os.FileMode
 	}{
 		// The certificates are public (GET /pki/ca.pem serves them), but the
 		// data directory is the server's alone: nothing in it is open to the
 		// group or others.
-		{RootKeyFile, rootKeyPEM, 0o600},
-		{IssuingKeyFile, issKeyPEM, 0o600},
-		{IssuingCertFile, pemBlocks("CERTIFICATE", issDER), 0o600},
-		{RootCertFile, pemBlocks("CERTIFICATE", rootDER), 0o600},
+		{rootDir, RootKeyFile, rootKeyPEM, 0o600},
+		{dir, IssuingKeyFile, issKeyPEM, 0o600},
+		{dir, IssuingCertFile, pemBlocks("CERTIFICATE", issDER), 0o600},
+		{rootDir, RootCertFile, pemBlocks("CERTIFICATE", rootDER), 0o600},
+		{dir, RootCertFile, pemBlocks("CERTIFICATE", rootDER), 0o600},
 	}
 	for _, f := range files {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data, f.perm); err != nil {
+		if err := writeFileAtomic(filepath.Join(f.dir, f.name), f.data, f.perm); err != nil {
 			return err
 		}
 	}
@@ -211,17 +237,28 @@ type Authority struct {
 	Root *x509.Certificate
 	// Issuing is the client-issuing CA certificate, signed by Root.
 	Issuing *x509.Certificate
-	// IssuingKey is the private key of Issuing.
+	// IssuingKey is the private key of Issuing: a file's, or a key in an
+	// HSM (LoadWithSigner).
 	IssuingKey crypto.Signer
-	// RootKey is the private key of Root.
+	// RootKey is the private key of Root. Load and LoadWithSigner never
+	// read it and leave it nil; only LoadWithRoot, for the ceremony of the
+	// root's operations, sets it.
 	RootKey crypto.Signer
 }
 
-// Load reads an authority created by Create from dir. It refuses a key file
-// that group or others may access (mode & 0077 != 0), naming the file, and
-// checks that each key belongs to its certificate, that both certificates
-// are CAs and that the issuing CA is signed by the root.
+// Load reads an authority created by Create from dir: the two CA
+// certificates and the issuing CA's key file, never the root's key. It
+// refuses a key file that group or others may access (mode & 0077 != 0),
+// naming the file, and checks that the key belongs to its certificate,
+// that both certificates are CAs and that the issuing CA is signed by the
+// root.
 func Load(dir string) (*Authority, error) {
+	return LoadWithSigner(dir, nil)
+}
+
+// LoadWithSigner is Load with the issuing CA's key given, for a key that
+// lives in an HSM; with a nil issuingKey it reads client-ca.key like Load.
+func LoadWithSigner(dir string, issuingKey crypto.Signer) (*Authority, error) {
 	root, err := readCertificate(filepath.Join(dir, RootCertFile))
 	if err != nil {
 		return nil, fmt.Errorf("pki: load: %w", err)
@@ -230,19 +267,15 @@ func Load(dir string) (*Authority, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pki: load: %w", err)
 	}
-	rootKey, err := LoadSigner(filepath.Join(dir, RootKeyFile))
-	if err != nil {
-		return nil, err
+	if issuingKey == nil {
+		if issuingKey, err = LoadSigner(filepath.Join(dir, IssuingKeyFile)); err != nil {
+			return nil, err
+		}
+	} else if err := checkPublicKey(issuingKey.Public()); err != nil {
+		return nil, fmt.Errorf("pki: load: issuing key: %w", err)
 	}
-	issKey, err := LoadSigner(filepath.Join(dir, IssuingKeyFile))
-	if err != nil {
-		return nil, err
-	}
-	if !publicKeysEqual(rootKey.Public(), root.PublicKey) {
-		return nil, fmt.Errorf("pki: load: %s does not match %s", RootKeyFile, RootCertFile)
-	}
-	if !publicKeysEqual(issKey.Public(), iss.PublicKey) {
-		return nil, fmt.Errorf("pki: load: %s does not match %s", IssuingKeyFile, IssuingCertFile)
+	if !publicKeysEqual(issuingKey.Public(), iss.PublicKey) {
+		return nil, fmt.Errorf("pki: load: the issuing key does not match %s", IssuingCertFile)
 	}
 	for _, c := range []*x509.Certificate{root, iss} {
 		if !c.BasicConstraintsValid || !c.IsCA || c.KeyUsage&x509.KeyUsageCertSign == 0 {
@@ -255,7 +288,47 @@ func Load(dir string) (*Authority, error) {
 	if err := iss.CheckSignatureFrom(root); err != nil {
 		return nil, fmt.Errorf("pki: load: issuing certificate is not signed by the root: %w", err)
 	}
-	return &Authority{Dir: dir, Root: root, Issuing: iss, IssuingKey: issKey, RootKey: rootKey}, nil
+	return &Authority{Dir: dir, Root: root, Issuing: iss, IssuingKey: issuingKey}, nil
+}
+
+// LoadWithRoot is Load for the ceremony of the root's operations: it also
+// reads the root key from rootDir (where Create put it) and checks that it
+// belongs to the root certificate of dir. The issuing key is read when
+// dir has one; an issuing key that lives in an HSM is not needed here.
+func LoadWithRoot(dir, rootDir string) (*Authority, error) {
+	root, err := readCertificate(filepath.Join(dir, RootCertFile))
+	if err != nil {
+		return nil, fmt.Errorf("pki: load: %w", err)
+	}
+	iss, err := readCertificate(filepath.Join(dir, IssuingCertFile))
+	if err != nil {
+		return nil, fmt.Errorf("pki: load: %w", err)
+	}
+	rootKey, err := LoadSigner(filepath.Join(rootDir, RootKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	if !publicKeysEqual(rootKey.Public(), root.PublicKey) {
+		return nil, fmt.Errorf("pki: load: %s does not match %s", filepath.Join(rootDir, RootKeyFile), filepath.Join(dir, RootCertFile))
+	}
+	if err := root.CheckSignatureFrom(root); err != nil {
+		return nil, fmt.Errorf("pki: load: root certificate is not self-signed: %w", err)
+	}
+	if err := iss.CheckSignatureFrom(root); err != nil {
+		return nil, fmt.Errorf("pki: load: issuing certificate is not signed by the root: %w", err)
+	}
+	a := &Authority{Dir: dir, Root: root, Issuing: iss, RootKey: rootKey}
+	issKey, err := LoadSigner(filepath.Join(dir, IssuingKeyFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, err
+	case !publicKeysEqual(issKey.Public(), iss.PublicKey):
+		return nil, fmt.Errorf("pki: load: %s does not match %s", IssuingKeyFile, IssuingCertFile)
+	default:
+		a.IssuingKey = issKey
+	}
+	return a, nil
 }
 
 // ClientCAChainPEM returns the PEM encoding of the client-issuing CA

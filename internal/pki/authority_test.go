@@ -75,7 +75,7 @@ func TestCreateLoad(t *testing.T) {
 				t.Errorf("directory holds %q, want %q", names, want)
 			}
 
-			a, err := Load(dir)
+			a, err := LoadWithRoot(dir, dir)
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
@@ -242,14 +242,14 @@ func TestLoadRefusesKeyMode(t *testing.T) {
 			if err := Create(dir, CreateOptions{Name: "bank", Now: testNow}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := Load(dir); err != nil {
+			if _, err := LoadWithRoot(dir, dir); err != nil {
 				t.Fatalf("Load before chmod: %v", err)
 			}
 			path := filepath.Join(dir, tt.file)
 			if err := os.Chmod(path, tt.mode); err != nil {
 				t.Fatal(err)
 			}
-			a, err := Load(dir)
+			a, err := LoadWithRoot(dir, dir)
 			if err == nil {
 				t.Fatalf("Load accepted %s with mode %04o", tt.file, tt.mode)
 			}
@@ -295,7 +295,7 @@ func TestLoadRejectsMismatch(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if _, err := Load(dir); err == nil {
+			if _, err := LoadWithRoot(dir, dir); err == nil {
 				t.Fatal("Load succeeded")
 			}
 		})

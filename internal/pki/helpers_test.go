@@ -30,7 +30,7 @@ func newTestAuthority(t testing.TB, name string, curve elliptic.Curve) *Authorit
 	if err := Create(dir, CreateOptions{Name: name, Curve: curve, Now: testNow}); err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	a, err := Load(dir)
+	a, err := LoadWithRoot(dir, dir)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}

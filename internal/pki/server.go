@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -100,6 +101,11 @@ func (a *Authority) ServerCertificate(names []string, now time.Time, rnd io.Read
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("pki: server certificate: parsing: %w", err)
 	}
+	// A name outside the root's name constraints would make a certificate
+	// no client accepts: refuse it here, before it is written.
+	if err := a.verifyServer(leaf, now); err != nil {
+		return tls.Certificate{}, err
+	}
 	keyPEM, err := marshalPrivateKey(key)
 	if err != nil {
 		return tls.Certificate{}, err
@@ -118,6 +124,81 @@ func (a *Authority) ServerCertificate(names []string, now time.Time, rnd io.Read
 		PrivateKey:  &FileSigner{path: keyPath, key: key},
 		Leaf:        leaf,
 	}, nil
+}
+
+// verifyServer checks that leaf chains to the root for serverAuth at now,
+// under the root's name constraints.
+func (a *Authority) verifyServer(leaf *x509.Certificate, now time.Time) error {
+	roots := x509.NewCertPool()
+	roots.AddCert(a.Root)
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+		return fmt.Errorf("pki: server certificate does not verify under the root (are all its names within the root's name constraints?): %w", err)
+	}
+	return nil
+}
+
+// StoredServerCertificate returns the server certificate that the
+// ceremony (ServerCertificate, with the root key) stored in a.Dir, without
+// the root key: it must match its key, chain to the root for serverAuth,
+// be valid at now and name every one of names. The chain is the leaf
+// followed by the root.
+func (a *Authority) StoredServerCertificate(names []string, now time.Time) (tls.Certificate, error) {
+	if a == nil || a.Root == nil {
+		return tls.Certificate{}, errors.New("pki: server certificate: authority not loaded")
+	}
+	certPath := filepath.Join(a.Dir, ServerCertFile)
+	keyPath := filepath.Join(a.Dir, ServerKeyFile)
+	cert, err := a.loadServerCertificate(certPath, keyPath)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("pki: server certificate %s: %w", certPath, err)
+	}
+	if err := a.verifyServer(cert.Leaf, now); err != nil {
+		return tls.Certificate{}, fmt.Errorf("%s: %w", certPath, err)
+	}
+	if err := coversNames(cert.Leaf, names); err != nil {
+		return tls.Certificate{}, fmt.Errorf("pki: server certificate %s: %w", certPath, err)
+	}
+	return cert, nil
+}
+
+// LoadServerCertificateFiles reads a server certificate chain (PEM, leaf
+// first) and its key (PEM, PKCS#8, PKCS#1 or SEC 1) that the bank was
+// given by a publicly trusted CA. The key file must not be open to group
+// or others; the leaf must match the key, be valid at now, allow
+// serverAuth and name every one of names.
+func LoadServerCertificateFiles(certFile, keyFile string, names []string, now time.Time) (tls.Certificate, error) {
+	fi, err := os.Stat(keyFile)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("pki: server key: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return tls.Certificate{}, fmt.Errorf("pki: private key %s has mode %04o, %w; it must be 0600 or stricter", keyFile, perm, errKeyPermissions)
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("pki: server certificate %s: %w", certFile, err)
+	}
+	leaf := cert.Leaf
+	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+		return tls.Certificate{}, fmt.Errorf("pki: server certificate %s is valid from %s to %s, not now", certFile, leaf.NotBefore, leaf.NotAfter)
+	}
+	if len(leaf.ExtKeyUsage) > 0 && !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageServerAuth) && !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageAny) {
+		return tls.Certificate{}, fmt.Errorf("pki: server certificate %s does not allow serverAuth", certFile)
+	}
+	if err := coversNames(leaf, names); err != nil {
+		return tls.Certificate{}, fmt.Errorf("pki: server certificate %s: %w", certFile, err)
+	}
+	return cert, nil
+}
+
+// coversNames checks that leaf is valid for every name.
+func coversNames(leaf *x509.Certificate, names []string) error {
+	for _, n := range names {
+		if err := leaf.VerifyHostname(n); err != nil {
+			return fmt.Errorf("not valid for %q (server_names): %w", n, err)
+		}
+	}
+	return nil
 }
 
 // loadServerCertificate reads the stored server certificate and key. It

@@ -34,8 +34,23 @@ import (
 // parts are the least a server needs: a database and an authority.
 func parts(t *testing.T) server.Parts {
 	t.Helper()
+	return partsAt(t, time.Now())
+}
+
+// partsAt are parts whose authority and stored server certificate are
+// made at at, by the ceremony: the server loads neither the root key nor
+// anything it signs but the stored certificate.
+func partsAt(t *testing.T, at time.Time) server.Parts {
+	t.Helper()
 	dir := t.TempDir()
-	if err := pki.Create(dir, pki.CreateOptions{Name: "server test bank"}); err != nil {
+	if err := pki.Create(dir, pki.CreateOptions{Name: "server test bank", Now: at}); err != nil {
+		t.Fatal(err)
+	}
+	ceremony, err := pki.LoadWithRoot(dir, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ceremony.ServerCertificate([]string{"localhost", "127.0.0.1"}, at, nil); err != nil {
 		t.Fatal(err)
 	}
 	a, err := pki.Load(dir)
@@ -178,7 +193,7 @@ func TestNew_WarnsOfMissingHolidays(t *testing.T) {
 				t.Fatal(err)
 			}
 			var log bytes.Buffer
-			p := parts(t)
+			p := partsAt(t, now)
 			p.Calendar, p.Now = calendar.New(h), func() time.Time { return now }
 			p.Logger = slog.New(slog.NewTextHandler(&log, nil))
 			newServer(t, p).Close()
@@ -499,5 +514,31 @@ func TestSetMail_ChangesTheSenderOfTheNextRun(t *testing.T) {
 	srv.SetMail(server.Mail{})
 	if _, ok := srv.Services.MailSender().Transport.(notify.Dir); !ok {
 		t.Errorf("after SetMail without SMTP: transport %T, want the mail directory again", srv.Services.MailSender().Transport)
+	}
+}
+
+// TestNew_WarnsOfAServerCertificateAboutToExpire: the server never renews
+// its certificate itself (the root key is not here); within 30 days of
+// its end a start says so.
+func TestNew_WarnsOfAServerCertificateAboutToExpire(t *testing.T) {
+	made := time.Now().AddDate(0, 0, -380)
+	for _, tt := range []struct {
+		name string
+		now  time.Time
+		warn bool
+	}{
+		{"fresh", made.AddDate(0, 0, 1), false},
+		{"16 days left", made.AddDate(0, 0, 380), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var log bytes.Buffer
+			p := partsAt(t, made)
+			p.Now = func() time.Time { return tt.now }
+			p.Logger = slog.New(slog.NewTextHandler(&log, nil))
+			newServer(t, p).Close()
+			if got := strings.Contains(log.String(), "server certificate expires soon"); got != tt.warn {
+				t.Errorf("warned %v, want %v:\n%s", got, tt.warn, log.String())
+			}
+		})
 	}
 }

@@ -68,7 +68,7 @@ type Parts struct {
 	IdleTimeout time.Duration    // default 15 minutes
 	MaxSession  time.Duration    // default 12 hours
 	ServerNames []string         // default localhost, 127.0.0.1
-	ServerCert  *tls.Certificate // default: the authority's server certificate for ServerNames
+	ServerCert  *tls.Certificate // default: the server certificate stored with the authority, valid for ServerNames
 	// PortalURL and CertPortalURL are the listeners' addresses as users
 	// reach them; New's default is https:// + the listener's bound
 	// address, or, when it is 0.0.0.0 or ::, the first of ServerNames with
@@ -218,6 +218,10 @@ func (s *Services) revocationURLs() (crlURL, ocspURL string) {
 	return base + "/pki/crl", base + "/pki/ocsp"
 }
 
+// serverCertWarning is how long before the listeners' certificate expires
+// a start-up warns of it.
+const serverCertWarning = 30 * 24 * time.Hour
+
 // New builds kinko on its open listeners: the services from p, the pages
 // and API of the two portals, the PKI listener's handlers and the
 // background jobs (jobs.go). The listeners' addresses are known from the
@@ -241,9 +245,15 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		if len(names) == 0 {
 			names = []string{"localhost", "127.0.0.1"}
 		}
-		if cert, err = p.Authority.ServerCertificate(names, p.Now(), nil); err != nil {
+		// The root key is never here: the certificate was signed by the
+		// ceremony (kinko init, kinko ca server-cert) and stored.
+		if cert, err = p.Authority.StoredServerCertificate(names, p.Now()); err != nil {
 			return nil, err
 		}
+	}
+	if cert.Leaf != nil && p.Now().Add(serverCertWarning).After(cert.Leaf.NotAfter) {
+		p.Logger.Warn("the server certificate expires soon: renew it (kinko ca server-cert, or the bank's certificate files)",
+			"not_after", cert.Leaf.NotAfter)
 	}
 	if err := p.Calendar.Coverage(calendar.DateOf(p.Now())); err != nil {
 		level := slog.LevelWarn

@@ -91,15 +91,22 @@ func NewBankAt(t testing.TB, db *store.DB, at time.Time, change func(*server.Par
 	t.Helper()
 	at = at.UTC().Truncate(time.Second)
 	dir := filepath.Join(t.TempDir(), "pki")
-	if err := pki.Create(dir, pki.CreateOptions{Name: "kinko test bank", Now: at}); err != nil {
+	// The root is limited to the listeners' names, as a bank's is, and
+	// its key stays out of the server: only the ceremony reads it.
+	if err := pki.Create(dir, pki.CreateOptions{Name: "kinko test bank", Now: at, RootDir: filepath.Join(filepath.Dir(dir), "root"),
+		ServerNames: []string{"localhost", "127.0.0.1"}}); err != nil {
 		t.Fatalf("create authority: %v", err)
 	}
+	ceremony, err := pki.LoadWithRoot(dir, filepath.Join(filepath.Dir(dir), "root"))
+	if err != nil {
+		t.Fatalf("load authority with its root key: %v", err)
+	}
+	serverCert := serverCertificate(t, ceremony, at)
 	authority, err := pki.Load(dir)
 	if err != nil {
 		t.Fatalf("load authority: %v", err)
 	}
 	clock := NewClock(at)
-	serverCert := serverCertificate(t, authority, at)
 	parts := server.Parts{
 		DB: db, Authority: authority, Now: clock.Now, Hasher: FastHasher, ServerCert: &serverCert,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -133,7 +140,7 @@ func NewBankAt(t testing.TB, db *store.DB, at time.Time, change func(*server.Par
 	roots := x509.NewCertPool()
 	roots.AddCert(authority.Root)
 	return &Bank{
-		DB: db, Clock: clock, Authority: authority, Services: srv.Services, Roots: roots, ServerCert: *parts.ServerCert,
+		DB: db, Clock: clock, Authority: parts.Authority, Services: srv.Services, Roots: roots, ServerCert: *parts.ServerCert,
 		PortalURL: "https://" + srv.PortalAddr().String(), CertPortalURL: "https://" + srv.CertPortalAddr().String(),
 		PKIURL: "http://" + srv.PKIAddr().String(),
 	}
