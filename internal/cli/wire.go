@@ -11,6 +11,7 @@ import (
 	"kinko/internal/calendar"
 	"kinko/internal/certs"
 	"kinko/internal/config"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 	"kinko/internal/notify"
 	"kinko/internal/pki"
@@ -99,7 +100,12 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 // listen opens the listeners of the config's addresses, then builds the
 // server on them.
 func (a *app) listen() (*server.Server, error) {
-	ln, err := server.Listen(server.Addrs{Portal: a.cfg.PortalAddr, CertPortal: a.cfg.CertPortalAddr, PKI: a.cfg.PKIAddr})
+	proxies, err := httpedge.ParseProxies(a.cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := server.Listen(server.Addrs{Portal: a.cfg.PortalAddr, CertPortal: a.cfg.CertPortalAddr, PKI: a.cfg.PKIAddr,
+		TrustedProxies: proxies, ProxyProtocol: a.cfg.ProxyProtocol})
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pires/go-proxyproto"
+
 	"kinko/internal/auth"
 	"kinko/internal/httpedge"
 )
@@ -34,6 +36,14 @@ type Addrs struct {
 	// (CRL, OCSP): relying parties fetch them over HTTP (RFC 5280
 	// 4.2.1.13, RFC 6960). Empty: the portal's host with port 0.
 	PKI string
+	// TrustedProxies are the proxies whose forwarding headers and PROXY
+	// protocol headers are believed (httpedge.Proxies); zero: none.
+	TrustedProxies httpedge.Proxies
+	// ProxyProtocol makes the portal and the certificate portal read the
+	// PROXY protocol (v1 or v2) that TrustedProxies must send on every
+	// connection; a connection from anywhere else that sends one is
+	// refused.
+	ProxyProtocol bool
 }
 
 // Listeners are kinko's open listeners. Listen opens them before anything
@@ -42,6 +52,8 @@ type Listeners struct {
 	Portal     net.Listener
 	CertPortal net.Listener
 	PKI        net.Listener
+	// Proxies are the trusted proxies (Addrs.TrustedProxies).
+	Proxies httpedge.Proxies
 }
 
 // Listen opens the listeners at a.
@@ -54,7 +66,7 @@ func Listen(a Addrs) (*Listeners, error) {
 		}
 		pkiAddr = net.JoinHostPort(host, "0")
 	}
-	ln := &Listeners{}
+	ln := &Listeners{Proxies: a.TrustedProxies}
 	var err error
 	if ln.Portal, err = net.Listen("tcp", a.Portal); err != nil {
 		return nil, fmt.Errorf("server: portal listener: %w", err)
@@ -67,7 +79,35 @@ func Listen(a Addrs) (*Listeners, error) {
 		ln.Close()
 		return nil, fmt.Errorf("server: pki listener: %w", err)
 	}
+	if a.ProxyProtocol {
+		if a.TrustedProxies.Empty() {
+			ln.Close()
+			return nil, errors.New("server: the PROXY protocol needs trusted proxies")
+		}
+		ln.Portal = proxyProtocol(ln.Portal, a.TrustedProxies)
+		ln.CertPortal = proxyProtocol(ln.CertPortal, a.TrustedProxies)
+	}
 	return ln, nil
+}
+
+// proxyProtocol wraps l so that a connection from a trusted proxy must
+// begin with a PROXY protocol header (v1 or v2), whose source address then
+// is the connection's RemoteAddr (and so every request's RemoteAddr and
+// httpedge.ClientAddress); a connection from anywhere else that begins
+// with one is refused, and one that does not is served as it is. The
+// header is read, with a deadline, by the connection's own goroutine, not
+// by Accept.
+func proxyProtocol(l net.Listener, trusted httpedge.Proxies) net.Listener {
+	return &proxyproto.Listener{
+		Listener:          l,
+		ReadHeaderTimeout: 10 * time.Second,
+		ConnPolicy: func(o proxyproto.ConnPolicyOptions) (proxyproto.Policy, error) {
+			if trusted.TrustsAddr(o.Upstream) {
+				return proxyproto.REQUIRE, nil
+			}
+			return proxyproto.REJECT, nil
+		},
+	}
 }
 
 // Close closes the listeners that are open.
@@ -151,13 +191,65 @@ func CertPortalTLSConfig(cert tls.Certificate, clientCAs *x509.CertPool, now fun
 			if len(cs.PeerCertificates) == 0 {
 				return nil // explained by RequireCertificate
 			}
-			if err := verifyClientChain(cs.PeerCertificates, clientCAs, now()); err != nil {
-				return err
-			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			return check(ctx, cs.PeerCertificates[0])
+			return verifyPeer(ctx, cs.PeerCertificates, clientCAs, now, check)
 		},
+	}
+}
+
+// verifyPeer is the certificate portal's check of a client certificate
+// and the certificates sent with it, leaf first, whether from a handshake
+// or from a trusted proxy: the chain to clientCAs for clientAuth
+// (verifyClientChain), then check.
+func verifyPeer(ctx context.Context, chain []*x509.Certificate, clientCAs *x509.CertPool, now func() time.Time, check func(context.Context, *x509.Certificate) error) error {
+	if err := verifyClientChain(chain, clientCAs, now()); err != nil {
+		return err
+	}
+	return check(ctx, chain[0])
+}
+
+// VerifyForwarded wraps the certificate portal's handler: a client
+// certificate that a trusted proxy forwarded (httpedge.Proxies) gets, on
+// every request, exactly the checks that the certificate portal's
+// VerifyConnection gives a handshake's certificate (verifyPeer with the
+// same clientCAs and check); where a handshake would fail, the request is
+// refused with auth.ErrUnknownCertificate, as is a Client-Cert that is not
+// a certificate. What a handshake lets through and RequireCertificate
+// explains (no certificate, revoked, expired...) goes on to it. Requests
+// that did not come from a trusted proxy were checked by their handshake.
+func VerifyForwarded(h http.Handler, verify func(context.Context, []*x509.Certificate) error, refuse func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !httpedge.FromTrustedProxy(r) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		chain, err := httpedge.CertPortal.PeerChain(r)
+		if err == nil && len(chain) > 0 {
+			err = verify(r.Context(), chain)
+		}
+		if err != nil {
+			refuse(w, r, fmt.Errorf("%w: %w", auth.ErrUnknownCertificate, err))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// certificateCheck is the database check of a client certificate that
+// has a chain to the client-issuing CA, as the handshake runs it: an error
+// for a certificate the bank did not issue; nil for one that
+// RequireCertificate refuses with an explanation (explained).
+func certificateCheck(a *auth.Manager, logger *slog.Logger) func(context.Context, *x509.Certificate) error {
+	return func(ctx context.Context, c *x509.Certificate) error {
+		_, _, _, err := a.CheckCertificate(ctx, c)
+		if err != nil {
+			logger.Info("client certificate refused", "serial", fmt.Sprintf("%x", c.SerialNumber), "err", err)
+		}
+		if explained(err) {
+			return nil
+		}
+		return err
 	}
 }
 
@@ -233,16 +325,7 @@ func RequireCertificate(h http.Handler, a *auth.Manager, staticPrefix string, re
 
 // serve sets up the HTTP servers of the listeners.
 func (s *Server) serve() {
-	check := func(ctx context.Context, c *x509.Certificate) error {
-		_, _, _, err := s.c.Auth.CheckCertificate(ctx, c)
-		if err != nil {
-			s.c.Logger.Info("client certificate refused", "serial", fmt.Sprintf("%x", c.SerialNumber), "err", err)
-		}
-		if explained(err) {
-			return nil
-		}
-		return err
-	}
+	check := certificateCheck(s.c.Auth, s.c.Logger)
 	s.pki = s.httpServer("pki", s.c.PKI, nil)
 	s.portal = s.httpServer("portal", s.c.Portal, PortalTLSConfig(s.c.Certificate))
 	s.certPortal = s.httpServer("cert-portal", s.c.CertPortal, CertPortalTLSConfig(s.c.Certificate, s.c.ClientCAs, s.c.Now, check))
@@ -250,7 +333,9 @@ func (s *Server) serve() {
 
 func (s *Server) httpServer(name string, h http.Handler, tc *tls.Config) *http.Server {
 	srv := &http.Server{
-		Handler:           s.logRequests(name, h),
+		// The trusted proxies' headers are read, and everyone else's
+		// removed, before anything else sees the request.
+		Handler:           s.ln.Proxies.Handler(s.logRequests(name, h)),
 		TLSConfig:         tc,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -360,9 +445,10 @@ func (s *Server) logRequests(listener string, h http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
 		attrs := []any{"listener", listener, "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"bytes", sw.bytes, "duration", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr}
-		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-			attrs = append(attrs, "client_serial", strings.ToLower(r.TLS.PeerCertificates[0].SerialNumber.Text(16)))
+			"bytes", sw.bytes, "duration", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr,
+			"client", httpedge.ClientAddress(r)}
+		if c := httpedge.CertPortal.PeerCertificate(r); c != nil && listener == "cert-portal" {
+			attrs = append(attrs, "client_serial", strings.ToLower(c.SerialNumber.Text(16)))
 		}
 		s.c.Logger.Info("request", attrs...)
 	})

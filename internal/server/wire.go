@@ -283,7 +283,10 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 			}
 			w.RefuseCertificate(rw, r, err)
 		}
-		return s.serviceHours(RequireCertificate(mux, s.Auth, "/static/", refuse), a, w), nil
+		verify := func(ctx context.Context, chain []*x509.Certificate) error {
+			return verifyPeer(ctx, chain, pool, p.Now, certificateCheck(s.Auth, p.Logger))
+		}
+		return VerifyForwarded(s.serviceHours(RequireCertificate(mux, s.Auth, "/static/", refuse), a, w), verify, refuse), nil
 	}
 	portal, err := mount(httpedge.Portal)
 	if err != nil {
