@@ -94,18 +94,18 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 		},
 		PayeeChecks: cfg.PayeeChecks, PayeeCheckWindow: time.Duration(cfg.PayeeCheckWindow),
 		ServiceHours: web.ServiceHours{Weekdays: cfg.ServiceHours.Weekdays, Weekends: cfg.ServiceHours.Weekends}}
+	if parts.TrustedProxies, err = httpedge.ParseProxies(cfg.TrustedProxies); err != nil {
+		db.Close()
+		return nil, err
+	}
+	parts.ProxyProtocol = cfg.ProxyProtocol
 	return &app{cfg: cfg, db: db, parts: parts, logger: logger}, nil
 }
 
 // listen opens the listeners of the config's addresses, then builds the
 // server on them.
 func (a *app) listen() (*server.Server, error) {
-	proxies, err := httpedge.ParseProxies(a.cfg.TrustedProxies)
-	if err != nil {
-		return nil, err
-	}
-	ln, err := server.Listen(server.Addrs{Portal: a.cfg.PortalAddr, CertPortal: a.cfg.CertPortalAddr, PKI: a.cfg.PKIAddr,
-		TrustedProxies: proxies, ProxyProtocol: a.cfg.ProxyProtocol})
+	ln, err := server.Listen(server.Addrs{Portal: a.cfg.PortalAddr, CertPortal: a.cfg.CertPortalAddr, PKI: a.cfg.PKIAddr})
 	if err != nil {
 		return nil, err
 	}

@@ -36,14 +36,6 @@ type Addrs struct {
 	// (CRL, OCSP): relying parties fetch them over HTTP (RFC 5280
 	// 4.2.1.13, RFC 6960). Empty: the portal's host with port 0.
 	PKI string
-	// TrustedProxies are the proxies whose forwarding headers and PROXY
-	// protocol headers are believed (httpedge.Proxies); zero: none.
-	TrustedProxies httpedge.Proxies
-	// ProxyProtocol makes the portal and the certificate portal read the
-	// PROXY protocol (v1 or v2) that TrustedProxies must send on every
-	// connection; a connection from anywhere else that sends one is
-	// refused.
-	ProxyProtocol bool
 }
 
 // Listeners are kinko's open listeners. Listen opens them before anything
@@ -52,8 +44,6 @@ type Listeners struct {
 	Portal     net.Listener
 	CertPortal net.Listener
 	PKI        net.Listener
-	// Proxies are the trusted proxies (Addrs.TrustedProxies).
-	Proxies httpedge.Proxies
 }
 
 // Listen opens the listeners at a.
@@ -66,7 +56,7 @@ func Listen(a Addrs) (*Listeners, error) {
 		}
 		pkiAddr = net.JoinHostPort(host, "0")
 	}
-	ln := &Listeners{Proxies: a.TrustedProxies}
+	ln := &Listeners{}
 	var err error
 	if ln.Portal, err = net.Listen("tcp", a.Portal); err != nil {
 		return nil, fmt.Errorf("server: portal listener: %w", err)
@@ -78,14 +68,6 @@ func Listen(a Addrs) (*Listeners, error) {
 	if ln.PKI, err = net.Listen("tcp", pkiAddr); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("server: pki listener: %w", err)
-	}
-	if a.ProxyProtocol {
-		if a.TrustedProxies.Empty() {
-			ln.Close()
-			return nil, errors.New("server: the PROXY protocol needs trusted proxies")
-		}
-		ln.Portal = proxyProtocol(ln.Portal, a.TrustedProxies)
-		ln.CertPortal = proxyProtocol(ln.CertPortal, a.TrustedProxies)
 	}
 	return ln, nil
 }
@@ -129,6 +111,7 @@ type handlers struct {
 	PKI         http.Handler
 	Logger      *slog.Logger
 	Now         func() time.Time
+	Proxies     httpedge.Proxies // the trusted proxies
 	// Jobs run in the background until shutdown.
 	Jobs []Job
 }
@@ -335,7 +318,7 @@ func (s *Server) httpServer(name string, h http.Handler, tc *tls.Config) *http.S
 	srv := &http.Server{
 		// The trusted proxies' headers are read, and everyone else's
 		// removed, before anything else sees the request.
-		Handler:           s.ln.Proxies.Handler(s.logRequests(name, h)),
+		Handler:           s.c.Proxies.Handler(s.logRequests(name, h)),
 		TLSConfig:         tc,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

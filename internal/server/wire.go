@@ -110,6 +110,16 @@ type Parts struct {
 	// a user may check; zero: banking's defaults.
 	PayeeChecks      int
 	PayeeCheckWindow time.Duration
+	// TrustedProxies are the proxies in front of kinko whose forwarding
+	// headers (Client-Cert, X-Forwarded-For) and PROXY protocol headers are
+	// believed (httpedge.Proxies); zero: none.
+	TrustedProxies httpedge.Proxies
+	// ProxyProtocol makes the portal and the certificate portal read the
+	// PROXY protocol (v1 or v2), which every connection from
+	// TrustedProxies must then begin with; a connection from anywhere
+	// else that sends one is refused. New refuses it without
+	// TrustedProxies.
+	ProxyProtocol bool
 }
 
 // DefaultBankCode is the bank code of a bank that sets none (the demo).
@@ -207,6 +217,13 @@ func (s *Services) revocationURLs() (crlURL, ocspURL string) {
 // background jobs (jobs.go). The listeners' addresses are known from the
 // start, so nothing waits for a server that does not exist yet.
 func New(p Parts, ln *Listeners) (*Server, error) {
+	if p.ProxyProtocol {
+		if p.TrustedProxies.Empty() {
+			return nil, errors.New("server: the PROXY protocol needs trusted proxies")
+		}
+		ln.Portal = proxyProtocol(ln.Portal, p.TrustedProxies)
+		ln.CertPortal = proxyProtocol(ln.CertPortal, p.TrustedProxies)
+	}
 	if p.PKIURL == "" {
 		if a, ok := ln.PKI.Addr().(*net.TCPAddr); ok && a.IP != nil && !a.IP.IsUnspecified() {
 			p.PKIURL = "http://" + a.AddrPort().String()
@@ -299,7 +316,7 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 	srv := &Server{Services: s, ln: ln, c: handlers{
 		Certificate: cert, ClientCAs: pool, Auth: s.Auth,
 		Portal: portal, CertPortal: certPortal, PKI: caObjects.Mount(http.NotFoundHandler()),
-		Logger: p.Logger, Now: p.Now, Jobs: s.jobs(),
+		Logger: p.Logger, Now: p.Now, Proxies: p.TrustedProxies, Jobs: s.jobs(),
 	}}
 	srv.serve()
 	return srv, nil
