@@ -109,4 +109,3 @@ func TestProxy_PROXYProtocolOnlyFromTrustedProxies(t *testing.T) {
 		}
 	})
 }
-
