@@ -208,6 +208,7 @@ frontend cert_portal
     bind 127.0.0.1:%d ssl crt %s ca-file %s verify required
     http-request del-header Client-Cert-Chain
     http-request set-header Client-Cert :%%[ssl_c_der,base64]:
+    http-request disable-l7-retry if !METH_GET !METH_HEAD
     option forwardfor
     default_backend kinko_cert_portal
 
