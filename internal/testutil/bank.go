@@ -116,9 +116,15 @@ func NewBankAt(t testing.TB, db *store.DB, at time.Time, change func(*server.Par
 	if change != nil {
 		change(&parts)
 	}
-	// A change may give the bank another's authority (several servers of
-	// one bank on one database).
-	authority = parts.Authority
+	// A change may give the bank another authority (several servers of
+	// one bank on one database); without a server certificate of its
+	// own, the bank's is then signed by that authority's root.
+	if parts.Authority != authority {
+		if parts.ServerCert == &serverCert {
+			serverCert = serverCertificate(t, parts.Authority, at)
+		}
+		authority = parts.Authority
+	}
 	ln, err := server.Listen(server.Addrs{Portal: "127.0.0.1:0", CertPortal: "127.0.0.1:0", PKI: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatalf("listen: %v", err)
