@@ -197,8 +197,9 @@ func verifyPeer(ctx context.Context, chain []*x509.Certificate, clientCAs *x509.
 // every request, exactly the checks that the certificate portal's
 // VerifyConnection gives a handshake's certificate (verifyPeer with the
 // same clientCAs and check); where a handshake would fail, the request is
-// refused with auth.ErrUnknownCertificate, as is a Client-Cert that is not
-// a certificate. What a handshake lets through and RequireCertificate
+// refused with that error (auth.ErrUnknownCertificate, or the database's
+// error), and a Client-Cert that is not a certificate with
+// auth.ErrUnknownCertificate. What a handshake lets through and RequireCertificate
 // explains (no certificate, revoked, expired...) goes on to it. Requests
 // that did not come from a trusted proxy were checked by their handshake.
 func VerifyForwarded(h http.Handler, verify func(context.Context, []*x509.Certificate) error, refuse func(http.ResponseWriter, *http.Request, error)) http.Handler {
@@ -208,11 +209,13 @@ func VerifyForwarded(h http.Handler, verify func(context.Context, []*x509.Certif
 			return
 		}
 		chain, err := httpedge.CertPortal.PeerChain(r)
-		if err == nil && len(chain) > 0 {
+		if err != nil {
+			err = fmt.Errorf("%w: %w", auth.ErrUnknownCertificate, err)
+		} else if len(chain) > 0 {
 			err = verify(r.Context(), chain)
 		}
 		if err != nil {
-			refuse(w, r, fmt.Errorf("%w: %w", auth.ErrUnknownCertificate, err))
+			refuse(w, r, err)
 			return
 		}
 		h.ServeHTTP(w, r)
@@ -236,7 +239,8 @@ func certificateCheck(a *auth.Manager, logger *slog.Logger) func(context.Context
 	}
 }
 
-// verifyClientChain verifies that certs[0] chains to roots for clientAuth.
+// verifyClientChain verifies that certs[0] chains to roots for clientAuth;
+// a certificate that does not is auth.ErrUnknownCertificate.
 // The leaf is verified at now, or, when now lies outside its validity, at
 // the nearest instant inside it: a certificate past its notAfter is still
 // recognized as ours, and refused with an explanation per request.
@@ -256,7 +260,7 @@ func verifyClientChain(certs []*x509.Certificate, roots *x509.CertPool, now time
 	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 	if err != nil {
-		return fmt.Errorf("server: client certificate: %w", err)
+		return fmt.Errorf("server: client certificate: %w: %w", auth.ErrUnknownCertificate, err)
 	}
 	return nil
 }
