@@ -13,6 +13,7 @@ import (
 	"kinko/internal/certs"
 	"kinko/internal/config"
 	"kinko/internal/hsm"
+	"kinko/internal/httpedge"
 	"kinko/internal/identity"
 	"kinko/internal/notify"
 	"kinko/internal/pki"
@@ -142,6 +143,11 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 		Throttle:    throttleOf(cfg),
 		PayeeChecks: cfg.PayeeChecks, PayeeCheckWindow: time.Duration(cfg.PayeeCheckWindow),
 		ServiceHours: web.ServiceHours{Weekdays: cfg.ServiceHours.Weekdays, Weekends: cfg.ServiceHours.Weekends}}
+	if parts.TrustedProxies, err = httpedge.ParseProxies(cfg.TrustedProxies); err != nil {
+		db.Close()
+		return nil, err
+	}
+	parts.ProxyProtocol = cfg.ProxyProtocol
 	return &app{cfg: cfg, db: db, parts: parts, logger: logger, hsmKey: hsmKey}, nil
 }
 

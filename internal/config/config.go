@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -173,6 +174,17 @@ type Config struct {
 	// waits for the requests in flight before it cuts them off. Zero:
 	// DefaultShutdownTimeout.
 	ShutdownTimeout Duration `json:"shutdown_timeout"`
+	// TrustedProxies are the CIDRs (or single addresses) of the proxies
+	// in front of kinko: from a connection whose peer is one of them, the
+	// certificate portal takes the client certificate from Client-Cert
+	// (RFC 9440) and every listener the client's address from
+	// X-Forwarded-For; from anyone else those headers are removed. Empty:
+	// no proxy is trusted.
+	TrustedProxies []string `json:"trusted_proxies"`
+	// ProxyProtocol makes the portal and the certificate portal read the
+	// PROXY protocol (v1, v2) that every connection from TrustedProxies
+	// must begin with; refused from anyone else. Needs TrustedProxies.
+	ProxyProtocol bool `json:"proxy_protocol"`
 }
 
 // DefaultBankCode is the bank code when none is set (the demo's).
@@ -354,6 +366,12 @@ func (c *Config) applyEnv(env func(string) string) error {
 				return fmt.Errorf("config: KINKO_%s: %w", strings.ToUpper(key), err)
 			}
 			f.Set(reflect.ValueOf(Duration(d)))
+		case bool:
+			b, err := strconv.ParseBool(val)
+			if err != nil {
+				return fmt.Errorf("config: KINKO_%s: want true or false: %w", strings.ToUpper(key), err)
+			}
+			f.SetBool(b)
 		case int:
 			n, err := strconv.Atoi(val)
 			if err != nil {
@@ -467,10 +485,28 @@ func (c Config) Validate() error {
 	errs = append(errs, c.validateMail()...)
 	errs = append(errs, c.validateThrottle()...)
 	errs = append(errs, c.validateDB()...)
+	errs = append(errs, c.validateProxies()...)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil
+}
+
+// validateProxies checks trusted_proxies and proxy_protocol.
+func (c Config) validateProxies() []error {
+	var errs []error
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(p); err != nil {
+			errs = append(errs, fmt.Errorf("trusted_proxies: %q is neither a CIDR (10.0.0.0/8) nor an IP address", p))
+		}
+	}
+	if c.ProxyProtocol && len(c.TrustedProxies) == 0 {
+		errs = append(errs, errors.New("proxy_protocol needs trusted_proxies: the addresses whose PROXY headers are believed"))
+	}
+	return errs
 }
 
 // validateMail checks the smtp_* keys and mail_from.

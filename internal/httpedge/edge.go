@@ -50,19 +50,43 @@ func (l Listener) ClearSession(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: l.SessionCookie(), Value: "", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
 }
 
-// PeerCertificate returns the client certificate of the request's TLS
-// connection on the certificate portal, nil otherwise: the portal never
-// asks for one, so whatever arrives there is not a credential, and neither
-// is any header that claims to carry a certificate. The certificate
-// portal's VerifyConnection has verified the chain to the client-issuing
-// CA (crypto/tls does not, with RequestClientCert, so VerifiedChains is
-// empty); whether the bank issued this very certificate, and whether it is
-// still good, is auth's check by fingerprint.
+// PeerCertificate returns the client certificate of a request to the
+// certificate portal, nil otherwise: the portal never asks for one, so
+// whatever arrives there is not a credential. It is the first of
+// PeerChain.
 func (l Listener) PeerCertificate(r *http.Request) *x509.Certificate {
-	if l != CertPortal || r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+	chain, err := l.PeerChain(r)
+	if err != nil || len(chain) == 0 {
 		return nil
 	}
-	return r.TLS.PeerCertificates[0]
+	return chain[0]
+}
+
+// PeerChain returns the client certificate of a request to the
+// certificate portal and the certificates sent with it, leaf first; none
+// on the portal. On a connection from a trusted proxy (Proxies.Handler)
+// they are the proxy's Client-Cert and Client-Cert-Chain (RFC 9440), and
+// an error says the proxy sent something that is not a certificate; a
+// certificate of that connection's own handshake is the proxy's, not a
+// client's, and is never returned. On any other connection they are the
+// TLS handshake's, whose chain to the client-issuing CA the certificate
+// portal's VerifyConnection has verified (crypto/tls does not, with
+// RequestClientCert, so VerifiedChains is empty); a header that claims to
+// carry a certificate was removed before anything read it. A proxy's
+// certificate gets the same checks (server.VerifyForwarded). Whether the
+// bank issued this very certificate, and whether it is still good, is
+// auth's check by fingerprint.
+func (l Listener) PeerChain(r *http.Request) ([]*x509.Certificate, error) {
+	if l != CertPortal {
+		return nil, nil
+	}
+	if fw, ok := r.Context().Value(forwardedKey{}).(*forwarded); ok {
+		return fw.chain, fw.certErr
+	}
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return nil, nil
+	}
+	return r.TLS.PeerCertificates, nil
 }
 
 // SetRetryAfter sets Retry-After to the seconds from now until reopens

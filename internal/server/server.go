@@ -24,6 +24,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pires/go-proxyproto"
+
 	"kinko/internal/auth"
 	"kinko/internal/httpedge"
 )
@@ -72,6 +74,26 @@ func Listen(a Addrs) (*Listeners, error) {
 	return ln, nil
 }
 
+// proxyProtocol wraps l so that a connection from a trusted proxy must
+// begin with a PROXY protocol header (v1 or v2), whose source address then
+// is the connection's RemoteAddr (and so every request's RemoteAddr and
+// httpedge.ClientAddress); a connection from anywhere else that begins
+// with one is refused, and one that does not is served as it is. The
+// header is read, with a deadline, by the connection's own goroutine, not
+// by Accept.
+func proxyProtocol(l net.Listener, trusted httpedge.Proxies) net.Listener {
+	return &proxyproto.Listener{
+		Listener:          l,
+		ReadHeaderTimeout: 10 * time.Second,
+		ConnPolicy: func(o proxyproto.ConnPolicyOptions) (proxyproto.Policy, error) {
+			if trusted.TrustsAddr(o.Upstream) {
+				return proxyproto.REQUIRE, nil
+			}
+			return proxyproto.REJECT, nil
+		},
+	}
+}
+
 // Close closes the listeners that are open.
 func (ln *Listeners) Close() {
 	for _, l := range []net.Listener{ln.Portal, ln.CertPortal, ln.PKI} {
@@ -91,6 +113,7 @@ type handlers struct {
 	PKI         http.Handler
 	Logger      *slog.Logger
 	Now         func() time.Time
+	Proxies     httpedge.Proxies // the trusted proxies
 	// Jobs run in the background until shutdown.
 	Jobs []Job
 	// RequestIDs gives every request of every listener its ID.
@@ -162,17 +185,78 @@ func CertPortalTLSConfig(cert tls.Certificate, clientCAs *x509.CertPool, now fun
 			if len(cs.PeerCertificates) == 0 {
 				return nil // explained by RequireCertificate
 			}
-			if err := verifyClientChain(cs.PeerCertificates, clientCAs, now()); err != nil {
-				return err
-			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			return check(ctx, cs.PeerCertificates[0])
+			return verifyPeer(ctx, cs.PeerCertificates, clientCAs, now, check)
 		},
 	}
 }
 
-// verifyClientChain verifies that certs[0] chains to roots for clientAuth.
+// verifyPeer is the certificate portal's check of a client certificate
+// and the certificates sent with it, leaf first, whether from a handshake
+// or from a trusted proxy: the chain to clientCAs for clientAuth
+// (verifyClientChain), then check.
+func verifyPeer(ctx context.Context, chain []*x509.Certificate, clientCAs *x509.CertPool, now func() time.Time, check func(context.Context, *x509.Certificate) error) error {
+	if err := verifyClientChain(chain, clientCAs, now()); err != nil {
+		return err
+	}
+	return check(ctx, chain[0])
+}
+
+// VerifyForwarded wraps the certificate portal's handler: a client
+// certificate that a trusted proxy forwarded (httpedge.Proxies) gets, on
+// every request, exactly the checks that the certificate portal's
+// VerifyConnection gives a handshake's certificate (verifyPeer with the
+// same clientCAs and check); where a handshake would fail, the request is
+// refused with that error (auth.ErrUnknownCertificate, or the database's
+// error), and a Client-Cert that is not a certificate with
+// auth.ErrUnknownCertificate. What a handshake lets through and RequireCertificate
+// explains (no certificate, revoked, expired...) goes on to it. Requests
+// that did not come from a trusted proxy were checked by their handshake.
+func VerifyForwarded(h http.Handler, verify func(context.Context, []*x509.Certificate) error, refuse func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !httpedge.FromTrustedProxy(r) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		chain, err := httpedge.CertPortal.PeerChain(r)
+		if err != nil {
+			err = fmt.Errorf("%w: %w", auth.ErrUnknownCertificate, err)
+		} else if len(chain) > 0 {
+			err = verify(r.Context(), chain)
+		}
+		if err != nil {
+			refuse(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// certificateCheck is the database check of a client certificate that
+// has a chain to the client-issuing CA, as the handshake runs it: an error
+// for a certificate the bank did not issue; nil for one that
+// RequireCertificate refuses with an explanation (explained).
+func certificateCheck(a *auth.Manager, logger *slog.Logger) func(context.Context, *x509.Certificate) error {
+	return func(ctx context.Context, c *x509.Certificate) error {
+		_, _, _, err := a.CheckCertificate(ctx, c)
+		switch {
+		case err == nil:
+			return nil
+		case explained(err):
+			// The handshake (or the forwarded request) goes on: the
+			// request is refused with a page.
+			logger.InfoContext(ctx, "client certificate refused", "serial", fmt.Sprintf("%x", c.SerialNumber), "err", err)
+			return nil
+		}
+		// The handshake fails: its log (handshakeLog) names the serial,
+		// at a bounded rate.
+		return fmt.Errorf("%sserial %x: %w", unknownPrefix, c.SerialNumber, err)
+	}
+}
+
+// verifyClientChain verifies that certs[0] chains to roots for clientAuth;
+// a certificate that does not is auth.ErrUnknownCertificate.
 // The leaf is verified at now, or, when now lies outside its validity, at
 // the nearest instant inside it: a certificate past its notAfter is still
 // recognized as ours, and refused with an explanation per request.
@@ -192,7 +276,7 @@ func verifyClientChain(certs []*x509.Certificate, roots *x509.CertPool, now time
 	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 	if err != nil {
-		return fmt.Errorf("%s%w", untrustedPrefix, err)
+		return fmt.Errorf("%s%w: %w", untrustedPrefix, auth.ErrUnknownCertificate, err)
 	}
 	return nil
 }
@@ -244,20 +328,7 @@ func RequireCertificate(h http.Handler, a *auth.Manager, staticPrefix string, re
 
 // serve sets up the HTTP servers of the listeners.
 func (s *Server) serve() {
-	check := func(ctx context.Context, c *x509.Certificate) error {
-		_, _, _, err := s.c.Auth.CheckCertificate(ctx, c)
-		switch {
-		case err == nil:
-			return nil
-		case explained(err):
-			// The handshake goes on: the request is refused with a page.
-			s.c.Logger.Info("client certificate refused", "serial", fmt.Sprintf("%x", c.SerialNumber), "err", err)
-			return nil
-		}
-		// The handshake fails: its log (handshakeLog) names the serial,
-		// at a bounded rate.
-		return fmt.Errorf("%sserial %x: %w", unknownPrefix, c.SerialNumber, err)
-	}
+	check := certificateCheck(s.c.Auth, s.c.Logger)
 	// The certificate is the one of the moment (SetCertificate).
 	s.SetCertificate(s.c.Certificate)
 	portal := PortalTLSConfig(s.c.Certificate)
@@ -272,7 +343,10 @@ func (s *Server) serve() {
 
 func (s *Server) httpServer(name string, h http.Handler, tc *tls.Config) *http.Server {
 	srv := &http.Server{
-		Handler:           s.c.RequestIDs.Handler(s.logRequests(name, h)),
+		// The trusted proxies' headers are read, and everyone else's
+		// removed, before anything else sees the request; then it gets
+		// its ID.
+		Handler:           s.c.Proxies.Handler(s.c.RequestIDs.Handler(s.logRequests(name, h))),
 		TLSConfig:         tc,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -423,9 +497,10 @@ func (s *Server) logRequests(listener string, h http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
 		attrs := []any{"listener", listener, "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"bytes", sw.bytes, "duration", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr}
-		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-			attrs = append(attrs, "client_serial", strings.ToLower(r.TLS.PeerCertificates[0].SerialNumber.Text(16)))
+			"bytes", sw.bytes, "duration", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr,
+			"client", httpedge.ClientAddress(r)}
+		if c := httpedge.CertPortal.PeerCertificate(r); c != nil && listener == "cert-portal" {
+			attrs = append(attrs, "client_serial", strings.ToLower(c.SerialNumber.Text(16)))
 		}
 		s.c.Logger.InfoContext(r.Context(), "request", attrs...)
 	})

@@ -112,12 +112,23 @@ type Parts struct {
 	PayeeChecks      int
 	PayeeCheckWindow time.Duration
 	// TrustRequestID reports whether a request's connection comes from a
-	// proxy whose X-Request-ID is taken as the request's ID; nil: none is,
-	// and every request gets an ID of its own (httpedge.RequestIDs).
+	// proxy whose X-Request-ID is taken as the request's ID; nil: the
+	// TrustedProxies are (none when there are none), and every other
+	// request gets an ID of its own (httpedge.RequestIDs).
 	TrustRequestID func(*http.Request) bool
 	// ShutdownTimeout bounds how long Serve, once its context is done,
 	// waits for the requests in flight; zero: DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
+	// TrustedProxies are the proxies in front of kinko whose forwarding
+	// headers (Client-Cert, X-Forwarded-For) and PROXY protocol headers are
+	// believed (httpedge.Proxies); zero: none.
+	TrustedProxies httpedge.Proxies
+	// ProxyProtocol makes the portal and the certificate portal read the
+	// PROXY protocol (v1 or v2), which every connection from
+	// TrustedProxies must then begin with; a connection from anywhere
+	// else that sends one is refused. New refuses it without
+	// TrustedProxies.
+	ProxyProtocol bool
 }
 
 // DefaultBankCode is the bank code of a bank that sets none (the demo).
@@ -227,6 +238,13 @@ const serverCertWarning = 30 * 24 * time.Hour
 // background jobs (jobs.go). The listeners' addresses are known from the
 // start, so nothing waits for a server that does not exist yet.
 func New(p Parts, ln *Listeners) (*Server, error) {
+	if p.ProxyProtocol {
+		if p.TrustedProxies.Empty() {
+			return nil, errors.New("server: the PROXY protocol needs trusted proxies")
+		}
+		ln.Portal = proxyProtocol(ln.Portal, p.TrustedProxies)
+		ln.CertPortal = proxyProtocol(ln.CertPortal, p.TrustedProxies)
+	}
 	if p.PKIURL == "" {
 		if a, ok := ln.PKI.Addr().(*net.TCPAddr); ok && a.IP != nil && !a.IP.IsUnspecified() {
 			p.PKIURL = "http://" + a.AddrPort().String()
@@ -309,7 +327,10 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 			}
 			w.RefuseCertificate(rw, r, err)
 		}
-		return s.serviceHours(RequireCertificate(mux, s.Auth, "/static/", refuse), a, w), nil
+		verify := func(ctx context.Context, chain []*x509.Certificate) error {
+			return verifyPeer(ctx, chain, pool, p.Now, certificateCheck(s.Auth, p.Logger))
+		}
+		return VerifyForwarded(s.serviceHours(RequireCertificate(mux, s.Auth, "/static/", refuse), a, w), verify, refuse), nil
 	}
 	portal, err := mount(httpedge.Portal)
 	if err != nil {
@@ -319,11 +340,15 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	trustRequestID := p.TrustRequestID
+	if trustRequestID == nil && !p.TrustedProxies.Empty() {
+		trustRequestID = httpedge.FromTrustedProxy
+	}
 	srv := &Server{Services: s, ln: ln, c: handlers{
 		Certificate: cert, ClientCAs: pool, Auth: s.Auth,
 		Portal: portal, CertPortal: certPortal, PKI: caObjects.Mount(http.NotFoundHandler()),
-		Logger: p.Logger, Now: p.Now, Jobs: s.jobs(),
-		RequestIDs: httpedge.RequestIDs{Trusted: p.TrustRequestID, Rand: p.Rand}, ShutdownTimeout: p.ShutdownTimeout,
+		Logger: p.Logger, Now: p.Now, Proxies: p.TrustedProxies, Jobs: s.jobs(),
+		RequestIDs: httpedge.RequestIDs{Trusted: trustRequestID, Rand: p.Rand}, ShutdownTimeout: p.ShutdownTimeout,
 	}}
 	srv.serve()
 	return srv, nil

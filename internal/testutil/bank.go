@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,6 +46,7 @@ type Bank struct {
 	PKIURL        string          // the plain-HTTP listener of the CRL and OCSP
 	ServerCert    tls.Certificate // the listeners' certificate
 	Roots         *x509.CertPool  // trusts the listeners' certificate
+	stop          func()
 }
 
 // Creds are a user's login ID and passwords.
@@ -121,6 +123,15 @@ func NewBankAt(t testing.TB, db *store.DB, at time.Time, change func(*server.Par
 	if change != nil {
 		change(&parts)
 	}
+	// A change may give the bank another authority (several servers of
+	// one bank on one database); without a server certificate of its
+	// own, the bank's is then signed by that authority's root.
+	if parts.Authority != authority {
+		if parts.ServerCert == &serverCert {
+			serverCert = serverCertificate(t, parts.Authority, at)
+		}
+		authority = parts.Authority
+	}
 	ln, err := server.Listen(server.Addrs{Portal: "127.0.0.1:0", CertPortal: "127.0.0.1:0", PKI: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatalf("listen: %v", err)
@@ -136,15 +147,21 @@ func NewBankAt(t testing.TB, db *store.DB, at time.Time, change func(*server.Par
 		defer close(done)
 		_ = srv.Serve(ctx)
 	}()
-	t.Cleanup(func() { cancel(); <-done })
+	var once sync.Once
+	stop := func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
 	roots := x509.NewCertPool()
 	roots.AddCert(authority.Root)
 	return &Bank{
 		DB: db, Clock: clock, Authority: parts.Authority, Services: srv.Services, Roots: roots, ServerCert: *parts.ServerCert,
 		PortalURL: "https://" + srv.PortalAddr().String(), CertPortalURL: "https://" + srv.CertPortalAddr().String(),
-		PKIURL: "http://" + srv.PKIAddr().String(),
+		PKIURL: "http://" + srv.PKIAddr().String(), stop: stop,
 	}
 }
+
+// Stop stops the bank's server as a shutdown does: its listeners close,
+// the requests in flight are answered, its jobs end. Its database stays.
+func (b *Bank) Stop() { b.stop() }
 
 // serverCertificate returns a server certificate for 127.0.0.1 and
 // localhost, signed by the bank's root, valid from at for as long as the
