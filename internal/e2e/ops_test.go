@@ -155,7 +155,7 @@ func TestOps_ReadyzIs503ForSchemaKeysAndCalendar(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		t.Run("schema behind the binary", func(t *testing.T) {
 			b := testutil.NewBank(t, db)
-			known, err := db.KnownSchemaVersion()
+			known, _, err := db.KnownSchemaVersion()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,6 +165,16 @@ func TestOps_ReadyzIs503ForSchemaKeysAndCalendar(t *testing.T) {
 			defer db.SQL().Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)`, known)
 			if status, checks := readiness(t, b); status != http.StatusServiceUnavailable || checks["schema"] == "ok" || checks["database"] != "ok" {
 				t.Errorf("/readyz: %d %v, want 503 for the schema only", status, checks)
+			}
+		})
+		t.Run("a migration not applied", func(t *testing.T) {
+			b := testutil.NewBank(t, db)
+			if _, err := db.SQL().Exec(`DELETE FROM schema_migrations WHERE version = 2`); err != nil {
+				t.Fatal(err)
+			}
+			defer db.SQL().Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (2, 0)`)
+			if status, checks := readiness(t, b); status != http.StatusServiceUnavailable || checks["schema"] == "ok" {
+				t.Errorf("/readyz: %d %v, want 503 for the schema", status, checks)
 			}
 		})
 		t.Run("issuing key that no longer signs", func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -26,6 +27,21 @@ import (
 // answers with the schema this binary knows, the issuing CA's key signs,
 // the holiday calendar covers today); /metrics the Prometheus metrics
 // (package metrics).
+
+// opsServer is the operations listener's HTTP server. Its requests are
+// not logged: monitoring and load balancers poll it every few seconds.
+func (s *Server) opsServer() *http.Server {
+	srv := &http.Server{
+		Handler:           s.c.Ops,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+	}
+	srv.ErrorLog = slog.NewLogLogger(s.c.Logger.Handler(), slog.LevelDebug)
+	return srv
+}
 
 // readyTimeout bounds the checks of one /readyz.
 const readyTimeout = 5 * time.Second
@@ -87,16 +103,16 @@ func (s *Services) Readiness(ctx context.Context) (map[string]string, bool) {
 // and no newer one.
 func (s *Services) checkSchema(ctx context.Context) error {
 	db := s.Parts.DB
-	known, err := db.KnownSchemaVersion()
+	known, count, err := db.KnownSchemaVersion()
 	if err != nil {
 		return err
 	}
-	have, _, err := db.SchemaVersion(ctx)
+	have, applied, err := db.SchemaVersion(ctx)
 	if err != nil {
 		return err
 	}
-	if have != known {
-		return fmt.Errorf("database schema %d, this binary's %d", have, known)
+	if have != known || applied != count {
+		return fmt.Errorf("database schema %d (%d migrations applied), this binary's %d (%d migrations)", have, applied, known, count)
 	}
 	return nil
 }

@@ -272,7 +272,7 @@ func (s *Server) serve() {
 	countRefusals(s.c.Metrics, certTLS)
 	s.certPortal = s.httpServer("cert-portal", s.c.CertPortal, certTLS)
 	if s.ln.Ops != nil {
-		s.ops = s.httpServer("ops", s.c.Ops, nil)
+		s.ops = s.opsServer()
 	}
 }
 

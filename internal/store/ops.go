@@ -13,24 +13,24 @@ import (
 // version against the binary's, and the outbox's backlog.
 
 // KnownSchemaVersion returns the version of the newest migration this
-// binary embeds for the database's engine.
-func (d *DB) KnownSchemaVersion() (int, error) {
+// binary embeds for the database's engine, and how many it embeds.
+func (d *DB) KnownSchemaVersion() (version, count int, err error) {
 	entries, err := fs.ReadDir(migrations, "migrations/"+string(d.dialect))
 	if err != nil {
-		return 0, fmt.Errorf("store: migrations: %w", err)
+		return 0, 0, fmt.Errorf("store: migrations: %w", err)
 	}
-	known := 0
 	for _, e := range entries {
 		if !strings.HasSuffix(e.Name(), ".sql") {
 			continue
 		}
 		v, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
 		if err != nil {
-			return 0, fmt.Errorf("store: migration %s: bad name", e.Name())
+			return 0, 0, fmt.Errorf("store: migration %s: bad name", e.Name())
 		}
-		known = max(known, v)
+		version = max(version, v)
+		count++
 	}
-	return known, nil
+	return version, count, nil
 }
 
 // SchemaVersion returns the newest migration applied to the database and
