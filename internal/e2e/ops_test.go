@@ -264,6 +264,18 @@ func TestOps_MetricsCountLoginsIssuancesRevocationsAndRefusedHandshakes(t *testi
 		expectMoved(t, "refused handshake", before, scrape(t, b), map[string]float64{
 			`kinko_tls_handshake_refusals_total{reason="unknown_authority"}`: 1,
 		})
+
+		// The bank has no mail transport: the mails of the issuances and
+		// the revocation wait in the outbox, and age with the bank's clock.
+		b.Clock.Advance(time.Hour)
+		m := scrape(t, b)
+		if m["kinko_mail_outbox_mails"] < 1 || m["kinko_mail_outbox_oldest_age_seconds"] < 3600 {
+			t.Errorf("outbox: %v mails, oldest %vs, want mails of an hour ago", m["kinko_mail_outbox_mails"], m["kinko_mail_outbox_oldest_age_seconds"])
+		}
+		if m["kinko_db_max_open_connections"] < 1 || m["kinko_db_open_connections"] < 1 || m["kinko_password_checks_slots"] < 1 {
+			t.Errorf("pool %v/%v, password slots %v: want the pool and the gate", m["kinko_db_open_connections"],
+				m["kinko_db_max_open_connections"], m["kinko_password_checks_slots"])
+		}
 	})
 }
 
