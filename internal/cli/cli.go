@@ -44,6 +44,8 @@ Usage:
                  check the tamper-evident audit log, list its events
   kinko ledger   verify --data DIR|--db DSN
                  check that every balance equals the sum of its postings
+  kinko backup   --data DIR|--config FILE --out DIR
+                 copy a running SQLite installation (database, keys, certificates)
 
 Run "kinko <command> --help" for a command's flags.
 `
@@ -73,6 +75,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		"migrate":  runMigrate,
 		"audit":    runAudit,
 		"ledger":   runLedger,
+		"backup":   runBackup,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -46,10 +46,12 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	if err != nil {
 		return nil, fmt.Errorf("%w (run \"kinko init --data %s\" first)", err, cfg.DataDir)
 	}
-	db, err := store.Open(ctx, dsnFor(cfg.DataDir, cfg.DB))
+	db, err := store.OpenWith(ctx, dsnFor(cfg.DataDir, cfg.DB), store.Options{MaxOpenConns: cfg.DBMaxOpenConns})
 	if err != nil {
 		return nil, err
 	}
+	logger.Info("database", "engine", string(db.Dialect()), "schema_version", db.SchemaVersion(),
+		"at", db.Where(), "max_open_conns", db.SQL().Stats().MaxOpenConnections)
 	db.SetMailRules(notify.Rules{})
 	var smtp *notify.SMTP
 	if cfg.SMTPHost != "" {

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,9 @@ type Config struct {
 	// DBFile names a file whose content is DB (to keep a password out of
 	// the config file).
 	DBFile string `json:"db_file"`
+	// DBMaxOpenConns bounds the database connections this server opens
+	// (and keeps idle). Zero: 20 on PostgreSQL, 8 on SQLite.
+	DBMaxOpenConns int `json:"db_max_open_conns"`
 	// PortalAddr is the portal listener's address.
 	PortalAddr string `json:"portal_addr"`
 	// CertPortalAddr is the certificate portal listener's address.
@@ -452,6 +456,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.validateMail()...)
 	errs = append(errs, c.validateThrottle()...)
+	errs = append(errs, c.validateDB()...)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
@@ -579,8 +584,24 @@ func (c Config) Redacted() string {
 			c.DB = u.String()
 		}
 	}
+	c.DB = kvPassword.ReplaceAllString(c.DB, "${1}REDACTED")
 	b, _ := json.Marshal(c)
 	return string(b)
+}
+
+// kvPassword matches the password of a key=value PostgreSQL DSN
+// (password=secret, password = 'a secret'), to hide it.
+var kvPassword = regexp.MustCompile(`((?:^|\s)(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s']\S*)`)
+
+// MaxDBConns is the most connections db_max_open_conns may ask for.
+const MaxDBConns = 1000
+
+// validateDB checks the db_* keys.
+func (c Config) validateDB() []error {
+	if c.DBMaxOpenConns < 0 || c.DBMaxOpenConns > MaxDBConns {
+		return []error{fmt.Errorf("db_max_open_conns %d: want 1 to %d (or empty for 20 on PostgreSQL, 8 on SQLite)", c.DBMaxOpenConns, MaxDBConns)}
+	}
+	return nil
 }
 
 // withThrottleDefaults sets the empty keys of the login throttle.

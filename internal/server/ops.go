@@ -107,7 +107,7 @@ func (s *Services) checkSchema(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	have, applied, err := db.SchemaVersion(ctx)
+	have, applied, err := db.AppliedMigrations(ctx)
 	if err != nil {
 		return err
 	}

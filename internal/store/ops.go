@@ -33,9 +33,9 @@ func (d *DB) KnownSchemaVersion() (version, count int, err error) {
 	return version, count, nil
 }
 
-// SchemaVersion returns the newest migration applied to the database and
-// how many are applied.
-func (d *DB) SchemaVersion(ctx context.Context) (version, applied int, err error) {
+// AppliedMigrations reads from the database the newest migration applied
+// and how many are applied (SchemaVersion is what Open found).
+func (d *DB) AppliedMigrations(ctx context.Context) (version, applied int, err error) {
 	err = d.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0), COUNT(*) FROM schema_migrations`).Scan(&version, &applied)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: schema version: %w", err)

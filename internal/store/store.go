@@ -50,10 +50,22 @@ type DB struct {
 	reads stmtCache
 	// mailRules says which mails an event causes (SetMailRules).
 	mailRules MailRules
+	// schema is the schema version after the migrations of Open.
+	schema int
+	// where names the database without secrets, for logs.
+	where string
 }
 
 // Dialect returns the engine in use.
 func (d *DB) Dialect() Dialect { return d.dialect }
+
+// SchemaVersion returns the database's schema version (the newest migration
+// recorded) as Open left it.
+func (d *DB) SchemaVersion() int { return d.schema }
+
+// Where names the database for logs: the SQLite file, or PostgreSQL's
+// host, port and database, never a password.
+func (d *DB) Where() string { return d.where }
 
 // SQL returns the underlying handle, for tests and tools.
 func (d *DB) SQL() *sql.DB { return d.db }
@@ -70,38 +82,65 @@ func (d *DB) Close() error {
 // SQLitePath returns the DSN of the SQLite database file in a data directory.
 func SQLitePath(dataDir string) string { return filepath.Join(dataDir, "kinko.db") }
 
-// Open opens the database named by dsn and applies pending migrations. A
-// dsn starting with postgres:// or postgresql:// is PostgreSQL; anything
-// else is the path of a SQLite file (created if missing).
+// Options tune the connection pool of a database. Zero values are the
+// defaults of the engine.
+type Options struct {
+	// MaxOpenConns bounds the connections open at once (and those kept
+	// idle). Zero: DefaultMaxOpenConns of the engine.
+	MaxOpenConns int
+}
+
+// DefaultMaxOpenConns is the pool size of each engine when Options leave
+// it zero: PostgreSQL's server processes are a shared budget (several
+// kinko servers share max_connections), SQLite's connections are cheap
+// but writers queue for one lock anyway.
+var DefaultMaxOpenConns = map[Dialect]int{Postgres: 20, SQLite: 8}
+
+// Open opens the database named by dsn with the default pool and applies
+// pending migrations; see OpenWith.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	return OpenWith(ctx, dsn, Options{})
+}
+
+// OpenWith opens the database named by dsn and applies pending
+// migrations. A dsn starting with postgres:// or postgresql://, or written
+// in libpq's key=value form ("host=db.internal dbname=kinko user=kinko"),
+// is PostgreSQL; one starting with sqlite:// or without a scheme is the
+// path of a SQLite file (created if missing). Any other scheme, and a
+// key=value DSN that does not parse, is an error. A database whose schema
+// has a migration this binary does not know is refused (ErrSchemaNewer).
+func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	dialect, target, err := parseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	conns := opts.MaxOpenConns
+	if conns <= 0 {
+		conns = DefaultMaxOpenConns[dialect]
+	}
 	var d *DB
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		db, err := sql.Open("pgx", dsn)
+	if dialect == Postgres {
+		db, err := sql.Open("pgx", target)
 		if err != nil {
 			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
-		db.SetMaxOpenConns(20)
-		db.SetMaxIdleConns(20)
+		db.SetMaxOpenConns(conns)
+		db.SetMaxIdleConns(conns)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 		d = &DB{db: db, dialect: Postgres}
 	} else {
-		path := strings.TrimPrefix(dsn, "sqlite://")
-		if err := privateFile(path); err != nil {
+		if err := privateFile(target); err != nil {
 			return nil, err
 		}
-		q := url.Values{}
-		for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(20000)"} {
-			q.Add("_pragma", p)
-		}
-		q.Set("_txlock", "immediate")
-		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+		db, err := sql.Open("sqlite", sqliteDSN(target, ""))
 		if err != nil {
-			return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+			return nil, fmt.Errorf("store: open sqlite %s: %w", target, err)
 		}
-		db.SetMaxOpenConns(8)
-		db.SetMaxIdleConns(8)
+		db.SetMaxOpenConns(conns)
+		db.SetMaxIdleConns(conns)
 		d = &DB{db: db, dialect: SQLite}
 	}
+	d.where = describeTarget(dialect, target)
 	if err := d.db.PingContext(ctx); err != nil {
 		d.db.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
@@ -111,6 +150,21 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// sqliteDSN is the driver's DSN of the SQLite file at path, with kinko's
+// pragmas; mode is the URI's mode parameter ("rw": the file must exist),
+// empty for the default (created if missing).
+func sqliteDSN(path, mode string) string {
+	q := url.Values{}
+	for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(20000)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	if mode != "" {
+		q.Set("mode", mode)
+	}
+	return "file:" + path + "?" + q.Encode()
 }
 
 // privateFile makes the SQLite database file at path, and the directory
@@ -172,11 +226,21 @@ func (d *DB) migrate(ctx context.Context) error {
 	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
+	known := make(map[int]bool, len(names))
+	latest := 0
 	for _, name := range names {
 		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("store: migration %s: bad name", name)
 		}
+		known[version] = true
+		latest = max(latest, version)
+	}
+	if err := d.refuseNewerSchema(ctx, known, latest); err != nil {
+		return err
+	}
+	for _, name := range names {
+		version, _ := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
 		body, err := migrations.ReadFile(dir + "/" + name)
 		if err != nil {
 			return fmt.Errorf("store: migration %s: %w", name, err)
@@ -203,6 +267,45 @@ func (d *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("store: migration %s: %w", name, err)
 		}
+	}
+	if err := d.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&d.schema); err != nil {
+		return fmt.Errorf("store: schema version: %w", err)
+	}
+	return nil
+}
+
+// ErrSchemaNewer is the error of Open on a database that a newer kinko has
+// migrated: its schema_migrations records a migration this binary does not
+// embed, so this binary would misread it.
+var ErrSchemaNewer = errors.New("store: the database's schema is newer than this binary knows")
+
+// refuseNewerSchema returns ErrSchemaNewer, naming both versions, when
+// schema_migrations records a version not in known; latest is the newest
+// version this binary embeds.
+func (d *DB) refuseNewerSchema(ctx context.Context, known map[int]bool, latest int) error {
+	rows, err := d.db.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return fmt.Errorf("store: schema version: %w", err)
+	}
+	defer rows.Close()
+	var unknown []int
+	newest := 0
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return fmt.Errorf("store: schema version: %w", err)
+		}
+		newest = max(newest, v)
+		if !known[v] {
+			unknown = append(unknown, v)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: schema version: %w", err)
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("%w: the database is at schema version %d, this binary knows versions up to %d (migrations %v are unknown to it); run the kinko release that migrated it, or a newer one (see docs/operations.md, Upgrades)",
+			ErrSchemaNewer, newest, latest, unknown)
 	}
 	return nil
 }
