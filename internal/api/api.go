@@ -110,6 +110,14 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mux.ServeHTTP(w, r)
 }
 
+// Route returns the pattern of the API's route that serves r ("" when
+// none), for the server's metrics, which count requests by route, never
+// by path.
+func (a *API) Route(r *http.Request) string {
+	_, pattern := a.mux.Handler(r)
+	return pattern
+}
+
 // Handler returns the API wrapped in cross-origin protection.
 func (a *API) Handler() http.Handler {
 	return httpedge.ProtectCrossOrigin(a, a.writeError)

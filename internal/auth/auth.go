@@ -92,6 +92,10 @@ type Config struct {
 	// Logger receives what cannot be recorded otherwise, such as an
 	// audit event whose write failed; default slog.Default().
 	Logger *slog.Logger
+	// OnLogin, when set, is told the outcome of every login attempt: its
+	// channel ("password" or "certificate") and its error, nil when the
+	// user is logged in (the server counts them in its metrics).
+	OnLogin func(channel string, err error)
 }
 
 // Manager logs users in and checks their sessions.
@@ -142,6 +146,12 @@ const touchEvery = time.Minute
 // does not know the password (R8). from is the client's address, by which
 // failures are throttled (identity.Service.Authenticate).
 func (m *Manager) PasswordLogin(ctx context.Context, loginID, password string, from netip.Addr) (string, Principal, error) {
+	token, p, err := m.passwordLogin(ctx, loginID, password, from)
+	m.onLogin("password", err)
+	return token, p, err
+}
+
+func (m *Manager) passwordLogin(ctx context.Context, loginID, password string, from netip.Addr) (string, Principal, error) {
 	u, org, err := m.c.Identity.Authenticate(ctx, loginID, password, "password login", from)
 	if err != nil {
 		return "", Principal{}, err
@@ -158,6 +168,19 @@ func (m *Manager) PasswordLogin(ctx context.Context, loginID, password string, f
 // verified client certificate and the user's login password, from the
 // client address from. A wrong password counts towards the lock.
 func (m *Manager) CertificateLogin(ctx context.Context, peer *x509.Certificate, password string, from netip.Addr) (string, Principal, error) {
+	token, p, err := m.certificateLogin(ctx, peer, password, from)
+	m.onLogin("certificate", err)
+	return token, p, err
+}
+
+// onLogin tells Config.OnLogin, if set, a login's outcome.
+func (m *Manager) onLogin(channel string, err error) {
+	if m.c.OnLogin != nil {
+		m.c.OnLogin(channel, err)
+	}
+}
+
+func (m *Manager) certificateLogin(ctx context.Context, peer *x509.Certificate, password string, from netip.Addr) (string, Principal, error) {
 	c, u, org, err := m.CheckCertificate(ctx, peer)
 	if err != nil {
 		return "", Principal{}, err

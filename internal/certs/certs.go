@@ -144,6 +144,12 @@ type Config struct {
 	// of CRLURL and OCSPURL (the listener's address may be known only once
 	// it listens).
 	URLs func() (crlURL, ocspURL string)
+	// OnIssue, when set, is told the outcome of every issuance asked for:
+	// its kind ("issue" or "renew") and its error, nil when a certificate
+	// was issued. OnRevoke likewise of every revocation asked for, by
+	// "master" or "bank". The server counts them in its metrics.
+	OnIssue  func(kind string, err error)
+	OnRevoke func(by string, err error)
 }
 
 // Service issues and revokes client certificates.
@@ -187,6 +193,26 @@ const staleAfter = 2 * time.Minute
 // from is the client's address, by which failed attempts are throttled
 // (identity.Service.Authenticate).
 func (s *Service) Issue(ctx context.Context, loginID, password string, from netip.Addr, csr []byte) (Certificate, error) {
+	c, err := s.issue(ctx, loginID, password, from, csr)
+	s.onIssue("issue", err)
+	return c, err
+}
+
+// onIssue tells Config.OnIssue, if set, an issuance's outcome.
+func (s *Service) onIssue(kind string, err error) {
+	if s.c.OnIssue != nil {
+		s.c.OnIssue(kind, err)
+	}
+}
+
+// onRevoke tells Config.OnRevoke, if set, a revocation's outcome.
+func (s *Service) onRevoke(by string, err error) {
+	if s.c.OnRevoke != nil {
+		s.c.OnRevoke(by, err)
+	}
+}
+
+func (s *Service) issue(ctx context.Context, loginID, password string, from netip.Addr, csr []byte) (Certificate, error) {
 	req, err := pki.ParseCSR(csr)
 	if err != nil {
 		return Certificate{}, err
@@ -195,12 +221,18 @@ func (s *Service) Issue(ctx context.Context, loginID, password string, from neti
 	if err != nil {
 		return Certificate{}, err
 	}
-	return s.IssueFor(ctx, u, org, req)
+	return s.issueFor(ctx, u, org, req)
 }
 
 // IssueFor issues a certificate to an authenticated user for req's public
 // key: record, sign, store.
 func (s *Service) IssueFor(ctx context.Context, u identity.User, org identity.Organization, req *x509.CertificateRequest) (Certificate, error) {
+	c, err := s.issueFor(ctx, u, org, req)
+	s.onIssue("issue", err)
+	return c, err
+}
+
+func (s *Service) issueFor(ctx context.Context, u identity.User, org identity.Organization, req *x509.CertificateRequest) (Certificate, error) {
 	now := s.c.Now().UTC().Truncate(time.Second)
 	refuse := func(err error, why string) (Certificate, error) {
 		s.appendAudit(ctx, audit.Event{At: now, Type: audit.CertificateRefused, Actor: audit.UserActor(u.LoginID),
@@ -290,6 +322,12 @@ func (s *Service) sign(ctx context.Context, u identity.User, org identity.Organi
 // It needs the master's confirmation password. A general user can revoke
 // nothing; a user of another organization is not found.
 func (s *Service) RevokeByMaster(ctx context.Context, actor identity.User, targetLoginID, reason, confirmation string) (Certificate, error) {
+	c, err := s.revokeByMaster(ctx, actor, targetLoginID, reason, confirmation)
+	s.onRevoke("master", err)
+	return c, err
+}
+
+func (s *Service) revokeByMaster(ctx context.Context, actor identity.User, targetLoginID, reason, confirmation string) (Certificate, error) {
 	if actor.Role != identity.RoleMaster {
 		return Certificate{}, ErrForbidden
 	}
@@ -323,6 +361,12 @@ func (s *Service) RevokeByMaster(ctx context.Context, actor identity.User, targe
 // RevokeByBank is the bank's revocation of any certificate, the master's
 // included, on a written request whose reference is recorded (R12).
 func (s *Service) RevokeByBank(ctx context.Context, serial, reason, operator, requestRef string) (Certificate, error) {
+	c, err := s.revokeByBank(ctx, serial, reason, operator, requestRef)
+	s.onRevoke("bank", err)
+	return c, err
+}
+
+func (s *Service) revokeByBank(ctx context.Context, serial, reason, operator, requestRef string) (Certificate, error) {
 	if _, ok := ReasonCode(reason); !ok {
 		return Certificate{}, ErrInvalidReason
 	}

@@ -70,6 +70,12 @@ func (s *Service) RenewalOf(ctx context.Context, c Certificate) (Renewal, error)
 // certificate is not renewed: its user issues a new one from the login
 // screen (R11).
 func (s *Service) Renew(ctx context.Context, u identity.User, org identity.Organization, base Certificate, csr []byte) (Certificate, error) {
+	c, err := s.renew(ctx, u, org, base, csr)
+	s.onIssue("renew", err)
+	return c, err
+}
+
+func (s *Service) renew(ctx context.Context, u identity.User, org identity.Organization, base Certificate, csr []byte) (Certificate, error) {
 	req, err := pki.ParseCSR(csr)
 	if err != nil {
 		return Certificate{}, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 
@@ -25,12 +26,19 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 	portalAddr := fs.String("portal-addr", config.DefaultPortalAddr, "portal listener address")
 	certAddr := fs.String("cert-addr", config.DefaultCertPortalAddr, "certificate portal listener address")
 	pkiAddr := fs.String("pki-addr", "", "plain-HTTP listener address of the CRL and OCSP (default: the portal's host, port "+config.DefaultPKIPort+", or port 0 when the portal's is 0)")
+	opsAddr := fs.String("ops-addr", "", "operations listener address, plain HTTP: /healthz, /readyz, /metrics (default: "+config.DefaultDemoOpsAddr+", or port 0 on 127.0.0.1 when the portal's port is 0)")
 	validity := fs.Duration("cert-validity", 0, "client certificate validity (default: one calendar year)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg := config.Config{DataDir: *data, DB: *db, PortalAddr: *portalAddr, CertPortalAddr: *certAddr, PKIAddr: *pkiAddr,
+	if *opsAddr == "" {
+		*opsAddr = config.DefaultDemoOpsAddr
+		if _, port, err := net.SplitHostPort(*portalAddr); err == nil && port == "0" {
+			*opsAddr = "127.0.0.1:0"
+		}
+	}
+	cfg := config.Config{DataDir: *data, DB: *db, PortalAddr: *portalAddr, CertPortalAddr: *certAddr, PKIAddr: *pkiAddr, OpsAddr: *opsAddr,
 		BankName: "kinko demo bank", CertValidity: config.Duration(*validity), LogLevel: *logLevel,
 		// The trial is open at all hours: no maintenance nights.
 		OperatingHours: calendar.Hours{Maintenance: []calendar.Window{}}}.WithDefaults()

@@ -164,7 +164,7 @@ func throttleOf(cfg config.Config) identity.Throttle {
 // listen opens the listeners of the config's addresses, then builds the
 // server on them.
 func (a *app) listen() (*server.Server, error) {
-	ln, err := server.Listen(server.Addrs{Portal: a.cfg.PortalAddr, CertPortal: a.cfg.CertPortalAddr, PKI: a.cfg.PKIAddr})
+	ln, err := server.Listen(server.Addrs{Portal: a.cfg.PortalAddr, CertPortal: a.cfg.CertPortalAddr, PKI: a.cfg.PKIAddr, Ops: a.cfg.OpsAddr})
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +182,10 @@ func (a *app) run(ctx context.Context, env Env, srv *server.Server) error {
 	if env.Ready != nil {
 		env.Ready(portal, certPortal)
 	}
-	a.logger.Info("listening", "portal", "https://"+portal, "cert_portal", "https://"+certPortal, "pki", "http://"+srv.PKIAddr().String())
+	attrs := []any{"portal", "https://" + portal, "cert_portal", "https://" + certPortal, "pki", "http://" + srv.PKIAddr().String()}
+	if ops := srv.OpsAddr(); ops != nil {
+		attrs = append(attrs, "ops", "http://"+ops.String())
+	}
+	a.logger.Info("listening", attrs...)
 	return srv.Serve(ctx)
 }

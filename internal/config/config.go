@@ -70,6 +70,9 @@ type Config struct {
 	// (http://host:port), put in issued certificates. Empty: http:// +
 	// pki_addr, unless it is every address.
 	PKIURL string `json:"pki_url"`
+	// OpsAddr is the plain-HTTP operations listener's address (/healthz,
+	// /readyz, /metrics), for a private network only. Empty: none.
+	OpsAddr string `json:"ops_addr"`
 	// ServerNames are the DNS names and IP addresses in the listeners'
 	// server certificate.
 	ServerNames []string `json:"server_names"`
@@ -203,6 +206,7 @@ const (
 	DefaultPortalAddr             = "127.0.0.1:8443"
 	DefaultCertPortalAddr         = "127.0.0.1:8444"
 	DefaultPKIPort                = "8480"
+	DefaultDemoOpsAddr            = "127.0.0.1:8490" // kinko demo's operations listener
 	DefaultBankName               = "kinko"
 	DefaultSessionIdleTimeout     = 15 * time.Minute
 	DefaultRenewalWindow          = 40 * 24 * time.Hour
@@ -431,6 +435,13 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("pki_addr %q: %w", c.PKIAddr, err))
 		} else if port != "0" && (c.PKIAddr == c.PortalAddr || c.PKIAddr == c.CertPortalAddr) {
 			errs = append(errs, errors.New("pki_addr must differ from portal_addr and cert_portal_addr"))
+		}
+	}
+	if c.OpsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.OpsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("ops_addr %q: %w", c.OpsAddr, err))
+		} else if port != "0" && (c.OpsAddr == c.PortalAddr || c.OpsAddr == c.CertPortalAddr || c.OpsAddr == c.PKIAddr) {
+			errs = append(errs, errors.New("ops_addr must differ from portal_addr, cert_portal_addr and pki_addr"))
 		}
 	}
 	if err := checkPKIURL(c.PKIURL); err != nil {

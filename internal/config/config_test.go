@@ -283,6 +283,10 @@ func TestValidate(t *testing.T) {
 		{"PKI address is the portal's", func(c *Config) { c.PKIAddr = c.PortalAddr }, "pki_addr must differ"},
 		{"shutdown timeout one second", func(c *Config) { c.ShutdownTimeout = Duration(time.Second) }, ""},
 		{"shutdown timeout too short", func(c *Config) { c.ShutdownTimeout = Duration(time.Millisecond) }, "shutdown_timeout must be at least 1s"},
+		{"operations address", func(c *Config) { c.OpsAddr = "127.0.0.1:8490" }, ""},
+		{"operations address without port", func(c *Config) { c.OpsAddr = "127.0.0.1" }, `ops_addr "127.0.0.1"`},
+		{"operations address is the portal's", func(c *Config) { c.OpsAddr = c.PortalAddr }, "ops_addr must differ"},
+		{"operations address is the PKI listener's", func(c *Config) { c.OpsAddr = c.PKIAddr }, "ops_addr must differ"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

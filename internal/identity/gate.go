@@ -3,6 +3,7 @@ package identity
 import (
 	"errors"
 	"runtime"
+	"sync/atomic"
 	"time"
 )
 
@@ -83,6 +84,7 @@ type Gate struct {
 	places     chan struct{} // one token per running or waiting check
 	wait       time.Duration
 	retryAfter time.Duration
+	refused    atomic.Uint64 // checks refused as busy
 	// inside, when set, runs inside the slot before the check (tests
 	// count with it).
 	inside func()
@@ -128,6 +130,23 @@ func (g *Gate) InUse() int {
 	return len(g.places)
 }
 
+// GateStats are a gate's figures at one moment.
+type GateStats struct {
+	Slots   int    // checks that may run at once
+	Running int    // checks running
+	Waiting int    // checks waiting for a slot
+	Refused uint64 // checks refused as busy since the gate was made
+}
+
+// Stats returns the gate's figures; zero for a nil Gate.
+func (g *Gate) Stats() GateStats {
+	if g == nil {
+		return GateStats{}
+	}
+	running, places := len(g.slots), len(g.places)
+	return GateStats{Slots: cap(g.slots), Running: running, Waiting: max(places-running, 0), Refused: g.refused.Load()}
+}
+
 // Run runs f in one of the gate's slots, as Hash and Verify run argon2id:
 // at once when a slot is free, after a wait in the queue otherwise; a
 // *BusyError, without running f, when the queue is full or the wait ends
@@ -142,6 +161,7 @@ func (g *Gate) run(f func()) error {
 	select {
 	case g.places <- struct{}{}:
 	default:
+		g.refused.Add(1)
 		return &BusyError{After: g.retryAfter}
 	}
 	defer func() { <-g.places }()
@@ -153,6 +173,7 @@ func (g *Gate) run(f func()) error {
 		select {
 		case g.slots <- struct{}{}:
 		case <-t.C:
+			g.refused.Add(1)
 			return &BusyError{After: g.retryAfter}
 		}
 	}

@@ -179,3 +179,36 @@ func TestGate_NilBoundsNothing(t *testing.T) {
 		t.Errorf("Verify = %v, %v; want true", ok, err)
 	}
 }
+
+// TestGate_StatsCountRunningWaitingRefused: with one check computing and
+// two waiting in a gate of one slot and a queue of two, Stats says so, and
+// the refused fourth check is counted.
+func TestGate_StatsCountRunningWaitingRefused(t *testing.T) {
+	g := NewGate(GateConfig{MemoryMiB: 1024, Procs: 1, Queue: 2, Wait: time.Hour})
+	release := make(chan struct{})
+	var computing atomic.Int64
+	g.inside = func() {
+		computing.Add(1)
+		<-release
+	}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() { _ = g.Run(func() {}) })
+	}
+	waitFor(func() bool { return len(g.places) == 3 && computing.Load() == 1 })
+	if err := g.Run(func() {}); !errors.Is(err, ErrBusy) {
+		t.Fatalf("fourth check: %v, want ErrBusy", err)
+	}
+	if got, want := g.Stats(), (GateStats{Slots: 1, Running: 1, Waiting: 2, Refused: 1}); got != want {
+		t.Errorf("Stats() = %+v, want %+v", got, want)
+	}
+	close(release)
+	wg.Wait()
+	if got, want := g.Stats(), (GateStats{Slots: 1, Refused: 1}); got != want {
+		t.Errorf("after: Stats() = %+v, want %+v", got, want)
+	}
+	var nilGate *Gate
+	if got := nilGate.Stats(); got != (GateStats{}) {
+		t.Errorf("nil gate: Stats() = %+v, want zero", got)
+	}
+}

@@ -59,6 +59,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
+// Route returns the pattern of the route that serves r ("" when none),
+// for the server's metrics, which count requests by route, never by path.
+func (h *Handler) Route(r *http.Request) string {
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, ocspGetPrefix) {
+		return "GET " + ocspGetPrefix + "{request}"
+	}
+	_, pattern := h.mux.Handler(r)
+	return pattern
+}
+
 // Mount returns a handler that serves the paths under Prefix with the CA's
 // objects, in cross-origin protection like the API, and every other path
 // with next.

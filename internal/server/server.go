@@ -28,6 +28,7 @@ import (
 
 	"kinko/internal/auth"
 	"kinko/internal/httpedge"
+	"kinko/internal/metrics"
 )
 
 // Addrs are the addresses of the listeners; port 0 takes any free port.
@@ -38,6 +39,9 @@ type Addrs struct {
 	// (CRL, OCSP): relying parties fetch them over HTTP (RFC 5280
 	// 4.2.1.13, RFC 6960). Empty: the portal's host with port 0.
 	PKI string
+	// Ops is the plain-HTTP operations listener (/healthz, /readyz,
+	// /metrics; ops.go), for a private network. Empty: none.
+	Ops string
 }
 
 // Listeners are kinko's open listeners. Listen opens them before anything
@@ -46,6 +50,7 @@ type Listeners struct {
 	Portal     net.Listener
 	CertPortal net.Listener
 	PKI        net.Listener
+	Ops        net.Listener // nil: no operations listener
 }
 
 // Listen opens the listeners at a.
@@ -71,6 +76,12 @@ func Listen(a Addrs) (*Listeners, error) {
 		ln.Close()
 		return nil, fmt.Errorf("server: pki listener: %w", err)
 	}
+	if a.Ops != "" {
+		if ln.Ops, err = net.Listen("tcp", a.Ops); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("server: operations listener: %w", err)
+		}
+	}
 	return ln, nil
 }
 
@@ -94,9 +105,18 @@ func proxyProtocol(l net.Listener, trusted httpedge.Proxies) net.Listener {
 	}
 }
 
+// OpsAddr returns the operations listener's bound address; nil without
+// one.
+func (s *Server) OpsAddr() net.Addr {
+	if s.ln.Ops == nil {
+		return nil
+	}
+	return s.ln.Ops.Addr()
+}
+
 // Close closes the listeners that are open.
 func (ln *Listeners) Close() {
-	for _, l := range []net.Listener{ln.Portal, ln.CertPortal, ln.PKI} {
+	for _, l := range []net.Listener{ln.Portal, ln.CertPortal, ln.PKI, ln.Ops} {
 		if l != nil {
 			l.Close()
 		}
@@ -111,6 +131,8 @@ type handlers struct {
 	Portal      http.Handler
 	CertPortal  http.Handler
 	PKI         http.Handler
+	Ops         http.Handler // the operations listener's (ops.go)
+	Metrics     *metrics.Metrics
 	Logger      *slog.Logger
 	Now         func() time.Time
 	Proxies     httpedge.Proxies // the trusted proxies
@@ -137,6 +159,7 @@ type Server struct {
 	cert atomic.Pointer[tls.Certificate]
 	// inFlight counts the requests being served, on every listener.
 	inFlight atomic.Int64
+	ops      *http.Server // nil without an operations listener
 }
 
 // AEADCipherSuites are the TLS 1.2 suites every listener offers: ECDHE
@@ -338,7 +361,11 @@ func (s *Server) serve() {
 	}
 	s.pki = s.httpServer("pki", s.c.PKI, nil)
 	s.portal = s.httpServer("portal", s.c.Portal, portal)
+	countRefusals(s.c.Metrics, certPortal)
 	s.certPortal = s.httpServer("cert-portal", s.c.CertPortal, certPortal)
+	if s.ln.Ops != nil {
+		s.ops = s.opsServer()
+	}
 }
 
 func (s *Server) httpServer(name string, h http.Handler, tc *tls.Config) *http.Server {
@@ -374,10 +401,13 @@ func (s *Server) Close() { s.ln.Close() }
 
 // Serve serves until ctx is done, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context) error {
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	go func() { errc <- s.portal.ServeTLS(s.ln.Portal, "", "") }()
 	go func() { errc <- s.certPortal.ServeTLS(s.ln.CertPortal, "", "") }()
 	go func() { errc <- s.pki.Serve(s.ln.PKI) }()
+	if s.ops != nil {
+		go func() { errc <- s.ops.Serve(s.ln.Ops) }()
+	}
 	var wg sync.WaitGroup
 	jobCtx, stopJobs := context.WithCancel(ctx)
 	for _, j := range s.c.Jobs {
@@ -436,6 +466,12 @@ func (s *Server) shutdown(stopJobs func(), jobs *sync.WaitGroup) {
 		}
 	}
 	jobs.Wait()
+	if s.ops != nil {
+		// Last, so that monitoring sees the server until it is gone.
+		if err := s.ops.Shutdown(ctx); err != nil {
+			s.ops.Close()
+		}
+	}
 	attrs := []any{"in_flight", inFlight, "duration", time.Since(start).Round(time.Millisecond), "timed_out", timedOut}
 	if timedOut {
 		s.c.Logger.Warn("shut down: requests cut off at the timeout", append(attrs, "cut_off", cutOff)...)

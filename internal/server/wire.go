@@ -23,6 +23,7 @@ import (
 	"kinko/internal/certs"
 	"kinko/internal/httpedge"
 	"kinko/internal/identity"
+	"kinko/internal/metrics"
 	"kinko/internal/notify"
 	"kinko/internal/pki"
 	"kinko/internal/pkihttp"
@@ -129,6 +130,9 @@ type Parts struct {
 	// else that sends one is refused. New refuses it without
 	// TrustedProxies.
 	ProxyProtocol bool
+	// Metrics count what the services do (logins, issuances,
+	// revocations); nil: nothing is counted, unless New makes them.
+	Metrics *metrics.Metrics
 }
 
 // DefaultBankCode is the bank code of a bank that sets none (the demo).
@@ -183,9 +187,9 @@ func Assemble(p Parts) (*Services, error) {
 	}
 	svc := &Services{Parts: p, Identity: ident}
 	cs := certs.New(certs.Config{Store: p.DB.Certs(), Identity: ident, Issuer: issuer, Validity: p.Validity, Now: p.Now, Rand: p.Rand, Logger: p.Logger,
-		RenewalWindow: p.RenewalWindow, URLs: svc.revocationURLs})
+		RenewalWindow: p.RenewalWindow, URLs: svc.revocationURLs, OnIssue: p.issued(), OnRevoke: p.revoked()})
 	am := auth.New(auth.Config{Store: p.DB, Identity: ident, Certs: cs, Now: p.Now, Rand: p.Rand, Logger: p.Logger,
-		IdleTimeout: p.IdleTimeout, AbsoluteTimeout: p.MaxSession})
+		IdleTimeout: p.IdleTimeout, AbsoluteTimeout: p.MaxSession, OnLogin: p.loggedIn()})
 	svc.Certs, svc.Auth = cs, am
 	if p.BankCode == "" {
 		p.BankCode = DefaultBankCode
@@ -250,11 +254,17 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 			p.PKIURL = "http://" + a.AddrPort().String()
 		}
 	}
+	if p.Metrics == nil {
+		p.Metrics = metrics.New()
+	}
 	s, err := Assemble(p)
 	if err != nil {
 		return nil, err
 	}
 	p = s.Parts
+	if err := s.registerMetrics(); err != nil {
+		return nil, err
+	}
 	var cert tls.Certificate
 	if p.ServerCert != nil {
 		cert = *p.ServerCert
@@ -317,7 +327,7 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		mux.Handle("/api/", a.Handler())
 		mux.Handle("/", w.Handler())
 		if l != httpedge.CertPortal {
-			return s.serviceHours(caObjects.Mount(mux), a, w), nil
+			return countRequests(p.Metrics, "portal", routes{pki: caObjects, api: a, pages: w}, s.serviceHours(caObjects.Mount(mux), a, w)), nil
 		}
 		mux.Handle(pkihttp.Prefix, http.NotFoundHandler())
 		refuse := func(rw http.ResponseWriter, r *http.Request, err error) {
@@ -330,7 +340,8 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		verify := func(ctx context.Context, chain []*x509.Certificate) error {
 			return verifyPeer(ctx, chain, pool, p.Now, certificateCheck(s.Auth, p.Logger))
 		}
-		return VerifyForwarded(s.serviceHours(RequireCertificate(mux, s.Auth, "/static/", refuse), a, w), verify, refuse), nil
+		return countRequests(p.Metrics, "cert-portal", routes{api: a, pages: w},
+			VerifyForwarded(s.serviceHours(RequireCertificate(mux, s.Auth, "/static/", refuse), a, w), verify, refuse)), nil
 	}
 	portal, err := mount(httpedge.Portal)
 	if err != nil {
@@ -346,8 +357,10 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 	}
 	srv := &Server{Services: s, ln: ln, c: handlers{
 		Certificate: cert, ClientCAs: pool, Auth: s.Auth,
-		Portal: portal, CertPortal: certPortal, PKI: caObjects.Mount(http.NotFoundHandler()),
-		Logger: p.Logger, Now: p.Now, Proxies: p.TrustedProxies, Jobs: s.jobs(),
+		Portal: portal, CertPortal: certPortal,
+		PKI: countRequests(p.Metrics, "pki", routes{pki: caObjects}, caObjects.Mount(http.NotFoundHandler())),
+		Ops: s.opsHandler(), Metrics: p.Metrics,
+		Logger: p.Logger, Now: p.Now, Proxies: p.TrustedProxies, Jobs: timedJobs(p.Metrics, s.jobs()),
 		RequestIDs: httpedge.RequestIDs{Trusted: trustRequestID, Rand: p.Rand}, ShutdownTimeout: p.ShutdownTimeout,
 	}}
 	srv.serve()

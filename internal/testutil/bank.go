@@ -44,6 +44,7 @@ type Bank struct {
 	PortalURL     string
 	CertPortalURL string
 	PKIURL        string          // the plain-HTTP listener of the CRL and OCSP
+	OpsURL        string          // the plain-HTTP operations listener (/healthz, /readyz, /metrics)
 	ServerCert    tls.Certificate // the listeners' certificate
 	Roots         *x509.CertPool  // trusts the listeners' certificate
 	stop          func()
@@ -132,7 +133,7 @@ func NewBankAt(t testing.TB, db *store.DB, at time.Time, change func(*server.Par
 		}
 		authority = parts.Authority
 	}
-	ln, err := server.Listen(server.Addrs{Portal: "127.0.0.1:0", CertPortal: "127.0.0.1:0", PKI: "127.0.0.1:0"})
+	ln, err := server.Listen(server.Addrs{Portal: "127.0.0.1:0", CertPortal: "127.0.0.1:0", PKI: "127.0.0.1:0", Ops: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
@@ -155,7 +156,7 @@ func NewBankAt(t testing.TB, db *store.DB, at time.Time, change func(*server.Par
 	return &Bank{
 		DB: db, Clock: clock, Authority: parts.Authority, Services: srv.Services, Roots: roots, ServerCert: *parts.ServerCert,
 		PortalURL: "https://" + srv.PortalAddr().String(), CertPortalURL: "https://" + srv.CertPortalAddr().String(),
-		PKIURL: "http://" + srv.PKIAddr().String(), stop: stop,
+		PKIURL: "http://" + srv.PKIAddr().String(), OpsURL: "http://" + srv.OpsAddr().String(), stop: stop,
 	}
 }
 

@@ -221,6 +221,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
+// Route returns the pattern of the page's route that serves r ("" when
+// none), for the server's metrics, which count requests by route, never
+// by path.
+func (h *Handler) Route(r *http.Request) string {
+	_, pattern := h.mux.Handler(r)
+	return pattern
+}
+
 // Handler returns the pages wrapped in cross-origin protection: a form
 // posted from another site is refused before any handler sees it. Every
 // form also carries a token (see form).
