@@ -72,6 +72,10 @@ type Event struct {
 	UserID         int64  // 0 when none
 	Serial         string // certificate serial in hex, when the event is about one
 	RequestRef     string // reference of the written request behind a bank's action
+	// RequestID is the ID of the request being served when the event was
+	// written ("" for a background job or a command); the store takes it
+	// from the context (RequestIDFrom) when it is empty.
+	RequestID string
 	// Reason is the RFC 5280 name of a certificate's revocation reason
 	// (keyCompromise), for certificate.revoked.
 	Reason string

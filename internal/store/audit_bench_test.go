@@ -93,11 +93,31 @@ func benchUser(b *testing.B, db *store.DB) (userID, orgID int64, loginID string)
 
 // startLinker links the audit chain as the server's job does, until the
 // returned function is called.
-func startLinker(db *store.DB) (stop func()) { return func() {} }
+func startLinker(db *store.DB) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				_, _ = db.LinkAudit(ctx)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
 
 // linkAndVerify links what is left to link and verifies the chain.
 func linkAndVerify(tb testing.TB, db *store.DB) store.AuditVerification {
 	tb.Helper()
+	if _, err := db.LinkAudit(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
 	v, err := db.VerifyAudit(context.Background())
 	if err != nil {
 		tb.Fatal(err)

@@ -40,6 +40,15 @@ func chainEvents(t *testing.T, db *store.DB, n int) {
 			t.Fatal(err)
 		}
 	}
+	link(t, db)
+}
+
+// link links the events not linked yet, as the server's job does.
+func link(t testing.TB, db *store.DB) {
+	t.Helper()
+	if _, err := db.LinkAudit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func mustVerify(t *testing.T, db *store.DB) store.AuditVerification {
@@ -111,7 +120,7 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 			}, 2, "not the start of the chain"},
 			{"last row removed", func(t *testing.T, db *store.DB) {
 				exec(t, db, `DELETE FROM audit_events WHERE id = 6`)
-			}, 0, "the last row appended was 6"},
+			}, 0, "the last row linked was 6"},
 			{"two rows swapped, hashes and all", func(t *testing.T, db *store.DB) {
 				swapRows(t, db, 2, 4, all)
 			}, 2, "does not match the hash of row 1"},
@@ -121,7 +130,18 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 			{"row moved to the end", func(t *testing.T, db *store.DB) {
 				exec(t, db, `INSERT INTO audit_events (`+all+`) SELECT `+all+` FROM audit_events WHERE id = 3`)
 				exec(t, db, `DELETE FROM audit_events WHERE id = 3`)
-			}, 4, "does not match the hash of row 2"},
+			}, 7, "not the start of the chain"},
+			{"row given a new id, its place in the chain kept", func(t *testing.T, db *store.DB) {
+				exec(t, db, `CREATE TABLE moved AS SELECT `+all+`, chain_seq FROM audit_events WHERE id = 3`)
+				exec(t, db, `DELETE FROM audit_events WHERE id = 3`)
+				exec(t, db, `INSERT INTO audit_events (`+all+`, chain_seq) SELECT `+all+`, chain_seq FROM moved`)
+			}, 7, "content does not match"},
+			{"chain_seq changed", func(t *testing.T, db *store.DB) {
+				exec(t, db, `UPDATE audit_events SET chain_seq = 100 WHERE id = 6`)
+			}, 6, "content does not match"},
+			{"request ID set", func(t *testing.T, db *store.DB) {
+				exec(t, db, `UPDATE audit_events SET request_id = 'r-forged' WHERE id = 2`)
+			}, 2, "content does not match"},
 			{"prev_hash changed", func(t *testing.T, db *store.DB) {
 				exec(t, db, `UPDATE audit_events SET prev_hash = $1 WHERE id = 5`, strings.Repeat("ab", 32))
 			}, 5, "prev_hash abababababababab"},
@@ -129,11 +149,11 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 				// The forger rehashes the row he changed: the next row's link breaks.
 				var r audit.Row
 				var serial any
-				if err := db.SQL().QueryRow(`SELECT id, at, type, actor, organization_id, user_id, serial, detail, prev_hash FROM audit_events WHERE id = 3`).
-					Scan(&r.ID, &r.At, &r.Type, &r.Actor, &r.OrganizationID.V, &r.UserID.V, &serial, &r.Detail, &r.PrevHash); err != nil {
+				if err := db.SQL().QueryRow(`SELECT id, chain_seq, at, type, actor, organization_id, user_id, serial, detail, prev_hash FROM audit_events WHERE id = 3`).
+					Scan(&r.ID, &r.ChainSeq.V, &r.At, &r.Type, &r.Actor, &r.OrganizationID.V, &r.UserID.V, &serial, &r.Detail, &r.PrevHash); err != nil {
 					t.Fatal(err)
 				}
-				r.OrganizationID.Valid, r.UserID.Valid = true, true
+				r.ChainSeq.Valid, r.OrganizationID.Valid, r.UserID.Valid = true, true, true
 				r.Detail = "forged"
 				exec(t, db, `UPDATE audit_events SET detail = $1, hash = $2 WHERE id = 3`, r.Detail, audit.ComputeHash(r))
 			}, 4, "does not match the hash of row 3"},
@@ -197,6 +217,7 @@ func TestAuditChainConcurrentAppends(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		link(t, db)
 		v := mustVerify(t, db)
 		if v.Break != nil || v.Count != goroutines*each {
 			t.Errorf("after %d concurrent appends: %+v", goroutines*each, v)
@@ -268,6 +289,7 @@ func TestAuditChainAfterRealActivity(t *testing.T) {
 				t.Errorf("no %s event among %v", typ, types)
 			}
 		}
+		link(t, db)
 		v := mustVerify(t, db)
 		if v.Break != nil || v.Count != len(events) {
 			t.Errorf("verify after %d events: %+v", len(events), v)
@@ -291,8 +313,10 @@ func TestAuditChainMigratesExistingRows(t *testing.T) {
 				t.Fatal(err)
 			}
 			chainEvents(t, db, 5)
-			for _, q := range []string{`DROP TABLE audit_head`, `ALTER TABLE audit_events DROP COLUMN hash`,
-				`ALTER TABLE audit_events DROP COLUMN prev_hash`, `DELETE FROM schema_migrations WHERE version = 2`} {
+			for _, q := range []string{`DROP INDEX audit_events_unlinked`, `DROP INDEX audit_events_chain_seq`,
+				`ALTER TABLE audit_events DROP COLUMN chain_seq`, `ALTER TABLE audit_events DROP COLUMN request_id`, `ALTER TABLE audit_events DROP COLUMN recorded_at`,
+				`DROP TABLE audit_head`, `ALTER TABLE audit_events DROP COLUMN hash`,
+				`ALTER TABLE audit_events DROP COLUMN prev_hash`, `DELETE FROM schema_migrations WHERE version IN (2, 10)`} {
 				exec(t, db, q)
 			}
 			db.Close()
@@ -365,6 +389,7 @@ func TestTypedEventsMigrateOverOldRows(t *testing.T) {
 				OrganizationID: 7, UserID: 100, Serial: "0abc", RequestRef: "REQ-1", Reason: "keyCompromise"}); err != nil {
 				t.Fatal(err)
 			}
+			link(t, db)
 			if v := mustVerify(t, db); v.Break != nil || v.Count != 4 {
 				t.Fatalf("a typed row after the old ones: %+v", v)
 			}
