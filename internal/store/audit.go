@@ -174,9 +174,32 @@ func (d *DB) linkAuditBatch(ctx context.Context, tx *sql.Tx) (int, bool, error) 
 	if err := rows.Err(); err != nil {
 		return 0, false, err
 	}
-	for _, r := range batch {
-		if err := linkAuditRow(ctx, tx, &h, r); err != nil {
-			return 0, false, err
+	if d.dialect == Postgres && len(batch) > 0 {
+		// One statement for the batch: the linker is the one writer of
+		// the chain, and a round trip per row would bound its pace.
+		ids, seqs := make([]int64, len(batch)), make([]int64, len(batch))
+		prevs, hashes := make([]string, len(batch)), make([]string, len(batch))
+		for i, r := range batch {
+			r.ChainSeq = audit.NullInt{V: h.seq + 1, Valid: true}
+			r.PrevHash = h.hash
+			r.Hash = audit.ComputeHash(r)
+			ids[i], seqs[i], prevs[i], hashes[i] = r.ID, r.ChainSeq.V, r.PrevHash, r.Hash
+			h = auditHead{id: r.ID, seq: r.ChainSeq.V, hash: r.Hash}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE audit_events AS a SET chain_seq = v.seq, prev_hash = v.prev, hash = v.hash
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS v(id, seq, prev, hash)
+			WHERE a.id = v.id AND a.chain_seq IS NULL AND a.hash IS NULL`, ids, seqs, prevs, hashes)
+		if err != nil {
+			return 0, false, fmt.Errorf("link audit rows: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(batch)) {
+			return 0, false, fmt.Errorf("link audit rows: %d of %d linked (%v)", n, len(batch), err)
+		}
+	} else {
+		for _, r := range batch {
+			if err := linkAuditRow(ctx, tx, &h, r); err != nil {
+				return 0, false, err
+			}
 		}
 	}
 	if len(batch) > 0 {

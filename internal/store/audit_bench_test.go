@@ -124,3 +124,27 @@ func linkAndVerify(tb testing.TB, db *store.DB) store.AuditVerification {
 	}
 	return v
 }
+
+// BenchmarkAuditLink links events written and not linked yet, on
+// PostgreSQL: how many events the one linker links per second, which must
+// stay above the rate at which all servers write them.
+func BenchmarkAuditLink(b *testing.B) {
+	db := testutil.OpenPostgres(b)
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		if _, err := db.SQL().ExecContext(ctx, `INSERT INTO audit_events (at, type, actor, detail, recorded_at)
+			SELECT $1, 'login.failed', 'system', 'bench ' || g, $1 FROM generate_series(1, 1000) AS g`, unitT0.UnixMicro()); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		n, err := db.LinkAudit(ctx)
+		if err != nil || n != 1000 {
+			b.Fatalf("linked %d, %v", n, err)
+		}
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "events/s")
+	if v := linkAndVerify(b, db); v.Break != nil || v.Count != b.N*1000 {
+		b.Fatalf("chain after the benchmark: %+v", v)
+	}
+}
