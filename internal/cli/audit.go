@@ -24,16 +24,19 @@ var errAuditUnlinked = errors.New("audit events wait to be linked")
 
 // runAudit is "kinko audit": verify the audit chain, list its events.
 func runAudit(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 || (args[0] != "verify" && args[0] != "list") {
+	if len(args) == 0 || (args[0] != "verify" && args[0] != "list" && args[0] != "link") {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
 			fmt.Fprint(env.Stdout, auditUsage)
 			return nil
 		}
 		fmt.Fprint(env.Stderr, auditUsage)
-		return usageErr("verify or list is required")
+		return usageErr("verify, list or link is required")
 	}
-	if args[0] == "verify" {
+	switch args[0] {
+	case "verify":
 		return auditVerify(ctx, args[1:], env)
+	case "link":
+		return auditLink(ctx, args[1:], env)
 	}
 	return auditList(ctx, args[1:], env)
 }
@@ -43,6 +46,10 @@ const auditUsage = `Usage:
         check the whole audit chain and report the events not linked yet; exit 1 and
         name the first bad row if it is broken, or if an event has waited longer than
         DURATION (default 5m) to be linked
+  kinko audit link --data DIR|--db DSN
+        link the events committed and not linked yet into the chain, as the audit chain
+        job of kinko serve does (for a database that no server runs on, such as a restored
+        backup)
   kinko audit list --data DIR|--db DSN [--org CODE] [--login-id ID] [--event TYPE]
                    [--since TIME] [--until TIME] [--json]
         the audit events, oldest first; TIME is RFC 3339 or YYYY-MM-DD (UTC);
@@ -106,6 +113,29 @@ func auditVerify(ctx context.Context, args []string, env Env) error {
 		return errAuditUnlinked
 	}
 	fmt.Fprintf(env.Stdout, "and %d events not linked yet (%s), the oldest written %s ago\n", v.Unlinked, ids, age)
+	return nil
+}
+
+func auditLink(ctx context.Context, args []string, env Env) error {
+	fs := newFlags("audit link", env)
+	data := fs.String("data", "", "data directory (SQLite database)")
+	dsn := fs.String("db", "", "PostgreSQL DSN")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected arguments %q", fs.Args())
+	}
+	db, err := openAuditDB(ctx, *data, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := db.LinkAudit(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "linked %d events\n", n)
 	return nil
 }
 
