@@ -187,7 +187,9 @@ func (b *Break) Error() string {
 	return fmt.Sprintf("audit row %d: %s", b.ID, b.Reason)
 }
 
-// Verifier checks a chain row by row, in order of id.
+// Verifier checks a chain row by row, in the order of the chain: the rows
+// linked at insert in order of id, then the rows linked after commit in
+// order of chain_seq.
 type Verifier struct {
 	count   int
 	lastID  int64

@@ -101,6 +101,7 @@ func TestCanonicalDistinguishesEveryColumn(t *testing.T) {
 		{"cause", func(r *audit.Row) { r.Cause = audit.NullText{V: "never_signed", Valid: true} }},
 		{"password", func(r *audit.Row) { r.Password = audit.NullText{V: "login", Valid: true} }},
 		{"prev hash", func(r *audit.Row) { r.PrevHash = strings.Repeat("1", 64) }},
+		{"chain_seq set (version 3)", func(r *audit.Row) { r.ChainSeq = audit.NullInt{V: 7, Valid: true} }},
 	}
 	h0 := audit.ComputeHash(base)
 	for _, tc := range cases {
@@ -112,6 +113,29 @@ func TestCanonicalDistinguishesEveryColumn(t *testing.T) {
 			}
 		})
 	}
+	t.Run("version 3", func(t *testing.T) {
+		v3 := base
+		v3.ChainSeq = audit.NullInt{V: 7, Valid: true}
+		v3.RequestID = audit.NullText{V: "r-1", Valid: true}
+		if !bytes.HasPrefix(audit.Canonical(v3), []byte("kinko audit v3\n")) {
+			t.Errorf("a row with a chain_seq encodes as %q…", audit.Canonical(v3)[:15])
+		}
+		h3 := audit.ComputeHash(v3)
+		for name, change := range map[string]func(r *audit.Row){
+			"chain_seq":                   func(r *audit.Row) { r.ChainSeq.V = 8 },
+			"request ID":                  func(r *audit.Row) { r.RequestID.V = "r-2" },
+			"request ID NULL":             func(r *audit.Row) { r.RequestID = audit.NullText{} },
+			"request ID empty":            func(r *audit.Row) { r.RequestID.V = "" },
+			"request ID into request ref": func(r *audit.Row) { r.RequestRef, r.RequestID = r.RequestID, r.RequestRef },
+			"reason":                      func(r *audit.Row) { r.Reason = audit.NullText{V: "superseded", Valid: true} },
+		} {
+			r := v3
+			change(&r)
+			if audit.ComputeHash(r) == h3 {
+				t.Errorf("%s: hash unchanged", name)
+			}
+		}
+	})
 	t.Run("typed fields moved between columns", func(t *testing.T) {
 		a, b := base, base
 		a.Reason = audit.NullText{V: "x", Valid: true}
