@@ -404,7 +404,7 @@ type AuditFilter struct {
 type AuditRecord struct {
 	ID int64
 	audit.Event
-	Hash string
+	Hash string // "" while the event is not linked yet
 }
 
 // ListAudit returns audit events in order of recording, or newest first
