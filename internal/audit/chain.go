@@ -8,22 +8,31 @@ import (
 	"strings"
 )
 
-// The audit log is a hash chain. Each row holds the hash of the row before
-// it (prev_hash) and its own hash:
+// The audit log is a hash chain. Each linked row holds the hash of the row
+// before it in the chain (prev_hash) and its own hash:
 //
 //	hash = SHA-256(prev_hash as 32 bytes || Canonical(row))
 //
-// where Canonical encodes, in this order, every column of the row except
-// hash: id, at, type, actor, organization_id, user_id, serial, request_ref,
-// then (version 2 only) reason, cause, password, then detail, prev_hash.
-// A row whose reason, cause and password are all NULL (every row written
-// before those columns existed, and any later row whose event has none of
-// them) is encoded as version 1, without them; any other row as version 2.
-// The first row's prev_hash is GenesisHash. Hashes are
-// stored as 64 lowercase hexadecimal digits. A changed row no longer matches
-// its hash; a removed or reordered row breaks the link of the row after it;
-// a removed last row no longer matches the head (the last id and hash,
-// which the store keeps apart and updates with every append).
+// Rows written before the chain was linked after commit (version 1 and 2)
+// were linked as they were inserted, in order of id; they come first. Every
+// later row is inserted without prev_hash and hash (unlinked), and is given
+// its place in the chain (chain_seq: 1, 2, 3, …), prev_hash and hash by
+// the linker, after its transaction committed, in one transaction at a time
+// (see the store). The chain's order is the order of linking, not of id:
+// a transaction that took an id early and committed late is linked when it
+// is seen committed, so the linker never waits for a gap in the ids.
+//
+// Canonical encodes, in this order, every column of the row except hash:
+// id, (version 3) chain_seq, at, type, actor, organization_id, user_id,
+// serial, request_ref, (version 3) request_id, (versions 2 and 3) reason,
+// cause, password, then detail, prev_hash. A row with a chain_seq is
+// version 3; of the others, a row whose reason, cause and password are all
+// NULL is version 1, any other version 2. The first row's prev_hash is
+// GenesisHash. Hashes are stored as 64 lowercase hexadecimal digits. A
+// changed row no longer matches its hash; a removed or reordered row breaks
+// the link of the row after it; a removed last row no longer matches the
+// head (the last id, chain_seq and hash linked, which the store keeps apart
+// and updates with every link).
 
 // GenesisHash is the prev_hash of the first row: 32 zero bytes, in hex.
 var GenesisHash = strings.Repeat("0", 2*sha256.Size)
@@ -33,6 +42,7 @@ var GenesisHash = strings.Repeat("0", 2*sha256.Size)
 const (
 	canonicalMagic   = "kinko audit v1\n"
 	canonicalMagicV2 = "kinko audit v2\n"
+	canonicalMagicV3 = "kinko audit v3\n"
 )
 
 // Field tags of the canonical encoding.
@@ -47,13 +57,15 @@ const (
 // value goes unnoticed.
 type Row struct {
 	ID             int64
-	At             int64 // Unix microseconds
+	ChainSeq       NullInt // the row's place in the chain; version 3
+	At             int64   // Unix microseconds
 	Type           Type
 	Actor          string
 	OrganizationID NullInt
 	UserID         NullInt
 	Serial         NullText
 	RequestRef     NullText
+	RequestID      NullText // version 3
 	Reason         NullText // version 2
 	Cause          NullText // version 2
 	Password       NullText // version 2
@@ -74,9 +86,13 @@ type NullText struct {
 	Valid bool
 }
 
-// Version returns the version of r's canonical encoding: 1 when its
-// reason, cause and password are all NULL, else 2.
+// Version returns the version of r's canonical encoding: 3 when it has a
+// chain_seq, else 1 when its reason, cause and password are all NULL, else
+// 2.
 func Version(r Row) int {
+	if r.ChainSeq.Valid {
+		return 3
+	}
 	if r.Reason.Valid || r.Cause.Valid || r.Password.Valid {
 		return 2
 	}
@@ -85,17 +101,21 @@ func Version(r Row) int {
 
 // Canonical returns the canonical encoding of every column of r except its
 // hash: the bytes of the magic of its Version, then each column in the
-// order of Row (reason, cause and password only in version 2) as one byte
+// order of Row (chain_seq and request_id only in version 3, reason, cause
+// and password only in versions 2 and 3) as one byte
 // tag followed by its value: tag 0 for NULL (no value), tag 1 for an
 // integer (8 bytes, big-endian two's complement), tag 2 for text (its length
 // in bytes as 4 bytes big-endian, then its UTF-8 bytes). The encoding is
 // injective: two rows that differ in any column encode differently.
 func Canonical(r Row) []byte {
 	b := make([]byte, 0, 160+len(r.Detail))
-	v2 := Version(r) == 2
-	if v2 {
+	version := Version(r)
+	switch version {
+	case 3:
+		b = append(b, canonicalMagicV3...)
+	case 2:
 		b = append(b, canonicalMagicV2...)
-	} else {
+	default:
 		b = append(b, canonicalMagic...)
 	}
 	num := func(v int64) { b = binary.BigEndian.AppendUint64(append(b, tagInt), uint64(v)) }
@@ -118,6 +138,9 @@ func Canonical(r Row) []byte {
 		text(v.V)
 	}
 	num(r.ID)
+	if version == 3 {
+		nullNum(r.ChainSeq)
+	}
 	num(r.At)
 	text(string(r.Type))
 	text(r.Actor)
@@ -125,7 +148,10 @@ func Canonical(r Row) []byte {
 	nullNum(r.UserID)
 	nullText(r.Serial)
 	nullText(r.RequestRef)
-	if v2 {
+	if version == 3 {
+		nullText(r.RequestID)
+	}
+	if version >= 2 {
 		nullText(r.Reason)
 		nullText(r.Cause)
 		nullText(r.Password)
@@ -161,12 +187,15 @@ func (b *Break) Error() string {
 	return fmt.Sprintf("audit row %d: %s", b.ID, b.Reason)
 }
 
-// Verifier checks a chain row by row, in order of id.
+// Verifier checks a chain row by row, in the order of the chain: the rows
+// linked at insert in order of id, then the rows linked after commit in
+// order of chain_seq.
 type Verifier struct {
-	count  int
-	lastID int64
-	last   string
-	broken *Break
+	count   int
+	lastID  int64
+	lastSeq int64
+	last    string
+	broken  *Break
 }
 
 // NewVerifier returns a verifier at the start of a chain.
@@ -188,22 +217,43 @@ func (v *Verifier) Add(r Row) *Break {
 		v.broken = &Break{ID: r.ID, Reason: "the row has no hash (written outside the chain)"}
 	case ComputeHash(r) != r.Hash:
 		v.broken = &Break{ID: r.ID, Reason: "its content does not match its hash (the row was changed)"}
+	case r.ChainSeq.Valid && r.ChainSeq.V != v.lastSeq+1:
+		v.broken = &Break{ID: r.ID, Reason: fmt.Sprintf("chain_seq %d, where %d comes next (a row removed or its chain_seq changed)", r.ChainSeq.V, v.lastSeq+1)}
+	case !r.ChainSeq.Valid && v.lastSeq != 0:
+		v.broken = &Break{ID: r.ID, Reason: "a row linked at insert after rows linked after commit (written outside the chain)"}
 	default:
 		v.count++
 		v.lastID, v.last = r.ID, r.Hash
+		if r.ChainSeq.Valid {
+			v.lastSeq = r.ChainSeq.V
+		}
 	}
 	return v.broken
 }
 
-// End checks the end of the chain against the head the store keeps (the id
-// and hash of the last row appended; 0 and GenesisHash for none) and returns
-// the first break, if any.
-func (v *Verifier) End(headID int64, headHash string) *Break {
+// Unlinked checks a row not linked yet (no chain_seq, no hash), after the
+// linked ones: it must carry nothing of the chain. It returns the first
+// break found so far, if any.
+func (v *Verifier) Unlinked(r Row) *Break {
 	if v.broken != nil {
 		return v.broken
 	}
-	if headID != v.lastID || headHash != v.last {
-		v.broken = &Break{Reason: fmt.Sprintf("the last row appended was %d with hash %s, the chain ends at row %d with hash %s (rows removed from the end, or added outside the chain)",
+	if r.ChainSeq.Valid || r.Hash != "" || r.PrevHash != "" {
+		v.broken = &Break{ID: r.ID, Reason: "the row has no hash but a prev_hash or chain_seq (written outside the chain)"}
+	}
+	return v.broken
+}
+
+// End checks the end of the chain against the head the store keeps (the
+// id, chain_seq and hash of the last row linked; 0, 0 and GenesisHash for
+// none; the chain_seq 0 while only rows linked at insert exist) and returns
+// the first break, if any.
+func (v *Verifier) End(headID, headSeq int64, headHash string) *Break {
+	if v.broken != nil {
+		return v.broken
+	}
+	if headID != v.lastID || headSeq != v.lastSeq || headHash != v.last {
+		v.broken = &Break{Reason: fmt.Sprintf("the last row linked was %d with hash %s, the chain ends at row %d with hash %s (rows removed from the end, or added outside the chain)",
 			headID, short(headHash), v.lastID, short(v.last))}
 	}
 	return v.broken

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -100,6 +101,7 @@ func TestCanonicalDistinguishesEveryColumn(t *testing.T) {
 		{"cause", func(r *audit.Row) { r.Cause = audit.NullText{V: "never_signed", Valid: true} }},
 		{"password", func(r *audit.Row) { r.Password = audit.NullText{V: "login", Valid: true} }},
 		{"prev hash", func(r *audit.Row) { r.PrevHash = strings.Repeat("1", 64) }},
+		{"chain_seq set (version 3)", func(r *audit.Row) { r.ChainSeq = audit.NullInt{V: 7, Valid: true} }},
 	}
 	h0 := audit.ComputeHash(base)
 	for _, tc := range cases {
@@ -111,6 +113,29 @@ func TestCanonicalDistinguishesEveryColumn(t *testing.T) {
 			}
 		})
 	}
+	t.Run("version 3", func(t *testing.T) {
+		v3 := base
+		v3.ChainSeq = audit.NullInt{V: 7, Valid: true}
+		v3.RequestID = audit.NullText{V: "r-1", Valid: true}
+		if !bytes.HasPrefix(audit.Canonical(v3), []byte("kinko audit v3\n")) {
+			t.Errorf("a row with a chain_seq encodes as %q…", audit.Canonical(v3)[:15])
+		}
+		h3 := audit.ComputeHash(v3)
+		for name, change := range map[string]func(r *audit.Row){
+			"chain_seq":                   func(r *audit.Row) { r.ChainSeq.V = 8 },
+			"request ID":                  func(r *audit.Row) { r.RequestID.V = "r-2" },
+			"request ID NULL":             func(r *audit.Row) { r.RequestID = audit.NullText{} },
+			"request ID empty":            func(r *audit.Row) { r.RequestID.V = "" },
+			"request ID into request ref": func(r *audit.Row) { r.RequestRef, r.RequestID = r.RequestID, r.RequestRef },
+			"reason":                      func(r *audit.Row) { r.Reason = audit.NullText{V: "superseded", Valid: true} },
+		} {
+			r := v3
+			change(&r)
+			if audit.ComputeHash(r) == h3 {
+				t.Errorf("%s: hash unchanged", name)
+			}
+		}
+	})
 	t.Run("typed fields moved between columns", func(t *testing.T) {
 		a, b := base, base
 		a.Reason = audit.NullText{V: "x", Valid: true}
@@ -142,11 +167,29 @@ func chain(n int) []audit.Row {
 	return rows
 }
 
+// mixedChain returns two rows linked at insert (versions 1 and 2) followed
+// by n rows linked after commit (version 3), with chain_seq 1..n and ids
+// out of order, as late commits make them.
+func mixedChain(n int) []audit.Row {
+	rows := chain(2)
+	prev := rows[1].Hash
+	for i := range n {
+		r := sampleRow()
+		r.ID, r.ChainSeq = int64(10+n-i), audit.NullInt{V: int64(i + 1), Valid: true}
+		r.RequestID = audit.NullText{V: fmt.Sprintf("req-%d", i), Valid: i%2 == 0}
+		r.PrevHash = prev
+		r.Hash = audit.ComputeHash(r)
+		prev = r.Hash
+		rows = append(rows, r)
+	}
+	return rows
+}
+
 func TestVerifier(t *testing.T) {
 	cases := []struct {
 		name   string
 		rows   func() []audit.Row
-		head   func(rows []audit.Row) (int64, string)
+		head   func(rows []audit.Row) (int64, int64, string)
 		id     int64 // -1: no break
 		reason string
 	}{
@@ -157,23 +200,31 @@ func TestVerifier(t *testing.T) {
 		{"reordered", func() []audit.Row { r := chain(4); r[1], r[2] = r[2], r[1]; return r }, nil, 3, "hash of row 1"},
 		{"no hash", func() []audit.Row { r := chain(4); r[3].Hash = ""; return r }, nil, 4, "no hash"},
 		{"tail removed", func() []audit.Row { return chain(4)[:3] },
-			func([]audit.Row) (int64, string) { r := chain(4); return 4, r[3].Hash }, 0, "the last row appended was 4"},
+			func([]audit.Row) (int64, int64, string) { r := chain(4); return 4, 0, r[3].Hash }, 0, "the last row linked was 4"},
+		{"linked after commit, good", func() []audit.Row { return mixedChain(4) }, nil, -1, ""},
+		{"linked after commit, request ID changed", func() []audit.Row { r := mixedChain(4); r[2].RequestID.V = "req-x"; return r }, nil, 14, "content does not match"},
+		{"linked after commit, request ID removed", func() []audit.Row { r := mixedChain(4); r[2].RequestID = audit.NullText{}; return r }, nil, 14, "content does not match"},
+		{"linked after commit, chain_seq changed", func() []audit.Row { r := mixedChain(4); r[3].ChainSeq.V = 7; return r }, nil, 13, "content does not match"},
+		{"linked after commit, chain_seq cleared", func() []audit.Row { r := mixedChain(4); r[3].ChainSeq = audit.NullInt{}; return r }, nil, 13, "content does not match"},
+		{"linked after commit, removed", func() []audit.Row { r := mixedChain(4); return append(r[:3], r[4:]...) }, nil, 12, "hash of row 14"},
+		{"linked after commit, tail removed", func() []audit.Row { return mixedChain(4)[:5] },
+			func([]audit.Row) (int64, int64, string) { r := mixedChain(4); return 11, 4, r[5].Hash }, 0, "the last row linked was 11"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rows := tc.rows()
-			headID, headHash := int64(0), audit.GenesisHash
+			headID, headSeq, headHash := int64(0), int64(0), audit.GenesisHash
 			if len(rows) > 0 {
-				headID, headHash = rows[len(rows)-1].ID, rows[len(rows)-1].Hash
+				headID, headSeq, headHash = rows[len(rows)-1].ID, rows[len(rows)-1].ChainSeq.V, rows[len(rows)-1].Hash
 			}
 			if tc.head != nil {
-				headID, headHash = tc.head(rows)
+				headID, headSeq, headHash = tc.head(rows)
 			}
 			v := audit.NewVerifier()
 			for _, r := range rows {
 				v.Add(r)
 			}
-			b := v.End(headID, headHash)
+			b := v.End(headID, headSeq, headHash)
 			if tc.id < 0 {
 				if b != nil {
 					t.Fatalf("break %v on a good chain", b)

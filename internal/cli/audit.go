@@ -18,25 +18,38 @@ import (
 // report is already printed.
 var errAuditBroken = errors.New("the audit chain is broken")
 
+// errAuditUnlinked is the error of a verify that found events waiting too
+// long to be linked; the report is already printed.
+var errAuditUnlinked = errors.New("audit events wait to be linked")
+
 // runAudit is "kinko audit": verify the audit chain, list its events.
 func runAudit(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 || (args[0] != "verify" && args[0] != "list") {
+	if len(args) == 0 || (args[0] != "verify" && args[0] != "list" && args[0] != "link") {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
 			fmt.Fprint(env.Stdout, auditUsage)
 			return nil
 		}
 		fmt.Fprint(env.Stderr, auditUsage)
-		return usageErr("verify or list is required")
+		return usageErr("verify, list or link is required")
 	}
-	if args[0] == "verify" {
+	switch args[0] {
+	case "verify":
 		return auditVerify(ctx, args[1:], env)
+	case "link":
+		return auditLink(ctx, args[1:], env)
 	}
 	return auditList(ctx, args[1:], env)
 }
 
 const auditUsage = `Usage:
-  kinko audit verify --data DIR|--db DSN
-        check the whole audit chain; exit 1 and name the first bad row if it is broken
+  kinko audit verify --data DIR|--db DSN [--max-unlinked-age DURATION]
+        check the whole audit chain and report the events not linked yet; exit 1 and
+        name the first bad row if it is broken, or if an event has waited longer than
+        DURATION (default 5m) to be linked
+  kinko audit link --data DIR|--db DSN
+        link the events committed and not linked yet into the chain, as the audit chain
+        job of kinko serve does (for a database that no server runs on, such as a restored
+        backup)
   kinko audit list --data DIR|--db DSN [--org CODE] [--login-id ID] [--event TYPE]
                    [--since TIME] [--until TIME] [--json]
         the audit events, oldest first; TIME is RFC 3339 or YYYY-MM-DD (UTC);
@@ -54,11 +67,15 @@ func auditVerify(ctx context.Context, args []string, env Env) error {
 	fs := newFlags("audit verify", env)
 	data := fs.String("data", "", "data directory (SQLite database)")
 	dsn := fs.String("db", "", "PostgreSQL DSN")
+	maxUnlinked := fs.Duration("max-unlinked-age", 5*time.Minute, "longest time an event may wait to be linked")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErr("unexpected arguments %q", fs.Args())
+	}
+	if *maxUnlinked <= 0 {
+		return usageErr("--max-unlinked-age must be positive")
 	}
 	db, err := openAuditDB(ctx, *data, *dsn)
 	if err != nil {
@@ -79,6 +96,46 @@ func auditVerify(ctx context.Context, args []string, env Env) error {
 		return errAuditBroken
 	}
 	fmt.Fprintf(env.Stdout, "OK: %d rows, last row %d, last hash %s\n", v.Count, v.LastID, v.LastHash)
+	if v.Unlinked == 0 {
+		return nil
+	}
+	ids := fmt.Sprintf("id %d", v.UnlinkedFirstID)
+	if v.Unlinked > 1 {
+		ids = fmt.Sprintf("ids %d to %d", v.UnlinkedFirstID, v.UnlinkedLastID)
+	}
+	if v.UnlinkedSince.IsZero() {
+		fmt.Fprintf(env.Stdout, "UNLINKED: %d events not linked yet (%s), some without the time they were written\n", v.Unlinked, ids)
+		return errAuditUnlinked
+	}
+	age := time.Since(v.UnlinkedSince).Truncate(time.Second)
+	if age > *maxUnlinked {
+		fmt.Fprintf(env.Stdout, "UNLINKED: %d events not linked yet (%s), the oldest written %s ago: is the audit chain job of kinko serve running?\n", v.Unlinked, ids, age)
+		return errAuditUnlinked
+	}
+	fmt.Fprintf(env.Stdout, "and %d events not linked yet (%s), the oldest written %s ago\n", v.Unlinked, ids, age)
+	return nil
+}
+
+func auditLink(ctx context.Context, args []string, env Env) error {
+	fs := newFlags("audit link", env)
+	data := fs.String("data", "", "data directory (SQLite database)")
+	dsn := fs.String("db", "", "PostgreSQL DSN")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected arguments %q", fs.Args())
+	}
+	db, err := openAuditDB(ctx, *data, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := db.LinkAudit(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "linked %d events\n", n)
 	return nil
 }
 
@@ -106,6 +163,7 @@ type auditJSON struct {
 	UserID         int64  `json:"user_id,omitempty"`
 	Serial         string `json:"serial,omitempty"`
 	RequestRef     string `json:"request_ref,omitempty"`
+	RequestID      string `json:"request_id,omitempty"`
 	Reason         string `json:"reason,omitempty"`
 	Cause          string `json:"cause,omitempty"`
 	Password       string `json:"password,omitempty"`
@@ -171,7 +229,7 @@ func auditList(ctx context.Context, args []string, env Env) error {
 		out := make([]auditJSON, 0, len(recs))
 		for _, r := range recs {
 			out = append(out, auditJSON{ID: r.ID, At: r.At.UTC().Format(time.RFC3339Nano), Type: string(r.Type), Actor: r.Actor,
-				OrganizationID: r.OrganizationID, UserID: r.UserID, Serial: r.Serial, RequestRef: r.RequestRef,
+				OrganizationID: r.OrganizationID, UserID: r.UserID, Serial: r.Serial, RequestRef: r.RequestRef, RequestID: r.RequestID,
 				Reason: r.Reason, Cause: string(r.Cause), Password: string(r.Password), Detail: r.Detail, Hash: r.Hash})
 		}
 		enc := json.NewEncoder(env.Stdout)
@@ -179,7 +237,7 @@ func auditList(ctx context.Context, args []string, env Env) error {
 		return enc.Encode(out)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tAT (UTC)\tEVENT\tACTOR\tORG\tUSER\tSERIAL\tREQUEST\tDETAIL")
+	fmt.Fprintln(tw, "ID\tAT (UTC)\tEVENT\tACTOR\tORG\tUSER\tSERIAL\tREQUEST\tREQUEST ID\tDETAIL")
 	dash := func(s string) string {
 		if s == "" {
 			return "-"
@@ -193,8 +251,8 @@ func auditList(ctx context.Context, args []string, env Env) error {
 		return strconv.FormatInt(v, 10)
 	}
 	for _, r := range recs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.At.UTC().Format("2006-01-02 15:04:05"), r.Type, r.Actor,
-			id(r.OrganizationID), id(r.UserID), dash(r.Serial), dash(r.RequestRef), r.Summary())
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.At.UTC().Format("2006-01-02 15:04:05"), r.Type, r.Actor,
+			id(r.OrganizationID), id(r.UserID), dash(r.Serial), dash(r.RequestRef), dash(r.RequestID), r.Summary())
 	}
 	return tw.Flush()
 }

@@ -46,7 +46,10 @@ func newAuditDB(t *testing.T, engine string) auditDB {
 	a.org = identity.Organization{Code: "70030871", Name: "監査 生協", CreatedAt: auditT0}
 	a.user = identity.User{LoginID: "kansa0001", Name: "監査 太郎", Email: "kansa@example.org", Role: identity.RoleMaster,
 		PasswordHash: "h", ConfirmationHash: "h", CreatedAt: auditT0}
-	err = db.InIdentityTx(ctx, func(tx identity.Tx) error {
+	// The organization is created while serving a request: its event takes
+	// the request's ID from the context.
+	rctx := audit.WithRequestID(ctx, "r-0001")
+	err = db.InIdentityTx(rctx, func(tx identity.Tx) error {
 		if err := tx.InsertOrganization(ctx, &a.org); err != nil {
 			return err
 		}
@@ -54,7 +57,7 @@ func newAuditDB(t *testing.T, engine string) auditDB {
 		if err := tx.InsertUser(ctx, &a.user); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, audit.Event{At: auditT0, Type: audit.OrganizationCreated, Actor: "operator:suzuki",
+		return tx.AppendAudit(rctx, audit.Event{At: auditT0, Type: audit.OrganizationCreated, Actor: "operator:suzuki",
 			OrganizationID: a.org.ID, UserID: a.user.ID, RequestRef: "REQ-1", Detail: "created"})
 	})
 	if err != nil {
@@ -70,7 +73,54 @@ func newAuditDB(t *testing.T, engine string) auditDB {
 			t.Fatal(err)
 		}
 	}
+	if _, err := db.LinkAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
 	return a
+}
+
+// TestAuditVerifyCommandReportsUnlinkedEvents: on PostgreSQL an event is
+// linked after its commit, by a job; verify reports the events waiting,
+// passes while they are recent and fails once one has waited too long. On
+// SQLite an event is linked in its own transaction: nothing ever waits.
+func TestAuditVerifyCommandReportsUnlinkedEvents(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			a := newAuditDB(t, engine)
+			for range 2 {
+				if err := a.db.AppendAudit(context.Background(), audit.Event{At: auditT0, Type: audit.LoginFailed, Actor: audit.System, Detail: "late"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := mustRun(t, a.args("verify")...)
+			if engine == "sqlite" {
+				if !strings.HasPrefix(r.stdout, "OK: 6 rows, last row 6,") || strings.Contains(r.stdout, "not linked") {
+					t.Errorf("SQLite: stdout %q, want 6 rows linked at once", r.stdout)
+				}
+				return
+			}
+			if !strings.HasPrefix(r.stdout, "OK: 4 rows, last row 4,") || !strings.Contains(r.stdout, "\nand 2 events not linked yet (ids 5 to 6), the oldest written ") {
+				t.Errorf("recent unlinked events: stdout %q", r.stdout)
+			}
+			if _, err := a.db.SQL().Exec(`UPDATE audit_events SET recorded_at = recorded_at - 3600000000 WHERE id = 5`); err != nil {
+				t.Fatal(err)
+			}
+			r = run(t, a.args("verify")...)
+			if r.code != 1 || !strings.Contains(r.stdout, "UNLINKED: 2 events not linked yet (ids 5 to 6), the oldest written 1h0m") {
+				t.Errorf("an event waiting an hour: exit %d, stdout %q", r.code, r.stdout)
+			}
+			if r := run(t, a.args("verify", "--max-unlinked-age", "2h")...); r.code != 0 {
+				t.Errorf("an event waiting an hour, 2h allowed: exit %d, stdout %q", r.code, r.stdout)
+			}
+			if r := mustRun(t, a.args("link")...); r.stdout != "linked 2 events\n" {
+				t.Errorf("audit link: stdout %q", r.stdout)
+			}
+			r = mustRun(t, a.args("verify")...)
+			if !strings.HasPrefix(r.stdout, "OK: 6 rows, last row 6,") || strings.Contains(r.stdout, "not linked") {
+				t.Errorf("after linking: stdout %q", r.stdout)
+			}
+		})
+	}
 }
 
 func (a auditDB) args(cmd string, more ...string) []string {
@@ -107,7 +157,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 				t.Fatal(err)
 			}
 			r = run(t, a.args("verify")...)
-			if r.code != 1 || !strings.HasPrefix(r.stdout, "BROKEN at the end of the chain: the last row appended was 4") {
+			if r.code != 1 || !strings.HasPrefix(r.stdout, "BROKEN at the end of the chain: the last row linked was 4") {
 				t.Errorf("last row removed: exit %d, stdout %q", r.code, r.stdout)
 			}
 		})
@@ -164,7 +214,7 @@ func TestAuditListCommand(t *testing.T) {
 					t.Fatalf("%v: %s", err, r.stdout)
 				}
 				for k, want := range map[string]any{"at": "2026-04-01T09:00:00Z", "type": "organization.created", "actor": "operator:suzuki",
-					"request_ref": "REQ-1", "organization_id": float64(a.org.ID), "detail": "created"} {
+					"request_ref": "REQ-1", "request_id": "r-0001", "organization_id": float64(a.org.ID), "detail": "created"} {
 					if got[0][k] != want {
 						t.Errorf("%s = %v, want %v", k, got[0][k], want)
 					}
@@ -176,7 +226,7 @@ func TestAuditListCommand(t *testing.T) {
 				if len(lines) != 4 || !strings.HasPrefix(lines[0], "ID") {
 					t.Fatalf("table:\n%s", r.stdout)
 				}
-				for i, want := range []string{"1   2026-04-01 09:00:00  organization.created  operator:suzuki  1    1     -       REQ-1    created",
+				for i, want := range []string{"1   2026-04-01 09:00:00  organization.created  operator:suzuki  1    1     -       REQ-1    r-0001      created",
 					"2   2026-04-02 09:00:00  login.failed", "3   2026-04-03 09:00:00  login.succeeded"} {
 					if !strings.HasPrefix(lines[i+1], want) {
 						t.Errorf("line %d %q, want it to start with %q", i+1, lines[i+1], want)
@@ -195,8 +245,8 @@ func TestAuditCommandUsage(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"no subcommand", []string{"audit"}, 2, "verify or list is required"},
-		{"unknown subcommand", []string{"audit", "erase"}, 2, "verify or list is required"},
+		{"no subcommand", []string{"audit"}, 2, "verify, list or link is required"},
+		{"unknown subcommand", []string{"audit", "erase"}, 2, "verify, list or link is required"},
 		{"no database", []string{"audit", "verify"}, 2, "--data or --db is required"},
 		{"bad time", []string{"audit", "list", "--data", dir, "--since", "yesterday"}, 2, `--since "yesterday"`},
 		{"unknown organization", []string{"audit", "list", "--data", dir, "--org", "99999999"}, 1, "no organization with code 99999999"},

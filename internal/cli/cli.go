@@ -45,8 +45,8 @@ Usage:
                  make a key, request a certificate, save it (the user's side)
   kinko migrate  --data DIR|--db DSN
                  apply database migrations
-  kinko audit    verify|list --data DIR|--db DSN [flags]
-                 check the tamper-evident audit log, list its events
+  kinko audit    verify|list|link --data DIR|--db DSN [flags]
+                 check the tamper-evident audit log, list its events, link new ones
   kinko ledger   verify --data DIR|--db DSN
                  check that every balance equals the sum of its postings
   kinko backup   --data DIR|--config FILE --out DIR

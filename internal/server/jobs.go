@@ -21,6 +21,15 @@ func (s *Services) jobs() []Job {
 	p := s.Parts
 	idle := s.Auth.IdleTimeout()
 	jobs := []Job{{
+		// The audit events committed since the last run are linked into
+		// the chain, by one server at a time (the others find the head
+		// taken and leave the work to it).
+		Name: "audit chain", Every: time.Second,
+		Run: func(ctx context.Context) error {
+			_, err := p.DB.LinkAudit(ctx)
+			return err
+		},
+	}, {
 		Name: "expired sessions", Every: 5 * time.Minute,
 		Run: func(ctx context.Context) error {
 			_, err := p.DB.DeleteExpiredSessions(ctx, p.Now(), idle)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"kinko/internal/audit"
+	"kinko/internal/identity"
 	"kinko/internal/notify"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
@@ -39,6 +41,15 @@ func chainEvents(t *testing.T, db *store.DB, n int) {
 		if err := db.AppendAudit(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
+	}
+	link(t, db)
+}
+
+// link links the events not linked yet, as the server's job does.
+func link(t testing.TB, db *store.DB) {
+	t.Helper()
+	if _, err := db.LinkAudit(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -111,7 +122,7 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 			}, 2, "not the start of the chain"},
 			{"last row removed", func(t *testing.T, db *store.DB) {
 				exec(t, db, `DELETE FROM audit_events WHERE id = 6`)
-			}, 0, "the last row appended was 6"},
+			}, 0, "the last row linked was 6"},
 			{"two rows swapped, hashes and all", func(t *testing.T, db *store.DB) {
 				swapRows(t, db, 2, 4, all)
 			}, 2, "does not match the hash of row 1"},
@@ -121,7 +132,18 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 			{"row moved to the end", func(t *testing.T, db *store.DB) {
 				exec(t, db, `INSERT INTO audit_events (`+all+`) SELECT `+all+` FROM audit_events WHERE id = 3`)
 				exec(t, db, `DELETE FROM audit_events WHERE id = 3`)
-			}, 4, "does not match the hash of row 2"},
+			}, 7, "not the start of the chain"},
+			{"row given a new id, its place in the chain kept", func(t *testing.T, db *store.DB) {
+				exec(t, db, `CREATE TABLE moved AS SELECT `+all+`, chain_seq FROM audit_events WHERE id = 3`)
+				exec(t, db, `DELETE FROM audit_events WHERE id = 3`)
+				exec(t, db, `INSERT INTO audit_events (`+all+`, chain_seq) SELECT `+all+`, chain_seq FROM moved`)
+			}, 7, "content does not match"},
+			{"chain_seq changed", func(t *testing.T, db *store.DB) {
+				exec(t, db, `UPDATE audit_events SET chain_seq = 100 WHERE id = 6`)
+			}, 6, "content does not match"},
+			{"request ID set", func(t *testing.T, db *store.DB) {
+				exec(t, db, `UPDATE audit_events SET request_id = 'r-forged' WHERE id = 2`)
+			}, 2, "content does not match"},
 			{"prev_hash changed", func(t *testing.T, db *store.DB) {
 				exec(t, db, `UPDATE audit_events SET prev_hash = $1 WHERE id = 5`, strings.Repeat("ab", 32))
 			}, 5, "prev_hash abababababababab"},
@@ -129,11 +151,11 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 				// The forger rehashes the row he changed: the next row's link breaks.
 				var r audit.Row
 				var serial any
-				if err := db.SQL().QueryRow(`SELECT id, at, type, actor, organization_id, user_id, serial, detail, prev_hash FROM audit_events WHERE id = 3`).
-					Scan(&r.ID, &r.At, &r.Type, &r.Actor, &r.OrganizationID.V, &r.UserID.V, &serial, &r.Detail, &r.PrevHash); err != nil {
+				if err := db.SQL().QueryRow(`SELECT id, chain_seq, at, type, actor, organization_id, user_id, serial, detail, prev_hash FROM audit_events WHERE id = 3`).
+					Scan(&r.ID, &r.ChainSeq.V, &r.At, &r.Type, &r.Actor, &r.OrganizationID.V, &r.UserID.V, &serial, &r.Detail, &r.PrevHash); err != nil {
 					t.Fatal(err)
 				}
-				r.OrganizationID.Valid, r.UserID.Valid = true, true
+				r.ChainSeq.Valid, r.OrganizationID.Valid, r.UserID.Valid = true, true, true
 				r.Detail = "forged"
 				exec(t, db, `UPDATE audit_events SET detail = $1, hash = $2 WHERE id = 3`, r.Detail, audit.ComputeHash(r))
 			}, 4, "does not match the hash of row 3"},
@@ -197,6 +219,7 @@ func TestAuditChainConcurrentAppends(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		link(t, db)
 		v := mustVerify(t, db)
 		if v.Break != nil || v.Count != goroutines*each {
 			t.Errorf("after %d concurrent appends: %+v", goroutines*each, v)
@@ -268,6 +291,7 @@ func TestAuditChainAfterRealActivity(t *testing.T) {
 				t.Errorf("no %s event among %v", typ, types)
 			}
 		}
+		link(t, db)
 		v := mustVerify(t, db)
 		if v.Break != nil || v.Count != len(events) {
 			t.Errorf("verify after %d events: %+v", len(events), v)
@@ -291,8 +315,10 @@ func TestAuditChainMigratesExistingRows(t *testing.T) {
 				t.Fatal(err)
 			}
 			chainEvents(t, db, 5)
-			for _, q := range []string{`DROP TABLE audit_head`, `ALTER TABLE audit_events DROP COLUMN hash`,
-				`ALTER TABLE audit_events DROP COLUMN prev_hash`, `DELETE FROM schema_migrations WHERE version = 2`} {
+			for _, q := range []string{`DROP INDEX audit_events_unlinked`, `DROP INDEX audit_events_chain_seq`,
+				`ALTER TABLE audit_events DROP COLUMN chain_seq`, `ALTER TABLE audit_events DROP COLUMN request_id`, `ALTER TABLE audit_events DROP COLUMN recorded_at`,
+				`DROP TABLE audit_head`, `ALTER TABLE audit_events DROP COLUMN hash`,
+				`ALTER TABLE audit_events DROP COLUMN prev_hash`, `DELETE FROM schema_migrations WHERE version IN (2, 10)`} {
 				exec(t, db, q)
 			}
 			db.Close()
@@ -365,6 +391,7 @@ func TestTypedEventsMigrateOverOldRows(t *testing.T) {
 				OrganizationID: 7, UserID: 100, Serial: "0abc", RequestRef: "REQ-1", Reason: "keyCompromise"}); err != nil {
 				t.Fatal(err)
 			}
+			link(t, db)
 			if v := mustVerify(t, db); v.Break != nil || v.Count != 4 {
 				t.Fatalf("a typed row after the old ones: %+v", v)
 			}
@@ -405,5 +432,198 @@ func TestTypedEventsMigrateOverOldRows(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAuditChain_HeldTransactionDoesNotBlockAnotherLogin: a transaction
+// that wrote an audit event and is held open (the 4.9 s of issue 11) no
+// longer holds other audited writes: a login through the portal completes
+// while it is still open. Its event, committed last, is linked last,
+// though its id is lower.
+func TestAuditChain_HeldTransactionDoesNotBlockAnotherLogin(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		if db.Dialect() == store.SQLite {
+			t.Skip("SQLite has one writer at a time: a held write transaction holds every writer, audited or not")
+		}
+		ctx := context.Background()
+		bank := testutil.NewBank(t, db)
+		org := bank.NewOrg(t, "保留 労働組合", false)
+		link(t, db)
+		held, release, done := make(chan int64), make(chan struct{}), make(chan error, 1)
+		go func() {
+			done <- db.InIdentityTx(ctx, func(tx identity.Tx) error {
+				if err := tx.AppendAudit(ctx, audit.Event{At: unitT0, Type: audit.UserUnlocked, Actor: "operator:held",
+					OrganizationID: org.ID, Detail: "held open"}); err != nil {
+					return err
+				}
+				var id int64
+				evs, err := db.ListAuditRecords(ctx, store.AuditFilter{NewestFirst: true, Limit: 1})
+				if err != nil || len(evs) == 0 {
+					return fmt.Errorf("the newest committed event: %v", err)
+				}
+				id = evs[0].ID
+				held <- id
+				<-release
+				return nil
+			})
+		}()
+		before := <-held
+		r := bank.Client(nil).Portal(http.MethodPost, "/api/v1/sessions", map[string]string{"login_id": org.Master.LoginID, "password": org.Master.Password})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("login while a transaction with an audit event is held open: %d %s", r.Status, r.Raw)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the held transaction ended before the login completed (%v)", err)
+		default:
+		}
+		link(t, db)
+		logins, err := db.ListAuditRecords(ctx, store.AuditFilter{OrganizationID: org.ID, Type: audit.LoginSucceeded})
+		if err != nil || len(logins) != 1 || logins[0].Hash == "" {
+			t.Fatalf("the login's event, linked while the other is open: %+v, %v", logins, err)
+		}
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		link(t, db)
+		v := mustVerify(t, db)
+		if v.Break != nil || v.Unlinked != 0 {
+			t.Fatalf("after the held transaction committed: %+v", v)
+		}
+		var heldID, heldSeq, loginSeq, maxSeq int64
+		if err := db.SQL().QueryRow(`SELECT id, chain_seq FROM audit_events WHERE actor = 'operator:held'`).Scan(&heldID, &heldSeq); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SQL().QueryRow(`SELECT chain_seq FROM audit_events WHERE id = $1`, logins[0].ID).Scan(&loginSeq); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SQL().QueryRow(`SELECT MAX(chain_seq) FROM audit_events`).Scan(&maxSeq); err != nil {
+			t.Fatal(err)
+		}
+		if heldID > logins[0].ID || heldID <= before || heldSeq != maxSeq || heldSeq <= loginSeq {
+			t.Errorf("held event id %d (after %d) seq %d, login id %d seq %d, last seq %d: want the held event's id lower and its place last",
+				heldID, before, heldSeq, logins[0].ID, loginSeq, maxSeq)
+		}
+	})
+}
+
+// TestAuditChain_LinkedByServersAtOnceOverGapsAndLateCommits writes from
+// many connections on each engine, with transactions rolled back (gaps in
+// the ids) and one that takes its id first and commits last, while two
+// servers' linkers run at once: every committed event is linked once, in
+// one chain that verifies, and nothing rolled back is in it.
+func TestAuditChain_LinkedByServersAtOnceOverGapsAndLateCommits(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) { linkedByServersAtOnce(t, engine) })
+	}
+}
+
+func linkedByServersAtOnce(t *testing.T, engine string) {
+	ctx := context.Background()
+	dsn := filepath.Join(t.TempDir(), "kinko.db")
+	if engine == "postgres" {
+		dsn = testutil.PostgresDSN(t)
+	}
+	// Two servers on one database.
+	var db, other *store.DB
+	for _, d := range []**store.DB{&db, &other} {
+		var err error
+		if *d, err = store.Open(ctx, dsn); err != nil {
+			t.Fatal(err)
+		}
+		defer (*d).Close()
+	}
+	late, release, lateDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	if db.Dialect() == store.Postgres { // SQLite's writers take turns: a held writer holds all
+		go func() {
+			lateDone <- db.InIdentityTx(ctx, func(tx identity.Tx) error {
+				if err := tx.AppendAudit(ctx, audit.Event{At: unitT0, Type: audit.UserUnlocked, Actor: "operator:late", Detail: "late"}); err != nil {
+					return err
+				}
+				close(late)
+				<-release
+				return nil
+			})
+		}()
+		<-late
+	}
+	errRollback := errors.New("rolled back")
+	const goroutines, each = 8, 15
+	stop := make(chan struct{})
+	var linkers, writers sync.WaitGroup
+	for _, d := range []*store.DB{db, other} {
+		linkers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := d.LinkAudit(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for g := range goroutines {
+		writers.Go(func() {
+			for i := range each {
+				var err error
+				if i%5 == 4 {
+					err = db.InIdentityTx(ctx, func(tx identity.Tx) error {
+						if err := tx.AppendAudit(ctx, audit.Event{At: unitT0, Type: audit.LoginFailed, Actor: "user:rolledback"}); err != nil {
+							return err
+						}
+						return errRollback
+					})
+					if errors.Is(err, errRollback) {
+						err = nil
+					}
+				} else {
+					err = db.AppendAudit(ctx, audit.Event{At: unitT0, Type: audit.LoginFailed, Actor: audit.System,
+						UserID: int64(g + 1), Detail: fmt.Sprintf("%d/%d", g, i)})
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	writers.Wait()
+	close(stop)
+	linkers.Wait()
+	// Every event committed so far is linked; then the late one commits:
+	// its id is the lowest, its place the last.
+	link(t, other)
+	if db.Dialect() == store.Postgres {
+		close(release)
+		if err := <-lateDone; err != nil {
+			t.Fatal(err)
+		}
+	}
+	link(t, other)
+	v := mustVerify(t, db)
+	want := goroutines * each * 4 / 5
+	if db.Dialect() == store.Postgres {
+		want++
+	}
+	if v.Break != nil || v.Count != want || v.Unlinked != 0 {
+		t.Fatalf("after %d committed events: %+v", want, v)
+	}
+	var rolledBack int
+	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM audit_events WHERE actor = 'user:rolledback'`).Scan(&rolledBack); err != nil || rolledBack != 0 {
+		t.Errorf("rolled-back events in the log: %d, %v", rolledBack, err)
+	}
+	if db.Dialect() == store.Postgres {
+		var id, seq int64
+		if err := db.SQL().QueryRow(`SELECT id, chain_seq FROM audit_events WHERE actor = 'operator:late'`).Scan(&id, &seq); err != nil {
+			t.Fatal(err)
+		}
+		if id != 1 || seq != int64(want) {
+			t.Errorf("the late event: id %d, chain_seq %d; want id 1 linked last (%d)", id, seq, want)
+		}
 	}
 }

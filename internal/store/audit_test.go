@@ -240,3 +240,41 @@ func TestAuditInTheSameTransaction(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditEventsTakeTheRequestIDFromTheContext: an event written while
+// serving a request names the request (its ID in the context), unless it
+// names one itself; an event of a job names none. The ID is in the chain:
+// changing it breaks the chain.
+func TestAuditEventsTakeTheRequestIDFromTheContext(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		rctx := audit.WithRequestID(ctx, "r-ctx")
+		for _, c := range []struct {
+			ctx context.Context
+			id  string
+		}{{rctx, ""}, {rctx, "r-own"}, {ctx, ""}} {
+			if err := db.AppendAudit(c.ctx, audit.Event{At: unitT0, Type: audit.LoginFailed, Actor: audit.System, RequestID: c.id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		link(t, db)
+		evs, err := db.ListAudit(ctx, store.AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ev := range evs {
+			got = append(got, ev.RequestID)
+		}
+		if diff := cmp.Diff([]string{"r-ctx", "r-own", ""}, got); diff != "" {
+			t.Errorf("request IDs (-want +got):\n%s", diff)
+		}
+		if v := mustVerify(t, db); v.Break != nil || v.Count != 3 {
+			t.Fatalf("verify: %+v", v)
+		}
+		exec(t, db, `UPDATE audit_events SET request_id = 'r-other' WHERE id = 1`)
+		if v := mustVerify(t, db); v.Break == nil || v.Break.ID != 1 {
+			t.Errorf("request ID changed: break %+v, want at row 1", v.Break)
+		}
+	})
+}

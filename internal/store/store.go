@@ -429,7 +429,7 @@ type execer interface {
 // insertAudit appends ev to the audit chain in tx (see audit.go), with the
 // intents of the mails it causes (see outbox.go).
 func (d *DB) insertAudit(ctx context.Context, tx execer, ev auditEvent) error {
-	id, err := appendAudit(ctx, tx, ev)
+	id, err := d.appendAudit(ctx, tx, ev)
 	if err != nil {
 		return fmt.Errorf("store: audit %s: %w", ev.Type, err)
 	}
