@@ -83,8 +83,14 @@ var reloadable = []string{"log_level", "smtp_host", "smtp_port", "smtp_user", "s
 // and the server keeps what it had.
 func (a *app) reload(path string, env Env, srv *server.Server, level *slog.LevelVar) {
 	a.logger.Info("reload requested")
+	// The files of the start: server_cert_file and server_key_file when
+	// set, else the certificate the bank's root signed in the data
+	// directory.
 	dir := pkiDir(a.cfg.DataDir)
 	certFile, keyFile := filepath.Join(dir, pki.ServerCertFile), filepath.Join(dir, pki.ServerKeyFile)
+	if a.cfg.ServerCertFile != "" {
+		certFile, keyFile = a.cfg.ServerCertFile, a.cfg.ServerKeyFile
+	}
 	if cert, err := server.LoadCertificate(certFile, keyFile, nowFunc()); err != nil {
 		a.logger.Error("reload: server certificate refused, the old one kept", "err", err)
 	} else {
