@@ -95,7 +95,7 @@ func TestProxy_HAProxyLosesNothingWhenAServerIsKilled(t *testing.T) {
 		t.Fatalf("build kinko: %v\n%s", err, out)
 	}
 	data := filepath.Join(dir, "data")
-	if out, err := exec.Command(bin, "init", "--data", data, "--db", dsn, "--name", "kinko proxy test",
+	if out, err := exec.Command(bin, "init", "--data", data, "--root-dir", filepath.Join(dir, "root"), "--db", dsn, "--name", "kinko proxy test",
 		"--server-name", "127.0.0.1", "--server-name", "localhost").CombinedOutput(); err != nil {
 		t.Fatalf("kinko init: %v\n%s", err, out)
 	}

@@ -128,10 +128,23 @@ func NewBankAt(t testing.TB, db *store.DB, at time.Time, change func(*server.Par
 	// one bank on one database); without a server certificate of its
 	// own, the bank's is then signed by that authority's root.
 	if parts.Authority != authority {
-		if parts.ServerCert == &serverCert {
-			serverCert = serverCertificate(t, parts.Authority, at)
+		switch {
+		case parts.ServerCert != &serverCert:
+			// The change gave its own server certificate too.
+			authority = parts.Authority
+		case parts.Authority.RootKey != nil:
+			serverCert, authority = serverCertificate(t, parts.Authority, at), parts.Authority
+		default:
+			// An authority loaded as a server loads it, without the
+			// root's key: the certificate its root signed, with its key
+			// as the file has it (a proxy in front may need it too).
+			// Without one the listeners keep the test's own server
+			// certificate, and the clients trust its root.
+			if c, err := tls.LoadX509KeyPair(filepath.Join(parts.Authority.Dir, pki.ServerCertFile),
+				filepath.Join(parts.Authority.Dir, pki.ServerKeyFile)); err == nil {
+				serverCert, authority = c, parts.Authority
+			}
 		}
-		authority = parts.Authority
 	}
 	ln, err := server.Listen(server.Addrs{Portal: "127.0.0.1:0", CertPortal: "127.0.0.1:0", PKI: "127.0.0.1:0", Ops: "127.0.0.1:0"})
 	if err != nil {
