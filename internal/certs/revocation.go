@@ -36,7 +36,9 @@ type CRLStore interface {
 	// expired at now, oldest revocation first; when fn returns a new state
 	// and true, it is stored. It returns the state in force after it.
 	UpdateCRL(ctx context.Context, now time.Time, fn func(cur CRLState, revoked int64, unexpired []Certificate) (CRLState, bool, error)) (CRLState, error)
-	CertificateBySerial(ctx context.Context, serial string) (Certificate, error)
+	// CertificateHeadBySerial returns a certificate by its hex serial,
+	// without its bytes (TBS and DER).
+	CertificateHeadBySerial(ctx context.Context, serial string) (Certificate, error)
 }
 
 // RevocationConfig holds a Revocations' dependencies.
@@ -151,7 +153,7 @@ func (r *Revocations) keep(st CRLState) {
 // issued (or not yet signed).
 func (r *Revocations) OCSP(ctx context.Context, req []byte) ([]byte, error) {
 	return r.ocsp.Respond(req, r.c.Now(), func(serial *big.Int) (pki.OCSPStatus, error) {
-		c, err := r.c.Store.CertificateBySerial(ctx, pki.SerialHex(serial))
+		c, err := r.c.Store.CertificateHeadBySerial(ctx, pki.SerialHex(serial))
 		if errors.Is(err, ErrNotFound) {
 			return pki.OCSPStatus{}, nil
 		}
