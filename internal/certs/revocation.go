@@ -32,10 +32,10 @@ type CRLStore interface {
 	CRLState(ctx context.Context, cached int64) (CRLState, int64, error)
 	// UpdateCRL runs fn in a transaction that holds the CRL state locked,
 	// with the state, the number of certificates revoked ever (as
-	// CRLState counts them) and the revoked certificates that have not
-	// expired at now, oldest revocation first; when fn returns a new state
+	// CRLState counts them) and the revoked certificates whose notAfter is
+	// after since, oldest revocation first; when fn returns a new state
 	// and true, it is stored. It returns the state in force after it.
-	UpdateCRL(ctx context.Context, now time.Time, fn func(cur CRLState, revoked int64, unexpired []Certificate) (CRLState, bool, error)) (CRLState, error)
+	UpdateCRL(ctx context.Context, since time.Time, fn func(cur CRLState, revoked int64, listed []Certificate) (CRLState, bool, error)) (CRLState, error)
 	// CertificateHeadBySerial returns a certificate by its hex serial,
 	// without its bytes (TBS and DER).
 	CertificateHeadBySerial(ctx context.Context, serial string) (Certificate, error)
@@ -91,9 +91,11 @@ func (r *Revocations) stale(st CRLState, n int64, now time.Time) bool {
 // CRL returns the DER of the current CRL, making a new one, with the next
 // CRL number, when a certificate has been revoked since the last one or
 // half of its validity has passed. It lists the revoked certificates that
-// have not expired (RFC 5280 5.1.2.6 lets a CRL drop the expired ones, whose
-// status no relying party asks); one made is stored and served to every
-// server until it is stale. The number is taken in the store's
+// have not expired, and those that expired less than a CRL validity ago:
+// RFC 5280 3.3 lets a CRL drop an expired certificate once it has appeared
+// on one CRL issued after its expiry, which a CRL made within a validity
+// of the expiry is. One made is stored and served to every server until
+// it is stale. The number is taken in the store's
 // transaction, so that two servers never sign two CRLs with one number.
 func (r *Revocations) CRL(ctx context.Context) ([]byte, error) {
 	now := r.c.Now().UTC().Truncate(time.Second)
@@ -111,7 +113,7 @@ func (r *Revocations) CRL(ctx context.Context) ([]byte, error) {
 		r.keep(st)
 		return st.DER, nil
 	}
-	st, err = r.c.Store.UpdateCRL(ctx, now, func(cur CRLState, n int64, revoked []Certificate) (CRLState, bool, error) {
+	st, err = r.c.Store.UpdateCRL(ctx, now.Add(-r.c.Validity), func(cur CRLState, n int64, revoked []Certificate) (CRLState, bool, error) {
 		if !r.stale(cur, n, now) {
 			return cur, false, nil // another server made it meanwhile
 		}

@@ -35,7 +35,10 @@ import (
 //   - top: the top screen's reads (the last 5 logins, the failed-login
 //     report, the organization's accounts);
 //   - crl-build: making and storing a new CRL of the unexpired revoked
-//     certificates (each operation is half a CRL validity later);
+//     certificates (each operation is half a CRL validity after or before
+//     the one before it, so that each makes a new CRL);
+//   - crl-served: the CRL served again by a server that has it (the
+//     store is asked only whether it is still the current one);
 //   - ocsp-cached: OCSP answers from the responder's cache, by 8 clients;
 //   - reminders: a run of the expiry-reminder job after the day's
 //     reminders were sent.
@@ -137,7 +140,7 @@ func benchmarkScale(b *testing.B, engine string, scale float64) {
 	b.Run("crl-build", func(b *testing.B) {
 		var step atomic.Int64
 		revs, err := certs.NewRevocations(certs.RevocationConfig{Store: db.Certs(), Authority: a,
-			Now: func() time.Time { return scaleNow.Add(time.Duration(step.Load()) * 13 * time.Hour) }})
+			Now: func() time.Time { return scaleNow.Add(time.Duration(step.Load()%2) * 13 * time.Hour) }})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -151,6 +154,21 @@ func benchmarkScale(b *testing.B, engine string, scale float64) {
 			size = len(der)
 		}
 		b.ReportMetric(float64(size), "crl-bytes")
+	})
+	b.Run("crl-served", func(b *testing.B) {
+		revs, err := certs.NewRevocations(certs.RevocationConfig{Store: db.Certs(), Authority: a,
+			Now: func() time.Time { return scaleNow.Add(time.Hour) }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := revs.CRL(ctx); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := revs.CRL(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 	b.Run("ocsp-cached", func(b *testing.B) {
 		revs, err := certs.NewRevocations(certs.RevocationConfig{Store: db.Certs(), Authority: a, Now: func() time.Time { return scaleNow }})

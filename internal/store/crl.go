@@ -51,17 +51,17 @@ func (d *DB) CRLState(ctx context.Context, cached int64) (certs.CRLState, int64,
 	return st, n, nil
 }
 
-// ListRevoked returns the revoked certificates that have not expired at
-// now, oldest revocation first, without their bytes: what a CRL lists.
-func (d *DB) ListRevoked(ctx context.Context, now time.Time) ([]certs.Certificate, error) {
-	return listRevoked(ctx, d.db, now)
+// ListRevoked returns the revoked certificates whose notAfter is after
+// since, oldest revocation first, without their bytes: what a CRL lists.
+func (d *DB) ListRevoked(ctx context.Context, since time.Time) ([]certs.Certificate, error) {
+	return listRevoked(ctx, d.db, since)
 }
 
 func listRevoked(ctx context.Context, q interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}, now time.Time) ([]certs.Certificate, error) {
+}, since time.Time) ([]certs.Certificate, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+certHeadColumns+` FROM certificates c
-		WHERE c.status = 'revoked' AND c.not_after > $1 ORDER BY c.revoked_at, c.id`, micros(now))
+		WHERE c.status = 'revoked' AND c.not_after > $1 ORDER BY c.revoked_at, c.id`, micros(since))
 	if err != nil {
 		return nil, fmt.Errorf("store: list revoked: %w", err)
 	}
@@ -78,9 +78,9 @@ func listRevoked(ctx context.Context, q interface {
 }
 
 // UpdateCRL runs fn with the CRL state locked, the number of certificates
-// revoked ever and those not expired at now, and stores the state fn
-// returns when it says so. See certs.CRLStore.
-func (d *DB) UpdateCRL(ctx context.Context, now time.Time, fn func(cur certs.CRLState, revoked int64, unexpired []certs.Certificate) (certs.CRLState, bool, error)) (certs.CRLState, error) {
+// revoked ever and those whose notAfter is after since, and stores the
+// state fn returns when it says so. See certs.CRLStore.
+func (d *DB) UpdateCRL(ctx context.Context, since time.Time, fn func(cur certs.CRLState, revoked int64, listed []certs.Certificate) (certs.CRLState, bool, error)) (certs.CRLState, error) {
 	var out certs.CRLState
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		cur, err := d.crlState(ctx, tx, true, 0)
@@ -91,11 +91,11 @@ func (d *DB) UpdateCRL(ctx context.Context, now time.Time, fn func(cur certs.CRL
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM certificates WHERE status = 'revoked'`).Scan(&n); err != nil {
 			return fmt.Errorf("store: count revoked: %w", err)
 		}
-		unexpired, err := listRevoked(ctx, tx, now)
+		listed, err := listRevoked(ctx, tx, since)
 		if err != nil {
 			return err
 		}
-		next, store, err := fn(cur, n, unexpired)
+		next, store, err := fn(cur, n, listed)
 		if err != nil {
 			return err
 		}
