@@ -150,28 +150,29 @@ func (s *Service) notice(ctx context.Context, c Certificate, occasion string, no
 // job runs and on however many servers. It returns how many it sent.
 func (s *Service) SendExpiryReminders(ctx context.Context) (int, error) {
 	now := s.c.Now().UTC()
-	list, err := s.c.Store.ExpiringCertificates(ctx, now, now.Add(s.c.RenewalWindow))
-	if err != nil {
-		return 0, err
-	}
 	sent := 0
-	for _, c := range list {
-		days := c.DaysLeft(now)
-		due := false
-		for _, d := range ReminderDays {
-			if d == days && time.Duration(d)*24*time.Hour <= s.c.RenewalWindow {
-				due = true
-			}
-		}
-		if !due {
+	for _, d := range ReminderDays {
+		if time.Duration(d)*24*time.Hour > s.c.RenewalWindow {
 			continue
 		}
-		ok, err := s.notice(ctx, c, strconv.Itoa(days), now)
+		// d days left (DaysLeft counts a part of a day as a day): notAfter
+		// in (now + d-1 days, now + d days].
+		occasion := strconv.Itoa(d)
+		list, err := s.c.Store.ExpiringCertificates(ctx, now.Add(time.Duration(d-1)*24*time.Hour), now.Add(time.Duration(d)*24*time.Hour), occasion)
 		if err != nil {
 			return sent, err
 		}
-		if ok {
-			sent++
+		for _, c := range list {
+			if c.DaysLeft(now) != d {
+				continue
+			}
+			ok, err := s.notice(ctx, c, occasion, now)
+			if err != nil {
+				return sent, err
+			}
+			if ok {
+				sent++
+			}
 		}
 	}
 	return sent, nil

@@ -41,8 +41,10 @@ type Store interface {
 	// whether it recorded one.
 	RecordExpiryNotice(ctx context.Context, certificateID int64, occasion, day string, now time.Time, ev audit.Event) (bool, error)
 	// ExpiringCertificates returns the issued certificates in their users'
-	// active places whose notAfter is in [from, to].
-	ExpiringCertificates(ctx context.Context, from, to time.Time) ([]Certificate, error)
+	// active places whose notAfter is in (from, to] and that have no
+	// expiry notice for occasion, through an index on notAfter: the
+	// certificates due for a reminder, never every issued certificate.
+	ExpiringCertificates(ctx context.Context, from, to time.Time, occasion string) ([]Certificate, error)
 }
 
 // Tx is one transaction of the store. Its methods are data operations:

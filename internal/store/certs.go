@@ -233,6 +233,20 @@ func (d *DB) CertificateBySerial(ctx context.Context, serial string) (certs.Cert
 	return d.certificateWhere(ctx, `c.serial = $1`, serial)
 }
 
+// CertificateHeadBySerial returns a certificate by its hex serial without
+// its bytes (TBS and DER): what an OCSP answer needs, read on every OCSP
+// request.
+func (d *DB) CertificateHeadBySerial(ctx context.Context, serial string) (certs.Certificate, error) {
+	c, err := scanCertificate(d.queryRow(ctx, `SELECT `+certHeadColumns+` FROM certificates c WHERE c.serial = $1`, serial))
+	if errors.Is(err, sql.ErrNoRows) {
+		return certs.Certificate{}, certs.ErrNotFound
+	}
+	if err != nil {
+		return certs.Certificate{}, fmt.Errorf("store: certificate: %w", err)
+	}
+	return c, nil
+}
+
 // CertificateByFingerprint returns a certificate by its SHA-256 fingerprint.
 func (d *DB) CertificateByFingerprint(ctx context.Context, fingerprint string) (certs.Certificate, error) {
 	return d.certificateWhere(ctx, `c.fingerprint = $1`, fingerprint)

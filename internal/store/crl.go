@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"kinko/internal/certs"
 )
@@ -12,17 +13,18 @@ import (
 var _ certs.CRLStore = (*DB)(nil)
 
 // crlState reads the one row of crl_state, locked on PostgreSQL when lock
-// is set (SQLite's IMMEDIATE transaction already holds the write lock).
+// is set (SQLite's IMMEDIATE transaction already holds the write lock),
+// without the DER when its number is cached.
 func (d *DB) crlState(ctx context.Context, q interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}, lock bool) (certs.CRLState, error) {
-	query := `SELECT number, der, this_update, next_update, revocations FROM crl_state WHERE id = 1`
+}, lock bool, cached int64) (certs.CRLState, error) {
+	query := `SELECT number, CASE WHEN number = $1 THEN NULL ELSE der END, this_update, next_update, revocations FROM crl_state WHERE id = 1`
 	if lock && d.dialect == Postgres {
 		query += ` FOR UPDATE`
 	}
 	var st certs.CRLState
 	var this, next int64
-	err := q.QueryRowContext(ctx, query).Scan(&st.Number, &st.DER, &this, &next, &st.Revocations)
+	err := q.QueryRowContext(ctx, query, cached).Scan(&st.Number, &st.DER, &this, &next, &st.Revocations)
 	if errors.Is(err, sql.ErrNoRows) {
 		return certs.CRLState{}, errors.New("store: crl state missing")
 	}
@@ -35,10 +37,10 @@ func (d *DB) crlState(ctx context.Context, q interface {
 	return st, nil
 }
 
-// CRLState returns the last CRL made and the number of certificates revoked
-// now.
-func (d *DB) CRLState(ctx context.Context) (certs.CRLState, int64, error) {
-	st, err := d.crlState(ctx, d.db, false)
+// CRLState returns the last CRL made, without its DER when its number is
+// cached, and the number of certificates revoked now.
+func (d *DB) CRLState(ctx context.Context, cached int64) (certs.CRLState, int64, error) {
+	st, err := d.crlState(ctx, d.db, false, cached)
 	if err != nil {
 		return certs.CRLState{}, 0, err
 	}
@@ -49,15 +51,17 @@ func (d *DB) CRLState(ctx context.Context) (certs.CRLState, int64, error) {
 	return st, n, nil
 }
 
-// ListRevoked returns the revoked certificates, oldest revocation first.
-func (d *DB) ListRevoked(ctx context.Context) ([]certs.Certificate, error) {
-	return listRevoked(ctx, d.db)
+// ListRevoked returns the revoked certificates whose notAfter is after
+// since, oldest revocation first, without their bytes: what a CRL lists.
+func (d *DB) ListRevoked(ctx context.Context, since time.Time) ([]certs.Certificate, error) {
+	return listRevoked(ctx, d.db, since)
 }
 
 func listRevoked(ctx context.Context, q interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}) ([]certs.Certificate, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+certColumns+` FROM certificates c WHERE c.status = 'revoked' ORDER BY c.revoked_at, c.id`)
+}, since time.Time) ([]certs.Certificate, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+certHeadColumns+` FROM certificates c
+		WHERE c.status = 'revoked' AND c.not_after > $1 ORDER BY c.revoked_at, c.id`, micros(since))
 	if err != nil {
 		return nil, fmt.Errorf("store: list revoked: %w", err)
 	}
@@ -73,20 +77,25 @@ func listRevoked(ctx context.Context, q interface {
 	return out, rows.Err()
 }
 
-// UpdateCRL runs fn with the CRL state locked and the revoked certificates,
-// and stores the state fn returns when it says so. See certs.CRLStore.
-func (d *DB) UpdateCRL(ctx context.Context, fn func(cur certs.CRLState, revoked []certs.Certificate) (certs.CRLState, bool, error)) (certs.CRLState, error) {
+// UpdateCRL runs fn with the CRL state locked, the number of certificates
+// revoked ever and those whose notAfter is after since, and stores the
+// state fn returns when it says so. See certs.CRLStore.
+func (d *DB) UpdateCRL(ctx context.Context, since time.Time, fn func(cur certs.CRLState, revoked int64, listed []certs.Certificate) (certs.CRLState, bool, error)) (certs.CRLState, error) {
 	var out certs.CRLState
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		cur, err := d.crlState(ctx, tx, true)
+		cur, err := d.crlState(ctx, tx, true, 0)
 		if err != nil {
 			return err
 		}
-		revoked, err := listRevoked(ctx, tx)
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM certificates WHERE status = 'revoked'`).Scan(&n); err != nil {
+			return fmt.Errorf("store: count revoked: %w", err)
+		}
+		listed, err := listRevoked(ctx, tx, since)
 		if err != nil {
 			return err
 		}
-		next, store, err := fn(cur, revoked)
+		next, store, err := fn(cur, n, listed)
 		if err != nil {
 			return err
 		}

@@ -37,11 +37,14 @@ func (d *DB) RecordExpiryNotice(ctx context.Context, certificateID int64, occasi
 }
 
 // ExpiringCertificates returns the issued certificates in their users'
-// active places whose notAfter is in [from, to], oldest first.
-func (d *DB) ExpiringCertificates(ctx context.Context, from, to time.Time) ([]certs.Certificate, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+certColumns+` FROM certificates c
-		WHERE `+d.activeSlot("c.")+` AND c.status = 'issued' AND c.not_after >= $1 AND c.not_after <= $2 ORDER BY c.id`,
-		micros(from), micros(to))
+// active places whose notAfter is in (from, to] and that have no expiry
+// notice for occasion, oldest first, without their bytes. The range is
+// read through the index certificates_issued_not_after.
+func (d *DB) ExpiringCertificates(ctx context.Context, from, to time.Time, occasion string) ([]certs.Certificate, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+certHeadColumns+` FROM certificates c
+		WHERE c.status = 'issued' AND c.not_after > $1 AND c.not_after <= $2 AND `+d.activeSlot("c.")+`
+		AND NOT EXISTS (SELECT 1 FROM expiry_notices n WHERE n.certificate_id = c.id AND n.occasion = $3) ORDER BY c.id`,
+		micros(from), micros(to), occasion)
 	if err != nil {
 		return nil, fmt.Errorf("store: expiring certificates: %w", err)
 	}
