@@ -39,7 +39,19 @@ type CRLStore interface {
 	// CertificateHeadBySerial returns a certificate by its hex serial,
 	// without its bytes (TBS and DER).
 	CertificateHeadBySerial(ctx context.Context, serial string) (Certificate, error)
+	// RevocationEpoch returns a counter that every revocation's
+	// transaction increments.
+	RevocationEpoch(ctx context.Context) (int64, error)
 }
+
+// DefaultEpochPoll is how often a server reads the revocation epoch to
+// drop its cache of OCSP statuses; a revocation on another server shows in
+// its OCSP answers within it.
+const DefaultEpochPoll = time.Second
+
+// DefaultStatusCacheEntries bounds the OCSP status cache: about 100 bytes
+// an entry, so about 100 MB at most.
+const DefaultStatusCacheEntries = 1_000_000
 
 // RevocationConfig holds a Revocations' dependencies.
 type RevocationConfig struct {
@@ -48,6 +60,12 @@ type RevocationConfig struct {
 	Validity  time.Duration    // CRL nextUpdate - thisUpdate; default DefaultCRLValidity
 	Now       func() time.Time // default time.Now
 	Rand      io.Reader        // default crypto/rand
+	// EpochPoll is the most time between two reads of the revocation
+	// epoch, by Now; default DefaultEpochPoll.
+	EpochPoll time.Duration
+	// CacheEntries bounds the cache of OCSP statuses; default
+	// DefaultStatusCacheEntries.
+	CacheEntries int
 }
 
 // Revocations tells others which certificates are revoked: a CRL of the
@@ -60,6 +78,22 @@ type Revocations struct {
 	// (megabytes in a large bank) is read from the store once per CRL.
 	mu  sync.Mutex
 	crl CRLState
+
+	status statusCache
+}
+
+// statusCache holds the OCSP status of serials the store knows (issued or
+// revoked), by serial bytes, read at the revocation epoch epoch. A serial
+// the store does not know is never kept: issuance does not change the
+// epoch. gen counts the drops, so that a status read before a drop is not
+// kept after it.
+type statusCache struct {
+	mu      sync.Mutex
+	m       map[string]pki.OCSPStatus
+	gen     uint64
+	epoch   int64
+	read    bool      // epoch was read once
+	checked time.Time // when the epoch was last read (or is being read)
 }
 
 // NewRevocations returns the revocation service.
@@ -72,6 +106,12 @@ func NewRevocations(c RevocationConfig) (*Revocations, error) {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.EpochPoll <= 0 {
+		c.EpochPoll = DefaultEpochPoll
+	}
+	if c.CacheEntries <= 0 {
+		c.CacheEntries = DefaultStatusCacheEntries
 	}
 	o, err := pki.NewOCSPResponder(c.Authority, c.Rand)
 	if err != nil {
@@ -152,24 +192,108 @@ func (r *Revocations) keep(st CRLState) {
 
 // OCSP answers a DER OCSP request (RFC 6960): good for an issued
 // certificate, revoked with its time and reason, unknown for a serial never
-// issued (or not yet signed).
+// issued (or not yet signed). The status of a known serial is cached until
+// the revocation epoch changes: a revocation on this server shows at once
+// (Revoked), one on another server within EpochPoll.
 func (r *Revocations) OCSP(ctx context.Context, req []byte) ([]byte, error) {
-	return r.ocsp.Respond(req, r.c.Now(), func(serial *big.Int) (pki.OCSPStatus, error) {
-		c, err := r.c.Store.CertificateHeadBySerial(ctx, pki.SerialHex(serial))
-		if errors.Is(err, ErrNotFound) {
-			return pki.OCSPStatus{}, nil
+	now := r.c.Now()
+	if err := r.pollEpoch(ctx, now); err != nil {
+		return nil, err
+	}
+	return r.ocsp.Respond(req, now, func(serial *big.Int) (pki.OCSPStatus, error) {
+		key := string(serial.Bytes())
+		r.status.mu.Lock()
+		st, ok := r.status.m[key]
+		gen := r.status.gen
+		r.status.mu.Unlock()
+		if ok {
+			return st, nil
 		}
-		if err != nil {
-			return pki.OCSPStatus{}, err
+		st, err := r.readStatus(ctx, serial)
+		if err != nil || !st.Known {
+			return st, err
 		}
-		switch c.Status {
-		case StatusIssued:
-			return pki.OCSPStatus{Known: true}, nil
-		case StatusRevoked:
-			code, _ := ReasonCode(c.RevocationReason)
-			return pki.OCSPStatus{Known: true, Revoked: true, RevokedAt: c.RevokedAt, ReasonCode: code}, nil
-		default:
-			return pki.OCSPStatus{}, nil
+		r.status.mu.Lock()
+		defer r.status.mu.Unlock()
+		if r.status.gen != gen {
+			return st, nil // dropped meanwhile: st may be older than the drop
 		}
+		if r.status.m == nil {
+			r.status.m = make(map[string]pki.OCSPStatus)
+		}
+		if len(r.status.m) >= r.c.CacheEntries {
+			for k := range r.status.m { // any one
+				delete(r.status.m, k)
+				break
+			}
+		}
+		r.status.m[key] = st
+		return st, nil
 	})
+}
+
+// readStatus reads the OCSP status of serial from the store.
+func (r *Revocations) readStatus(ctx context.Context, serial *big.Int) (pki.OCSPStatus, error) {
+	c, err := r.c.Store.CertificateHeadBySerial(ctx, pki.SerialHex(serial))
+	if errors.Is(err, ErrNotFound) {
+		return pki.OCSPStatus{}, nil
+	}
+	if err != nil {
+		return pki.OCSPStatus{}, err
+	}
+	switch c.Status {
+	case StatusIssued:
+		return pki.OCSPStatus{Known: true}, nil
+	case StatusRevoked:
+		code, _ := ReasonCode(c.RevocationReason)
+		return pki.OCSPStatus{Known: true, Revoked: true, RevokedAt: c.RevokedAt, ReasonCode: code}, nil
+	default:
+		return pki.OCSPStatus{}, nil
+	}
+}
+
+// pollEpoch reads the revocation epoch when EpochPoll has passed since it
+// was last read (one caller reads it; the others go on meanwhile), and
+// drops the status cache when it changed.
+func (r *Revocations) pollEpoch(ctx context.Context, now time.Time) error {
+	c := &r.status
+	c.mu.Lock()
+	due := !c.read || !now.Before(c.checked.Add(r.c.EpochPoll)) || now.Before(c.checked)
+	if due {
+		c.checked = now
+	}
+	first := !c.read
+	c.mu.Unlock()
+	if !due {
+		return nil
+	}
+	epoch, err := r.c.Store.RevocationEpoch(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		// Nothing is served from a cache whose epoch could not be read.
+		c.drop()
+		c.read, c.checked = false, time.Time{}
+		return err
+	}
+	if first || epoch != c.epoch {
+		c.drop()
+		c.epoch = epoch
+	}
+	c.read = true
+	return nil
+}
+
+// Revoked drops this server's cache of OCSP statuses: the server calls it
+// after each revocation it made, so that its own answers change at once.
+func (r *Revocations) Revoked() {
+	r.status.mu.Lock()
+	defer r.status.mu.Unlock()
+	r.status.drop()
+}
+
+// drop empties the cache; c.mu is held.
+func (c *statusCache) drop() {
+	c.m = nil
+	c.gen++
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"math/big"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,25 @@ type scaleServer struct {
 	db    *store.DB
 	certs *certs.Service
 	revs  *certs.Revocations
+	clock *scaleClock // shared by the servers
+}
+
+// scaleClock is the servers' clock, at scaleNow until advanced.
+type scaleClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *scaleClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *scaleClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 // forEachSharedDB runs f on SQLite and PostgreSQL with two servers on one
@@ -50,7 +70,7 @@ func forEachSharedDB(t *testing.T, f func(t *testing.T, b *testutil.FilledBank, 
 			if err != nil {
 				t.Fatal(err)
 			}
-			now := func() time.Time { return scaleNow }
+			clock := &scaleClock{now: scaleNow}
 			var servers [2]scaleServer
 			for i := range servers {
 				db, err := store.Open(ctx, dsn)
@@ -59,11 +79,18 @@ func forEachSharedDB(t *testing.T, f func(t *testing.T, b *testutil.FilledBank, 
 				}
 				db.SetMailRules(notify.Rules{})
 				t.Cleanup(func() { db.Close() })
-				revs, err := certs.NewRevocations(certs.RevocationConfig{Store: db.Certs(), Authority: a, Now: now})
+				revs, err := certs.NewRevocations(certs.RevocationConfig{Store: db.Certs(), Authority: a, Now: clock.Now})
 				if err != nil {
 					t.Fatal(err)
 				}
-				servers[i] = scaleServer{db: db, certs: certs.New(certs.Config{Store: db.Certs(), Now: now}), revs: revs}
+				// As the server wires them: a revocation made drops the
+				// server's own OCSP status cache.
+				svc := certs.New(certs.Config{Store: db.Certs(), Now: clock.Now, OnRevoke: func(_ string, err error) {
+					if err == nil {
+						revs.Revoked()
+					}
+				}})
+				servers[i] = scaleServer{db: db, certs: svc, revs: revs, clock: clock}
 			}
 			b, err := testutil.FillBank(ctx, servers[0].db, testutil.ScaledBank(0.001), scaleNow)
 			if err != nil {
@@ -125,41 +152,114 @@ func TestScale_CRLListsExactlyTheUnexpiredRevoked(t *testing.T) {
 	})
 }
 
-func TestScale_OCSPAnswerChangesAfterRevocationOnAnotherServer(t *testing.T) {
+// ocspStatus asks s's responder for serial's OCSP status.
+func ocspStatus(t *testing.T, s scaleServer, a *pki.Authority, serial string) int {
+	t.Helper()
+	n, ok := new(big.Int).SetString(serial, 16)
+	if !ok {
+		t.Fatalf("bad serial %q", serial)
+	}
+	req, err := ocsp.CreateRequest(&x509.Certificate{SerialNumber: n}, a.Issuing, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := s.revs.OCSP(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ocsp.ParseResponse(der, a.Issuing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Status
+}
+
+// validIssued returns the serial of the bank's certificate i, which must be
+// issued, not revoked and valid.
+func validIssued(t *testing.T, b *testutil.FilledBank, i int) string {
+	t.Helper()
+	c := b.Certificate(i)
+	if c.Revoked || !c.NotAfter.After(b.Now) {
+		t.Fatalf("certificate %d is planned %+v: want issued and valid", i, c)
+	}
+	return c.Serial
+}
+
+// TestScale_OCSPAnswerChangesWithinThePollAfterRevocationOnAnotherServer: a
+// server caches the status of the serials it knows; a revocation on another
+// server shows in its answers once it has read the revocation epoch again,
+// at most DefaultEpochPoll later.
+func TestScale_OCSPAnswerChangesWithinThePollAfterRevocationOnAnotherServer(t *testing.T) {
 	forEachSharedDB(t, func(t *testing.T, b *testutil.FilledBank, a *pki.Authority, s1, s2 scaleServer) {
-		ctx := context.Background()
-		c := b.Certificate(1) // issued, not revoked
-		if c.Revoked || !c.NotAfter.After(b.Now) {
-			t.Fatalf("certificate 1 is planned %+v: want issued and valid", c)
-		}
-		serial, _ := new(big.Int).SetString(c.Serial, 16)
-		req, err := ocsp.CreateRequest(&x509.Certificate{SerialNumber: serial}, a.Issuing, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		status := func() int {
-			t.Helper()
-			der, err := s1.revs.OCSP(ctx, req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := ocsp.ParseResponse(der, a.Issuing)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return r.Status
-		}
+		serial := validIssued(t, b, 1)
 		// Twice, so that the second answer comes from server 1's cache.
 		for range 2 {
-			if got := status(); got != ocsp.Good {
+			if got := ocspStatus(t, s1, a, serial); got != ocsp.Good {
 				t.Fatalf("before revocation: status %d, want good", got)
 			}
 		}
-		if _, err := s2.certs.RevokeByBank(ctx, c.Serial, "keyCompromise", "suzuki", "REQ-SCALE-1"); err != nil {
+		if _, err := s2.certs.RevokeByBank(context.Background(), serial, "keyCompromise", "suzuki", "REQ-SCALE-1"); err != nil {
 			t.Fatal(err)
 		}
-		if got := status(); got != ocsp.Revoked {
-			t.Errorf("right after the revocation on the other server: status %d, want revoked", got)
+		if got := ocspStatus(t, s2, a, serial); got != ocsp.Revoked {
+			t.Errorf("on the revoking server: status %d, want revoked", got)
+		}
+		if got := ocspStatus(t, s1, a, serial); got != ocsp.Good {
+			t.Errorf("on the other server within the poll: status %d, want the cached good", got)
+		}
+		s1.clock.Advance(certs.DefaultEpochPoll)
+		if got := ocspStatus(t, s1, a, serial); got != ocsp.Revoked {
+			t.Errorf("on the other server a poll later: status %d, want revoked", got)
+		}
+	})
+}
+
+// TestScale_OCSPAnswerChangesAtOnceOnTheRevokingServer: the server that
+// revokes drops its own cache, so its next answer is revoked with no wait.
+func TestScale_OCSPAnswerChangesAtOnceOnTheRevokingServer(t *testing.T) {
+	forEachSharedDB(t, func(t *testing.T, b *testutil.FilledBank, a *pki.Authority, s1, _ scaleServer) {
+		serial := validIssued(t, b, 1)
+		for range 2 {
+			if got := ocspStatus(t, s1, a, serial); got != ocsp.Good {
+				t.Fatalf("before revocation: status %d, want good", got)
+			}
+		}
+		if _, err := s1.certs.RevokeByBank(context.Background(), serial, "keyCompromise", "suzuki", "REQ-SCALE-2"); err != nil {
+			t.Fatal(err)
+		}
+		if got := ocspStatus(t, s1, a, serial); got != ocsp.Revoked {
+			t.Errorf("right after its own revocation: status %d, want revoked", got)
+		}
+	})
+}
+
+// TestScale_OCSPUnknownSerialIsNotCached: a serial the bank does not know
+// is answered unknown and not cached, so once a certificate with it is
+// issued (on another server, which does not change the revocation epoch)
+// it is answered good at once.
+func TestScale_OCSPUnknownSerialIsNotCached(t *testing.T) {
+	forEachSharedDB(t, func(t *testing.T, b *testutil.FilledBank, a *pki.Authority, s1, s2 scaleServer) {
+		ctx := context.Background()
+		serial := validIssued(t, b, 1)
+		c, err := s2.db.CertificateHeadBySerial(ctx, serial)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The certificate's serial is "not issued yet" while its row says
+		// another serial.
+		if _, err := s2.db.SQL().ExecContext(ctx, `UPDATE certificates SET serial = $1 WHERE id = $2`, "7f"+serial, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if got := ocspStatus(t, s1, a, serial); got != ocsp.Unknown {
+				t.Fatalf("before issuance: status %d, want unknown", got)
+			}
+		}
+		if _, err := s2.db.SQL().ExecContext(ctx, `UPDATE certificates SET serial = $1 WHERE id = $2`, serial, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := ocspStatus(t, s1, a, serial); got != ocsp.Good {
+			t.Errorf("right after issuance: status %d, want good", got)
 		}
 	})
 }

@@ -187,7 +187,7 @@ func Assemble(p Parts) (*Services, error) {
 	}
 	svc := &Services{Parts: p, Identity: ident}
 	cs := certs.New(certs.Config{Store: p.DB.Certs(), Identity: ident, Issuer: issuer, Validity: p.Validity, Now: p.Now, Rand: p.Rand, Logger: p.Logger,
-		RenewalWindow: p.RenewalWindow, URLs: svc.revocationURLs, OnIssue: p.issued(), OnRevoke: p.revoked()})
+		RenewalWindow: p.RenewalWindow, URLs: svc.revocationURLs, OnIssue: p.issued(), OnRevoke: svc.revoked(p.revoked())})
 	am := auth.New(auth.Config{Store: p.DB, Identity: ident, Certs: cs, Now: p.Now, Rand: p.Rand, Logger: p.Logger,
 		IdleTimeout: p.IdleTimeout, AbsoluteTimeout: p.MaxSession, OnLogin: p.loggedIn()})
 	svc.Certs, svc.Auth = cs, am
@@ -221,6 +221,21 @@ func Assemble(p Parts) (*Services, error) {
 		}
 	}
 	return svc, nil
+}
+
+// revoked returns the Certs service's OnRevoke: it tells count (when set)
+// and, after a revocation made, drops this server's cache of OCSP statuses
+// so that its own answers change at once (the other servers' within the
+// epoch poll).
+func (s *Services) revoked(count func(string, error)) func(string, error) {
+	return func(by string, err error) {
+		if count != nil {
+			count(by, err)
+		}
+		if err == nil && s.Revocations != nil {
+			s.Revocations.Revoked()
+		}
+	}
 }
 
 // revocationURLs returns the CRL and OCSP URLs that issued certificates

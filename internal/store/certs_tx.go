@@ -139,12 +139,18 @@ func (t *certsTx) TakePlace(_ context.Context, id int64) error {
 	return wrapErr(err, "take place")
 }
 
-// SetRevoked marks a record revoked and out of its user's place.
+// SetRevoked marks a record revoked and out of its user's place, and
+// increments the revocation epoch.
 func (t *certsTx) SetRevoked(_ context.Context, id int64, r certs.Revocation) error {
 	_, err := t.tx.ExecContext(t.ctx, `UPDATE certificates SET status = 'revoked', active_slot = NULL, revoked_at = $1,
 		revocation_reason = $2, revoked_by = $3, request_ref = $4 WHERE id = $5`,
 		micros(r.At), r.Reason, r.By, nullString(r.RequestRef), id)
-	return wrapErr(err, "revoke")
+	if err != nil {
+		return wrapErr(err, "revoke")
+	}
+	// Every server's OCSP cache drops when it sees the epoch change.
+	_, err = t.tx.ExecContext(t.ctx, `UPDATE revocation_epoch SET epoch = epoch + 1 WHERE id = 1`)
+	return wrapErr(err, "revocation epoch")
 }
 
 // EndSessions deletes the sessions bound to a certificate.

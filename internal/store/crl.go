@@ -51,6 +51,16 @@ func (d *DB) CRLState(ctx context.Context, cached int64) (certs.CRLState, int64,
 	return st, n, nil
 }
 
+// RevocationEpoch returns the revocation epoch, which every revocation
+// increments.
+func (d *DB) RevocationEpoch(ctx context.Context) (int64, error) {
+	var n int64
+	if err := d.db.QueryRowContext(ctx, `SELECT epoch FROM revocation_epoch WHERE id = 1`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: revocation epoch: %w", err)
+	}
+	return n, nil
+}
+
 // ListRevoked returns the revoked certificates whose notAfter is after
 // since, oldest revocation first, without their bytes: what a CRL lists.
 func (d *DB) ListRevoked(ctx context.Context, since time.Time) ([]certs.Certificate, error) {
