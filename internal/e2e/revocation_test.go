@@ -450,3 +450,35 @@ func TestCRLAndOCSP(t *testing.T) {
 		})
 	})
 }
+
+// TestOCSP_RevokingServerAnswersRevokedAtOnce: the responder caches the
+// status of known serials, and the server that revokes a certificate drops
+// that cache, so that its next OCSP answer, with no time passed, is
+// revoked.
+func TestOCSP_RevokingServerAnswersRevokedAtOnce(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		b := testutil.NewBank(t, db)
+		org := b.NewOrg(t, "OCSP即時組合", true)
+		cert := b.IssueCertificate(t, b.NewGeneralUser(t, org))
+		status := func() int {
+			t.Helper()
+			r, err := ocsp.ParseResponse(ocspQuery(t, b, cert.Leaf.SerialNumber, nil, http.MethodPost, false), b.Authority.Issuing)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.Status
+		}
+		// Twice, so that the second answer comes from the cache.
+		for range 2 {
+			if got := status(); got != ocsp.Good {
+				t.Fatalf("before revocation: status %d, want good", got)
+			}
+		}
+		if _, err := b.Services.Certs.RevokeByBank(context.Background(), serialOf(cert), "keyCompromise", "op1", "REQ-OCSP-1"); err != nil {
+			t.Fatal(err)
+		}
+		if got := status(); got != ocsp.Revoked {
+			t.Errorf("right after the revocation: status %d, want revoked", got)
+		}
+	})
+}
