@@ -50,7 +50,7 @@ type CRLStore interface {
 const DefaultEpochPoll = time.Second
 
 // DefaultStatusCacheEntries bounds the OCSP status cache: about 100 bytes
-// an entry, so about 100 MB at most.
+// an entry with the map's own room, so about 100 MB at most.
 const DefaultStatusCacheEntries = 1_000_000
 
 // RevocationConfig holds a Revocations' dependencies.
@@ -83,13 +83,13 @@ type Revocations struct {
 }
 
 // statusCache holds the OCSP status of serials the store knows (issued or
-// revoked), by serial bytes, read at the revocation epoch epoch. A serial
+// revoked), by serial, read at the revocation epoch epoch. A serial
 // the store does not know is never kept: issuance does not change the
 // epoch. gen counts the drops, so that a status read before a drop is not
 // kept after it.
 type statusCache struct {
 	mu      sync.Mutex
-	m       map[string]pki.OCSPStatus
+	m       map[serialKey]knownStatus
 	gen     uint64
 	epoch   int64
 	read    bool      // epoch was read once
@@ -201,16 +201,16 @@ func (r *Revocations) OCSP(ctx context.Context, req []byte) ([]byte, error) {
 		return nil, err
 	}
 	return r.ocsp.Respond(req, now, func(serial *big.Int) (pki.OCSPStatus, error) {
-		key := string(serial.Bytes())
+		key, keyed := keyOf(serial)
 		r.status.mu.Lock()
-		st, ok := r.status.m[key]
+		known, ok := r.status.m[key]
 		gen := r.status.gen
 		r.status.mu.Unlock()
-		if ok {
-			return st, nil
+		if ok && keyed {
+			return known.status(), nil
 		}
 		st, err := r.readStatus(ctx, serial)
-		if err != nil || !st.Known {
+		if err != nil || !st.Known || !keyed {
 			return st, err
 		}
 		r.status.mu.Lock()
@@ -219,7 +219,7 @@ func (r *Revocations) OCSP(ctx context.Context, req []byte) ([]byte, error) {
 			return st, nil // dropped meanwhile: st may be older than the drop
 		}
 		if r.status.m == nil {
-			r.status.m = make(map[string]pki.OCSPStatus)
+			r.status.m = make(map[serialKey]knownStatus)
 		}
 		if len(r.status.m) >= r.c.CacheEntries {
 			for k := range r.status.m { // any one
@@ -227,9 +227,39 @@ func (r *Revocations) OCSP(ctx context.Context, req []byte) ([]byte, error) {
 				break
 			}
 		}
-		r.status.m[key] = st
+		r.status.m[key] = knownStatus{revoked: st.Revoked, at: st.RevokedAt.UnixMicro(), code: int32(st.ReasonCode)}
 		return st, nil
 	})
+}
+
+// serialKey is a serial number of at most 20 bytes (RFC 5280 4.1.2.2),
+// big-endian, left-padded with zeros.
+type serialKey [20]byte
+
+// keyOf returns serial's key; false for a serial that has none (negative
+// or longer than 20 bytes: never issued, so never cached).
+func keyOf(serial *big.Int) (serialKey, bool) {
+	var k serialKey
+	if serial.Sign() < 0 || len(serial.Bytes()) > len(k) {
+		return k, false
+	}
+	serial.FillBytes(k[:])
+	return k, true
+}
+
+// knownStatus is a cached status: good, or revoked at (Unix
+// microseconds, as stored) for reason code.
+type knownStatus struct {
+	at      int64
+	code    int32
+	revoked bool
+}
+
+func (k knownStatus) status() pki.OCSPStatus {
+	if !k.revoked {
+		return pki.OCSPStatus{Known: true}
+	}
+	return pki.OCSPStatus{Known: true, Revoked: true, RevokedAt: time.UnixMicro(k.at).UTC(), ReasonCode: int(k.code)}
 }
 
 // readStatus reads the OCSP status of serial from the store.

@@ -40,7 +40,8 @@ import (
 //     of the test process (SQLite's included, PostgreSQL's not);
 //   - crl-served: the CRL served again by a server that has it (the
 //     store is asked only whether it is still the current one);
-//   - ocsp-cached: OCSP answers from the responder's cache, by 8 clients;
+//   - ocsp-cached: OCSP answers from the responder's caches (signed
+//     responses and statuses), by 8 clients;
 //   - reminders: a run of the expiry-reminder job after the day's
 //     reminders were sent.
 func BenchmarkScale(b *testing.B) {
