@@ -18,6 +18,7 @@ import (
 
 	"kinko/internal/calendar"
 	"kinko/internal/identity"
+	"kinko/internal/zengin"
 )
 
 // AccountType is the kind of a deposit account (預金種目).
@@ -373,6 +374,10 @@ type Config struct {
 	// PayeeCheckWindow is the window of PayeeChecks; 0 means
 	// DefaultPayeeCheckWindow.
 	PayeeCheckWindow time.Duration
+	// Banks holds the names of banks and branches, shown beside the codes
+	// and written in the interbank files. Default: zengin.Embedded(), the
+	// names that ship with kinko.
+	Banks *zengin.Directory
 }
 
 // The defaults of Config.PayeeChecks and PayeeCheckWindow: enough for a
@@ -418,6 +423,9 @@ func New(c Config) (*Service, error) {
 	}
 	if c.DefaultOrganizationDailyLimit <= 0 {
 		c.DefaultOrganizationDailyLimit = DefaultOrganizationDailyLimit
+	}
+	if c.Banks == nil {
+		c.Banks = zengin.Embedded()
 	}
 	s := &Service{c: c}
 	s.SetPayeeChecks(c.PayeeChecks, c.PayeeCheckWindow)

@@ -129,7 +129,15 @@ func (s *Service) interbankFiles(ctx context.Context, pending []Transfer, r Inte
 			if err != nil {
 				return nil, fmt.Errorf("banking: interbank export: transfer %d: account type %q", t.ID, t.Payee.AccountType)
 			}
-			zf.Records = append(zf.Records, zengin.Transfer{BankCode: t.Payee.BankCode, BranchCode: t.Payee.BranchCode,
+			var bankName, branchName string
+			if b, ok := s.c.Banks.Bank(t.Payee.BankCode); ok {
+				bankName = zengin.ZenginName(b.Kana, zengin.BankNameWidth)
+			}
+			if b, ok := s.c.Banks.Branch(t.Payee.BankCode, t.Payee.BranchCode); ok {
+				branchName = zengin.ZenginName(b.Kana, zengin.BranchNameWidth)
+			}
+			zf.Records = append(zf.Records, zengin.Transfer{BankCode: t.Payee.BankCode, BankName: bankName,
+				BranchCode: t.Payee.BranchCode, BranchName: branchName,
 				AccountType: zengin.AccountType(typ), AccountNumber: t.Payee.AccountNumber, PayeeName: t.Payee.Name,
 				Amount: t.Amount, CustomerCode1: t.CustomerCode1, CustomerCode2: t.CustomerCode2})
 			f.TransferIDs = append(f.TransferIDs, t.ID)
