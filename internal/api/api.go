@@ -76,6 +76,8 @@ func New(c Config) *API {
 	a.mux.HandleFunc("GET /api/v1/accounts", a.bank(a.listAccounts))
 	a.mux.HandleFunc("GET /api/v1/accounts/{id}", a.bank(a.getAccount))
 	a.mux.HandleFunc("GET /api/v1/accounts/{id}/transactions", a.bank(a.transactions))
+	a.mux.HandleFunc("GET /api/v1/banks", a.bank(a.searchBanks))
+	a.mux.HandleFunc("GET /api/v1/banks/{code}/branches", a.bank(a.searchBranches))
 	a.mux.HandleFunc("GET /api/v1/payees", a.bank(a.listPayees))
 	a.mux.HandleFunc("POST /api/v1/payees", a.bank(a.registerPayee))
 	a.mux.HandleFunc("DELETE /api/v1/payees/{id}", a.bank(a.deletePayee))

@@ -284,6 +284,10 @@ type payeeAccountJSON struct {
 	AccountType   string `json:"account_type"`
 	AccountNumber string `json:"account_number"`
 	Name          string `json:"name"`
+	// BankName and BranchName are answers only: the names of the codes
+	// ("" for a code the names of banks do not know).
+	BankName   string `json:"bank_name"`
+	BranchName string `json:"branch_name"`
 }
 
 func (p payeeAccountJSON) account() banking.PayeeAccount {
@@ -292,9 +296,10 @@ func (p payeeAccountJSON) account() banking.PayeeAccount {
 		Name: p.Name}
 }
 
-func payeeAccountOf(p banking.PayeeAccount) payeeAccountJSON {
+func (a *API) payeeAccountOf(p banking.PayeeAccount) payeeAccountJSON {
+	bank, branch := a.c.Banking.PayeeNames(p)
 	return payeeAccountJSON{BankCode: p.BankCode, BranchCode: p.BranchCode, AccountType: string(p.AccountType),
-		AccountNumber: p.AccountNumber, Name: p.Name}
+		AccountNumber: p.AccountNumber, Name: p.Name, BankName: bank, BranchName: branch}
 }
 
 type payeeJSON struct {
@@ -309,8 +314,8 @@ type payeeRequest struct {
 	Nickname string `json:"nickname"`
 }
 
-func payeeOf(p banking.Payee) payeeJSON {
-	return payeeJSON{ID: p.ID, payeeAccountJSON: payeeAccountOf(p.PayeeAccount), Nickname: p.Nickname, CreatedAt: timeString(p.CreatedAt)}
+func (a *API) payeeOf(p banking.Payee) payeeJSON {
+	return payeeJSON{ID: p.ID, payeeAccountJSON: a.payeeAccountOf(p.PayeeAccount), Nickname: p.Nickname, CreatedAt: timeString(p.CreatedAt)}
 }
 
 // listPayees is GET /api/v1/payees: the organization's registered payees.
@@ -321,7 +326,7 @@ func (a *API) listPayees(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]payeeJSON, 0, len(list))
 	for _, p := range list {
-		out = append(out, payeeOf(p))
+		out = append(out, a.payeeOf(p))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"payees": out})
 	return nil
@@ -338,7 +343,7 @@ func (a *API) registerPayee(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, payeeOf(p))
+	writeJSON(w, http.StatusCreated, a.payeeOf(p))
 	return nil
 }
 

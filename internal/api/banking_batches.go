@@ -56,6 +56,9 @@ func (l *loginIDs) batch(b banking.Batch) batchJSON {
 func (a *API) writeBatch(w http.ResponseWriter, r *http.Request, status int, b banking.Batch, ts []banking.Transfer, h []banking.HistoryEntry) error {
 	names := a.loginIDs(r.Context(), principal(r).User.OrganizationID)
 	out := names.batch(b)
+	if err := names.markNewPayees(ts...); err != nil {
+		return err
+	}
 	for _, t := range ts {
 		out.Transfers = append(out.Transfers, names.transfer(t))
 	}

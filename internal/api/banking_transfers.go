@@ -17,6 +17,7 @@ type transferJSON struct {
 	BatchID         int64            `json:"batch_id,omitempty"`
 	FromAccountID   int64            `json:"from_account_id"`
 	Payee           payeeAccountJSON `json:"payee"`
+	NewPayee        bool             `json:"new_payee"`
 	Interbank       bool             `json:"interbank"`
 	Amount          int64            `json:"amount"`
 	ExecutionDate   string           `json:"execution_date"`
@@ -49,6 +50,20 @@ type loginIDs struct {
 	ctx   context.Context
 	orgID int64
 	ids   map[int64]string
+	// fresh holds the transfers whose payee is not registered (see
+	// markNewPayees).
+	fresh map[int64]bool
+}
+
+// markNewPayees finds the transfers whose payee is not a registered payee of
+// the organization, for their new_payee.
+func (l *loginIDs) markNewPayees(ts ...banking.Transfer) error {
+	fresh, err := l.a.c.Banking.NewPayees(l.ctx, identity.User{OrganizationID: l.orgID}, ts...)
+	if err != nil {
+		return err
+	}
+	l.fresh = fresh
+	return nil
 }
 
 func (a *API) loginIDs(ctx context.Context, orgID int64) *loginIDs {
@@ -82,7 +97,8 @@ func (l *loginIDs) of(id int64) string {
 }
 
 func (l *loginIDs) transfer(t banking.Transfer) transferJSON {
-	return transferJSON{ID: t.ID, BatchID: t.BatchID, FromAccountID: t.FromAccountID, Payee: payeeAccountOf(t.Payee),
+	return transferJSON{ID: t.ID, BatchID: t.BatchID, FromAccountID: t.FromAccountID, Payee: l.a.payeeAccountOf(t.Payee),
+		NewPayee:  l.fresh[t.ID],
 		Interbank: t.Interbank, Amount: t.Amount, ExecutionDate: t.ExecutionDate.String(), Memo: t.Memo,
 		CustomerCode1: t.CustomerCode1, CustomerCode2: t.CustomerCode2, Status: string(t.Status),
 		RequestedBy: l.of(t.RequestedBy), RequestedAt: timeString(t.RequestedAt),
@@ -125,7 +141,11 @@ func (t transferRequest) request() (banking.TransferRequest, error) {
 // with its ETag.
 func (a *API) writeTransfer(w http.ResponseWriter, r *http.Request, status int, t banking.Transfer, h []banking.HistoryEntry) error {
 	u := principal(r).User
-	out := a.loginIDs(r.Context(), u.OrganizationID).transfer(t)
+	names := a.loginIDs(r.Context(), u.OrganizationID)
+	if err := names.markNewPayees(t); err != nil {
+		return err
+	}
+	out := names.transfer(t)
 	if h != nil {
 		out.History = historyOf(h)
 	}
@@ -228,6 +248,9 @@ func (a *API) listTransfers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	names := a.loginIDs(r.Context(), u.OrganizationID)
+	if err := names.markNewPayees(p.Transfers...); err != nil {
+		return err
+	}
 	out := make([]transferJSON, 0, len(p.Transfers))
 	for _, t := range p.Transfers {
 		out = append(out, names.transfer(t))

@@ -292,6 +292,7 @@ var (
 	ErrVersionRequired         = errors.New("banking: the version the approver saw is required")        // precondition_required
 	ErrTransferChanged         = errors.New("banking: the transfer changed since the approver saw it")  // transfer_changed
 	ErrTooManyLookups          = errors.New("banking: too many accounts at this bank checked")          // too_many_lookups
+	ErrUnknownBank             = errors.New("banking: no bank of this code in the names of banks")      // unknown_bank
 )
 
 // LimitKind names a limit.

@@ -357,6 +357,10 @@ func TestBankingAPI_RulesTable(t *testing.T) {
 			{"transactions as CSV", "GET", func(o *bankOrg) string {
 				return "/api/v1/accounts/" + id(o.main.ID) + "/transactions?format=csv&encoding=shift_jis"
 			}, nil, want(ok, forbidden, ok, forbidden, forbidden, notFound)},
+			{"search banks", "GET", func(*bankOrg) string { return "/api/v1/banks?q=0005" }, nil,
+				want(ok, ok, ok, ok, ok, ok)},
+			{"search branches", "GET", func(*bankOrg) string { return "/api/v1/banks/0005/branches?q=123" }, nil,
+				want(ok, ok, ok, ok, ok, ok)},
 			{"list payees", "GET", func(*bankOrg) string { return "/api/v1/payees" }, nil,
 				want(ok, forbidden, forbidden, ok, forbidden, ok)},
 			{"register payee", "POST", func(*bankOrg) string { return "/api/v1/payees" }, func(*bankOrg, actor) any {

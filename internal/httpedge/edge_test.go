@@ -65,6 +65,7 @@ var domainErrors = map[string]error{
 	"identity.ErrCertificateLoginUnchanged": identity.ErrCertificateLoginUnchanged,
 	"identity.ErrBusy":                      identity.ErrBusy,
 	"banking.ErrNotFound":                   banking.ErrNotFound,
+	"banking.ErrUnknownBank":                banking.ErrUnknownBank,
 	"banking.ErrForbidden":                  banking.ErrForbidden,
 	"banking.ErrInsufficientFunds":          banking.ErrInsufficientFunds,
 	"banking.ErrLimitExceeded":              banking.ErrLimitExceeded,

@@ -149,6 +149,7 @@ var table = []struct {
 	// privilege, not "only the master user", and "not_found" an account,
 	// payee or transfer, not a user or certificate.
 	{banking.ErrNotFound, Refusal{404, "not_found", "error.not_found.banking"}},
+	{banking.ErrUnknownBank, Refusal{404, "unknown_bank", "error.unknown_bank"}},
 	{banking.ErrForbidden, Refusal{403, "forbidden", "error.forbidden.privilege"}},
 	{banking.ErrSelfApprovalForbidden, Refusal{403, "self_approval_forbidden", "error.self_approval_forbidden"}},
 	{banking.ErrInsufficientFunds, Refusal{409, "insufficient_funds", "error.insufficient_funds"}},

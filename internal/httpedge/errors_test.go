@@ -66,6 +66,7 @@ var wantStatus = []struct {
 	{banking.ErrTooManyLookups, 429, "too_many_lookups"},
 
 	{banking.ErrNotFound, 404, "not_found"},
+	{banking.ErrUnknownBank, 404, "unknown_bank"},
 	{banking.ErrForbidden, 403, "forbidden"},
 	{ErrMasterPrivileges, 403, "forbidden"},
 	{banking.ErrSelfApprovalForbidden, 403, "self_approval_forbidden"},

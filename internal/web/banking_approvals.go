@@ -27,11 +27,14 @@ func (h *Handler) awaitingApproval(ctx context.Context, p auth.Principal, dir di
 		return nil, nil, err
 	}
 	var ts []transferView
+	var mine []banking.Transfer
 	for _, t := range tp.Transfers {
 		if t.RequestedBy != p.User.ID {
 			ts = append(ts, h.transferOf(dir, t))
+			mine = append(mine, t)
 		}
 	}
+	h.markNewPayees(ctx, p, ts, mine)
 	var bs []batchView
 	for page := 1; page <= 10; page++ {
 		bp, err := h.c.Banking.Batches(ctx, p.User, page, banking.MaxPerPage)

@@ -205,11 +205,22 @@ type payeeView struct {
 	Number   string
 	Name     string
 	Here     bool // an account at this bank
+	// BankName and BranchName are the names of the codes, "" for a code
+	// the names of banks do not know.
+	BankName   string
+	BranchName string
+}
+
+// Names returns the bank's and the branch's names as the pages show them
+// beside the codes ("" when neither is known).
+func (v payeeView) Names() string {
+	return strings.TrimSpace(v.BankName + " " + v.BranchName)
 }
 
 func (h *Handler) payeeOf(a banking.PayeeAccount) payeeView {
+	bank, branch := h.c.Banking.PayeeNames(a)
 	return payeeView{BankCode: a.BankCode, Branch: a.BranchCode, TypeKey: typeKeys[a.AccountType], Type: string(a.AccountType),
-		Number: a.AccountNumber, Name: a.Name, Here: a.BankCode == h.c.Banking.BankCode()}
+		Number: a.AccountNumber, Name: a.Name, Here: a.BankCode == h.c.Banking.BankCode(), BankName: bank, BranchName: branch}
 }
 
 // statusKeys are the catalogue keys of the statuses.
@@ -244,6 +255,10 @@ type transferView struct {
 	ApprovedAt    time.Time
 	ExecutedAt    time.Time
 	Failure       string
+	// NewPayee: the payee's account is not one of the organization's
+	// registered payees (新規振込先); set where the page needs it
+	// (markNewPayees).
+	NewPayee bool
 }
 
 // directory gives the names of an organization's users and its accounts,

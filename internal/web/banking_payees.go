@@ -21,12 +21,19 @@ type payeesPage struct {
 	BankCode string
 	Errors   map[string]string
 	Notice   string
+	// Picker is the search for the bank and the branch.
+	Picker bankPicker
 }
 
 // payees is GET /payees (transfer-request privilege): the registered
 // payees, each to use in a transfer or delete, and the registration form.
 func (h *Handler) payees(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	d := payeesPage{Form: transferForm{BankCode: h.c.Banking.BankCode(), AccountType: string(banking.Ordinary)}}
+	if q := r.URL.Query(); q.Get("account_number") != "" {
+		// The form filled with a transfer's payee (「この振込先を登録する」).
+		d.Form = transferForm{BankCode: q.Get("bank_code"), BranchCode: q.Get("branch_code"), AccountType: q.Get("account_type"),
+			AccountNumber: q.Get("account_number"), PayeeName: q.Get("payee_name")}
+	}
 	switch r.URL.Query().Get("done") {
 	case "registered":
 		d.Notice = "page.payees.registered"
@@ -41,6 +48,15 @@ func (h *Handler) payees(w http.ResponseWriter, r *http.Request, p auth.Principa
 func (h *Handler) registerPayee(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	f := transferFormOf(r)
 	d := payeesPage{Form: f, Nickname: strings.TrimSpace(r.PostForm.Get("nickname")), Errors: map[string]string{}}
+	if bp, ok := h.pickBank(r, &d.Form, d.Errors); ok {
+		d.Picker = bp
+		status := http.StatusOK
+		if len(d.Errors) > 0 {
+			status = http.StatusBadRequest
+		}
+		h.renderPayees(w, r, p, status, d)
+		return nil
+	}
 	acct, _ := h.checkPayee(r, f, d.Errors)
 	if len(d.Errors) > 0 {
 		h.renderPayees(w, r, p, http.StatusBadRequest, d)
@@ -90,5 +106,6 @@ func (h *Handler) renderPayees(w http.ResponseWriter, r *http.Request, p auth.Pr
 		d.Payees = append(d.Payees, v)
 	}
 	d.Types, d.BankCode = payeeTypes, h.c.Banking.BankCode()
+	h.nameCodes(&d.Picker, d.Form)
 	h.render(w, r, status, "payees", &view{Member: memberOf(p), Page: "payees", Data: d})
 }

@@ -23,6 +23,9 @@ type transferPage struct {
 	Approval   bool
 	CanDecide  bool // awaiting approval, the user may approve and did not request it
 	OwnRequest bool // the user requested it (and so may not approve it)
+	// RegisterPayee is the payee form filled with this transfer's payee,
+	// offered to its requester when the payee is not registered.
+	RegisterPayee string
 	CanCancel  bool // the requester, awaiting approval or sent back
 	CanEdit    bool // the requester, sent back
 	Notice     string
@@ -96,13 +99,18 @@ func (h *Handler) renderTransfer(w http.ResponseWriter, r *http.Request, p auth.
 		return
 	}
 	own := t.RequestedBy == p.User.ID
-	d := transferPage{Transfer: h.transferOf(dir, t), History: h.historyOf(r, dir, hs), Approval: approval,
+	views := []transferView{h.transferOf(dir, t)}
+	h.markNewPayees(r.Context(), p, views, []banking.Transfer{t})
+	d := transferPage{Transfer: views[0], History: h.historyOf(r, dir, hs), Approval: approval,
 		OwnRequest: own, Errors: errs, Action: action,
 		CanDecide: pr.Approval && !own && t.Status == banking.StatusAwaitingApproval && t.BatchID == 0,
 		CanCancel: own && t.BatchID == 0 && (t.Status == banking.StatusAwaitingApproval || t.Status == banking.StatusSentBack),
 		CanEdit:   own && t.BatchID == 0 && t.Status == banking.StatusSentBack && pr.TransferRequest,
 		DecideURL: fmt.Sprintf("/approvals/%d", t.ID),
 		Version:   t.Version,
+	}
+	if own && pr.TransferRequest && views[0].NewPayee && !approval {
+		d.RegisterPayee = registerPayeeLink(views[0].Payee)
 	}
 	fields := h.transferFields(dir, t)
 	d.Shown = encodeShown(fields)

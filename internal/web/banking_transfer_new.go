@@ -84,6 +84,8 @@ type transferEntryPage struct {
 	// Errors are the messages by field ("" for the form as a whole).
 	Errors  map[string]string
 	Summary []string
+	// Picker is the search for the bank and the branch.
+	Picker bankPicker
 }
 
 // transferConfirmPage is the data of the confirmation page.
@@ -110,6 +112,9 @@ type transferConfirmPage struct {
 type transferDonePage struct {
 	Transfer    transferView
 	Resubmitted bool
+	// RegisterPayee is the payee form filled with the transfer's payee,
+	// offered when the payee is not registered; "" otherwise.
+	RegisterPayee string
 }
 
 // transferPlan is a checked transfer form: the request to send and what
@@ -163,6 +168,18 @@ func (h *Handler) transferStep(w http.ResponseWriter, r *http.Request, p auth.Pr
 			return
 		}
 		f.IdempotencyKey = key
+	}
+	pickErrs := map[string]string{}
+	if bp, ok := h.pickBank(r, &f, pickErrs); ok {
+		// A search or a pick: the form again, with the matches or the
+		// code filled in, and a payee given in full.
+		f.PayeeID = ""
+		status := http.StatusOK
+		if len(pickErrs) > 0 {
+			status = http.StatusBadRequest
+		}
+		h.renderTransferEntryWith(w, r, p, action, editID, f, status, pickErrs, bp)
+		return
 	}
 	step := r.PostForm.Get("step")
 	if step == stepEdit {
@@ -220,8 +237,13 @@ func (h *Handler) transferStep(w http.ResponseWriter, r *http.Request, p auth.Pr
 		h.refuseBanking(w, r, p, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, "transfer_done", &view{Member: memberOf(p), Page: "transfer_new",
-		Data: transferDonePage{Transfer: h.transferOf(d, t), Resubmitted: editID != 0}})
+	views := []transferView{h.transferOf(d, t)}
+	h.markNewPayees(r.Context(), p, views, []banking.Transfer{t})
+	done := transferDonePage{Transfer: views[0], Resubmitted: editID != 0}
+	if views[0].NewPayee {
+		done.RegisterPayee = registerPayeeLink(views[0].Payee)
+	}
+	h.render(w, r, http.StatusOK, "transfer_done", &view{Member: memberOf(p), Page: "transfer_new", Data: done})
 }
 
 // fieldOf names the field of the form that an error of the banking service
@@ -427,7 +449,15 @@ func (h *Handler) executionDate(requested calendar.Date, interbank bool) (calend
 // messages next to their fields and what was typed.
 func (h *Handler) renderTransferEntry(w http.ResponseWriter, r *http.Request, p auth.Principal, action string, editID int64,
 	f transferForm, status int, errs map[string]string) {
+	h.renderTransferEntryWith(w, r, p, action, editID, f, status, errs, bankPicker{})
+}
+
+// renderTransferEntryWith shows the entry form with a step of the search
+// for a bank and a branch.
+func (h *Handler) renderTransferEntryWith(w http.ResponseWriter, r *http.Request, p auth.Principal, action string, editID int64,
+	f transferForm, status int, errs map[string]string, bp bankPicker) {
 	ctx := r.Context()
+	h.nameCodes(&bp, f)
 	accounts, err := h.c.Banking.OrganizationAccounts(ctx, p.Organization.Code)
 	if err != nil {
 		h.refuseBanking(w, r, p, err)
@@ -439,7 +469,7 @@ func (h *Handler) renderTransferEntry(w http.ResponseWriter, r *http.Request, p 
 		return
 	}
 	d := transferEntryPage{Action: action, EditID: editID, Form: f, Types: payeeTypes, BankCode: h.c.Banking.BankCode(),
-		Today: calendar.DateOf(h.c.Now()).String(), Errors: errs}
+		Today: calendar.DateOf(h.c.Now()).String(), Errors: errs, Picker: bp}
 	if f.FromAccount == "" && len(accounts) > 0 {
 		d.Form.FromAccount = strconv.FormatInt(accounts[0].ID, 10)
 	}
