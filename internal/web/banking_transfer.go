@@ -23,9 +23,6 @@ type transferPage struct {
 	Approval   bool
 	CanDecide  bool // awaiting approval, the user may approve and did not request it
 	OwnRequest bool // the user requested it (and so may not approve it)
-	// RegisterPayee is the payee form filled with this transfer's payee,
-	// offered to its requester when the payee is not registered.
-	RegisterPayee string
 	CanCancel  bool // the requester, awaiting approval or sent back
 	CanEdit    bool // the requester, sent back
 	Notice     string
@@ -39,6 +36,9 @@ type transferPage struct {
 	Version int64
 	Shown   string
 	Changes []changeView
+	// RegisterPayee is the payee form filled with this transfer's payee,
+	// offered to its requester when the payee is not registered.
+	RegisterPayee string
 }
 
 // noticeKeys are the confirmations a transfer's or batch's page shows after
