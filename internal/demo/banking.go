@@ -120,12 +120,12 @@ type payee struct {
 func (sd *seeder) payeeList() []payee {
 	here := sd.c.BankCode
 	return []payee{
-		{"hikari-rent", "tanaka01", banking.PayeeAccount{BankCode: "0009", BranchCode: "215", AccountType: banking.Ordinary, AccountNumber: "1357913", Name: "ｱｵﾊﾞﾌﾄﾞｳｻﾝ(ｶ"}, "事務所家賃 あおば不動産"},
+		{"hikari-rent", "tanaka01", banking.PayeeAccount{BankCode: "0009", BranchCode: "001", AccountType: banking.Ordinary, AccountNumber: "1357913", Name: "ｱｵﾊﾞﾌﾄﾞｳｻﾝ(ｶ"}, "事務所家賃 あおば不動産"},
 		{"hikari-print", "tanaka01", banking.PayeeAccount{BankCode: "0005", BranchCode: "318", AccountType: banking.Ordinary, AccountNumber: "2468024", Name: "ｶ)ﾐﾅﾄｲﾝｻﾂ"}, "機関紙印刷 みなと印刷"},
 		{"hikari-coop", "tanaka01", banking.PayeeAccount{BankCode: here, BranchCode: "002", AccountType: banking.Ordinary, AccountNumber: "3020001", Name: midoriHolder}, "みどり生協（物品購入）"},
-		{"midori-rent", "ito00001", banking.PayeeAccount{BankCode: "0001", BranchCode: "045", AccountType: banking.Ordinary, AccountNumber: "1112223", Name: "ｶ)ｻｸﾗｴｽﾃ-ﾄ"}, "店舗家賃 さくらエステート"},
+		{"midori-rent", "ito00001", banking.PayeeAccount{BankCode: "0001", BranchCode: "120", AccountType: banking.Ordinary, AccountNumber: "1112223", Name: "ｶ)ｻｸﾗｴｽﾃ-ﾄ"}, "店舗家賃 さくらエステート"},
 		{"midori-farm", "ito00001", banking.PayeeAccount{BankCode: "0009", BranchCode: "402", AccountType: banking.Current, AccountNumber: "7654321", Name: "ﾐﾄﾞﾘﾉｳｻﾝ(ｶ"}, "青果仕入 みどり農産"},
-		{"midori-haul", "ito00001", banking.PayeeAccount{BankCode: "0005", BranchCode: "120", AccountType: banking.Ordinary, AccountNumber: "5556667", Name: "ﾂﾊﾞｻｳﾝﾕ(ｶ"}, "配送委託 つばさ運輸"},
+		{"midori-haul", "ito00001", banking.PayeeAccount{BankCode: "0005", BranchCode: "045", AccountType: banking.Ordinary, AccountNumber: "5556667", Name: "ﾂﾊﾞｻｳﾝﾕ(ｶ"}, "配送委託 つばさ運輸"},
 		{"midori-current", "ito00001", banking.PayeeAccount{BankCode: here, BranchCode: "002", AccountType: banking.Current, AccountNumber: "0300001", Name: midoriHolder}, "当座口座（支払用）"},
 	}
 }

@@ -78,6 +78,17 @@ func TestSeed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Every payee of the demo is a bank and branch the names know,
+			// so that the pages show names beside the codes.
+			payees, err := bank.Payees(ctx, master)
+			if err != nil || len(payees) == 0 {
+				t.Fatalf("%s: payees %v, %v", o.Name, payees, err)
+			}
+			for _, p := range payees {
+				if bankName, branchName := bank.PayeeNames(p.PayeeAccount); bankName == "" || branchName == "" {
+					t.Errorf("%s: payee %s-%s has no names (%q %q)", o.Name, p.BankCode, p.BranchCode, bankName, branchName)
+				}
+			}
 			awaiting := 0
 			for _, tr := range page.Transfers {
 				requester, _, err := ident.UserByID(ctx, tr.RequestedBy)

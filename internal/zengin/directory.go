@@ -509,6 +509,18 @@ func OpenDirectory(dataDir string) (*Directory, error) {
 	return d, nil
 }
 
+// Reload replaces d's names by those OpenDirectory finds in dataDir now
+// (for a server told to read its files again, SIGHUP); on an error d keeps
+// its names.
+func (d *Directory) Reload(dataDir string) error {
+	n, err := OpenDirectory(dataDir)
+	if err != nil {
+		return err
+	}
+	d.Replace(n)
+	return nil
+}
+
 // ImportDirectory reads names as LoadDirectory does and, when they are good,
 // stores them in dataDir's DirectoryFile (written to a temporary file, then
 // renamed over the old one), where OpenDirectory finds them. It returns the

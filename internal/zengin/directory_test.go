@@ -189,11 +189,21 @@ func TestImportDirectoryReplacesTheShippedNames(t *testing.T) {
 	if err != nil || d2.Len() != 2 {
 		t.Fatalf("OpenDirectory after the import: %v, %d banks", err, d2.Len())
 	}
-	d.Replace(d2)
-	if d.Len() != 2 {
+	if err := d.Reload(dir); err != nil || d.Len() != 2 {
+		t.Errorf("Reload: %d banks, %v", d.Len(), err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, zengin.DirectoryFile), []byte("broken"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reload(dir); !errors.Is(err, zengin.ErrDirectory) || d.Len() != 2 {
+		t.Errorf("Reload of a broken file: %v, %d banks; want the error and the names kept", err, d.Len())
+	}
+	d.Replace(zengin.Embedded())
+	if d.Len() < 1000 {
 		t.Errorf("Replace: %d banks", d.Len())
 	}
-	if zengin.Embedded().Len() < 1000 {
+	d2.Replace(d)
+	if d2.Len() < 1000 || zengin.Embedded().Len() < 1000 {
 		t.Error("Replace changed the shipped names")
 	}
 }
