@@ -138,8 +138,15 @@ type query struct {
 	kana   string // Zengin form, "" when the query has characters kana have not
 }
 
+// maxQuery bounds the characters of a search that are looked at: no name
+// is longer.
+const maxQuery = 64
+
 func newQuery(q string) query {
 	q = strings.TrimSpace(q)
+	if r := []rune(q); len(r) > maxQuery {
+		q = string(r[:maxQuery])
+	}
 	qq := query{raw: q, digits: q != ""}
 	for _, r := range q {
 		if r < '0' || r > '9' {
