@@ -208,6 +208,10 @@ func RefusalOf(err error) Refusal {
 				case banking.LimitTransaction, banking.LimitUserDaily, banking.LimitOrganizationDaily:
 					// The message says which limit the amount is over.
 					rf.Key = "error.limit_exceeded." + string(le.Kind)
+					if le.Master {
+						// Only the bank raises the master's limits.
+						rf.Key += ".master"
+					}
 				}
 			}
 			return rf

@@ -77,7 +77,9 @@ func (h *Handler) statementPeriod(r *http.Request, latest calendar.Date) (from, 
 	return from, to, false, nil
 }
 
-func firstOfMonth(d calendar.Date) calendar.Date { return calendar.Date{Year: d.Year, Month: d.Month, Day: 1} }
+func firstOfMonth(d calendar.Date) calendar.Date {
+	return calendar.Date{Year: d.Year, Month: d.Month, Day: 1}
+}
 
 // periodLink is a quick choice of period on the statement page.
 type periodLink struct {
