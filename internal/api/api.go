@@ -64,6 +64,7 @@ func New(c Config) *API {
 	} else {
 		a.mux.HandleFunc("POST /api/v1/sessions", a.handle(a.passwordLogin))
 		a.mux.HandleFunc("POST /api/v1/certificates", a.handle(a.issueCertificate))
+		a.mux.HandleFunc("POST /api/v1/certificates/withdrawal", a.handle(a.withdrawCertificate))
 	}
 	a.mux.HandleFunc("GET /api/v1/me", a.session(a.me, httpedge.DuringPasswordChange))
 	a.mux.HandleFunc("POST /api/v1/me/password", a.session(a.changePassword(identity.LoginPassword), httpedge.DuringPasswordChange))

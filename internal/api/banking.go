@@ -234,15 +234,14 @@ func (a *API) transactions(w http.ResponseWriter, r *http.Request) error {
 // in enc (default UTF-8).
 func (a *API) statementCSV(w http.ResponseWriter, r *http.Request, u identity.User, id int64, from, to calendar.Date, enc string) error {
 	enc = strings.ToLower(strings.TrimSpace(enc))
-	charset := "utf-8"
 	switch enc {
-	case "", banking.EncodingUTF8:
+	case "":
 		enc = banking.EncodingUTF8
-	case banking.EncodingShiftJIS:
-		charset = "Shift_JIS"
+	case banking.EncodingUTF8, banking.EncodingUTF8BOM, banking.EncodingShiftJIS:
 	default:
 		return banking.ErrUnknownEncoding
 	}
+	charset := banking.StatementCharset(enc)
 	ac, postings, err := a.c.Banking.AllTransactions(r.Context(), u, id, from, to)
 	if err != nil {
 		return err
@@ -251,28 +250,13 @@ func (a *API) statementCSV(w http.ResponseWriter, r *http.Request, u identity.Us
 	if err := banking.StatementCSV(&buf, postings, enc); err != nil {
 		return err
 	}
-	name := statementFileName(ac, from, to, a.c.Now())
+	name := banking.StatementFileName(ac, from, to, calendar.DateOf(a.c.Now()), enc)
 	w.Header().Set("Content-Type", "text/csv; charset="+charset)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
 	return nil
-}
-
-// statementFileName names a downloaded statement:
-// statement-<branch>-<number>-<from>-<to>.csv, the dates as YYYYMMDD; an
-// open start is "all", an open end today.
-func statementFileName(ac banking.Account, from, to calendar.Date, now time.Time) string {
-	day := func(d calendar.Date) string { return strings.ReplaceAll(d.String(), "-", "") }
-	f := "all"
-	if !from.IsZero() {
-		f = day(from)
-	}
-	if to.IsZero() {
-		to = calendar.DateOf(now)
-	}
-	return fmt.Sprintf("statement-%s-%s-%s-%s.csv", ac.BranchCode, ac.Number, f, day(to))
 }
 
 // ---- payees ----

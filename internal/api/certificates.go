@@ -43,6 +43,33 @@ func (a *API) issueCertificate(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+type withdrawalRequest struct {
+	LoginID  string `json:"login_id"`
+	Password string `json:"password"`
+}
+
+// withdrawCertificate is POST /api/v1/certificates/withdrawal, on the
+// portal: the user withdraws the certificate issued to them that was never
+// saved (never used to log in, issued at most a day ago), with the login
+// ID and login password, so that a new one can be issued.
+func (a *API) withdrawCertificate(w http.ResponseWriter, r *http.Request) error {
+	var req withdrawalRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	release, err := a.c.PasswordChecks.Enter(r)
+	if err != nil {
+		return err
+	}
+	defer release()
+	c, err := a.c.Certs.Withdraw(r.Context(), strings.TrimSpace(req.LoginID), req.Password, httpedge.ClientAddress(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"serial": c.Serial, "status": "revoked", "revoked_at": timeString(c.RevokedAt)})
+	return nil
+}
+
 type renewalRequest struct {
 	CSR string `json:"csr"`
 }

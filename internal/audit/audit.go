@@ -51,6 +51,9 @@ const (
 	// SigningFailed: the authority failed to sign a recorded
 	// certificate, which was revoked.
 	SigningFailed Cause = "signing_failed"
+	// Withdrawn: a certificate never used to log in was withdrawn by its
+	// own user within a day of its issuance (one issued but never saved).
+	Withdrawn Cause = "withdrawn"
 )
 
 // Password names one of a user's two passwords.

@@ -184,6 +184,24 @@ func (s *Service) Transactions(ctx context.Context, u identity.User, accountID i
 	return TransactionPage{Account: a, From: from, To: to, Postings: ps, Total: total, Page: page, PerPage: perPage}, nil
 }
 
+// LatestPostingDate returns the booking date of the account's latest
+// posting, and false when it has none. It needs the inquiry privilege.
+func (s *Service) LatestPostingDate(ctx context.Context, u identity.User, accountID int64) (calendar.Date, bool, error) {
+	p, err := s.Transactions(ctx, u, accountID, calendar.Date{}, calendar.Date{}, 1, 1)
+	if err != nil || p.Total == 0 {
+		return calendar.Date{}, false, err
+	}
+	if p.Total > 1 {
+		if p, err = s.Transactions(ctx, u, accountID, calendar.Date{}, calendar.Date{}, p.Total, 1); err != nil {
+			return calendar.Date{}, false, err
+		}
+	}
+	if len(p.Postings) == 0 {
+		return calendar.Date{}, false, nil
+	}
+	return p.Postings[len(p.Postings)-1].Date, true, nil
+}
+
 // AllTransactions returns every posting of the account booked from..to,
 // oldest first, for a download. It needs the inquiry privilege.
 func (s *Service) AllTransactions(ctx context.Context, u identity.User, accountID int64, from, to calendar.Date) (Account, []Posting, error) {

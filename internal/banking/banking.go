@@ -238,6 +238,9 @@ type Privileges struct {
 	Approval         bool  // 承認: approve, send back, reject
 	TransactionLimit int64 // yen, the most one transfer may move
 	DailyLimit       int64 // yen, the most the user's requests for one execution date may move
+	// Master says these are the master user's: all, with the
+	// organization's limit, which only the bank changes.
+	Master bool
 }
 
 // LedgerProblem is one way the ledger is not as it must be.
@@ -312,6 +315,10 @@ type LimitError struct {
 	Limit  int64 // yen
 	Used   int64 // yen already used on the day (0 for the transaction limit)
 	Amount int64 // yen this transfer or batch would add
+	// Master says that the user over the limit is the master user, whose
+	// limits are the organization's: only the bank (お取引店) raises them.
+	// A general user asks the master user.
+	Master bool
 }
 
 // Error describes the limit, what was used and what was asked.

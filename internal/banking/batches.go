@@ -159,7 +159,7 @@ func (s *Service) prepareItem(ctx context.Context, from Account, p Privileges, i
 		return Transfer{}, err
 	}
 	if it.Amount > p.TransactionLimit {
-		return Transfer{}, &LimitError{Kind: LimitTransaction, Limit: p.TransactionLimit, Amount: it.Amount}
+		return Transfer{}, &LimitError{Kind: LimitTransaction, Limit: p.TransactionLimit, Amount: it.Amount, Master: p.Master}
 	}
 	if err := checkCustomerCode(it.CustomerCode1); err != nil {
 		return Transfer{}, err

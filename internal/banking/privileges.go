@@ -43,7 +43,7 @@ func (s *Service) effective(ctx context.Context, u identity.User) (Privileges, e
 		if err != nil {
 			return Privileges{}, err
 		}
-		return Privileges{Inquiry: true, TransferRequest: true, Approval: true, TransactionLimit: limit, DailyLimit: limit}, nil
+		return Privileges{Inquiry: true, TransferRequest: true, Approval: true, TransactionLimit: limit, DailyLimit: limit, Master: true}, nil
 	}
 	p, _, err := s.c.Store.Privileges(ctx, u.ID)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"kinko/internal/calendar"
+
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
 )
@@ -15,7 +17,46 @@ import (
 const (
 	EncodingUTF8     = "utf-8"
 	EncodingShiftJIS = "shift_jis"
+	// EncodingUTF8BOM is UTF-8 after a byte order mark, which Excel needs
+	// to read a CSV file as UTF-8 (without it, Excel in Japan reads
+	// Shift_JIS and garbles the text).
+	EncodingUTF8BOM = "utf-8-bom"
 )
+
+// Encodings are the statement encodings, in the order the pages offer them.
+var Encodings = []string{EncodingUTF8, EncodingUTF8BOM, EncodingShiftJIS}
+
+// StatementCharset is the charset of the Content-Type of a statement in
+// enc.
+func StatementCharset(enc string) string {
+	if enc == EncodingShiftJIS {
+		return "Shift_JIS"
+	}
+	return "utf-8"
+}
+
+// StatementFileName names a downloaded statement, the same from the pages
+// and the API: statement-<branch>-<number>-<from>-<to>.csv, the dates as
+// YYYYMMDD, an open start "all", an open end today; "-excel" before
+// ".csv" for UTF-8 with a byte order mark, "-sjis" for Shift_JIS.
+func StatementFileName(a Account, from, to, today calendar.Date, enc string) string {
+	day := func(d calendar.Date) string { return fmt.Sprintf("%04d%02d%02d", d.Year, d.Month, d.Day) }
+	f := "all"
+	if !from.IsZero() {
+		f = day(from)
+	}
+	if to.IsZero() {
+		to = today
+	}
+	suffix := ""
+	switch enc {
+	case EncodingUTF8BOM:
+		suffix = "-excel"
+	case EncodingShiftJIS:
+		suffix = "-sjis"
+	}
+	return fmt.Sprintf("statement-%s-%s-%s-%s%s.csv", a.BranchCode, a.Number, f, day(to), suffix)
+}
 
 // StatementHeader is the header row of a statement CSV.
 var StatementHeader = []string{"日付", "摘要", "お支払金額", "お預り金額", "差引残高"}
@@ -24,7 +65,8 @@ var StatementHeader = []string{"日付", "摘要", "お支払金額", "お預り
 // row, then one row per posting with its booking date (2006/01/02), its
 // description, the amount paid out or taken in (the other column empty) and
 // the balance after it, amounts as plain integers of yen; lines end in CRLF.
-// enc is EncodingUTF8 (no byte order mark) or EncodingShiftJIS, which
+// enc is EncodingUTF8 (no byte order mark), EncodingUTF8BOM (for Excel)
+// or EncodingShiftJIS, which
 // spreadsheet software in Japan opens as it is; a character that Shift_JIS
 // lacks is written as "?". A description that a spreadsheet would take for
 // a formula (starting with = + - @) is written after a single quote.
@@ -33,6 +75,10 @@ func StatementCSV(w io.Writer, postings []Posting, enc string) error {
 	cell := cellText
 	switch enc {
 	case EncodingUTF8:
+	case EncodingUTF8BOM:
+		if _, err := io.WriteString(w, "\ufeff"); err != nil {
+			return fmt.Errorf("banking: statement: %w", err)
+		}
 	case EncodingShiftJIS:
 		tw = transform.NewWriter(w, japanese.ShiftJIS.NewEncoder())
 		w = tw

@@ -176,7 +176,7 @@ func (s *Service) record(ctx context.Context, u identity.User, p Privileges, key
 			return err
 		}
 		if used+total > p.DailyLimit {
-			return &LimitError{Kind: LimitUserDaily, Limit: p.DailyLimit, Used: used, Amount: total}
+			return &LimitError{Kind: LimitUserDaily, Limit: p.DailyLimit, Used: used, Amount: total, Master: p.Master}
 		}
 		var about string
 		if b != nil {
@@ -243,7 +243,7 @@ func (s *Service) prepare(ctx context.Context, u identity.User, p Privileges, r 
 		return Transfer{}, err
 	}
 	if r.Amount > p.TransactionLimit {
-		return Transfer{}, &LimitError{Kind: LimitTransaction, Limit: p.TransactionLimit, Amount: r.Amount}
+		return Transfer{}, &LimitError{Kind: LimitTransaction, Limit: p.TransactionLimit, Amount: r.Amount, Master: p.Master}
 	}
 	if err := checkText(r.Memo, MaxMemo, true, ErrInvalidMemo); err != nil {
 		return Transfer{}, err
@@ -316,7 +316,7 @@ func (s *Service) Resubmit(ctx context.Context, u identity.User, id int64, r Tra
 			return err
 		}
 		if used+t.Amount > p.DailyLimit {
-			return &LimitError{Kind: LimitUserDaily, Limit: p.DailyLimit, Used: used, Amount: t.Amount}
+			return &LimitError{Kind: LimitUserDaily, Limit: p.DailyLimit, Used: used, Amount: t.Amount, Master: p.Master}
 		}
 		if err := tx.UpdateTransferRequest(ctx, t); err != nil {
 			return err
@@ -582,7 +582,8 @@ func (s *Service) approve(ctx context.Context, approver identity.User, unit Unit
 			return err
 		}
 		if used+st.total > limit {
-			return &LimitError{Kind: LimitOrganizationDaily, Limit: limit, Used: used, Amount: st.total}
+			return &LimitError{Kind: LimitOrganizationDaily, Limit: limit, Used: used, Amount: st.total,
+				Master: approver.Role == identity.RoleMaster}
 		}
 		if err := tx.AppendHistory(ctx, HistoryEntry{TransferID: unit.TransferID, BatchID: unit.BatchID, At: now,
 			Actor: actor, UserID: approver.ID, Action: HistoryApproved}); err != nil {

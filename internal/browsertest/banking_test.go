@@ -92,8 +92,9 @@ func TestBankingTransferRequestedAndApproved(t *testing.T) {
 	gb.wantText("#statement", "12,345円", "987,655円")
 	gb.screenshot("statement", "")
 	for _, tc := range []struct{ sel, name string }{
-		{"#csv-utf8", "statement_001_1000001_20261201_20261201.csv"},
-		{"#csv-sjis", "statement_001_1000001_20261201_20261201_sjis.csv"},
+		{"#csv-utf-8", "statement-001-1000001-20261201-20261201.csv"},
+		{"#csv-utf-8-bom", "statement-001-1000001-20261201-20261201-excel.csv"},
+		{"#csv-shift_jis", "statement-001-1000001-20261201-20261201-sjis.csv"},
 	} {
 		gb.step("download "+tc.name, click(tc.sel))
 		raw, err := os.ReadFile(gb.waitDownload(tc.name))
@@ -101,7 +102,15 @@ func TestBankingTransferRequestedAndApproved(t *testing.T) {
 			t.Fatal(err)
 		}
 		text := string(raw)
-		if strings.HasSuffix(tc.name, "_sjis.csv") {
+		if strings.HasSuffix(tc.name, "-excel.csv") {
+			// Excel reads UTF-8 only after a byte order mark.
+			bom, ok := strings.CutPrefix(text, "\ufeff")
+			if !ok {
+				t.Errorf("%s has no byte order mark: %q", tc.name, text[:min(len(text), 8)])
+			}
+			text = bom
+		}
+		if strings.HasSuffix(tc.name, "-sjis.csv") {
 			dec, _, err := transform.Bytes(japanese.ShiftJIS.NewDecoder(), raw)
 			if err != nil {
 				t.Fatal(err)

@@ -56,6 +56,10 @@ type Certificate struct {
 	// Renews is the record ID of the certificate this one renews (R9), 0
 	// for a certificate issued from the login screen.
 	Renews int64
+	// FirstUsedAt and LastUsedAt are when the certificate was first and
+	// last used to log in; zero: never.
+	FirstUsedAt time.Time
+	LastUsedAt  time.Time
 }
 
 // Expired reports whether the certificate is past its notAfter at now

@@ -143,6 +143,12 @@ func markIssued(ctx context.Context, st Store, id int64, der []byte, fingerprint
 // is revoked already, ErrNotFound if there is none. It returns the record
 // revoked.
 func revoke(ctx context.Context, st Store, c Certificate, r Revocation, event func(cur Certificate) audit.Event) (Certificate, error) {
+	return revokeChecked(ctx, st, c, r, nil, event)
+}
+
+// revokeChecked is revoke with check, when not nil, run on the record as
+// locked: its error leaves the record as it is.
+func revokeChecked(ctx context.Context, st Store, c Certificate, r Revocation, check func(cur Certificate) error, event func(cur Certificate) audit.Event) (Certificate, error) {
 	var out Certificate
 	err := st.InTx(ctx, func(tx Tx) error {
 		if err := tx.LockOrganization(ctx, c.OrganizationID); err != nil {
@@ -154,6 +160,11 @@ func revoke(ctx context.Context, st Store, c Certificate, r Revocation, event fu
 		}
 		if cur.Status == StatusRevoked {
 			return ErrAlreadyRevoked
+		}
+		if check != nil {
+			if err := check(cur); err != nil {
+				return err
+			}
 		}
 		_, evs, err := revokeInTx(ctx, tx, cur, r, event(cur))
 		if err != nil {

@@ -109,11 +109,15 @@ func (s *Service) renew(ctx context.Context, u identity.User, org identity.Organ
 }
 
 // OnLogin is called at each certificate login with the certificate used.
-// The first login with a renewal revokes the certificate it renews, as
+// Its use is recorded (a used certificate can no longer be withdrawn,
+// Withdraw). The first login with a renewal revokes the certificate it renews, as
 // superseded (R9); and the first login inside the renewal window with a
 // certificate not yet renewed gives the user the expiry notice by mail.
 func (s *Service) OnLogin(ctx context.Context, c Certificate) error {
 	now := s.c.Now().UTC()
+	if err := s.c.Store.MarkCertificateUsed(ctx, c.ID, now); err != nil {
+		return err
+	}
 	if c.Renews != 0 {
 		old, err := s.c.Store.CertificateByID(ctx, c.Renews)
 		if err != nil {

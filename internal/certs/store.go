@@ -33,6 +33,9 @@ type Store interface {
 	// CurrentCertificate returns the certificate in the user's active place.
 	CurrentCertificate(ctx context.Context, userID int64) (Certificate, error)
 	ListCertificates(ctx context.Context, organizationID int64) ([]Certificate, error)
+	// MarkCertificateUsed records that certificate id was used to log in
+	// at at: its first use, if it had none, and its last.
+	MarkCertificateUsed(ctx context.Context, id int64, at time.Time) error
 	AppendAudit(ctx context.Context, ev audit.Event) error
 
 	// RecordExpiryNotice records that the expiry notice of occasion was

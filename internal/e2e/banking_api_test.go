@@ -754,21 +754,32 @@ func TestBankingAPI_StatementCSV(t *testing.T) {
 			{"2026/12/09", "'=会費（ｶｲﾋ）", "", "30000", "1030000"},
 			{"2026/12/09", "振込 " + o.second.HolderName, "20000", "", "1010000"},
 		}
-		for _, enc := range []string{"utf-8", "shift_jis"} {
+		for _, enc := range []string{"utf-8", "utf-8-bom", "shift_jis"} {
 			t.Run(enc, func(t *testing.T) {
 				path := fmt.Sprintf("/api/v1/accounts/%d/transactions?format=csv&encoding=%s&from=2026-12-01&to=2026-12-31", o.main.ID, enc)
 				r := o.inquiry.do(http.MethodGet, path, nil)
 				expect(t, "download", r, http.StatusOK, "")
 				ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-				if err != nil || ct != "text/csv" || !strings.EqualFold(params["charset"], map[string]string{"utf-8": "utf-8", "shift_jis": "shift_jis"}[enc]) {
+				if err != nil || ct != "text/csv" || !strings.EqualFold(params["charset"], map[string]string{"utf-8": "utf-8", "utf-8-bom": "utf-8", "shift_jis": "shift_jis"}[enc]) {
 					t.Fatalf("Content-Type %q", r.Header.Get("Content-Type"))
 				}
 				disp, dp, err := mime.ParseMediaType(r.Header.Get("Content-Disposition"))
-				wantName := fmt.Sprintf("statement-%s-%s-20261201-20261231.csv", o.main.BranchCode, o.main.Number)
+				suffix := map[string]string{"utf-8": "", "utf-8-bom": "-excel", "shift_jis": "-sjis"}[enc]
+				wantName := fmt.Sprintf("statement-%s-%s-20261201-20261231%s.csv", o.main.BranchCode, o.main.Number, suffix)
 				if err != nil || disp != "attachment" || dp["filename"] != wantName {
 					t.Fatalf("Content-Disposition %q, want attachment; filename=%s", r.Header.Get("Content-Disposition"), wantName)
 				}
 				var rd io.Reader = bytes.NewReader(r.Raw)
+				if enc == "utf-8-bom" {
+					// Excel reads UTF-8 only after a byte order mark.
+					rest, ok := bytes.CutPrefix(r.Raw, []byte("\ufeff"))
+					if !ok {
+						t.Fatalf("no byte order mark: %q", r.Raw[:min(len(r.Raw), 8)])
+					}
+					rd = bytes.NewReader(rest)
+				} else if bytes.HasPrefix(r.Raw, []byte("\ufeff")) {
+					t.Fatalf("%s begins with a byte order mark", enc)
+				}
 				if enc == "shift_jis" {
 					if bytes.Contains(r.Raw, []byte("組合費")) {
 						t.Fatal("the Shift_JIS download holds UTF-8 text")

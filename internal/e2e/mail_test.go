@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"io"
 	"mime"
@@ -35,11 +36,17 @@ func TestMailsThroughTheServer(t *testing.T) {
 		gc := b.IssueCertificate(t, g)
 		m := certLogin(t, b, mc, org.Master)
 		expect(t, "revocation", revoke(m, org.Master, g.LoginID, "keyCompromise"), http.StatusOK, "")
+		// The bank revokes the master's, on a written request: the mail
+		// names the bank's action and the request's reference.
+		if _, err := b.Services.Certs.RevokeByBank(context.Background(), serialOf(mc), "affiliationChanged", "yamada", "REV-2026-0042"); err != nil {
+			t.Fatal(err)
+		}
 
-		// Issued to the master, issued to the user, revoked to both.
-		got := smtpd.WaitReceived(4, 30*time.Second)
-		if len(got) != 4 {
-			t.Fatalf("%d mails arrived, want 4", len(got))
+		// Issued to the master, issued to the user, revoked to both; the
+		// master's revoked, to the master.
+		got := smtpd.WaitReceived(5, 30*time.Second)
+		if len(got) != 5 {
+			t.Fatalf("%d mails arrived, want 5", len(got))
 		}
 		type mailSeen struct{ to, subject, body string }
 		var seen []mailSeen
@@ -81,8 +88,18 @@ func TestMailsThroughTheServer(t *testing.T) {
 		if n := count(g.LoginID+"@example.org", serialOf(gc)); n != 2 {
 			t.Errorf("the general user got %d mails, want 2 (issued, revoked): %+v", n, seen)
 		}
-		if n := count(org.Master.LoginID+"@example.org", serialOf(mc)); n != 1 {
-			t.Errorf("the master got %d mails about their own certificate, want 1 (issued): %+v", n, seen)
+		if n := count(org.Master.LoginID+"@example.org", serialOf(mc)); n != 2 {
+			t.Errorf("the master got %d mails about their own certificate, want 2 (issued, revoked by the bank): %+v", n, seen)
+		}
+		byBank := 0
+		for _, s := range seen {
+			if s.to == org.Master.LoginID+"@example.org" && strings.Contains(s.body, serialOf(mc)) &&
+				strings.Contains(s.body, "受付番号 REV-2026-0042") && strings.Contains(s.body, "reference REV-2026-0042") {
+				byBank++
+			}
+		}
+		if byBank != 1 {
+			t.Errorf("%d mails name the bank's revocation and its request, want 1: %+v", byBank, seen)
 		}
 		if n := count(org.Master.LoginID+"@example.org", serialOf(gc)); n != 1 {
 			t.Errorf("the master got %d mails about the user's certificate, want 1 (revoked): %+v", n, seen)

@@ -43,6 +43,7 @@ var domainErrors = map[string]error{
 	"certs.ErrNotFound":                     certs.ErrNotFound,
 	"certs.ErrNoActiveCertificate":          certs.ErrNoActiveCertificate,
 	"certs.ErrAlreadyRevoked":               certs.ErrAlreadyRevoked,
+	"certs.ErrNotWithdrawable":              certs.ErrNotWithdrawable,
 	"certs.ErrInvalidReason":                certs.ErrInvalidReason,
 	"certs.ErrRequestRefRequired":           certs.ErrRequestRefRequired,
 	"certs.ErrRenewalNotDue":                certs.ErrRenewalNotDue,

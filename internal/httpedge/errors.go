@@ -137,6 +137,7 @@ var table = []struct {
 	{identity.ErrOrganizationUserLimit, Refusal{409, "organization_user_limit", "error.organization_user_limit"}},
 	{identity.ErrLoginIDTaken, Refusal{409, "login_id_taken", "error.login_id_taken"}},
 	{certs.ErrAlreadyRevoked, Refusal{409, "already_revoked", "error.already_revoked"}},
+	{certs.ErrNotWithdrawable, Refusal{409, "certificate_not_withdrawable", "error.certificate_not_withdrawable"}},
 	{certs.ErrRenewalNotDue, Refusal{409, "renewal_not_due", "error.renewal_not_due"}},
 	{certs.ErrRenewalInProgress, Refusal{409, "renewal_in_progress", "error.renewal_in_progress"}},
 	{identity.ErrNotLocked, Refusal{409, "not_locked", "error.not_locked"}},
@@ -208,6 +209,10 @@ func RefusalOf(err error) Refusal {
 				case banking.LimitTransaction, banking.LimitUserDaily, banking.LimitOrganizationDaily:
 					// The message says which limit the amount is over.
 					rf.Key = "error.limit_exceeded." + string(le.Kind)
+					if le.Master {
+						// Only the bank raises the master's limits.
+						rf.Key += ".master"
+					}
 				}
 			}
 			return rf

@@ -32,6 +32,12 @@ type Data struct {
 	DaysLeft     int       // days until NotAfter, part of a day counted as a day
 	// Reason is the RFC 5280 name of a revocation reason (keyCompromise).
 	Reason string
+	// ByBank reports that the bank revoked the certificate, on the written
+	// request whose reference is RequestRef; Withdrawn, that the user
+	// withdrew a certificate never used (the issuance page).
+	ByBank     bool
+	RequestRef string
+	Withdrawn  bool
 	// ConfirmationPassword reports whether the password changed is the
 	// confirmation password (確認用パスワード), not the login password.
 	ConfirmationPassword bool
@@ -219,6 +225,22 @@ func (c composer) revoked() text {
 	m := text{subjectJA: "電子証明書を失効しました", subjectEN: "Certificate revoked"}
 	m.ja.facts = append(c.certFactsJA("失効日時", c.d.At), [2]string{"失効の理由", reasonJA})
 	m.en.facts = append(c.certFactsEN("Revoked", c.d.At), [2]string{"Reason", reasonEN})
+	switch {
+	case c.d.ByBank:
+		// The bank acts on a written request: the mail names it, so that
+		// the organization can match it with its own papers.
+		by := "お取引店（" + c.bank + "）が、書面によるお届けにもとづいて失効させました"
+		byEN := "Revoked by the bank (" + c.bank + ") on a written request"
+		if ref := safe(c.d.RequestRef); ref != "" {
+			by += "（受付番号 " + ref + "）"
+			byEN += " (reference " + ref + ")"
+		}
+		m.ja.facts = append(m.ja.facts, [2]string{"手続き", by})
+		m.en.facts = append(m.en.facts, [2]string{"Action", byEN})
+	case c.d.Withdrawn:
+		m.ja.facts = append(m.ja.facts, [2]string{"手続き", "発行の画面で、ご本人が取り消しました（保存されなかった電子証明書）"})
+		m.en.facts = append(m.en.facts, [2]string{"Action", "Withdrawn by its user on the issuance page (a certificate never saved)"})
+	}
 	if c.d.AboutOther {
 		m.ja.lead = []string{c.whoJA() + "の電子証明書を失効しました。この電子証明書では、もうログインできません。"}
 		m.ja.next = []string{

@@ -34,6 +34,10 @@ func cases() []struct {
 	aboutOther.AboutOther, aboutOther.RecipientName = true, "山田 花子"
 	confirm := d
 	confirm.ConfirmationPassword = true
+	byBank := master
+	byBank.ByBank, byBank.RequestRef = true, "REV-2026-0042"
+	withdrawn := d
+	withdrawn.Withdrawn = true
 	return []struct {
 		name string
 		kind notify.Kind
@@ -44,6 +48,8 @@ func cases() []struct {
 		{"renewed", notify.CertificateRenewed, d, []string{"新しい電子証明書", "log in with the new certificate"}},
 		{"revoked, to the user", notify.CertificateRevoked, d, []string{"「電子証明書発行」から、新しい電子証明書を発行してください", "issue a new certificate"}},
 		{"revoked, to the master", notify.CertificateRevoked, aboutOther, []string{"佐藤 一郎さん（ログインID clerk01）", "can issue a new certificate", "お取引店"}},
+		{"revoked by the bank, its request named", notify.CertificateRevoked, byBank, []string{"書面によるお届けにもとづいて失効させました（受付番号 REV-2026-0042）", "on a written request (reference REV-2026-0042)"}},
+		{"withdrawn by its user", notify.CertificateRevoked, withdrawn, []string{"ご本人が取り消しました", "Withdrawn by its user"}},
 		{"expiry notice", notify.ExpiryNotice, d, []string{"あと14日", "トップ画面", "更新", "expires in 14 days", "top screen"}},
 		{"locked, general user", notify.UserLocked, d, []string{"マスターユーザに、ロックの解除をご依頼ください", "Ask your master user"}},
 		{"locked, master user", notify.UserLocked, master, []string{"銀行所定の書面", "お取引店", "unlocked by the bank"}},

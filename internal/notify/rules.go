@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"kinko/internal/audit"
@@ -144,6 +145,9 @@ func compose(m outbox.Mail, f outbox.Facts, bank string) (msg Message, drop stri
 			return Message{}, "the certificate was never signed", nil
 		}
 		d.Reason = m.Event.Reason
+		d.ByBank = strings.HasPrefix(m.Event.Actor, audit.OperatorActor(""))
+		d.RequestRef = m.Event.RequestRef
+		d.Withdrawn = m.Event.Cause == audit.Withdrawn
 	case ExpiryNotice:
 		d.DaysLeft = daysLeft(d.NotAfter, d.At)
 	case PasswordChanged:

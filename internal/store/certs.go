@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"kinko/internal/certs"
 )
 
 const certColumns = `c.id, c.serial, c.user_id, c.organization_id, c.status, c.tbs, c.der, c.fingerprint, c.not_before, c.not_after,
-	c.created_at, c.issued_at, c.revoked_at, c.revocation_reason, c.revoked_by, c.request_ref, c.renews`
+	c.created_at, c.issued_at, c.revoked_at, c.revocation_reason, c.revoked_by, c.request_ref, c.renews,
+	c.first_used_at, c.last_used_at`
 
 func scanCertificate(s scanner) (certs.Certificate, error) {
 	var cs certScan
@@ -24,7 +26,8 @@ func scanCertificate(s scanner) (certs.Certificate, error) {
 // certHeadColumns are certColumns without the certificate's bytes (TBS and
 // DER, NULL here): what a request's checks read, hundreds of bytes less.
 const certHeadColumns = `c.id, c.serial, c.user_id, c.organization_id, c.status, NULL, NULL, c.fingerprint, c.not_before, c.not_after,
-	c.created_at, c.issued_at, c.revoked_at, c.revocation_reason, c.revoked_by, c.request_ref, c.renews`
+	c.created_at, c.issued_at, c.revoked_at, c.revocation_reason, c.revoked_by, c.request_ref, c.renews,
+	c.first_used_at, c.last_used_at`
 
 // certScan receives certColumns (or certHeadColumns), also from the NULLs
 // of an outer join.
@@ -34,11 +37,12 @@ type certScan struct {
 	tbs, der                            []byte
 	nb, na, created                     sql.NullInt64
 	issued, revoked, renews             sql.NullInt64
+	firstUsed, lastUsed                 sql.NullInt64
 }
 
 func (s *certScan) dest() []any {
 	return []any{&s.id, &s.serial, &s.userID, &s.orgID, &s.status, &s.tbs, &s.der, &s.fp, &s.nb, &s.na,
-		&s.created, &s.issued, &s.revoked, &s.reason, &s.by, &s.ref, &s.renews}
+		&s.created, &s.issued, &s.revoked, &s.reason, &s.by, &s.ref, &s.renews, &s.firstUsed, &s.lastUsed}
 }
 
 // valid reports whether a certificate was found (not the NULLs of an
@@ -52,6 +56,7 @@ func (s *certScan) cert() certs.Certificate {
 		NotBefore: fromMicros(s.nb.Int64), NotAfter: fromMicros(s.na.Int64), CreatedAt: fromMicros(s.created.Int64),
 		IssuedAt: fromNullMicros(s.issued), RevokedAt: fromNullMicros(s.revoked),
 		RevocationReason: s.reason.String, RevokedBy: s.by.String, RequestRef: s.ref.String, Renews: s.renews.Int64,
+		FirstUsedAt: fromNullMicros(s.firstUsed), LastUsedAt: fromNullMicros(s.lastUsed),
 	}
 }
 
@@ -297,4 +302,14 @@ func (d *DB) ListCertificates(ctx context.Context, organizationID int64) ([]cert
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// MarkCertificateUsed records that certificate id was used to log in at
+// at: its first use, if it had none, and its last.
+func (d *DB) MarkCertificateUsed(ctx context.Context, id int64, at time.Time) error {
+	_, err := d.db.ExecContext(ctx, `UPDATE certificates SET first_used_at = COALESCE(first_used_at, $2), last_used_at = $2 WHERE id = $1`, id, micros(at))
+	if err != nil {
+		return fmt.Errorf("store: mark certificate used: %w", err)
+	}
+	return nil
 }

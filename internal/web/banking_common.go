@@ -38,6 +38,9 @@ func (h *Handler) bankingText(r *http.Request, err error) (int, string) {
 	var le *banking.LimitError
 	if errors.As(err, &le) {
 		if k, ok := limitKeys[le.Kind]; ok {
+			if le.Master {
+				k += ".master"
+			}
 			text = h.cat.text(l, k, h.yen(l, le.Limit), h.yen(l, le.Used), h.yen(l, le.Amount))
 		}
 	}

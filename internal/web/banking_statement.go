@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,9 +23,21 @@ type statementPage struct {
 	Rows     []postingRow
 	Total    int
 	Pager    pager
-	CSVUTF8  string // download links
-	CSVSJIS  string
-	Searched bool
+	// Downloads are the statement's CSV files, one per encoding.
+	Downloads []download
+	Searched  bool
+	// Periods are the quick choices of period; Moved says that the
+	// statement opened on the month of the latest entry, this month having
+	// none.
+	Periods []periodLink
+	Moved   bool
+}
+
+// download is a link to a statement's CSV file.
+type download struct {
+	Encoding string // banking.Encodings
+	Href     string
+	Name     string // the file's name, as the server names it
 }
 
 // postingRow is one line of the statement.
@@ -37,24 +50,57 @@ type postingRow struct {
 	Balance     money
 }
 
-// statementPeriod reads ?from=&to= of a statement; without them, this month
-// so far.
-func (h *Handler) statementPeriod(r *http.Request) (from, to calendar.Date, err error) {
+// statementPeriod reads ?from=&to= of a statement. Without them it is this
+// month so far, unless this month has no entries and an earlier month has:
+// then the month of the latest entry (latest is its date, zero when the
+// account has none), and moved says so.
+func (h *Handler) statementPeriod(r *http.Request, latest calendar.Date) (from, to calendar.Date, moved bool, err error) {
 	q := r.URL.Query()
 	today := calendar.DateOf(h.c.Now())
 	if q.Get("from") == "" && q.Get("to") == "" {
-		return calendar.Date{Year: today.Year, Month: today.Month, Day: 1}, today, nil
+		month := firstOfMonth(today)
+		if !latest.IsZero() && latest.Before(month) {
+			from = firstOfMonth(latest)
+			return from, calendar.NewDate(from.Year, from.Month+1, 0), true, nil
+		}
+		return month, today, false, nil
 	}
 	if from, err = parseDay(q.Get("from")); err != nil {
-		return calendar.Date{}, calendar.Date{}, err
+		return calendar.Date{}, calendar.Date{}, false, err
 	}
 	if to, err = parseDay(q.Get("to")); err != nil {
-		return calendar.Date{}, calendar.Date{}, err
+		return calendar.Date{}, calendar.Date{}, false, err
 	}
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
-		return calendar.Date{}, calendar.Date{}, httpedge.ErrDateRange
+		return calendar.Date{}, calendar.Date{}, false, httpedge.ErrDateRange
 	}
-	return from, to, nil
+	return from, to, false, nil
+}
+
+func firstOfMonth(d calendar.Date) calendar.Date {
+	return calendar.Date{Year: d.Year, Month: d.Month, Day: 1}
+}
+
+// periodLink is a quick choice of period on the statement page.
+type periodLink struct {
+	Key  string // catalogue key of its label
+	Href string
+	ID   string
+}
+
+// periodLinks are 今月, 先月 and 過去3か月 (this month and the two before,
+// up to today) of the statement at base.
+func periodLinks(base string, today calendar.Date) []periodLink {
+	month := firstOfMonth(today)
+	last := calendar.NewDate(month.Year, month.Month-1, 1)
+	link := func(from, to calendar.Date) string {
+		return base + "?" + url.Values{"from": {from.String()}, "to": {to.String()}}.Encode()
+	}
+	return []periodLink{
+		{Key: "page.statement.this_month", ID: "period-this-month", Href: link(month, today)},
+		{Key: "page.statement.last_month", ID: "period-last-month", Href: link(last, month.AddDays(-1))},
+		{Key: "page.statement.three_months", ID: "period-three-months", Href: link(calendar.NewDate(month.Year, month.Month-2, 1), today)},
+	}
 }
 
 // statement is GET /accounts/{id}/statement?from=&to=&page= (inquiry
@@ -69,9 +115,16 @@ func (h *Handler) statement(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
-	d := statementPage{Account: accountOf(a), From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to")}
+	base := fmt.Sprintf("/accounts/%d/statement", id)
+	d := statementPage{Account: accountOf(a), From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to"),
+		Periods: periodLinks(base, calendar.DateOf(h.c.Now()))}
 	status := http.StatusOK
-	from, to, perr := h.statementPeriod(r)
+	latest, _, err := h.c.Banking.LatestPostingDate(r.Context(), p.User, id)
+	if err != nil {
+		return err
+	}
+	from, to, moved, perr := h.statementPeriod(r, latest)
+	d.Moved = moved
 	if perr != nil {
 		status, d.Error = h.bankingText(r, perr)
 		h.render(w, r, status, "statement", &view{Member: memberOf(p), Page: "accounts", Data: d})
@@ -93,7 +146,6 @@ func (h *Handler) statement(w http.ResponseWriter, r *http.Request, p auth.Princ
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	base := fmt.Sprintf("/accounts/%d/statement", id)
 	q := url.Values{"from": {d.From}, "to": {d.To}}
 	d.Pager = pager{Page: tp.Page, Pages: tp.Pages()}
 	if tp.Page > 1 {
@@ -105,10 +157,11 @@ func (h *Handler) statement(w http.ResponseWriter, r *http.Request, p auth.Princ
 		d.Pager.Next = base + "?" + q.Encode()
 	}
 	q.Del("page")
-	q.Set("encoding", "utf-8")
-	d.CSVUTF8 = base + ".csv?" + q.Encode()
-	q.Set("encoding", "shift_jis")
-	d.CSVSJIS = base + ".csv?" + q.Encode()
+	for _, enc := range banking.Encodings {
+		q.Set("encoding", enc)
+		d.Downloads = append(d.Downloads, download{Encoding: enc, Href: base + ".csv?" + q.Encode(),
+			Name: banking.StatementFileName(tp.Account, from, to, calendar.DateOf(h.c.Now()), enc)})
+	}
 	h.render(w, r, status, "statement", &view{Member: memberOf(p), Page: "accounts", Data: d})
 	return nil
 }
@@ -123,9 +176,9 @@ func (h *Handler) statementCSV(w http.ResponseWriter, r *http.Request, p auth.Pr
 	}
 	enc := r.URL.Query().Get("encoding")
 	if enc == "" {
-		enc = "utf-8"
+		enc = banking.EncodingUTF8
 	}
-	from, to, err := h.statementPeriod(r)
+	from, to, _, err := h.statementPeriod(r, calendar.Date{})
 	if err != nil {
 		return err
 	}
@@ -137,23 +190,11 @@ func (h *Handler) statementCSV(w http.ResponseWriter, r *http.Request, p auth.Pr
 	if err := banking.StatementCSV(&buf, ps, enc); err != nil {
 		return err
 	}
-	charset, suffix := "utf-8", ""
-	if enc == "shift_jis" {
-		charset, suffix = "Shift_JIS", "_sjis"
-	}
-	name := fmt.Sprintf("statement_%s_%s_%s_%s%s.csv", a.BranchCode, a.Number, dayOrAll(from), dayOrAll(to), suffix)
+	name := banking.StatementFileName(a, from, to, calendar.DateOf(h.c.Now()), enc)
 	hd := w.Header()
-	hd.Set("Content-Type", "text/csv; charset="+charset)
-	hd.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	hd.Set("Content-Type", "text/csv; charset="+banking.StatementCharset(enc))
+	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	hd.Set("Cache-Control", "no-store")
 	_, _ = w.Write(buf.Bytes())
 	return nil
-}
-
-// dayOrAll writes a bound of a period for a file name.
-func dayOrAll(d calendar.Date) string {
-	if d.IsZero() {
-		return "all"
-	}
-	return fmt.Sprintf("%04d%02d%02d", d.Year, d.Month, d.Day)
 }

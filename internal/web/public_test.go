@@ -54,10 +54,10 @@ func TestPublicPageContents(t *testing.T) {
 		{"/hours", "ja", func(t *testing.T) []string { return []string{msg(t, "ja", "hours.span", "0:00", "24:00")} }},
 		{"/hours", "en", func(t *testing.T) []string { return []string{"0:00 to 24:00"} }},
 		{"/environment", "ja", func(t *testing.T) []string {
-			return []string{"Windows 11", msg(t, "ja", "env.windows10"), "macOS", "Linux", "Microsoft Edge", "Chromium"}
+			return []string{"Windows 11", msg(t, "ja", "env.windows10"), "macOS 15（Sequoia）以降", "Linux", "Microsoft Edge", "Chromium"}
 		}},
 		{"/environment", "en", func(t *testing.T) []string {
-			return []string{"Windows 10 (version 1709 or later)", "Google Chrome, Chromium"}
+			return []string{"Windows 10 (version 1709 or later)", "macOS 15 (Sequoia) or later", "AES-256", "Google Chrome, Chromium"}
 		}},
 		{"/security", "ja", func(t *testing.T) []string { return []string{msg(t, "ja", "page.security.password.idle", 15)} }},
 		{"/faq", "en", func(t *testing.T) []string {

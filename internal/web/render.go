@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -111,6 +112,9 @@ type member struct {
 	RoleKey          string // catalogue key of the role
 	CertificateLogin bool   // logged in with a certificate
 	MustChange       bool   // only the password change is reachable
+	// MayApprove says that the user may approve transfers (承認): the
+	// navigation shows 承認 to them only.
+	MayApprove bool
 }
 
 // roleKeys are the catalogue keys of the roles.
@@ -160,6 +164,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 		v.Home, v.Login = v.PortalURL+"/", v.PortalURL+pathLogin
 	}
 	v.Nav = h.publicNav(v)
+	if v.Member != nil && !v.Member.MustChange {
+		v.Member.MayApprove = h.mayApprove(r)
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		h.c.Logger.ErrorContext(r.Context(), "web: render", "page", page, "err", err)
@@ -194,6 +201,11 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 	status, msgs := h.refusal(r, err)
 	httpedge.SetRetryAfterOf(w, err)
 	d := errorPage{CertificateProblem: certificateProblem(err)}
+	if h.withoutCertificates(r, err) {
+		// Told the truth: their organization does not use certificates.
+		msgs = []message{{Key: "error.organization_without_certificates"}}
+		d.CertificateProblem, d.PasswordSession = false, true
+	}
 	if r.Method == http.MethodPost {
 		d.Back = r.URL.Path
 		if d.Back == pathLogout {
@@ -217,4 +229,38 @@ type errorPage struct {
 	CertificateProblem bool
 	// Back is the page of a refused form, to try again.
 	Back string
+	// PasswordSession: a user logged in with ID and password, whose
+	// organization does not use certificates, came to the certificate
+	// portal; the page leads back to their session on the portal.
+	PasswordSession bool
+}
+
+// withoutCertificates reports whether err refuses, on the certificate
+// portal, a request without a certificate from a browser that holds an ID
+// + password session on the portal (its cookie is sent to every port of the
+// host) of an organization that does not use certificate login. The
+// session is only looked at, to choose the message: nothing is done with
+// it here.
+func (h *Handler) withoutCertificates(r *http.Request, err error) bool {
+	if h.c.Listener != httpedge.CertPortal || !errors.Is(err, auth.ErrCertificateRequired) {
+		return false
+	}
+	c, cerr := r.Cookie(httpedge.PortalCookie)
+	if cerr != nil || c.Value == "" {
+		return false
+	}
+	p, perr := h.c.Auth.Authenticate(r.Context(), c.Value, nil)
+	return perr == nil && p.Certificate == nil && !p.Organization.CertificateLogin
+}
+
+// mayApprove reports whether the request's user may approve transfers;
+// false without a session, or when the privileges cannot be read (the
+// approval pages themselves still decide).
+func (h *Handler) mayApprove(r *http.Request) bool {
+	p, ok := httpedge.PrincipalFrom(r.Context())
+	if !ok || h.c.Banking == nil {
+		return false
+	}
+	pr, err := h.c.Banking.Privileges(r.Context(), p.User, p.User.LoginID)
+	return err == nil && pr.Approval
 }

@@ -152,6 +152,7 @@ func (h *Handler) routes() {
 		m.HandleFunc("GET "+pathLogin, h.loginForm)
 		m.HandleFunc("POST "+pathLogin, h.form(h.passwordLogin, h.renderLogin))
 		m.HandleFunc("GET "+pathIssue, h.issuance)
+		m.HandleFunc("POST "+pathIssue+"/withdraw", h.form(h.withdrawCertificate, h.renderWithdrawal))
 	}
 	m.HandleFunc("GET /lang/{lang}", h.switchLanguage)
 	m.Handle("GET /static/", h.static())
