@@ -117,6 +117,13 @@ func (a *app) reload(path string, env Env, srv *server.Server, level *slog.Level
 	srv.SetMail(server.Mail{SMTP: smtp, From: cfg.MailFrom})
 	srv.Services.Identity.SetThrottle(throttleOf(cfg))
 	srv.Services.Banking.SetPayeeChecks(cfg.PayeeChecks, time.Duration(cfg.PayeeCheckWindow))
+	// The names of banks and branches, when the operator imported newer
+	// ones; a file refused keeps the names in use.
+	if err := srv.Services.Banking.Banks().Reload(a.cfg.DataDir); err != nil {
+		a.logger.Error("reload: bank names refused, the old ones kept", "err", err)
+	} else {
+		a.logger.Info("reload: bank names", "source", srv.Services.Banking.Banks().Source(), "banks", srv.Services.Banking.Banks().Len())
+	}
 	a.logger.Info("reload: config applied", "log_level", cfg.LogLevel, "smtp_host", cfg.SMTPHost, "mail_from", cfg.MailFrom)
 }
 

@@ -20,6 +20,7 @@ import (
 	"kinko/internal/server"
 	"kinko/internal/store"
 	"kinko/internal/web"
+	"kinko/internal/zengin"
 )
 
 // pkiDir is where the authority lives in a data directory.
@@ -128,6 +129,13 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 		}
 		cal = calendar.New(h)
 	}
+	// The names of banks and branches: the operator's newer copy in the
+	// data directory (kinko operator banks import), else those shipped.
+	banks, err := zengin.OpenDirectory(cfg.DataDir)
+	if err != nil {
+		(&app{db: db, hsmKey: hsmKey}).close()
+		return nil, fmt.Errorf("bank names: %w", err)
+	}
 	var validity certs.Validity
 	if d := time.Duration(cfg.CertValidity); d > 0 {
 		validity = func(nb time.Time) time.Time { return nb.Add(d) }
@@ -137,8 +145,8 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 		BankCode:      cfg.BankCode, Calendar: cal, Cutoff: cfg.TransferCutoff, Hours: cfg.OperatingHours,
 		SMTP: smtp, MailDir: filepath.Join(cfg.DataDir, "mail"), MailFrom: cfg.MailFrom, BankName: cfg.BankName,
 		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), MaxSession: time.Duration(cfg.SessionAbsoluteTimeout),
-		PasswordMemoryMiB: cfg.PasswordMemoryMiB,
-		ServerNames:       cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL, CRLValidity: time.Duration(cfg.CRLValidity),
+		PasswordMemoryMiB: cfg.PasswordMemoryMiB, Banks: banks,
+		ServerNames: cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL, CRLValidity: time.Duration(cfg.CRLValidity),
 		PKIURL: cfg.PKIURL, ShutdownTimeout: time.Duration(cfg.ShutdownTimeout),
 		Throttle:    throttleOf(cfg),
 		PayeeChecks: cfg.PayeeChecks, PayeeCheckWindow: time.Duration(cfg.PayeeCheckWindow),

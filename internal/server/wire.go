@@ -112,6 +112,9 @@ type Parts struct {
 	// a user may check; zero: banking's defaults.
 	PayeeChecks      int
 	PayeeCheckWindow time.Duration
+	// Banks are the names of the banks and branches; nil: the names
+	// shipped with kinko (zengin.Embedded).
+	Banks *zengin.Directory
 	// TrustRequestID reports whether a request's connection comes from a
 	// proxy whose X-Request-ID is taken as the request's ID; nil: the
 	// TrustedProxies are (none when there are none), and every other
@@ -207,6 +210,7 @@ func Assemble(p Parts) (*Services, error) {
 	cal, cutoff := p.Calendar, p.Cutoff
 	svc.Banking, err = banking.New(banking.Config{Store: p.DB, Identity: ident, Now: p.Now, BankCode: p.BankCode,
 		NormalizeName: zengin.NormalizeKana, PayeeChecks: p.PayeeChecks, PayeeCheckWindow: p.PayeeCheckWindow,
+		Banks: p.Banks,
 		ExecutionDate: func(now time.Time, d calendar.Date, interbank bool) (calendar.Date, error) {
 			out, _, err := cal.ExecutionDate(now, d, interbank, cutoff)
 			return out, err
