@@ -572,3 +572,27 @@ func TestConsole_ShutsDownWithTheOthersAndIsCounted(t *testing.T) {
 		t.Error("the console still accepts connections after the shutdown")
 	}
 }
+
+// TestConsole_TLS12OffersAEADSuitesOnly: a TLS 1.2 client offering only
+// CBC suites is refused by the console; one offering an AEAD suite gets in.
+func TestConsole_TLS12OffersAEADSuitesOnly(t *testing.T) {
+	b := newConsoleBank(t)
+	sato := b.operator(t, "sato")
+	cbc := clientTLS(b.client, sato, nil)
+	cbc.MaxVersion = tls.VersionTLS12
+	cbc.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA}
+	if _, _, err := get(b.srv.ConsoleAddr().String(), cbc); err == nil {
+		t.Error("the console agreed on a CBC suite")
+	}
+	aead := clientTLS(b.client, sato, nil)
+	aead.MaxVersion = tls.VersionTLS12
+	aead.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
+	resp, _, err := get(b.srv.ConsoleAddr().String(), aead)
+	if err != nil {
+		t.Fatalf("TLS 1.2 with an AEAD suite: %v", err)
+	}
+	if resp.TLS.CipherSuite != tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 {
+		t.Errorf("suite %s, want the AEAD one", tls.CipherSuiteName(resp.TLS.CipherSuite))
+	}
+	waitLog(t, b.log, `msg="TLS handshake refused"`, "listener=console", "reason="+server.RefusedCipherSuite)
+}
