@@ -571,8 +571,10 @@ func (s *Server) logRequests(listener string, h http.Handler) http.Handler {
 		if c := httpedge.CertPortal.PeerCertificate(r); c != nil && listener == "cert-portal" {
 			attrs = append(attrs, "client_serial", strings.ToLower(c.SerialNumber.Text(16)))
 		}
-		if c := httpedge.Console.PeerCertificate(r); c != nil && listener == "console" {
-			attrs = append(attrs, "operator", c.Subject.CommonName, "client_serial", strings.ToLower(c.SerialNumber.Text(16)))
+		if listener == "console" {
+			if c := httpedge.Console.PeerCertificate(r); c != nil {
+				attrs = append(attrs, "operator", c.Subject.CommonName, "client_serial", strings.ToLower(c.SerialNumber.Text(16)))
+			}
 		}
 		s.c.Logger.InfoContext(r.Context(), "request", attrs...)
 	})
