@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/elliptic"
+	"errors"
 	"flag"
 	"fmt"
 
@@ -17,15 +18,17 @@ import (
 // reads the root key.
 func runCA(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return usageErr("want a subcommand: server-cert or issuing")
+		return usageErr("want a subcommand: server-cert, issuing or operator")
 	}
 	switch args[0] {
 	case "server-cert":
 		return runCAServerCert(args[1:], env)
 	case "issuing":
 		return runCAIssuing(args[1:], env)
+	case "operator":
+		return runCAOperator(args[1:], env)
 	}
-	return usageErr("unknown subcommand %q: want server-cert or issuing", args[0])
+	return usageErr("unknown subcommand %q: want server-cert, issuing or operator", args[0])
 }
 
 // caFlags are the flags every ceremony takes.
@@ -126,5 +129,28 @@ func runCAIssuing(args []string, env Env) error {
 	default:
 		fmt.Fprintf(env.Stdout, "New issuing CA key and certificate in %s. Copy %s and %s to the servers and restart them.\n", a.Dir, pki.IssuingCertFile, pki.IssuingKeyFile)
 	}
+	return nil
+}
+
+// runCAOperator is "kinko ca operator": the operator CA of an
+// installation made before it had one (kinko init makes it), signed by the
+// root and written to DATA/pki. It never replaces an operator CA: the
+// operators' certificates chain to it.
+func runCAOperator(args []string, env Env) error {
+	fs, data, rootDir := caFlags("operator", env)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := loadCeremony(*data, *rootDir)
+	if err != nil {
+		return err
+	}
+	if err := a.CreateOperatorCA(nowFunc(), nil); errors.Is(err, pki.ErrExists) {
+		return fmt.Errorf("%w: this installation has its operator CA already; it is never replaced, because the operators' certificates chain to it", err)
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "New operator CA key and certificate in %s. Copy %s and %s to the servers and restart them; set console_addr to open the operator console.\n",
+		a.Dir, pki.OperatorCertFile, pki.OperatorKeyFile)
 	return nil
 }

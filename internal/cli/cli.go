@@ -35,7 +35,7 @@ Usage:
                  the trial version (体験版): a demo bank with seeded organizations
   kinko init     --data DIR --root-dir DIR [--name BANK] [--server-name NAME]...
                  create the bank's certificate authority and database
-  kinko ca       server-cert|issuing --data DIR --root-dir DIR [flags]
+  kinko ca       server-cert|issuing|operator --data DIR --root-dir DIR [flags]
                  the root CA's operations, where its key lives (offline)
   kinko serve    --config FILE
                  run the portal and the certificate portal

@@ -27,6 +27,7 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 	certAddr := fs.String("cert-addr", config.DefaultCertPortalAddr, "certificate portal listener address")
 	pkiAddr := fs.String("pki-addr", "", "plain-HTTP listener address of the CRL and OCSP (default: the portal's host, port "+config.DefaultPKIPort+", or port 0 when the portal's is 0)")
 	opsAddr := fs.String("ops-addr", "", "operations listener address, plain HTTP: /healthz, /readyz, /metrics (default: "+config.DefaultDemoOpsAddr+", or port 0 on 127.0.0.1 when the portal's port is 0)")
+	consoleAddr := fs.String("console", "", "operator console listener address, TLS with an operator's certificate (default: "+config.DefaultDemoConsoleAddr+", or port 0 on 127.0.0.1 when the portal's port is 0)")
 	validity := fs.Duration("cert-validity", 0, "client certificate validity (default: one calendar year)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
@@ -38,8 +39,15 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 			*opsAddr = "127.0.0.1:0"
 		}
 	}
+	if *consoleAddr == "" {
+		*consoleAddr = config.DefaultDemoConsoleAddr
+		if _, port, err := net.SplitHostPort(*portalAddr); err == nil && port == "0" {
+			*consoleAddr = "127.0.0.1:0"
+		}
+	}
 	cfg := config.Config{DataDir: *data, DB: *db, PortalAddr: *portalAddr, CertPortalAddr: *certAddr, PKIAddr: *pkiAddr, OpsAddr: *opsAddr,
-		BankName: "kinko demo bank", CertValidity: config.Duration(*validity), LogLevel: *logLevel,
+		ConsoleAddr: *consoleAddr,
+		BankName:    "kinko demo bank", CertValidity: config.Duration(*validity), LogLevel: *logLevel,
 		// The trial is open at all hours: no maintenance nights.
 		OperatingHours: calendar.Hours{Maintenance: []calendar.Window{}}}.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -60,6 +68,13 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 	ceremony, err := pki.LoadWithRoot(dir, rootDir)
 	if err != nil {
 		return err
+	}
+	// A demo data directory made before the operator CA gets it here.
+	if _, err := pki.LoadOperatorCA(dir); errors.Is(err, pki.ErrNoOperatorCA) {
+		if err := ceremony.CreateOperatorCA(nowFunc(), nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "Created the demo bank's operator CA in %s.\n", dir)
 	}
 	if _, err := ceremony.ServerCertificate(cfg.ServerNames, nowFunc(), nil); err != nil {
 		return err

@@ -23,6 +23,7 @@ import (
 
 	"kinko/internal/calendar"
 	"kinko/internal/demo"
+	"kinko/internal/pki"
 	"kinko/internal/testutil"
 )
 
@@ -789,4 +790,30 @@ func demoTransferByAPI(t *testing.T, f demoFile, ledgerArgs []string) string {
 		t.Errorf("ledger verify after the transfer: %q", r.stdout)
 	}
 	return r.stdout
+}
+
+// TestDemo_MakesTheOperatorCAOfAnOlderDataDirectory: a demo data
+// directory made before the operator CA gets one, signed by the demo's
+// root, when the demo starts again.
+func TestDemo_MakesTheOperatorCAOfAnOlderDataDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kinko-demo")
+	args := []string{"demo", "--data", dir, "--portal-addr", "127.0.0.1:0", "--cert-addr", "127.0.0.1:0", "--pki-addr", "127.0.0.1:0"}
+	first := start(t, args...)
+	first.stop(t)
+	if strings.Contains(first.stdout.String(), "operator CA") {
+		t.Errorf("a new demo made its operator CA twice:\n%s", first.stdout)
+	}
+	for _, f := range []string{pki.OperatorCertFile, pki.OperatorKeyFile} {
+		if err := os.Remove(filepath.Join(dir, "pki", f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second := start(t, args...)
+	second.stop(t)
+	if !strings.Contains(second.stdout.String(), "Created the demo bank's operator CA") {
+		t.Errorf("the demo did not say it made the operator CA:\n%s", second.stdout)
+	}
+	if _, err := pki.LoadOperatorCA(filepath.Join(dir, "pki")); err != nil {
+		t.Errorf("LoadOperatorCA after the demo: %v", err)
+	}
 }

@@ -45,10 +45,13 @@ func runInit(ctx context.Context, args []string, env Env) error {
 	switch {
 	case errors.Is(err, pki.ErrExists):
 		fmt.Fprintf(env.Stdout, "The authority in %s already exists; keeping it.\n", dir)
+		if _, err := pki.LoadOperatorCA(dir); errors.Is(err, pki.ErrNoOperatorCA) {
+			fmt.Fprintf(env.Stdout, "It has no operator CA (for the operator console): make it with kinko ca operator --data %s --root-dir %s.\n", *data, *rootDir)
+		}
 	case err != nil:
 		return err
 	default:
-		fmt.Fprintf(env.Stdout, "Created the root CA (limited to %s) and the client-issuing CA in %s (keys mode 0600).\n", names.String(), dir)
+		fmt.Fprintf(env.Stdout, "Created the root CA (limited to %s), the client-issuing CA and the operator CA in %s (keys mode 0600).\n", names.String(), dir)
 		fmt.Fprintf(env.Stdout, "The root CA's key is in %s: keep that directory offline; kinko serve never reads it.\n", *rootDir)
 	}
 	authority, err := pki.LoadWithRoot(dir, *rootDir)

@@ -330,3 +330,48 @@ func certPool(t *testing.T, file string) *x509.CertPool {
 	}
 	return p
 }
+
+// TestKeys_CAOperatorMakesTheMissingOperatorCAOnce: an installation made
+// before the operator CA gets it from "kinko ca operator", signed by the
+// offline root; a second run, or one without the root key, replaces
+// nothing.
+func TestKeys_CAOperatorMakesTheMissingOperatorCAOnce(t *testing.T) {
+	b := initBank(t, "")
+	pkiDir := filepath.Join(b.dir, "pki")
+	if _, err := pki.LoadOperatorCA(pkiDir); err != nil {
+		t.Fatalf("kinko init made no operator CA: %v", err)
+	}
+	before, _ := os.ReadFile(filepath.Join(pkiDir, pki.OperatorKeyFile))
+	if r := run(t, "ca", "operator", "--data", b.dir, "--root-dir", b.root); r.code != 1 || !strings.Contains(r.stderr, "never replaced") {
+		t.Errorf("ca operator over an operator CA: exit %d %q; want 1, never replaced", r.code, r.stderr)
+	}
+	after, _ := os.ReadFile(filepath.Join(pkiDir, pki.OperatorKeyFile))
+	if string(before) != string(after) {
+		t.Error("ca operator replaced the operator CA's key")
+	}
+	for _, f := range []string{pki.OperatorCertFile, pki.OperatorKeyFile} {
+		if err := os.Remove(filepath.Join(pkiDir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := run(t, "ca", "operator", "--data", b.dir, "--root-dir", t.TempDir()); r.code != 1 || !strings.Contains(r.stderr, pki.RootKeyFile) {
+		t.Errorf("ca operator without the root key: exit %d %q; want 1 naming %s", r.code, r.stderr, pki.RootKeyFile)
+	}
+	if _, err := os.Stat(filepath.Join(pkiDir, pki.OperatorCertFile)); err == nil {
+		t.Error("ca operator without the root key wrote an operator CA")
+	}
+	r := mustRun(t, "ca", "operator", "--data", b.dir, "--root-dir", b.root)
+	if !strings.Contains(r.stdout, pki.OperatorCertFile) {
+		t.Errorf("ca operator output:\n%s", r.stdout)
+	}
+	o, err := pki.LoadOperatorCA(pkiDir)
+	if err != nil {
+		t.Fatalf("LoadOperatorCA after ca operator: %v", err)
+	}
+	if o.Cert.Subject.CommonName != "Example Rokin Bank Operator CA" {
+		t.Errorf("operator CA subject %v", o.Cert.Subject)
+	}
+	if st, err := os.Stat(filepath.Join(pkiDir, pki.OperatorKeyFile)); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("operator CA key: %v, mode %v; want 0600", err, st.Mode())
+	}
+}

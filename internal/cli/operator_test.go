@@ -106,6 +106,7 @@ func TestInit(t *testing.T) {
 	}{
 		{pki.RootCertFile, 0o644},
 		{pki.IssuingCertFile, 0o644}, {pki.IssuingKeyFile, 0o600},
+		{pki.OperatorCertFile, 0o644}, {pki.OperatorKeyFile, 0o600},
 		{pki.ServerCertFile, 0o644}, {pki.ServerKeyFile, 0o600},
 	} {
 		st, err := os.Stat(filepath.Join(b.dir, "pki", f.name))

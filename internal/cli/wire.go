@@ -172,7 +172,15 @@ func throttleOf(cfg config.Config) identity.Throttle {
 // listen opens the listeners of the config's addresses, then builds the
 // server on them.
 func (a *app) listen() (*server.Server, error) {
-	ln, err := server.Listen(server.Addrs{Portal: a.cfg.PortalAddr, CertPortal: a.cfg.CertPortalAddr, PKI: a.cfg.PKIAddr, Ops: a.cfg.OpsAddr})
+	// The console listener opens only for a server that has a console to
+	// serve on it (server.Parts.Console).
+	consoleAddr := a.cfg.ConsoleAddr
+	if consoleAddr != "" && a.parts.Console == nil {
+		a.logger.Warn("console_addr is set, but this server has no operator console to serve: no console listener", "console_addr", consoleAddr)
+		consoleAddr = ""
+	}
+	ln, err := server.Listen(server.Addrs{Portal: a.cfg.PortalAddr, CertPortal: a.cfg.CertPortalAddr, PKI: a.cfg.PKIAddr, Ops: a.cfg.OpsAddr,
+		Console: consoleAddr})
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +201,9 @@ func (a *app) run(ctx context.Context, env Env, srv *server.Server) error {
 	attrs := []any{"portal", "https://" + portal, "cert_portal", "https://" + certPortal, "pki", "http://" + srv.PKIAddr().String()}
 	if ops := srv.OpsAddr(); ops != nil {
 		attrs = append(attrs, "ops", "http://"+ops.String())
+	}
+	if console := srv.ConsoleAddr(); console != nil {
+		attrs = append(attrs, "console", "https://"+console.String())
 	}
 	a.logger.Info("listening", attrs...)
 	return srv.Serve(ctx)

@@ -73,6 +73,9 @@ type Config struct {
 	// OpsAddr is the plain-HTTP operations listener's address (/healthz,
 	// /readyz, /metrics), for a private network only. Empty: none.
 	OpsAddr string `json:"ops_addr"`
+	// ConsoleAddr is the operator console's TLS listener, which requires
+	// an operator's certificate of the operator CA. Empty: none.
+	ConsoleAddr string `json:"console_addr"`
 	// ServerNames are the DNS names and IP addresses in the listeners'
 	// server certificate.
 	ServerNames []string `json:"server_names"`
@@ -207,6 +210,7 @@ const (
 	DefaultCertPortalAddr         = "127.0.0.1:8444"
 	DefaultPKIPort                = "8480"
 	DefaultDemoOpsAddr            = "127.0.0.1:8490" // kinko demo's operations listener
+	DefaultDemoConsoleAddr        = "127.0.0.1:8445" // kinko demo's operator console
 	DefaultBankName               = "kinko"
 	DefaultSessionIdleTimeout     = 15 * time.Minute
 	DefaultRenewalWindow          = 40 * 24 * time.Hour
@@ -442,6 +446,13 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("ops_addr %q: %w", c.OpsAddr, err))
 		} else if port != "0" && (c.OpsAddr == c.PortalAddr || c.OpsAddr == c.CertPortalAddr || c.OpsAddr == c.PKIAddr) {
 			errs = append(errs, errors.New("ops_addr must differ from portal_addr, cert_portal_addr and pki_addr"))
+		}
+	}
+	if c.ConsoleAddr != "" {
+		if _, port, err := net.SplitHostPort(c.ConsoleAddr); err != nil {
+			errs = append(errs, fmt.Errorf("console_addr %q: %w", c.ConsoleAddr, err))
+		} else if port != "0" && (c.ConsoleAddr == c.PortalAddr || c.ConsoleAddr == c.CertPortalAddr || c.ConsoleAddr == c.PKIAddr || c.ConsoleAddr == c.OpsAddr) {
+			errs = append(errs, errors.New("console_addr must differ from portal_addr, cert_portal_addr, pki_addr and ops_addr"))
 		}
 	}
 	if err := checkPKIURL(c.PKIURL); err != nil {

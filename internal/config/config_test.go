@@ -287,6 +287,11 @@ func TestValidate(t *testing.T) {
 		{"operations address without port", func(c *Config) { c.OpsAddr = "127.0.0.1" }, `ops_addr "127.0.0.1"`},
 		{"operations address is the portal's", func(c *Config) { c.OpsAddr = c.PortalAddr }, "ops_addr must differ"},
 		{"operations address is the PKI listener's", func(c *Config) { c.OpsAddr = c.PKIAddr }, "ops_addr must differ"},
+		{"console address", func(c *Config) { c.ConsoleAddr = "127.0.0.1:8445" }, ""},
+		{"console address port 0", func(c *Config) { c.PortalAddr, c.ConsoleAddr = "127.0.0.1:0", "127.0.0.1:0" }, ""},
+		{"console address without port", func(c *Config) { c.ConsoleAddr = "127.0.0.1" }, `console_addr "127.0.0.1"`},
+		{"console address is the certificate portal's", func(c *Config) { c.ConsoleAddr = c.CertPortalAddr }, "console_addr must differ"},
+		{"console address is the operations listener's", func(c *Config) { c.OpsAddr, c.ConsoleAddr = "127.0.0.1:8490", "127.0.0.1:8490" }, "console_addr must differ"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,18 +23,23 @@ type Listener int
 const (
 	Portal     Listener = iota // ID + password; never asks for a client certificate
 	CertPortal                 // client certificate required
+	Console                    // the bank's operator console: an operator's certificate required in the handshake
 )
 
 // Cookie names: one per listener, because cookies do not separate ports.
 const (
 	PortalCookie     = "__Host-kinko-session"
 	CertPortalCookie = "__Host-kinko-cert-session"
+	ConsoleCookie    = "__Host-kinko-console-session"
 )
 
 // SessionCookie returns the name of the listener's session cookie.
 func (l Listener) SessionCookie() string {
-	if l == CertPortal {
+	switch l {
+	case CertPortal:
 		return CertPortalCookie
+	case Console:
+		return ConsoleCookie
 	}
 	return PortalCookie
 }
@@ -51,9 +56,9 @@ func (l Listener) ClearSession(w http.ResponseWriter) {
 }
 
 // PeerCertificate returns the client certificate of a request to the
-// certificate portal, nil otherwise: the portal never asks for one, so
-// whatever arrives there is not a credential. It is the first of
-// PeerChain.
+// certificate portal or the console, nil otherwise: the portal never asks
+// for one, so whatever arrives there is not a credential. It is the first
+// of PeerChain.
 func (l Listener) PeerCertificate(r *http.Request) *x509.Certificate {
 	chain, err := l.PeerChain(r)
 	if err != nil || len(chain) == 0 {
@@ -76,12 +81,21 @@ func (l Listener) PeerCertificate(r *http.Request) *x509.Certificate {
 // certificate gets the same checks (server.VerifyForwarded). Whether the
 // bank issued this very certificate, and whether it is still good, is
 // auth's check by fingerprint.
+//
+// On the console they are always the TLS handshake's, which the console's
+// listener required and verified against the operator CA: the console
+// takes no forwarded certificate, from a trusted proxy or anyone else (a
+// proxy in front of it passes the TCP connection through), and never reads
+// a Client-Cert header.
 func (l Listener) PeerChain(r *http.Request) ([]*x509.Certificate, error) {
-	if l != CertPortal {
+	switch l {
+	case CertPortal:
+		if fw, ok := r.Context().Value(forwardedKey{}).(*forwarded); ok {
+			return fw.chain, fw.certErr
+		}
+	case Console:
+	default:
 		return nil, nil
-	}
-	if fw, ok := r.Context().Value(forwardedKey{}).(*forwarded); ok {
-		return fw.chain, fw.certErr
 	}
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return nil, nil

@@ -215,6 +215,9 @@ func TestPeerCertificateOnlyFromTheCertificatePortalsHandshake(t *testing.T) {
 		{"certificate portal, no TLS", CertPortal, plain, nil},
 		{"portal, handshake certificate", Portal, withTLS(peer), nil},
 		{"portal, certificate only in headers", Portal, forged, nil},
+		{"console, handshake certificate", Console, withTLS(peer), peer},
+		{"console, certificate only in headers", Console, forged, nil},
+		{"console, no TLS", Console, plain, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.l.PeerCertificate(tc.r); got != tc.want {
@@ -228,10 +231,17 @@ func TestPeerCertificateOnlyFromTheCertificatePortalsHandshake(t *testing.T) {
 // each listener has its own name; both are host-only and out of scripts'
 // reach.
 func TestSessionCookiesDifferPerListener(t *testing.T) {
-	if Portal.SessionCookie() == CertPortal.SessionCookie() {
-		t.Fatalf("both listeners use the cookie %q", Portal.SessionCookie())
+	names := map[string]Listener{}
+	for _, l := range []Listener{Portal, CertPortal, Console} {
+		if other, ok := names[l.SessionCookie()]; ok {
+			t.Fatalf("listeners %d and %d both use the cookie %q", other, l, l.SessionCookie())
+		}
+		names[l.SessionCookie()] = l
 	}
-	for _, l := range []Listener{Portal, CertPortal} {
+	if Console.SessionCookie() != "__Host-kinko-console-session" {
+		t.Errorf("the console's cookie is %q", Console.SessionCookie())
+	}
+	for _, l := range []Listener{Portal, CertPortal, Console} {
 		w := httptest.NewRecorder()
 		l.SetSession(w, "token")
 		l.ClearSession(w)

@@ -133,6 +133,26 @@ func TestProxies_TrustedProxysClientCertIsThePeerCertificate(t *testing.T) {
 	}
 }
 
+// TestProxies_TheConsoleTakesNoForwardedCertificate: a trusted proxy's
+// Client-Cert is never the console's certificate; the console's is the
+// one of its own handshake, which a proxy passes through untouched.
+func TestProxies_TheConsoleTakesNoForwardedCertificate(t *testing.T) {
+	leaf, own := selfSigned(t, "operator by header"), selfSigned(t, "operator in the handshake")
+	p := mustProxies(t, "10.0.0.0/8")
+	r := proxiedRequest("10.1.2.3:5555", map[string][]string{"Client-Cert": {sfBytes(leaf)}})
+	got := seen(t, p, r)
+	if c := Console.PeerCertificate(got); c != nil {
+		t.Errorf("the console's PeerCertificate = %s, want none: a forwarded certificate is no operator's", c.Subject)
+	}
+	r = proxiedRequest("10.1.2.3:5555", map[string][]string{"Client-Cert": {sfBytes(leaf)}})
+	r.TLS.PeerCertificates = []*x509.Certificate{own}
+	got = seen(t, p, r)
+	chain, err := Console.PeerChain(got)
+	if err != nil || len(chain) != 1 || !chain[0].Equal(own) {
+		t.Errorf("the console's PeerChain = %v, %v; want the handshake's certificate", chain, err)
+	}
+}
+
 // TestProxies_UnreadableClientCertIsAnError: a trusted proxy's Client-Cert
 // that is not one byte sequence holding a DER certificate gives no
 // certificate and an error.

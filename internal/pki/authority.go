@@ -65,9 +65,12 @@ type CreateOptions struct {
 // o.RootDir) with mode 0700 if it is missing. It generates a self-signed root CA (valid 20 years,
 // path length 1, key usage certSign and cRLSign) and a client-issuing CA
 // signed by the root (valid 10 years, path length 0, key usage certSign,
-// cRLSign and digitalSignature, extended key usage clientAuth), both on the
-// same curve and both with subject key identifiers. It writes root-ca.pem,
-// client-ca.pem and client-ca.key in dir and root-ca.key and a copy of
+// cRLSign and digitalSignature, extended key usage clientAuth), and an
+// operator CA of the same profile ("<Name> Operator CA", for the operator
+// console's certificates only), all on the same curve and all with
+// subject key identifiers. It writes root-ca.pem, client-ca.pem,
+// client-ca.key, operator-ca.pem and operator-ca.key in dir and
+// root-ca.key and a copy of
 // root-ca.pem in o.RootDir (dir when empty); the keys are PKCS#8 PEM with
 // mode 0600 and every file is written atomically, dir's root-ca.pem last.
 //
@@ -110,7 +113,8 @@ func Create(dir string, o CreateOptions) error {
 	}
 	for _, p := range []string{filepath.Join(dir, RootCertFile), filepath.Join(rootDir, RootCertFile),
 		filepath.Join(rootDir, RootKeyFile), filepath.Join(dir, RootKeyFile),
-		filepath.Join(dir, IssuingCertFile), filepath.Join(dir, IssuingKeyFile)} {
+		filepath.Join(dir, IssuingCertFile), filepath.Join(dir, IssuingKeyFile),
+		filepath.Join(dir, OperatorCertFile), filepath.Join(dir, OperatorKeyFile)} {
 		_, err := os.Lstat(p)
 		if err == nil {
 			return fmt.Errorf("%w: %s exists", ErrExists, p)
@@ -196,12 +200,24 @@ func Create(dir string, o CreateOptions) error {
 	if err != nil {
 		return fmt.Errorf("pki: create: signing issuing certificate: %w", err)
 	}
+	opKey, err := ecdsa.GenerateKey(curve, rnd)
+	if err != nil {
+		return fmt.Errorf("pki: create: generating operator CA key: %w", err)
+	}
+	opDER, err := signOperatorCA(root, rootKey, o.Name, opKey, now, rnd)
+	if err != nil {
+		return err
+	}
 
 	rootKeyPEM, err := marshalPrivateKey(rootKey)
 	if err != nil {
 		return err
 	}
 	issKeyPEM, err := marshalPrivateKey(issKey)
+	if err != nil {
+		return err
+	}
+	opKeyPEM, err := marshalPrivateKey(opKey)
 	if err != nil {
 		return err
 	}
@@ -216,6 +232,8 @@ func Create(dir string, o CreateOptions) error {
 		{rootDir, RootKeyFile, rootKeyPEM, 0o600},
 		{dir, IssuingKeyFile, issKeyPEM, 0o600},
 		{dir, IssuingCertFile, pemBlocks("CERTIFICATE", issDER), 0o600},
+		{dir, OperatorKeyFile, opKeyPEM, 0o600},
+		{dir, OperatorCertFile, pemBlocks("CERTIFICATE", opDER), 0o600},
 		{rootDir, RootCertFile, pemBlocks("CERTIFICATE", rootDER), 0o600},
 		{dir, RootCertFile, pemBlocks("CERTIFICATE", rootDER), 0o600},
 	}
@@ -226,6 +244,7 @@ func Create(dir string, o CreateOptions) error {
 	}
 	clear(rootKeyPEM)
 	clear(issKeyPEM)
+	clear(opKeyPEM)
 	return nil
 }
 

@@ -46,7 +46,7 @@ func TestCreateLoad(t *testing.T) {
 			if perm := fi.Mode().Perm(); perm != 0o700 {
 				t.Errorf("directory mode %04o, want 0700", perm)
 			}
-			for _, name := range []string{RootKeyFile, IssuingKeyFile} {
+			for _, name := range []string{RootKeyFile, IssuingKeyFile, OperatorKeyFile} {
 				fi, err := os.Stat(filepath.Join(dir, name))
 				if err != nil {
 					t.Fatal(err)
@@ -71,7 +71,7 @@ func TestCreateLoad(t *testing.T) {
 				names = append(names, e.Name())
 			}
 			slices.Sort(names)
-			if want := []string{IssuingKeyFile, IssuingCertFile, RootKeyFile, RootCertFile}; !slices.Equal(names, want) {
+			if want := []string{IssuingKeyFile, IssuingCertFile, OperatorKeyFile, OperatorCertFile, RootKeyFile, RootCertFile}; !slices.Equal(names, want) {
 				t.Errorf("directory holds %q, want %q", names, want)
 			}
 
@@ -182,7 +182,7 @@ func TestCreateLoad(t *testing.T) {
 }
 
 func TestCreateExistsPartial(t *testing.T) {
-	for _, name := range []string{RootCertFile, RootKeyFile, IssuingCertFile, IssuingKeyFile} {
+	for _, name := range []string{RootCertFile, RootKeyFile, IssuingCertFile, IssuingKeyFile, OperatorCertFile, OperatorKeyFile} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {

@@ -17,11 +17,16 @@ const (
 	// RefusedCipherSuite: no cipher suite or curve in common.
 	RefusedCipherSuite = "cipher_suite"
 	// RefusedClientCertificateUntrusted: the client certificate does not
-	// chain to the client-issuing CA for clientAuth.
+	// chain to the listener's CA for clientAuth (the client-issuing CA's
+	// on the certificate portal, the operator CA's on the console).
 	RefusedClientCertificateUntrusted = "client_certificate_untrusted"
 	// RefusedClientCertificateUnknown: the client certificate chains to
-	// the CA but the bank has no record of issuing it.
+	// the CA but the bank has no record of issuing it (on the console: it
+	// is not the recorded certificate of active staff).
 	RefusedClientCertificateUnknown = "client_certificate_unknown"
+	// RefusedClientCertificateMissing: the console asked for an
+	// operator's certificate and got none.
+	RefusedClientCertificateMissing = "client_certificate_missing"
 	// RefusedServerCertificate: the client refused the server's
 	// certificate (it does not trust the bank's root, or the name).
 	RefusedServerCertificate = "server_certificate_refused"
@@ -53,8 +58,10 @@ func HandshakeRefusalReason(detail string) string {
 	switch {
 	case has(unknownPrefix):
 		return RefusedClientCertificateUnknown
-	case has(untrustedPrefix):
+	case has(untrustedPrefix, "tls: failed to verify certificate"):
 		return RefusedClientCertificateUntrusted
+	case has("tls: client didn't provide a certificate"):
+		return RefusedClientCertificateMissing
 	case has("client sent an HTTP request to an HTTPS server", "first record does not look like a TLS handshake", "oversized record", "unsupported SSLv2"):
 		return RefusedNotTLS
 	case has("protocol version", "unsupported versions"):

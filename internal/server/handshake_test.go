@@ -59,13 +59,15 @@ func TestHandshakeLog_RateLimitedPerReason(t *testing.T) {
 // http.Server logs them.
 func TestHandshakeRefusalReason(t *testing.T) {
 	for detail, want := range map[string]string{
-		untrustedPrefix + "x509: certificate signed by unknown authority": RefusedClientCertificateUntrusted,
-		unknownPrefix + "auth: certificate unknown":                       RefusedClientCertificateUnknown,
-		"client sent an HTTP request to an HTTPS server":                  RefusedNotTLS,
-		"tls: client offered only unsupported versions: [301]":            RefusedProtocolVersion,
-		"tls: no cipher suite supported by both client and server":        RefusedCipherSuite,
-		"remote error: tls: bad certificate":                              RefusedServerCertificate,
-		"remote error: tls: unknown certificate authority":                RefusedServerCertificate,
+		untrustedPrefix + "x509: certificate signed by unknown authority":                  RefusedClientCertificateUntrusted,
+		unknownPrefix + "auth: certificate unknown":                                        RefusedClientCertificateUnknown,
+		"tls: failed to verify certificate: x509: certificate signed by unknown authority": RefusedClientCertificateUntrusted,
+		"tls: client didn't provide a certificate":                                         RefusedClientCertificateMissing,
+		"client sent an HTTP request to an HTTPS server":                                   RefusedNotTLS,
+		"tls: client offered only unsupported versions: [301]":                             RefusedProtocolVersion,
+		"tls: no cipher suite supported by both client and server":                         RefusedCipherSuite,
+		"remote error: tls: bad certificate":                                               RefusedServerCertificate,
+		"remote error: tls: unknown certificate authority":                                 RefusedServerCertificate,
 		"EOF": RefusedConnectionClosed,
 		"read tcp 127.0.0.1:8443->127.0.0.1:5000: read: connection reset by peer": RefusedConnectionClosed,
 		"tls: something new": RefusedOther,

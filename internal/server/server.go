@@ -3,10 +3,12 @@
 // chains to the client-issuing CA and is, by a database lookup of its exact
 // fingerprint, issued, unrevoked, unexpired and held by an active user. The
 // check runs in tls.Config.VerifyConnection (called on resumed connections
-// too) and again on every request. A third, plain-HTTP listener may serve
-// the CA's CRL and OCSP responses, which are signed and public. It also runs
-// background jobs and shuts down gracefully. It holds no business rules of
-// its own.
+// too) and again on every request. The operator console, when it has an
+// address, is a TLS listener of its own whose handshake requires an
+// operator's certificate of the operator CA (console.go). A plain-HTTP
+// listener may serve the CA's CRL and OCSP responses, which are signed and
+// public. It also runs background jobs and shuts down gracefully. It holds
+// no business rules of its own.
 package server
 
 import (
@@ -42,6 +44,9 @@ type Addrs struct {
 	// Ops is the plain-HTTP operations listener (/healthz, /readyz,
 	// /metrics; ops.go), for a private network. Empty: none.
 	Ops string
+	// Console is the operator console's TLS listener (console.go). Empty:
+	// none.
+	Console string
 }
 
 // Listeners are kinko's open listeners. Listen opens them before anything
@@ -51,6 +56,7 @@ type Listeners struct {
 	CertPortal net.Listener
 	PKI        net.Listener
 	Ops        net.Listener // nil: no operations listener
+	Console    net.Listener // nil: no operator console
 }
 
 // Listen opens the listeners at a.
@@ -80,6 +86,12 @@ func Listen(a Addrs) (*Listeners, error) {
 		if ln.Ops, err = net.Listen("tcp", a.Ops); err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("server: operations listener: %w", err)
+		}
+	}
+	if a.Console != "" {
+		if ln.Console, err = net.Listen("tcp", a.Console); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("server: console listener: %w", err)
 		}
 	}
 	return ln, nil
@@ -116,7 +128,7 @@ func (s *Server) OpsAddr() net.Addr {
 
 // Close closes the listeners that are open.
 func (ln *Listeners) Close() {
-	for _, l := range []net.Listener{ln.Portal, ln.CertPortal, ln.PKI, ln.Ops} {
+	for _, l := range []net.Listener{ln.Portal, ln.CertPortal, ln.PKI, ln.Ops, ln.Console} {
 		if l != nil {
 			l.Close()
 		}
@@ -132,10 +144,16 @@ type handlers struct {
 	CertPortal  http.Handler
 	PKI         http.Handler
 	Ops         http.Handler // the operations listener's (ops.go)
-	Metrics     *metrics.Metrics
-	Logger      *slog.Logger
-	Now         func() time.Time
-	Proxies     httpedge.Proxies // the trusted proxies
+	// Console is the operator console's handler, ConsoleCheck the check
+	// of an operator's certificate in its handshakes, OperatorCAs the
+	// operator CA alone; unused without a console listener.
+	Console      http.Handler
+	ConsoleCheck ConsoleCheck
+	OperatorCAs  *x509.CertPool
+	Metrics      *metrics.Metrics
+	Logger       *slog.Logger
+	Now          func() time.Time
+	Proxies      httpedge.Proxies // the trusted proxies
 	// Jobs run in the background until shutdown.
 	Jobs []Job
 	// RequestIDs gives every request of every listener its ID.
@@ -160,6 +178,10 @@ type Server struct {
 	// inFlight counts the requests being served, on every listener.
 	inFlight atomic.Int64
 	ops      *http.Server // nil without an operations listener
+	// console is the operator console's server, nil without one;
+	// consoleURL its address as operators reach it.
+	console    *http.Server
+	consoleURL string
 }
 
 // AEADCipherSuites are the TLS 1.2 suites every listener offers: ECDHE
@@ -366,6 +388,11 @@ func (s *Server) serve() {
 	if s.ln.Ops != nil {
 		s.ops = s.opsServer()
 	}
+	if s.ln.Console != nil {
+		console := ConsoleTLSConfig(s.c.Certificate, s.c.OperatorCAs, s.c.Now, s.c.ConsoleCheck)
+		console.Certificates, console.GetCertificate = nil, s.certificate
+		s.console = s.httpServer("console", consoleHeaders(s.c.Console), console)
+	}
 }
 
 func (s *Server) httpServer(name string, h http.Handler, tc *tls.Config) *http.Server {
@@ -401,12 +428,15 @@ func (s *Server) Close() { s.ln.Close() }
 
 // Serve serves until ctx is done, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context) error {
-	errc := make(chan error, 4)
+	errc := make(chan error, 5)
 	go func() { errc <- s.portal.ServeTLS(s.ln.Portal, "", "") }()
 	go func() { errc <- s.certPortal.ServeTLS(s.ln.CertPortal, "", "") }()
 	go func() { errc <- s.pki.Serve(s.ln.PKI) }()
 	if s.ops != nil {
 		go func() { errc <- s.ops.Serve(s.ln.Ops) }()
+	}
+	if s.console != nil {
+		go func() { errc <- s.console.ServeTLS(s.ln.Console, "", "") }()
 	}
 	var wg sync.WaitGroup
 	jobCtx, stopJobs := context.WithCancel(ctx)
@@ -449,6 +479,9 @@ func (s *Server) shutdown(stopJobs func(), jobs *sync.WaitGroup) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	servers := []*http.Server{s.portal, s.certPortal, s.pki}
+	if s.console != nil {
+		servers = append(servers, s.console)
+	}
 	errs := make(chan error, len(servers))
 	for _, hs := range servers {
 		go func() { errs <- hs.Shutdown(ctx) }()
@@ -537,6 +570,11 @@ func (s *Server) logRequests(listener string, h http.Handler) http.Handler {
 			"client", httpedge.ClientAddress(r)}
 		if c := httpedge.CertPortal.PeerCertificate(r); c != nil && listener == "cert-portal" {
 			attrs = append(attrs, "client_serial", strings.ToLower(c.SerialNumber.Text(16)))
+		}
+		if listener == "console" {
+			if c := httpedge.Console.PeerCertificate(r); c != nil {
+				attrs = append(attrs, "operator", c.Subject.CommonName, "client_serial", strings.ToLower(c.SerialNumber.Text(16)))
+			}
 		}
 		s.c.Logger.InfoContext(r.Context(), "request", attrs...)
 	})

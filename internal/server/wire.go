@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -136,6 +137,19 @@ type Parts struct {
 	// Metrics count what the services do (logins, issuances,
 	// revocations); nil: nothing is counted, unless New makes them.
 	Metrics *metrics.Metrics
+	// OperatorCA is the CA of the operators' certificates, whose
+	// certificate alone the console's handshakes accept; nil: New reads
+	// it from the authority's directory (pki.LoadOperatorCA) when there
+	// is a console listener, and refuses to start without one.
+	OperatorCA *pki.OperatorCA
+	// ConsoleURL is the console's address as operators reach it; New's
+	// default is made like PortalURL's.
+	ConsoleURL string
+	// Console builds, from the services, what the console listener
+	// serves: its handler and the check of an operator's certificate
+	// that every console handshake runs (ConsoleTLSConfig). Required
+	// with a console listener; unused without one.
+	Console func(s *Services, consoleURL string) (http.Handler, ConsoleCheck, error)
 }
 
 // DefaultBankCode is the bank code of a bank that sets none (the demo).
@@ -151,6 +165,10 @@ type Services struct {
 	Revocations *certs.Revocations
 	// Banking is the organizations' banking behind the login.
 	Banking *banking.Service
+	// OperatorCA is the operators' CA; New sets it for a server with a
+	// console listener (Parts.OperatorCA or the authority's), nil
+	// otherwise.
+	OperatorCA *pki.OperatorCA
 	// mail is the outbox's sender, nil without one; a running server
 	// changes it (Server.SetMail).
 	mail atomic.Pointer[notify.Sender]
@@ -267,6 +285,11 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		}
 		ln.Portal = proxyProtocol(ln.Portal, p.TrustedProxies)
 		ln.CertPortal = proxyProtocol(ln.CertPortal, p.TrustedProxies)
+		if ln.Console != nil {
+			// A proxy passes the console's TCP connections through,
+			// with the client's address in a PROXY header.
+			ln.Console = proxyProtocol(ln.Console, p.TrustedProxies)
+		}
 	}
 	if p.PKIURL == "" {
 		if a, ok := ln.PKI.Addr().(*net.TCPAddr); ok && a.IP != nil && !a.IP.IsUnspecified() {
@@ -370,6 +393,39 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var console http.Handler
+	var consoleCheck ConsoleCheck
+	var operatorCAs *x509.CertPool
+	var consoleURL string
+	if ln.Console != nil {
+		if s.OperatorCA = p.OperatorCA; s.OperatorCA == nil {
+			if s.OperatorCA, err = pki.LoadOperatorCA(p.Authority.Dir); errors.Is(err, pki.ErrNoOperatorCA) {
+				return nil, fmt.Errorf("server: the console (console_addr) needs the operator CA, which %s lacks: "+
+					"make it with \"kinko ca operator --data DIR --root-dir DIR\" (the root CA's key signs it), "+
+					"or leave console_addr empty: %w", p.Authority.Dir, err)
+			} else if err != nil {
+				return nil, fmt.Errorf("server: the console's operator CA: %w", err)
+			}
+		}
+		if p.Console == nil {
+			return nil, errNoConsole
+		}
+		if consoleURL = p.ConsoleURL; consoleURL == "" {
+			consoleURL = listenerURL(ln.Console.Addr(), p.ServerNames)
+		}
+		if console, consoleCheck, err = p.Console(s, consoleURL); err != nil {
+			return nil, err
+		}
+		if console == nil || consoleCheck == nil {
+			return nil, errNoConsole
+		}
+		var rt routes
+		if r, ok := console.(router); ok {
+			rt.pages = r
+		}
+		console = countRequests(p.Metrics, "console", rt, console)
+		operatorCAs = s.OperatorCA.Pool()
+	}
 	trustRequestID := p.TrustRequestID
 	if trustRequestID == nil && !p.TrustedProxies.Empty() {
 		trustRequestID = httpedge.FromTrustedProxy
@@ -381,7 +437,8 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		Ops: s.opsHandler(), Metrics: p.Metrics,
 		Logger: p.Logger, Now: p.Now, Proxies: p.TrustedProxies, Jobs: timedJobs(p.Metrics, s.jobs()),
 		RequestIDs: httpedge.RequestIDs{Trusted: trustRequestID, Rand: p.Rand}, ShutdownTimeout: p.ShutdownTimeout,
-	}}
+		Console: console, ConsoleCheck: consoleCheck, OperatorCAs: operatorCAs,
+	}, consoleURL: consoleURL}
 	srv.serve()
 	return srv, nil
 }
