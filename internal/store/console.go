@@ -88,7 +88,7 @@ func (d *DB) SearchOrganizations(ctx context.Context, q string, limit int) ([]id
 	if limit <= 0 {
 		limit = 50
 	}
-	serial := strings.ToLower(strings.ReplaceAll(q, ":", ""))
+	serial := strings.TrimLeft(strings.ToLower(strings.ReplaceAll(q, ":", "")), "0")
 	query := `SELECT o.id, o.code, o.name, o.certificate_login, o.created_at FROM organizations o WHERE o.id IN (
 		SELECT id FROM organizations WHERE code = $1
 		UNION SELECT organization_id FROM users WHERE lower(login_id) = $2

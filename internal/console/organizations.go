@@ -1,0 +1,150 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"kinko/internal/audit"
+	"kinko/internal/banking"
+	"kinko/internal/certs"
+	"kinko/internal/identity"
+	"kinko/internal/operators"
+)
+
+// searchLimit is the most organizations a search shows.
+const searchLimit = 50
+
+// search is GET /?q=: one box that finds an organization by its code, a
+// part of its name (kana or kanji), a user's login ID, a certificate's
+// serial or an account's number. One match goes straight to it.
+func (h *handler) search(w http.ResponseWriter, r *http.Request) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	type data struct {
+		Query   string
+		Done    bool
+		Results []identity.Organization
+	}
+	d := data{Query: q}
+	if q != "" {
+		orgs, err := h.c.Store.SearchOrganizations(r.Context(), q, searchLimit)
+		if err != nil {
+			h.renderError(w, r, err)
+			return
+		}
+		d.Done, d.Results = true, orgs
+	}
+	h.render(w, r, http.StatusOK, "search", &view{Data: d})
+}
+
+// orgUser is a user on the organization's page.
+type orgUser struct {
+	identity.User
+	Certificates []orgCertificate
+}
+
+// orgCertificate is a certificate on the organization's page.
+type orgCertificate struct {
+	certs.Certificate
+	Expired   bool
+	LastLogin time.Time
+}
+
+// orgAccount is an account on the organization's page.
+type orgAccount struct {
+	banking.Account
+}
+
+// orgTransfer is a transfer on the organization's page, its paying
+// account by number, never by internal ID.
+type orgTransfer struct {
+	banking.Transfer
+	From string
+}
+
+// organization is GET /organizations/{code}: an organization by its code,
+// with its users (role, status, locked), their certificates (status,
+// expiry, last login), its accounts with their balances, its latest
+// transfers and its audit trail. No internal ID is shown.
+func (h *handler) organization(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	org, err := h.c.Identity.OrganizationByCode(ctx, r.PathValue("code"))
+	if errors.Is(err, identity.ErrNotFound) {
+		h.renderError(w, r, errNotFound)
+		return
+	}
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	users, err := h.c.Identity.ListUsers(ctx, org.ID)
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	list, err := h.c.Certs.List(ctx, org.ID)
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	logins, err := h.c.Store.LastCertificateLogins(ctx, org.ID)
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	now := h.c.Now()
+	byUser := map[int64][]orgCertificate{}
+	for _, c := range list {
+		byUser[c.UserID] = append(byUser[c.UserID], orgCertificate{Certificate: c, Expired: c.Expired(now), LastLogin: logins[c.Serial]})
+	}
+	var ous []orgUser
+	for _, u := range users {
+		ous = append(ous, orgUser{User: u, Certificates: byUser[u.ID]})
+	}
+	accounts, err := h.c.Banking.OrganizationAccounts(ctx, org.Code)
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	numbers := map[int64]string{}
+	var oas []orgAccount
+	for _, a := range accounts {
+		numbers[a.ID] = a.BranchCode + "-" + a.Number
+		oas = append(oas, orgAccount{a})
+	}
+	transfers, total, err := h.c.Store.Transfers(ctx, banking.TransferFilter{OrganizationID: org.ID, Limit: 50})
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	var ots []orgTransfer
+	for _, t := range transfers {
+		ots = append(ots, orgTransfer{Transfer: t, From: numbers[t.FromAccountID]})
+	}
+	trail, err := h.c.Store.AuditEntries(ctx, audit.Query{OrganizationCode: org.Code, Limit: 50})
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	limit, err := h.c.Banking.OrganizationDailyLimit(ctx, org.ID)
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	requests, err := h.c.Operators.List(ctx, operators.Filter{OrganizationCode: org.Code, Limit: 20})
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "organization", &view{Data: struct {
+		Org            identity.Organization
+		Users          []orgUser
+		Accounts       []orgAccount
+		Transfers      []orgTransfer
+		TransfersTotal int
+		Trail          []audit.Entry
+		DailyLimit     int64
+		Requests       []operators.Request
+	}{org, ous, oas, ots, total, trail, limit, requests}})
+}
