@@ -136,7 +136,9 @@ func (d interbankDir) Write(f banking.InterbankFile) error {
 	return file.Close()
 }
 
-func (d interbankDir) Remove(f banking.InterbankFile) error { return os.Remove(filepath.Join(d.dir, f.Name)) }
+func (d interbankDir) Remove(f banking.InterbankFile) error {
+	return os.Remove(filepath.Join(d.dir, f.Name))
+}
 
 // exportInterbank is POST /interbank: the executed transfers to other
 // banks dated on or before the date, not sent yet, are written as 総合振込
