@@ -166,8 +166,14 @@ func read(t *testing.T, resp *http.Response) page {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if m := missingKey.FindString(string(b)); m != "" {
+		t.Errorf("%s %s shows a message missing from the catalogue: %s", resp.Request.Method, resp.Request.URL.Path, m)
+	}
 	return page{status: resp.StatusCode, body: string(b), header: resp.Header}
 }
+
+// missingKey is how a page shows a key the catalogue does not have.
+var missingKey = regexp.MustCompile(`\[[a-z_]+(\.[A-Za-z_]+)+\]`)
 
 var tokenField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
