@@ -144,7 +144,7 @@ func TestOrganizationCreationShowsThePasswordNoticeOnce(t *testing.T) {
 		if p := f.second.post(path+"/approve", url.Values{}); strings.Contains(p.body, pw) {
 			t.Error("a second approval shows the passwords")
 		}
-		f.clerk.get("/organizations/" + org.Code).mustContain(t, "新規登録株式会社", "newmaster1")
+		f.clerk.get("/organizations/"+org.Code).mustContain(t, "新規登録株式会社", "newmaster1")
 	})
 }
 
