@@ -242,3 +242,6 @@ func (f *consoleFixture) lastRequest() operators.Request {
 
 // fingerprintOf is the fingerprint of a client's certificate.
 func fingerprintOf(c *operatorClient) string { return pki.Fingerprint(c.cert.Certificate[0]) }
+
+// fingerprintDER is the fingerprint of a certificate.
+func fingerprintDER(der []byte) string { return pki.Fingerprint(der) }

@@ -277,3 +277,43 @@ func TestOpenAccountNeedsNoSecondPerson(t *testing.T) {
 		}
 	})
 }
+
+func TestMasterRequestsFromTheOrganizationPage(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		org := f.bank.NewOrg(t, "マスター操作株式会社", true)
+		cert := f.bank.IssueCertificate(t, org.Master)
+		serial := cert.Leaf.SerialNumber.Text(16)
+		page := f.clerk.get("/organizations/" + org.Code)
+		page.mustContain(t, `/file/certificate_revoke?serial=`+serial, `/file/password_reset?login_id=`+org.Master.LoginID)
+		// The link fills the form.
+		f.clerk.get("/file/certificate_revoke?serial="+serial).mustContain(t, `value="`+serial+`"`)
+		p := f.clerk.post("/file/certificate_revoke", url.Values{"ref": {"REV-1"}, "serial": {colons(serial)}, "reason": {"keyCompromise"}})
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("filing: %d\n%s", p.status, excerpt(p.body))
+		}
+		q := f.lastRequest()
+		if c, _ := f.bank.Services.Certs.ByFingerprint(ctx, fingerprintDER(cert.Leaf.Raw)); c.Status != "issued" {
+			t.Fatalf("revoked before the approval: %s", c.Status)
+		}
+		if p := f.approver.post("/requests/"+strconv.FormatInt(q.ID, 10)+"/approve", url.Values{}); p.status != http.StatusSeeOther {
+			t.Fatalf("approval: %d\n%s", p.status, excerpt(p.body))
+		}
+		c, err := f.bank.Services.Certs.ByFingerprint(ctx, fingerprintDER(cert.Leaf.Raw))
+		if err != nil || c.Status != "revoked" || c.RevocationReason != "keyCompromise" {
+			t.Errorf("after the approval: %+v %v", c, err)
+		}
+		f.clerk.get("/organizations/"+org.Code).mustContain(t, "失効")
+		// Unlock a locked master.
+		f.bank.LockUser(t, org.Master.LoginID)
+		f.clerk.get("/organizations/"+org.Code).mustContain(t, `/file/user_unlock?login_id=`+org.Master.LoginID)
+		f.clerk.post("/file/user_unlock", url.Values{"ref": {"UNL-1"}, "login_id": {org.Master.LoginID}})
+		f.second.post("/requests/"+strconv.FormatInt(f.lastRequest().ID, 10)+"/approve", url.Values{})
+		if u, _, _ := f.bank.Services.Identity.UserByLoginID(ctx, org.Master.LoginID); u.Locked() {
+			t.Error("the master is still locked after the approval")
+		}
+		trail := f.auditor.get("/audit?organization=" + org.Code)
+		trail.mustContain(t, "certificate.revoked", "REV-1", "user.unlocked", "UNL-1")
+	})
+}
