@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"kinko/internal/audit"
+	"kinko/internal/banking"
+	"kinko/internal/calendar"
+	"kinko/internal/identity"
 	"kinko/internal/operators"
 	"kinko/internal/outbox"
 	"kinko/internal/store"
@@ -119,5 +122,62 @@ func TestInterbankExportWithNothingToSend(t *testing.T) {
 		if p := f.clerk.get("/interbank/files/..%2Fkinko.db"); p.status != http.StatusNotFound {
 			t.Errorf("a path out of the directory: %d", p.status)
 		}
+	})
+}
+
+func TestInterbankExportWritesTheFilesToDownload(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		// 10:00 in Japan on Wednesday 1 April 2026: a business day,
+		// before the cut-off.
+		at := time.Date(2026, 4, 1, 10, 0, 0, 0, calendar.JST)
+		f := newFixtureAt(t, db, at)
+		ctx := context.Background()
+		bk, ident := f.bank.Services.Banking, f.bank.Services.Identity
+		org := f.bank.NewOrg(t, "他行振込株式会社", false)
+		acct, err := bk.OpenAccount(ctx, org.Code, banking.Ordinary, "101", "2000001", "ﾀｺｳ", "test", "ACC-IB")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bk.Deposit(ctx, acct.ID, 100_000, "ﾆﾕｳｷﾝ", "test", "DEP-IB"); err != nil {
+			t.Fatal(err)
+		}
+		master, _, _ := ident.UserByLoginID(ctx, org.Master.LoginID)
+		all := banking.Privileges{Inquiry: true, TransferRequest: true, Approval: true, TransactionLimit: 5_000_000, DailyLimit: 5_000_000}
+		var users []identity.User
+		var creds []testutil.Creds
+		for range 2 {
+			c := f.bank.NewGeneralUser(t, org)
+			if err := bk.SetPrivileges(ctx, master, c.LoginID, all); err != nil {
+				t.Fatal(err)
+			}
+			u, _, _ := ident.UserByLoginID(ctx, c.LoginID)
+			users, creds = append(users, u), append(creds, c)
+		}
+		tr, err := bk.RequestTransfer(ctx, users[0], banking.TransferRequest{FromAccountID: acct.ID, Amount: 12_345,
+			Payee: banking.PayeeAccount{BankCode: "0005", BranchCode: "123", AccountType: banking.Ordinary, AccountNumber: "7654321", Name: "ﾀﾅｶ ﾊﾅｺ"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr, err = bk.Approve(ctx, users[1], tr.ID, tr.Version, creds[1].Confirmation); err != nil || tr.Status != banking.StatusExecuted {
+			t.Fatalf("approve: %v, status %s", err, tr.Status)
+		}
+		p := f.clerk.post("/interbank", url.Values{"date": {"2026-04-01"}})
+		if p.status != http.StatusOK {
+			t.Fatalf("export: %d\n%s", p.status, excerpt(p.body))
+		}
+		p.mustContain(t, "ファイルを書き出しました", org.Code, "12,345")
+		link := between(p.body, `<td><a href="`, `"`)
+		if !strings.HasPrefix(link, "/interbank/files/interbank-20260401-") {
+			t.Fatalf("download link %q", link)
+		}
+		d := f.auditor.get(link)
+		if d.status != http.StatusOK || !strings.HasPrefix(d.body, "1") || !strings.Contains(d.header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("download: %d %q", d.status, d.header.Get("Content-Disposition"))
+		}
+		if got, _ := db.TransferByID(ctx, tr.ID); got.InterbankFile == "" || got.InterbankSentAt.IsZero() {
+			t.Errorf("the transfer is not recorded as sent: %+v", got)
+		}
+		// Sent once: a second export has nothing.
+		f.clerk.post("/interbank", url.Values{"date": {"2026-04-01"}}).mustContain(t, "書き出す振込はありませんでした")
 	})
 }

@@ -65,7 +65,14 @@ func (c fakeOperatorCertificates) Issue(_ context.Context, s operators.Staff) ([
 
 func newFixture(t *testing.T, db *store.DB) *consoleFixture {
 	t.Helper()
-	bank := testutil.NewBank(t, db)
+	return newFixtureAt(t, db, time.Now())
+}
+
+// newFixtureAt is newFixture with the bank's clock at at. The operators'
+// certificates are valid at the real time, which the TLS handshake uses.
+func newFixtureAt(t *testing.T, db *store.DB, at time.Time) *consoleFixture {
+	t.Helper()
+	bank := testutil.NewBankAt(t, db, at, nil)
 	f := &consoleFixture{t: t, bank: bank, db: db}
 	f.ops = &testOperators{identity: bank.Services.Identity, certs: bank.Services.Certs, banking: bank.Services.Banking,
 		now: bank.Clock.Now, byCert: map[string]int64{}}
@@ -73,7 +80,7 @@ func newFixture(t *testing.T, db *store.DB) *consoleFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := bank.Clock.Now()
+	now := time.Now()
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test operator CA"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign, MaxPathLenZero: true}
@@ -127,7 +134,7 @@ func (f *consoleFixture) client(name string) *operatorClient {
 		f.t.Fatal(err)
 	}
 	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	now := f.bank.Clock.Now()
+	now := time.Now()
 	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: name},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
