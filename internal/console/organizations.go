@@ -18,7 +18,7 @@ const searchLimit = 50
 
 // search is GET /?q=: one box that finds an organization by its code, a
 // part of its name (kana or kanji), a user's login ID, a certificate's
-// serial or an account's number. One match goes straight to it.
+// serial or an account's number.
 func (h *handler) search(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	type data struct {
@@ -137,7 +137,11 @@ func (h *handler) organization(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, "organization", &view{Data: struct {
+	v := &view{}
+	if r.URL.Query().Get("opened") == "1" {
+		v.Notice = "console.account.opened"
+	}
+	v.Data = struct {
 		Org            identity.Organization
 		Users          []orgUser
 		Accounts       []orgAccount
@@ -146,5 +150,6 @@ func (h *handler) organization(w http.ResponseWriter, r *http.Request) {
 		Trail          []audit.Entry
 		DailyLimit     int64
 		Requests       []operators.Request
-	}{org, ous, oas, ots, total, trail, limit, requests}})
+	}{org, ous, oas, ots, total, trail, limit, requests}
+	h.render(w, r, http.StatusOK, "organization", v)
 }

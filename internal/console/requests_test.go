@@ -260,7 +260,7 @@ func TestOpenAccountNeedsNoSecondPerson(t *testing.T) {
 			t.Fatalf("the same account again: %d", p.status)
 		}
 		p.mustContain(t, `value="ACC-9"`, `value="1112223"`)
-		f.clerk.get("/organizations/"+org.Code).mustContain(t, "1112223")
+		f.clerk.get("/organizations/"+org.Code+"?opened=1").mustContain(t, "1112223", "口座を開設しました")
 		// A deposit to it is a request, done on approval.
 		f.clerk.post("/file/deposit", url.Values{"ref": {"DEP-1"}, "branch_code": {"001"}, "account_type": {"ordinary"},
 			"account_number": {"1112223"}, "amount": {"50,000"}, "description": {"入金"}})
