@@ -291,6 +291,16 @@ func (h *handler) approve(w http.ResponseWriter, r *http.Request) error {
 	if d.OrganizationCode == "" {
 		d.OrganizationCode = q.OrganizationCode
 	}
+	if d.LoginID == "" {
+		// The login ID the request names: the reset master's, or the
+		// new organization's master's.
+		var p struct {
+			LoginID       string `json:"login_id"`
+			MasterLoginID string `json:"master_login_id"`
+		}
+		_ = json.Unmarshal(q.Params, &p)
+		d.LoginID = p.LoginID + p.MasterLoginID
+	}
 	if org, err := h.c.Identity.OrganizationByCode(r.Context(), d.OrganizationCode); err == nil {
 		d.OrganizationName = org.Name
 	}
