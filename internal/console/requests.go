@@ -59,7 +59,7 @@ func paramsOf(k operators.Kind, f url.Values) (any, error) {
 		}
 		return p, required(p.OrganizationCode)
 	case operators.KindCertificateRevoke:
-		p := operators.CertificateRevoke{Serial: strings.ToLower(strings.ReplaceAll(field(f, "serial"), ":", "")), Reason: field(f, "reason")}
+		p := operators.CertificateRevoke{Serial: serialOf(field(f, "serial")), Reason: field(f, "reason")}
 		return p, required(p.Serial, p.Reason)
 	case operators.KindUserUnlock:
 		p := operators.UserUnlock{LoginID: field(f, "login_id")}
@@ -86,6 +86,17 @@ func paramsOf(k operators.Kind, f url.Values) (any, error) {
 		return p, err
 	}
 	return nil, errNotFound
+}
+
+// serialOf is a serial as a certificate viewer shows it (with colons,
+// upper case, a leading zero) in the form the bank records it: lowercase
+// hex without separators or leading zeros.
+func serialOf(s string) string {
+	s = strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(s))
+	if t := strings.TrimLeft(s, "0"); t != "" {
+		return t
+	}
+	return s
 }
 
 // formKind returns the kind of the path, or false.
