@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/width"
+
 	"kinko/internal/audit"
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
@@ -190,6 +192,8 @@ func TestSearchFindsByEachKey(t *testing.T) {
 			"name in kanji":     "株式会社",
 			"name in kana":      "カナ商事",
 			"name, a part":      "みどり",
+			"name, half-width":  "ｶﾅ商事",
+			"code, full-width":  width.Widen.String(org.Code),
 			"login ID":          org.Master.LoginID,
 			"login ID, upper":   strings.ToUpper(org.Master.LoginID),
 			"serial":            serial,

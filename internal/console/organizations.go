@@ -3,8 +3,11 @@ package console
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/text/width"
 
 	"kinko/internal/audit"
 	"kinko/internal/banking"
@@ -28,7 +31,7 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request) {
 	}
 	d := data{Query: q}
 	if q != "" {
-		orgs, err := h.c.Store.SearchOrganizations(r.Context(), q, searchLimit)
+		orgs, err := h.searchOrganizations(r, q)
 		if err != nil {
 			h.renderError(w, r, err)
 			return
@@ -36,6 +39,36 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request) {
 		d.Done, d.Results = true, orgs
 	}
 	h.render(w, r, http.StatusOK, "search", &view{Data: d})
+}
+
+// searchOrganizations finds the organizations q names as typed and, when
+// it differs, as its width-folded form: half-width katakana typed as on a
+// passbook (ｶﾅ) finds a name in full-width (カナ), and full-width digits
+// (１２３) find a code or number.
+func (h *handler) searchOrganizations(r *http.Request, q string) ([]identity.Organization, error) {
+	orgs, err := h.c.Store.SearchOrganizations(r.Context(), q, searchLimit)
+	if err != nil {
+		return nil, err
+	}
+	folded := width.Fold.String(q)
+	if folded == q {
+		return orgs, nil
+	}
+	more, err := h.c.Store.SearchOrganizations(r.Context(), folded, searchLimit)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, o := range orgs {
+		seen[o.Code] = true
+	}
+	for _, o := range more {
+		if !seen[o.Code] && len(orgs) < searchLimit {
+			orgs = append(orgs, o)
+		}
+	}
+	slices.SortFunc(orgs, func(a, b identity.Organization) int { return strings.Compare(a.Code, b.Code) })
+	return orgs, nil
 }
 
 // orgUser is a user on the organization's page.
