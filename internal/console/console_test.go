@@ -166,9 +166,23 @@ func TestSessionEndsAfterTheIdleTimeout(t *testing.T) {
 		if p.status != http.StatusForbidden {
 			t.Fatalf("after 16 idle minutes: %d, want 403", p.status)
 		}
+		// Nothing done, nothing lost: the form again, with what was
+		// typed and the new session's token.
+		p.mustContain(t, "画面の有効期限が切れたか", `value="LIM-IDLE"`, `value="`+org.Code+`"`, `value="1000"`)
+		if list, _ := f.ops.List(context.Background(), operators.Filter{}); len(list) != 0 {
+			t.Fatal("a form of an ended session filed its request")
+		}
+		m := tokenField.FindStringSubmatch(p.body)
+		if m == nil || m[1] == tok {
+			t.Fatal("the form shown again has no new token")
+		}
+		if p := f.clerk.post("/file/limit_set", url.Values{"csrf_token": {m[1]}, "ref": {"LIM-IDLE"},
+			"organization_code": {org.Code}, "daily": {"1000"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("sent again: %d", p.status)
+		}
 		tok = f.clerk.token()
 		f.bank.Clock.Advance(14 * time.Minute)
-		p = f.clerk.post("/file/limit_set", url.Values{"csrf_token": {tok}, "ref": {"LIM-IDLE"},
+		p = f.clerk.post("/file/limit_set", url.Values{"csrf_token": {tok}, "ref": {"LIM-IDLE-2"},
 			"organization_code": {org.Code}, "daily": {"1000"}})
 		if p.status != http.StatusSeeOther {
 			t.Fatalf("after 14 idle minutes: %d, want 303", p.status)

@@ -30,6 +30,7 @@ const maxForm = 16 << 10
 
 type staffKey struct{}
 type sessionKey struct{}
+type freshKey struct{} // the session was made by this request
 
 func staffFrom(r *http.Request) (operators.Staff, bool) {
 	s, ok := r.Context().Value(staffKey{}).(operators.Staff)
@@ -82,21 +83,23 @@ func (h *handler) page(next http.HandlerFunc) http.HandlerFunc {
 		}
 		ctx := context.WithValue(r.Context(), staffKey{}, st)
 		r = r.WithContext(ctx)
-		s, err := h.session(w, r, st, fp)
+		s, fresh, err := h.session(w, r, st, fp)
 		if err != nil {
 			h.renderError(w, r, err)
 			return
 		}
-		if s != nil {
-			r = r.WithContext(context.WithValue(ctx, sessionKey{}, *s))
+		ctx = context.WithValue(ctx, sessionKey{}, s)
+		if fresh {
+			ctx = context.WithValue(ctx, freshKey{}, true)
 		}
-		next(w, r)
+		next(w, r.WithContext(ctx))
 	}
 }
 
-// session returns the request's session, made anew for a GET without a
-// usable one; nil for a POST without one (its form token cannot match).
-func (h *handler) session(w http.ResponseWriter, r *http.Request, st operators.Staff, fp string) (*operators.Session, error) {
+// session returns the request's session, made anew (fresh) when there is
+// no usable one: a form posted in a new session has no token of it and is
+// shown again with what was typed.
+func (h *handler) session(w http.ResponseWriter, r *http.Request, st operators.Staff, fp string) (operators.Session, bool, error) {
 	ctx := r.Context()
 	now := h.c.Now()
 	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
@@ -105,33 +108,30 @@ func (h *handler) session(w http.ResponseWriter, r *http.Request, st operators.S
 		switch {
 		case errors.Is(err, operators.ErrNoSession):
 		case err != nil:
-			return nil, err
+			return operators.Session{}, false, err
 		case s.Fingerprint != fp || s.StaffID != st.ID:
 			// Another certificate than the session's: the cookie was
 			// carried to another connection. The session ends.
 			_ = h.c.Store.DeleteConsoleSession(ctx, idHash)
 			clearSession(w)
-			return nil, errOtherCert
+			return operators.Session{}, false, errOtherCert
 		case now.Sub(s.LastSeenAt) > h.c.IdleTimeout:
 			_ = h.c.Store.DeleteConsoleSession(ctx, idHash)
 		default:
 			if err := h.c.Store.TouchConsoleSession(ctx, idHash, now); err != nil {
-				return nil, err
+				return operators.Session{}, false, err
 			}
 			s.LastSeenAt = now
-			return &s, nil
+			return s, false, nil
 		}
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return nil, nil
 	}
 	id, err := h.random()
 	if err != nil {
-		return nil, err
+		return operators.Session{}, false, err
 	}
 	tok, err := h.random()
 	if err != nil {
-		return nil, err
+		return operators.Session{}, false, err
 	}
 	s := operators.Session{IDHash: hashID(id), StaffID: st.ID, Fingerprint: fp, FormToken: tok, CreatedAt: now, LastSeenAt: now}
 	h.mu.Lock()
@@ -146,10 +146,10 @@ func (h *handler) session(w http.ResponseWriter, r *http.Request, st operators.S
 		}
 	}
 	if err := h.c.Store.CreateConsoleSession(ctx, s); err != nil {
-		return nil, err
+		return operators.Session{}, false, err
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: id, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	return &s, nil
+	return s, true, nil
 }
 
 func clearSession(w http.ResponseWriter) {
@@ -208,6 +208,13 @@ func (h *handler) post(allow func(operators.Staff) bool, act formAction, again f
 		s, ok := sessionFrom(r)
 		sent := r.PostForm.Get(formField)
 		if !ok || subtle.ConstantTimeCompare([]byte(s.FormToken), []byte(sent)) != 1 {
+			if fresh, _ := r.Context().Value(freshKey{}).(bool); fresh && sent != "" {
+				// The form's session ended (idle): nothing is done, and
+				// the form is shown again with what was typed and the
+				// new session's token, to send again.
+				again(w, r, httpedge.ErrFormToken)
+				return
+			}
 			h.renderError(w, r, httpedge.ErrFormToken)
 			return
 		}
