@@ -34,13 +34,23 @@ import (
 type consoleSite struct {
 	s      *site
 	URL    string
-	ops    *browserOperators
+	record func(operators.Staff, *x509.Certificate) // records an operator's certificate
 	caCert *x509.Certificate
 	caKey  *ecdsa.PrivateKey
 }
 
-// newConsole starts the console of s's bank.
+// newConsole starts the console of s's bank with operators known by their
+// certificates only (browserOperators).
 func (s *site) newConsole() *consoleSite {
+	s.t.Helper()
+	ops := &browserOperators{byCert: map[string]operators.Staff{}}
+	return s.newConsoleWith(ops, func(st operators.Staff, c *x509.Certificate) { ops.add(st, pki.Fingerprint(c.Raw)) })
+}
+
+// newConsoleWith starts the console of s's bank with the operators ops,
+// record recording each operator certificate that operatorP12 makes (the
+// operators' service records it with AddCertificate).
+func (s *site) newConsoleWith(ops console.Operators, record func(operators.Staff, *x509.Certificate)) *consoleSite {
 	s.t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -55,10 +65,10 @@ func (s *site) newConsole() *consoleSite {
 		s.t.Fatal(err)
 	}
 	ca, _ := x509.ParseCertificate(der)
-	cs := &consoleSite{s: s, ops: &browserOperators{byCert: map[string]operators.Staff{}}, caCert: ca, caKey: key}
+	cs := &consoleSite{s: s, record: record, caCert: ca, caKey: key}
 	h, err := console.New(console.Config{
 		Identity: s.bank.Services.Identity, Certs: s.bank.Services.Certs, Banking: s.bank.Services.Banking,
-		Operators: cs.ops, Store: s.bank.DB, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Operators: ops, Store: s.bank.DB, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		s.t.Fatal(err)
@@ -92,7 +102,11 @@ func (cs *consoleSite) operatorP12(st operators.Staff, password string) string {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	cs.ops.add(st, pki.Fingerprint(der))
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cs.record(st, leaf)
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		s.t.Fatal(err)
