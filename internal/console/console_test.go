@@ -374,3 +374,45 @@ func TestAuditCSVHasTheFilteredRows(t *testing.T) {
 		}
 	})
 }
+
+func TestOperatorIsFoundOnEveryRequest(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		if p := f.clerk.get("/"); p.status != http.StatusOK {
+			t.Fatalf("status %d", p.status)
+		}
+		// Disabled while the connection and the session stay open.
+		f.ops.mu.Lock()
+		f.ops.staff[f.clerk.staff.ID-1].DisabledAt = f.bank.Clock.Now()
+		f.ops.mu.Unlock()
+		p := f.clerk.get("/")
+		if p.status != http.StatusForbidden {
+			t.Fatalf("a disabled operator's next request: %d, want 403", p.status)
+		}
+		if strings.Contains(p.body, "田中 一郎") {
+			t.Error("the refused page names the operator")
+		}
+	})
+}
+
+func TestCrossSiteFormIsRefused(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		org := f.bank.NewOrg(t, "クロスサイト株式会社", false)
+		form := url.Values{"csrf_token": {f.clerk.token()}, "ref": {"LIM-X"}, "organization_code": {org.Code}, "daily": {"1000"}}
+		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/file/limit_set", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		resp, err := f.clerk.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := read(t, resp)
+		if p.status != http.StatusForbidden {
+			t.Errorf("a cross-site form: %d, want 403", p.status)
+		}
+		if list, _ := f.ops.List(context.Background(), operators.Filter{}); len(list) != 0 {
+			t.Error("a cross-site form filed a request")
+		}
+	})
+}
