@@ -11,4 +11,6 @@ const (
 	CertificateExpiryNotice Type = "certificate.expiry_notice"
 	// MailSent: a mail of the outbox was handed to the mail server.
 	MailSent Type = "mail.sent"
+	// MailResent: an operator made a failed mail of the outbox due again.
+	MailResent Type = "mail.resent"
 )

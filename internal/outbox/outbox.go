@@ -65,3 +65,33 @@ type Person struct {
 	Master  bool   // the organization's master user
 	Deleted bool
 }
+
+// State is where a mail of the outbox stands, as the operators see it.
+type State string
+
+// States.
+const (
+	StateWaiting  State = "waiting"  // not tried yet
+	StateRetrying State = "retrying" // tried and failed; tried again later
+	StateSent     State = "sent"
+	StateFailed   State = "failed" // given up (dropped), with the reason; an operator may send it again
+)
+
+// Entry is a mail of the outbox as the operator console lists it.
+type Entry struct {
+	ID               int64
+	CreatedAt        time.Time
+	Kind             string
+	To               string // the recipient's role
+	OrganizationCode string // "" when the mail is about no organization
+	LoginID          string // the user it is about; "" when none
+	State            State
+	Attempts         int
+	NextAttemptAt    time.Time
+	SentAt           time.Time
+	FailedAt         time.Time
+	LastError        string
+}
+
+// ErrNotFailed is the error of a mail sent again that has not failed.
+var ErrNotFailed = errors.New("outbox: only a failed mail is sent again")
