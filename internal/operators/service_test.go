@@ -404,12 +404,17 @@ func TestRacingApprovalsActOnce(t *testing.T) {
 }
 
 // TestFailedActionLeavesRequestFailed: an approved request whose action is
-// refused is failed, with the reason, and did nothing; it cannot be
-// approved again.
+// refused (the user was unlocked between filing and approval) is failed,
+// with the reason, and did nothing; it cannot be approved again.
 func TestFailedActionLeavesRequestFailed(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		r := newRig(t, db)
+		r.b.LockUser(t, r.org.Master.LoginID)
 		req := r.file(t, r.clerk, operators.KindUserUnlock, "UNL-1", operators.UserUnlock{LoginID: r.org.Master.LoginID})
+		// Meanwhile the user is unlocked by another way.
+		if err := r.b.Services.Identity.UnlockByBank(r.ctx, r.org.Master.LoginID, "test", "UNL-0"); err != nil {
+			t.Fatal(err)
+		}
 		got, _, err := r.svc.Approve(r.ctx, r.approver, req.ID)
 		if !errors.Is(err, operators.ErrActionFailed) || !errors.Is(err, identity.ErrNotLocked) {
 			t.Fatalf("approve the unlock of a user not locked: %v", err)
@@ -458,6 +463,8 @@ func TestFilingChecksWhatTheRequestNames(t *testing.T) {
 		}{
 			{operators.KindPasswordReset, operators.PasswordReset{LoginID: general.LoginID}, identity.ErrPasswordResetByMaster},
 			{operators.KindUserUnlock, operators.UserUnlock{LoginID: "nosuchuser1"}, identity.ErrNotFound},
+			{operators.KindUserUnlock, operators.UserUnlock{LoginID: r.org.Master.LoginID}, identity.ErrNotLocked},
+			{operators.KindCertificateLogin, operators.CertificateLogin{OrganizationCode: r.org.Code, Enable: false}, identity.ErrCertificateLoginUnchanged},
 			{operators.KindLimitSet, operators.LimitSet{OrganizationCode: "99999999", Daily: 1}, identity.ErrNotFound},
 			{operators.KindDeposit, operators.Deposit{BranchCode: "001", AccountType: "ordinary", AccountNumber: "7654321", Amount: 1, Description: "x"}, banking.ErrNotFound},
 			{operators.KindDeposit, operators.Deposit{BranchCode: "001", AccountType: "ordinary", AccountNumber: "1234567", Amount: 0, Description: "x"}, operators.ErrInvalid},

@@ -84,8 +84,10 @@ func (a OperatorActions) SetDailyLimit(ctx context.Context, p operators.LimitSet
 }
 
 // OrganizationOf returns the code of the organization a request concerns,
-// when it is filed: what it names must exist, and a password reset is for
-// a master user only.
+// when it is filed, and refuses a request that could not be carried out
+// now: what it names must exist, a password reset is for a master user
+// only, the user to unlock must be locked, the certificate to revoke not
+// revoked, certificate login not in the state asked for.
 func (a OperatorActions) OrganizationOf(ctx context.Context, k operators.Kind, params json.RawMessage) (string, error) {
 	switch k {
 	case operators.KindOrganizationCreate:
@@ -104,7 +106,14 @@ func (a OperatorActions) OrganizationOf(ctx context.Context, k operators.Kind, p
 		if err := json.Unmarshal(params, &p); err != nil {
 			return "", err
 		}
-		return a.organization(ctx, p.OrganizationCode)
+		org, err := a.Identity.OrganizationByCode(ctx, p.OrganizationCode)
+		if err != nil {
+			return "", err
+		}
+		if org.CertificateLogin == p.Enable {
+			return "", identity.ErrCertificateLoginUnchanged
+		}
+		return org.Code, nil
 	case operators.KindLimitSet:
 		var p operators.LimitSet
 		if err := json.Unmarshal(params, &p); err != nil {
@@ -119,6 +128,9 @@ func (a OperatorActions) OrganizationOf(ctx context.Context, k operators.Kind, p
 		c, err := a.Certs.BySerial(ctx, operators.NormalizeSerial(p.Serial))
 		if err != nil {
 			return "", err
+		}
+		if c.Status == certs.StatusRevoked {
+			return "", certs.ErrAlreadyRevoked
 		}
 		_, org, err := a.Identity.UserByID(ctx, c.UserID)
 		if err != nil {
@@ -136,6 +148,9 @@ func (a OperatorActions) OrganizationOf(ctx context.Context, k operators.Kind, p
 		}
 		if k == operators.KindPasswordReset && u.Role != identity.RoleMaster {
 			return "", identity.ErrPasswordResetByMaster
+		}
+		if k == operators.KindUserUnlock && !u.Locked() {
+			return "", identity.ErrNotLocked
 		}
 		return org.Code, nil
 	case operators.KindDeposit:
