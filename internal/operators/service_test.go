@@ -338,6 +338,21 @@ func TestRequestRefUsedOncePerKind(t *testing.T) {
 			t.Errorf("a second deposit under DEP-1 with spaces: %v, want ErrRefUsed", err)
 		}
 		r.file(t, r.clerk, operators.KindLimitSet, "DEP-1", operators.LimitSet{OrganizationCode: r.org.Code, Daily: 5})
+		for _, c := range []struct {
+			f    operators.Filter
+			want int
+		}{
+			{operators.Filter{}, 2},
+			{operators.Filter{Kind: operators.KindDeposit}, 1},
+			{operators.Filter{Status: operators.StatusPending, OrganizationCode: r.org.Code}, 2},
+			{operators.Filter{OrganizationCode: "99999999"}, 0},
+			{operators.Filter{Status: operators.StatusApproved}, 0},
+			{operators.Filter{Limit: 1}, 1},
+		} {
+			if list, err := r.svc.List(r.ctx, c.f); err != nil || len(list) != c.want {
+				t.Errorf("list %+v: %d requests, %v; want %d", c.f, len(list), err, c.want)
+			}
+		}
 		for _, bad := range []string{"", "   ", string(make([]byte, 65))} {
 			if _, err := r.svc.File(r.ctx, r.clerk, operators.KindDeposit, bad, dep); !errors.Is(err, operators.ErrInvalid) {
 				t.Errorf("ref %q: %v, want ErrInvalid", bad, err)
