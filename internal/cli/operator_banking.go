@@ -126,6 +126,9 @@ func opAccountOpen(ctx context.Context, env Env, of operatorFlags, args []string
 	if err != nil {
 		return err
 	}
+	if _, err := oc.clerk(ctx); err != nil {
+		return err
+	}
 	svc, err := oc.banking()
 	if err != nil {
 		return err
@@ -335,6 +338,9 @@ func opInterbankExport(ctx context.Context, env Env, of operatorFlags, args []st
 	svc, err := newBanking(oc.db, oc.identity, *bankCode)
 	if err != nil {
 		return usageErr("--bank-code %q: want 4 digits", *bankCode)
+	}
+	if _, err := oc.clerk(ctx); err != nil {
+		return err
 	}
 	dir := &interbankDir{out: *out}
 	files, err := svc.ExportInterbank(ctx, banking.InterbankExport{Through: day, Operator: oc.operator,

@@ -36,6 +36,20 @@ func (oc *operatorCtx) staff(ctx context.Context) (operators.Staff, error) {
 	return st, nil
 }
 
+// clerk returns the acting operator of a direct action (opening an
+// account, an interbank export): an active clerk or approver; an auditor
+// only reads.
+func (oc *operatorCtx) clerk(ctx context.Context) (operators.Staff, error) {
+	st, err := oc.staff(ctx)
+	if err != nil {
+		return operators.Staff{}, err
+	}
+	if !st.MayFile() {
+		return operators.Staff{}, fmt.Errorf("%w: %s (%s) only reads", operators.ErrForbidden, st.Name, operators.RoleLabel(st.Role))
+	}
+	return st, nil
+}
+
 // requestJSON is a written request in --json output.
 type requestJSON struct {
 	ID           int64           `json:"id"`

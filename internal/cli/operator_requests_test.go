@@ -85,6 +85,12 @@ func testOperatorRequests(t *testing.T, b bank) {
 		t.Errorf("an auditor files: exit %d, %q", r.code, r.stderr)
 	}
 
+	// An auditor opens no account either.
+	r = run(t, b.operator("--operator", "tanaka", "account", "open", "--org", org.Code, "--branch", "001", "--number", "7777777", "--holder", "ｶﾅ", "--request-ref", "OPEN-A")...)
+	if r.code != 1 || !strings.Contains(r.stderr, "only reads") {
+		t.Errorf("an auditor opens an account: exit %d, %q", r.code, r.stderr)
+	}
+
 	// The maker cannot approve their own request, an approver's included.
 	own := b.operator("--operator", "suzuki", "limit", "set", "--org", org.Code, "--daily", "5", "--request-ref", "LIM-1")
 	ownID := filed(t, own, mustRun(t, own...))
