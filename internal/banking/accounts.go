@@ -51,7 +51,9 @@ func (s *Service) OpenAccount(ctx context.Context, organizationCode string, typ 
 }
 
 // Deposit is the bank's posting of an incoming transfer (入金) to an
-// account, booked today, on a reference that is recorded.
+// account, booked today, on a reference that is recorded and used once: a
+// second deposit under the same reference is ErrDepositRefUsed (a unique
+// index of the ledger, so two racing deposits cannot both pass).
 func (s *Service) Deposit(ctx context.Context, accountID, amount int64, description, operator, requestRef string) (Posting, error) {
 	if requestRef == "" {
 		return Posting{}, ErrRequestRefRequired
@@ -67,7 +69,8 @@ func (s *Service) Deposit(ctx context.Context, accountID, amount int64, descript
 		return Posting{}, err
 	}
 	now := s.c.Now()
-	p := Posting{AccountID: a.ID, Kind: PostingDeposit, Amount: amount, Date: calendar.DateOf(now), Description: description, CreatedAt: now}
+	p := Posting{AccountID: a.ID, Kind: PostingDeposit, Amount: amount, Date: calendar.DateOf(now), Description: description,
+		RequestRef: requestRef, CreatedAt: now}
 	ev := audit.Event{At: now, Type: audit.AccountDeposit, Actor: audit.OperatorActor(operator), OrganizationID: a.OrganizationID,
 		RequestRef: requestRef, Detail: fmt.Sprintf("account %d deposit amount %d", a.ID, amount)}
 	err = s.c.Store.InTx(ctx, func(tx Tx) error {

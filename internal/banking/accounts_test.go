@@ -80,6 +80,7 @@ func TestOperatorOpensAccountsAndPostsDeposits(t *testing.T) {
 			{"no description", a.ID, 1, "", "IN", banking.ErrInvalidDescription},
 			{"no reference", a.ID, 1, "x", "", banking.ErrRequestRefRequired},
 			{"no such account", 987654, 1, "x", "IN", banking.ErrNotFound},
+			{"a reference used for a deposit before", a.ID, 1, "x", "IN-1", banking.ErrDepositRefUsed},
 		} {
 			t.Run("deposit "+c.name, func(t *testing.T) {
 				_, err := f.svc.Deposit(f.ctx, c.id, c.amount, c.desc, "suzuki", c.ref)

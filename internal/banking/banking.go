@@ -113,7 +113,10 @@ type Posting struct {
 	BalanceAfter int64         // the balance right after this posting
 	Date         calendar.Date // booking date
 	Description  string
-	CreatedAt    time.Time
+	// RequestRef is the written request of a deposit, used once: a
+	// second deposit under it is ErrDepositRefUsed.
+	RequestRef string
+	CreatedAt  time.Time
 }
 
 // PayeeAccount is the account a transfer goes to.
@@ -289,6 +292,7 @@ var (
 	ErrInvalidCustomerCode     = errors.New("banking: invalid customer code")                           // invalid_customer_code
 	ErrInvalidBatch            = errors.New("banking: invalid batch")                                   // invalid_batch
 	ErrRequestRefRequired      = errors.New("banking: the written request's reference is required")     // request_ref_required
+	ErrDepositRefUsed          = errors.New("banking: request reference already used for a deposit")    // deposit_ref_used
 	ErrUnknownEncoding         = errors.New("banking: unknown statement encoding")                      // unknown_encoding
 	ErrBatchItem               = errors.New("banking: a transfer of a batch is decided with its batch") // batch_item
 	ErrInterbankAlreadyWritten = errors.New("banking: transfer already written to an interbank file")   // interbank_already_sent

@@ -103,9 +103,12 @@ func (f *fixture) newAccount(o org, balance int64) banking.Account {
 	return a
 }
 
+// depositRefs numbers the fixtures' deposits: a reference is used once.
+var depositRefs atomic.Int64
+
 func (f *fixture) deposit(accountID, amount int64) banking.Posting {
 	f.t.Helper()
-	p, err := f.svc.Deposit(f.ctx, accountID, amount, "ﾌﾘｺﾐ ﾃｽﾄ", "test", "REQ-DEP")
+	p, err := f.svc.Deposit(f.ctx, accountID, amount, "ﾌﾘｺﾐ ﾃｽﾄ", "test", fmt.Sprintf("REQ-DEP-%d", depositRefs.Add(1)))
 	if err != nil {
 		f.t.Fatalf("deposit: %v", err)
 	}

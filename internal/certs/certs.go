@@ -411,6 +411,12 @@ func (s *Service) ByFingerprint(ctx context.Context, fingerprint string) (Certif
 	return s.c.Store.CertificateByFingerprint(ctx, fingerprint)
 }
 
+// BySerial returns the certificate with a serial (lowercase hex, without
+// leading zeros), or ErrNotFound.
+func (s *Service) BySerial(ctx context.Context, serial string) (Certificate, error) {
+	return s.c.Store.CertificateBySerial(ctx, serial)
+}
+
 // ByID returns a certificate by its record ID.
 func (s *Service) ByID(ctx context.Context, id int64) (Certificate, error) {
 	return s.c.Store.CertificateByID(ctx, id)

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -40,7 +41,9 @@ Usage:
   kinko serve    --config FILE
                  run the portal and the certificate portal
   kinko operator --data DIR|--db DSN [--operator NAME] [--bank-name NAME] [--json] <noun> <verb> [flags]
-                 the bank's operator commands (org, cert, user, account, limit, interbank)
+                 the bank's operator commands (org, cert, user, account, limit, interbank,
+                 request, staff); what changes a customer's security or money is filed
+                 as a written request that a second operator approves
   kinko cert     enroll --portal URL --ca FILE --login-id ID --out PREFIX
                  make a key, request a certificate, save it (the user's side)
   kinko migrate  --data DIR|--db DSN
@@ -102,6 +105,15 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return 2
 	}
 	err := cmd(ctx, args[1:], env)
+	if err != nil && !errors.Is(err, flag.ErrHelp) && wantsJSON(args[1:]) {
+		// --json: the error too is JSON, on stderr.
+		enc := json.NewEncoder(env.Stderr)
+		_ = enc.Encode(map[string]any{"error": map[string]string{"code": errorCode(err), "message": err.Error()}})
+		if errors.Is(err, errUsage) || isFlagError(err) {
+			return 2
+		}
+		return 1
+	}
 	switch {
 	case err == nil:
 		return 0

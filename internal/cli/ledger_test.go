@@ -22,7 +22,7 @@ func TestLedgerVerify(t *testing.T) {
 		a := openAccount(t, b, org.Code, "ordinary", "001", "1234567", "ﾋｶﾘﾛｳﾄﾞｳｸﾐｱｲ")
 		c := openAccount(t, b, org.Code, "current", "001", "1234567", "ﾋｶﾘﾛｳﾄﾞｳｸﾐｱｲ")
 		for _, amount := range []string{"5000", "7000"} {
-			mustRun(t, b.operator("account", "deposit", "--account", fmt.Sprint(a.ID), "--amount", amount, "--description", "ｸﾐｱｲﾋ", "--request-ref", "D")...)
+			approved(t, b, b.operator("account", "deposit", "--account", fmt.Sprint(a.ID), "--amount", amount, "--description", "ｸﾐｱｲﾋ", "--request-ref", "D-"+amount))
 		}
 		if r := ledger(); r.code != 0 || r.stdout != "OK: 2 accounts, 2 postings, balances match\n" {
 			t.Errorf("sound ledger: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)

@@ -7,14 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"os/user"
-	"strings"
 	"text/tabwriter"
 	"time"
 
-	"kinko/internal/audit"
+	"kinko/internal/banking"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
 	"kinko/internal/notify"
+	"kinko/internal/operators"
+	"kinko/internal/server"
 	"kinko/internal/store"
 )
 
@@ -24,6 +25,8 @@ type operatorCtx struct {
 	db       *store.DB
 	identity *identity.Service
 	certs    *certs.Service
+	bank     *banking.Service
+	ops      *operators.Service
 	operator string
 	json     bool
 }
@@ -36,14 +39,16 @@ type operatorFlags struct {
 func (o *operatorFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.data, "data", o.data, "data directory (SQLite database)")
 	fs.StringVar(&o.db, "db", o.db, "PostgreSQL DSN")
-	fs.StringVar(&o.operator, "operator", o.operator, "operator name for the audit log (default: the OS user)")
+	fs.StringVar(&o.operator, "operator", o.operator, "the acting operator, one of the bank's staff (default: the OS user)")
 	fs.StringVar(&o.bankName, "bank-name", o.bankName, "ignored: the mails an action causes are composed, and signed with its bank_name, by the server that sends them")
 	fs.BoolVar(&o.json, "json", o.json, "machine-readable output")
 }
 
 // runOperator is "kinko operator": the bank's operators act on written
-// requests, directly on the database (also while servers run). Every action
-// is audited with the operator's name and the request's reference.
+// requests, on the database (also while servers run). An action that
+// changes a customer's security or money is filed as a request that a
+// second operator approves (package operators); every filing, decision and
+// action is audited with the operators' names and the request's reference.
 func runOperator(ctx context.Context, args []string, env Env) error {
 	var of operatorFlags
 	fs := newFlags("operator", env)
@@ -51,18 +56,34 @@ func runOperator(ctx context.Context, args []string, env Env) error {
 	fs.Usage = func() {
 		fmt.Fprint(env.Stderr, `Usage: kinko operator --data DIR|--db DSN [--operator NAME] [--bank-name NAME] [--json] <command>
 
-Commands:
-  org create --name N --master-login-id ID --master-email E [--master-name NAME] [--request-ref REF]
+--operator names one of the bank's operators (staff); the default is the OS
+user, who must then be staff. --json prints results, and errors, as JSON.
+
+Actions that change a customer's security or money are written requests:
+the command FILES the request, and it takes effect only when a second
+operator with the approver role (承認者) approves it (request approve).
+  org create --name N --master-login-id ID --master-email E [--master-name NAME] --request-ref REF
   org certificate-login --org CODE --enable|--disable --request-ref REF
-  org list
   cert revoke --serial HEX --reason R --request-ref REF
-  cert list [--org CODE]
-  user unlock --login-id ID [--request-ref REF]
-  account open --org CODE --type ordinary|current --branch 001 --number 1234567 --holder ｶﾅ --request-ref REF
-  account list [--org CODE]
+  user unlock --login-id ID --request-ref REF
+  user reset-password --login-id ID --request-ref REF      (a master user's passwords)
   account deposit --account ID|--branch B --number N [--type T] --amount YEN --description ﾃｷｽﾄ --request-ref REF
   limit set --org CODE --daily YEN --request-ref REF
+
+Written requests:
+  request list [--status pending|approved|rejected|failed] [--org CODE] [--kind K] [--limit N]
+  request show ID
+  request approve ID
+  request reject ID --reason TEXT
+
+Direct (no second operator):
+  org list
+  cert list [--org CODE]
+  account open --org CODE --type ordinary|current --branch 001 --number 1234567 --holder ｶﾅ --request-ref REF
+  account list [--org CODE]
   interbank export --date YYYY-MM-DD --out FILE [--crlf] [--eof] [--bank-code 2950]
+  staff list
+  staff add --name NAME --display-name NAME --role clerk|approver|auditor
 `)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -80,6 +101,13 @@ Commands:
 		"cert revoke":           opCertRevoke,
 		"cert list":             opCertList,
 		"user unlock":           opUserUnlock,
+		"user reset-password":   opUserResetPassword,
+		"request list":          opRequestList,
+		"request show":          opRequestShow,
+		"request approve":       opRequestApprove,
+		"request reject":        opRequestReject,
+		"staff list":            opStaffList,
+		"staff add":             opStaffAdd,
 		"account open":          opAccountOpen,
 		"account list":          opAccountList,
 		"account deposit":       opAccountDeposit,
@@ -125,8 +153,19 @@ func (of operatorFlags) parse(ctx context.Context, env Env, fs *flag.FlagSet, ar
 		db.Close()
 		return nil, err
 	}
-	return &operatorCtx{env: env, db: db, identity: ident, operator: of.operator, json: of.json,
-		certs: certs.New(certs.Config{Store: db.Certs(), Identity: ident})}, nil
+	oc := &operatorCtx{env: env, db: db, identity: ident, operator: of.operator, json: of.json,
+		certs: certs.New(certs.Config{Store: db.Certs(), Identity: ident})}
+	if oc.bank, err = newBanking(db, ident, ""); err != nil {
+		db.Close()
+		return nil, err
+	}
+	oc.ops, err = operators.New(operators.Config{Store: db,
+		Actions: server.OperatorActions{Identity: ident, Certs: oc.certs, Banking: oc.bank}})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return oc, nil
 }
 
 func (oc *operatorCtx) printJSON(v any) error {
@@ -140,30 +179,18 @@ func opOrgCreate(ctx context.Context, env Env, of operatorFlags, args []string) 
 	name := fs.String("name", "", "organization name")
 	loginID := fs.String("master-login-id", "", "the master user's login ID")
 	email := fs.String("master-email", "", "the master user's e-mail address")
-	masterName := fs.String("master-name", "マスターユーザ", "the master user's name")
+	masterName := fs.String("master-name", operators.DefaultMasterName, "the master user's name")
 	ref := fs.String("request-ref", "", "reference of the application form (利用申込書)")
 	oc, err := of.parse(ctx, env, fs, args)
 	if err != nil {
 		return err
 	}
 	defer oc.db.Close()
-	if *name == "" || *loginID == "" || *email == "" {
-		return usageErr("--name, --master-login-id and --master-email are required")
+	if *name == "" || *loginID == "" || *email == "" || *ref == "" {
+		return usageErr("--name, --master-login-id, --master-email and --request-ref are required")
 	}
-	org, master, pw, err := oc.identity.CreateOrganization(ctx, identity.NewOrganization{
-		Name: *name, MasterLoginID: *loginID, MasterName: *masterName, MasterEmail: *email, RequestRef: *ref}, operatorActor(oc))
-	if err != nil {
-		return explain(err)
-	}
-	if oc.json {
-		return oc.printJSON(map[string]any{"code": org.Code, "name": org.Name, "certificate_login": org.CertificateLogin,
-			"master": map[string]string{"login_id": master.LoginID, "email": master.Email,
-				"password": pw.Password, "confirmation_password": pw.ConfirmationPassword}})
-	}
-	fmt.Fprintf(env.Stdout, "Organization %s %q created (certificate login off).\n", org.Code, org.Name)
-	fmt.Fprintf(env.Stdout, "Master user %s: initial login password %s, confirmation password %s\n", master.LoginID, pw.Password, pw.ConfirmationPassword)
-	fmt.Fprintln(env.Stdout, "These passwords are shown only now; the master user must change them at the first login.")
-	return nil
+	return oc.file(ctx, operators.KindOrganizationCreate, *ref, operators.OrganizationCreate{
+		Name: *name, MasterLoginID: *loginID, MasterName: *masterName, MasterEmail: *email})
 }
 
 func opOrgCertificateLogin(ctx context.Context, env Env, of operatorFlags, args []string) error {
@@ -180,19 +207,14 @@ func opOrgCertificateLogin(ctx context.Context, env Env, of operatorFlags, args 
 	if *code == "" || *enable == *disable || *ref == "" {
 		return usageErr("--org, --request-ref and one of --enable or --disable are required")
 	}
-	org, err := oc.identity.SetCertificateLogin(ctx, *code, *enable, operatorActor(oc), *ref)
+	org, err := oc.identity.OrganizationByCode(ctx, *code)
 	if err != nil {
 		return explain(err)
 	}
-	if oc.json {
-		return oc.printJSON(map[string]any{"code": org.Code, "name": org.Name, "certificate_login": org.CertificateLogin})
+	if org.CertificateLogin == *enable {
+		return explain(identity.ErrCertificateLoginUnchanged)
 	}
-	state := "disabled"
-	if org.CertificateLogin {
-		state = "enabled: ID+password login no longer works for its users"
-	}
-	fmt.Fprintf(env.Stdout, "Certificate login for %s %q %s (request %s).\n", org.Code, org.Name, state, *ref)
-	return nil
+	return oc.file(ctx, operators.KindCertificateLogin, *ref, operators.CertificateLogin{OrganizationCode: *code, Enable: *enable})
 }
 
 func opOrgList(ctx context.Context, env Env, of operatorFlags, args []string) error {
@@ -233,16 +255,17 @@ func opCertRevoke(ctx context.Context, env Env, of operatorFlags, args []string)
 	if *serial == "" || *reason == "" || *ref == "" {
 		return usageErr("--serial, --reason and --request-ref are required")
 	}
-	s := strings.TrimLeft(strings.ToLower(strings.ReplaceAll(*serial, ":", "")), "0")
-	c, err := oc.certs.RevokeByBank(ctx, s, *reason, oc.operator, *ref)
+	if _, ok := certs.ReasonCode(*reason); !ok {
+		return explain(certs.ErrInvalidReason)
+	}
+	c, err := oc.certs.BySerial(ctx, operators.NormalizeSerial(*serial))
 	if err != nil {
 		return explain(err)
 	}
-	if oc.json {
-		return oc.printJSON(map[string]string{"serial": c.Serial, "revoked_at": c.RevokedAt.Format(time.RFC3339), "reason": c.RevocationReason, "request_ref": c.RequestRef})
+	if c.Status == certs.StatusRevoked {
+		return explain(certs.ErrAlreadyRevoked)
 	}
-	fmt.Fprintf(env.Stdout, "Certificate %s revoked (%s, request %s) at %s; its sessions have ended.\n", c.Serial, c.RevocationReason, c.RequestRef, c.RevokedAt.Format(time.RFC3339))
-	return nil
+	return oc.file(ctx, operators.KindCertificateRevoke, *ref, operators.CertificateRevoke{Serial: c.Serial, Reason: *reason})
 }
 
 func opCertList(ctx context.Context, env Env, of operatorFlags, args []string) error {
@@ -318,20 +341,39 @@ func opUserUnlock(ctx context.Context, env Env, of operatorFlags, args []string)
 		return err
 	}
 	defer oc.db.Close()
-	if *loginID == "" {
-		return usageErr("--login-id is required")
+	if *loginID == "" || *ref == "" {
+		return usageErr("--login-id and --request-ref are required")
 	}
-	if err := oc.identity.UnlockByBank(ctx, *loginID, oc.operator, *ref); err != nil {
+	u, _, err := oc.identity.UserByLoginID(ctx, *loginID)
+	if err != nil {
 		return explain(err)
 	}
-	if oc.json {
-		return oc.printJSON(map[string]any{"login_id": *loginID, "locked": false})
+	if !u.Locked() {
+		return explain(identity.ErrNotLocked)
 	}
-	fmt.Fprintf(env.Stdout, "User %s unlocked.\n", *loginID)
-	return nil
+	return oc.file(ctx, operators.KindUserUnlock, *ref, operators.UserUnlock{LoginID: u.LoginID})
 }
 
-func operatorActor(oc *operatorCtx) string { return audit.OperatorActor(oc.operator) }
+// opUserResetPassword files the reset of a master user's passwords: new
+// initial login and confirmation passwords, shown once to the approver.
+func opUserResetPassword(ctx context.Context, env Env, of operatorFlags, args []string) error {
+	fs := newFlags("operator user reset-password", env)
+	loginID := fs.String("login-id", "", "the master user's login ID")
+	ref := fs.String("request-ref", "", "reference of the written request (暗証番号再登録依頼書)")
+	oc, err := of.parse(ctx, env, fs, args)
+	if err != nil {
+		return err
+	}
+	defer oc.db.Close()
+	if *loginID == "" || *ref == "" {
+		return usageErr("--login-id and --request-ref are required")
+	}
+	u, _, err := oc.identity.UserByLoginID(ctx, *loginID)
+	if err != nil {
+		return explain(err)
+	}
+	return oc.file(ctx, operators.KindPasswordReset, *ref, operators.PasswordReset{LoginID: u.LoginID})
+}
 
 // explain adds what an operator should know to a domain error.
 func explain(err error) error {
@@ -340,6 +382,12 @@ func explain(err error) error {
 		return fmt.Errorf("not found: check the code, login ID or serial (%w)", err)
 	case errors.Is(err, identity.ErrCertificateLoginUnchanged):
 		return fmt.Errorf("nothing to do: %w", err)
+	case errors.Is(err, banking.ErrNotFound):
+		return fmt.Errorf("not found: check the organization code or the account (%w)", err)
+	case errors.Is(err, operators.ErrRefUsed), errors.Is(err, banking.ErrDepositRefUsed):
+		return fmt.Errorf("%w: each written request's reference is used once per kind of request; check the form's reference", err)
+	case errors.Is(err, identity.ErrPasswordResetByMaster):
+		return fmt.Errorf("%w: only a master user's passwords are reset by the bank; a general user asks the organization's master user", err)
 	}
 	return err
 }

@@ -14,6 +14,7 @@ import (
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
 	"kinko/internal/identity"
+	"kinko/internal/operators"
 	"kinko/internal/server"
 	"kinko/internal/store"
 	"kinko/internal/zengin"
@@ -29,7 +30,7 @@ func newBanking(db *store.DB, ident *identity.Service, bankCode string) (*bankin
 }
 
 // banking returns the banking service of an operator command.
-func (oc *operatorCtx) banking() (*banking.Service, error) { return newBanking(oc.db, oc.identity, "") }
+func (oc *operatorCtx) banking() (*banking.Service, error) { return oc.bank, nil }
 
 // parseYen parses an amount of yen: digits, optionally grouped with commas
 // or underscores ("1,200,000").
@@ -125,6 +126,9 @@ func opAccountOpen(ctx context.Context, env Env, of operatorFlags, args []string
 	if err != nil {
 		return err
 	}
+	if _, err := oc.clerk(ctx); err != nil {
+		return err
+	}
 	svc, err := oc.banking()
 	if err != nil {
 		return err
@@ -211,33 +215,24 @@ func opAccountDeposit(ctx context.Context, env Env, of operatorFlags, args []str
 	if err != nil {
 		return err
 	}
-	svc, err := oc.banking()
-	if err != nil {
-		return err
+	if n <= 0 || n > banking.MaxAmount {
+		return explainBanking(banking.ErrInvalidAmount)
 	}
-	accountID := *id
+	var a banking.Account
 	if byNumber {
 		t, err := accountType(*typ)
 		if err != nil {
 			return err
 		}
-		a, err := svc.LookupAccount(ctx, *branch, t, *number)
+		a, err = oc.bank.LookupAccount(ctx, *branch, t, *number)
 		if err != nil {
 			return explainBanking(err)
 		}
-		accountID = a.ID
-	}
-	p, err := svc.Deposit(ctx, accountID, n, *desc, oc.operator, *ref)
-	if err != nil {
+	} else if a, err = oc.db.AccountByID(ctx, *id); err != nil {
 		return explainBanking(err)
 	}
-	if oc.json {
-		return oc.printJSON(map[string]any{"posting_id": p.ID, "account_id": p.AccountID, "amount": p.Amount,
-			"balance": p.BalanceAfter, "date": p.Date.String(), "description": p.Description, "request_ref": *ref})
-	}
-	fmt.Fprintf(env.Stdout, "Deposited %s to account %d on %s (%s, request %s); the balance is now %s.\n",
-		yen(p.Amount), p.AccountID, p.Date, p.Description, *ref, yen(p.BalanceAfter))
-	return nil
+	return oc.file(ctx, operators.KindDeposit, *ref, operators.Deposit{BranchCode: a.BranchCode, AccountType: string(a.Type),
+		AccountNumber: a.Number, Amount: n, Description: *desc})
 }
 
 func opLimitSet(ctx context.Context, env Env, of operatorFlags, args []string) error {
@@ -257,18 +252,10 @@ func opLimitSet(ctx context.Context, env Env, of operatorFlags, args []string) e
 	if err != nil {
 		return err
 	}
-	svc, err := oc.banking()
-	if err != nil {
-		return err
+	if n > banking.MaxLimit {
+		return explainBanking(fmt.Errorf("%w: limit must be 0..%d", banking.ErrInvalidAmount, banking.MaxLimit))
 	}
-	if err := svc.SetOrganizationDailyLimit(ctx, *code, n, oc.operator, *ref); err != nil {
-		return explainBanking(err)
-	}
-	if oc.json {
-		return oc.printJSON(map[string]any{"organization": *code, "daily_limit": n, "request_ref": *ref})
-	}
-	fmt.Fprintf(env.Stdout, "Daily limit of organization %s set to %s (request %s).\n", *code, yen(n), *ref)
-	return nil
+	return oc.file(ctx, operators.KindLimitSet, *ref, operators.LimitSet{OrganizationCode: *code, Daily: n})
 }
 
 // interbankFile is one outgoing 総合振込 file in --json output.
@@ -351,6 +338,9 @@ func opInterbankExport(ctx context.Context, env Env, of operatorFlags, args []st
 	svc, err := newBanking(oc.db, oc.identity, *bankCode)
 	if err != nil {
 		return usageErr("--bank-code %q: want 4 digits", *bankCode)
+	}
+	if _, err := oc.clerk(ctx); err != nil {
+		return err
 	}
 	dir := &interbankDir{out: *out}
 	files, err := svc.ExportInterbank(ctx, banking.InterbankExport{Through: day, Operator: oc.operator,

@@ -28,7 +28,7 @@ import (
 // printed.
 func createOrg(t *testing.T, b bank, name, loginID string) orgCreated {
 	t.Helper()
-	r := mustRun(t, b.operator("--json", "org", "create", "--name", name, "--master-login-id", loginID, "--master-email", loginID+"@example.org")...)
+	r := approved(t, b, b.operator("--json", "org", "create", "--name", name, "--master-login-id", loginID, "--master-email", loginID+"@example.org", "--request-ref", "APP-"+loginID))
 	var o orgCreated
 	decodeStrict(t, r.stdout, &o)
 	return o
@@ -110,15 +110,21 @@ func testOperatorAccounts(t *testing.T, b bank) {
 	}
 
 	// deposit by ID and by branch and number.
-	r = mustRun(t, b.operator("--operator", "yamada", "account", "deposit", "--account", m[1], "--amount", "1,200,000",
-		"--description", "ｸﾐｱｲﾋ ﾀﾅｶ ｲﾁﾛｳ", "--request-ref", "DEP-1")...)
-	if want := "Deposited 1,200,000 yen to account " + m[1]; !strings.HasPrefix(r.stdout, want) || !strings.Contains(r.stdout, "the balance is now 1,200,000 yen") {
+	r = approved(t, b, b.operator("--operator", "yamada", "account", "deposit", "--account", m[1], "--amount", "1,200,000",
+		"--description", "ｸﾐｱｲﾋ ﾀﾅｶ ｲﾁﾛｳ", "--request-ref", "DEP-1"))
+	if want := "\nDeposited 1,200,000 yen to account " + m[1]; !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "the balance is now 1,200,000 yen") {
 		t.Errorf("deposit output %q, want %q... and the new balance", r.stdout, want)
 	}
-	mustRun(t, b.operator("--operator", "yamada", "account", "deposit", "--branch", "001", "--number", "1234567",
-		"--amount", "3500", "--description", "ｸﾐｱｲﾋ ｽｽﾞｷ ｼﾞﾛｳ", "--request-ref", "DEP-2")...)
-	mustRun(t, b.operator("--operator", "yamada", "account", "deposit", "--branch", "001", "--type", "current", "--number", "7654321",
-		"--amount", "800000", "--description", "ﾌﾘｶｴ", "--request-ref", "DEP-3")...)
+	approved(t, b, b.operator("--operator", "yamada", "account", "deposit", "--branch", "001", "--number", "1234567",
+		"--amount", "3500", "--description", "ｸﾐｱｲﾋ ｽｽﾞｷ ｼﾞﾛｳ", "--request-ref", "DEP-2"))
+	approved(t, b, b.operator("--operator", "yamada", "account", "deposit", "--branch", "001", "--type", "current", "--number", "7654321",
+		"--amount", "800000", "--description", "ﾌﾘｶｴ", "--request-ref", "DEP-3"))
+	// A second deposit under DEP-1 is refused when it is filed.
+	r = run(t, b.operator("--operator", "yamada", "account", "deposit", "--account", m[1], "--amount", "1,200,000",
+		"--description", "ｸﾐｱｲﾋ ﾀﾅｶ ｲﾁﾛｳ", "--request-ref", "DEP-1")...)
+	if r.code != 1 || !strings.Contains(r.stderr, "reference is already used") {
+		t.Errorf("a second deposit under DEP-1: exit %d, %q", r.code, r.stderr)
+	}
 
 	// account list shows the balances; --org limits it.
 	other := createOrg(t, b, "みどり生協", "midori01")
@@ -151,7 +157,7 @@ func testOperatorAccounts(t *testing.T, b bank) {
 	}
 
 	// limit set.
-	r = mustRun(t, b.operator("--operator", "yamada", "limit", "set", "--org", org.Code, "--daily", "25,000,000", "--request-ref", "LIM-1")...)
+	r = approved(t, b, b.operator("--operator", "yamada", "limit", "set", "--org", org.Code, "--daily", "25,000,000", "--request-ref", "LIM-1"))
 	if !strings.Contains(r.stdout, "25,000,000 yen") {
 		t.Errorf("limit set output: %q", r.stdout)
 	}
@@ -163,16 +169,22 @@ func testOperatorAccounts(t *testing.T, b bank) {
 		t.Errorf("organization daily limit = %d, %v, %v; want 25000000", v, ok, err)
 	}
 
-	// Every action is audited with the operator and the reference.
+	// Every action is audited with the operator and the reference: an
+	// account opened by the clerk alone, a deposit and a limit by the
+	// approver of the clerk's request.
 	for typ, refs := range map[audit.Type][]string{
 		audit.AccountOpened:            {"OPEN-0001", "OPEN-7654321", "OPEN-1234567"},
 		audit.AccountDeposit:           {"DEP-1", "DEP-2", "DEP-3"},
 		audit.OrganizationLimitChanged: {"LIM-1"},
 	} {
 		var got []string
+		want := "operator:" + checker
+		if typ == audit.AccountOpened {
+			want = "operator:yamada"
+		}
 		for _, ev := range auditEvents(t, db, typ) {
-			if ev.Actor != "operator:yamada" {
-				t.Errorf("%s actor %q, want operator:yamada", typ, ev.Actor)
+			if ev.Actor != want {
+				t.Errorf("%s actor %q, want %s", typ, ev.Actor, want)
 			}
 			got = append(got, ev.RequestRef)
 		}
@@ -260,8 +272,8 @@ func testInterbankExport(t *testing.T, b bank) {
 	aCur := openAccount(t, b, orgA.Code, "current", "001", "7654321", "ﾋｶﾘﾛｳﾄﾞｳｸﾐｱｲ")
 	bOrd := openAccount(t, b, orgB.Code, "ordinary", "002", "1234567", "ﾐﾄﾞﾘｾｲｷﾖｳ")
 	for _, a := range []accountListed{aOrd, aCur, bOrd} {
-		mustRun(t, b.operator("account", "deposit", "--account", strconv.FormatInt(a.ID, 10), "--amount", "3000000",
-			"--description", "ｸﾘｺｼ", "--request-ref", "DEP")...)
+		approved(t, b, b.operator("account", "deposit", "--account", strconv.FormatInt(a.ID, 10), "--amount", "3000000",
+			"--description", "ｸﾘｺｼ", "--request-ref", "DEP-"+strconv.FormatInt(a.ID, 10)))
 	}
 	masterA, masterB := tb.user(t, "hikari01"), tb.user(t, "midori01")
 	clerkA, clerkB := tb.clerk(t, masterA, "hclerk01"), tb.clerk(t, masterB, "mclerk01")

@@ -13,6 +13,8 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"kinko/internal/audit"
 	"kinko/internal/certs"
 	"kinko/internal/identity"
+	"kinko/internal/operators"
 	"kinko/internal/pki"
 	"kinko/internal/server"
 	"kinko/internal/store"
@@ -72,7 +75,104 @@ func initBank(t *testing.T, pgDSN string) bank {
 	if !strings.Contains(r.stdout, "Database ready ("+dialect+")") {
 		t.Errorf("init output does not say the %s database is ready:\n%s", dialect, r.stdout)
 	}
+	addStaff(t, b)
 	return b
+}
+
+// checker is the approver who approves the tests' requests.
+const checker = "checker"
+
+// addStaff adds the bank's operators of the tests: the OS user (the
+// default --operator) and suzuki, kobayashi and checker as approvers,
+// yamada as a clerk, tanaka as an auditor.
+func addStaff(t *testing.T, b bank) {
+	t.Helper()
+	db, err := store.Open(context.Background(), b.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc, err := operators.New(operators.Config{Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := map[string]operators.Role{"yamada": operators.RoleClerk, "suzuki": operators.RoleApprover,
+		"kobayashi": operators.RoleApprover, checker: operators.RoleApprover, "tanaka": operators.RoleAuditor}
+	if u, err := user.Current(); err == nil {
+		staff[u.Username] = operators.RoleApprover
+	}
+	for name, role := range staff {
+		if _, err := svc.AddStaff(context.Background(), operators.NewStaff{Name: name, DisplayName: "職員 " + name, Role: role}, ""); err != nil {
+			t.Fatalf("add operator %s: %v", name, err)
+		}
+	}
+}
+
+var filedID = regexp.MustCompile(`^request ([0-9]+) filed: waits for approval by a second operator \(承認者\)\n`)
+
+// filed returns the ID of the request a filing command printed.
+func filed(t *testing.T, args []string, r result) string {
+	t.Helper()
+	if slices.Contains(args, "--json") {
+		var req struct {
+			ID     int64  `json:"id"`
+			Status string `json:"status"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &req); err != nil || req.ID == 0 || req.Status != "pending" {
+			t.Fatalf("kinko %s: not a pending request (%v):\n%s", strings.Join(args, " "), err, r.stdout)
+		}
+		return strconv.FormatInt(req.ID, 10)
+	}
+	m := filedID.FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("kinko %s: no request filed:\n%s", strings.Join(args, " "), r.stdout)
+	}
+	return m[1]
+}
+
+// approveArgs are the arguments of the checker's approval of request id,
+// with --json when the filing had it.
+func (b bank) approveArgs(filing []string, id string) []string {
+	args := []string{"--operator", checker}
+	if slices.Contains(filing, "--json") {
+		args = append(args, "--json")
+	}
+	return b.operator(append(args, "request", "approve", id)...)
+}
+
+// approved files a request with the command line args, has the checker
+// approve it, and returns the approval's output; with --json, stdout is
+// the approval's "result", what the action did.
+func approved(t *testing.T, b bank, args []string) result {
+	t.Helper()
+	r := tryApproved(t, b, args)
+	if r.code != 0 {
+		t.Fatalf("kinko %s, approved: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// tryApproved is approved that returns a refused filing's or approval's
+// result instead of failing the test.
+func tryApproved(t *testing.T, b bank, args []string) result {
+	t.Helper()
+	r := run(t, args...)
+	if r.code != 0 {
+		return r
+	}
+	a := run(t, b.approveArgs(args, filed(t, args, r))...)
+	if a.code != 0 || !slices.Contains(args, "--json") {
+		return a
+	}
+	var out struct {
+		Request map[string]any  `json:"request"`
+		Result  json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(a.stdout), &out); err != nil || out.Request["status"] != "approved" {
+		t.Fatalf("approval --json (%v):\n%s", err, a.stdout)
+	}
+	a.stdout = string(out.Result)
+	return a
 }
 
 // engines runs f on SQLite and, when KINKO_TEST_POSTGRES is set, on
@@ -180,7 +280,7 @@ func testOperator(t *testing.T, b bank) {
 	}
 
 	// org create, text: the master's initial passwords, once.
-	r := mustRun(t, b.operator("org", "create", "--name", "ひかり労働組合", "--master-login-id", "hikari01", "--master-email", "m@hikari.example")...)
+	r := approved(t, b, b.operator("org", "create", "--name", "ひかり労働組合", "--master-login-id", "hikari01", "--master-email", "m@hikari.example", "--request-ref", "APP-2026-0041"))
 	m := regexp.MustCompile(`Organization ([0-9]{8}) "ひかり労働組合" created \(certificate login off\)\.\nMaster user hikari01: initial login password (\S+), confirmation password (\S+)\n`).FindStringSubmatch(r.stdout)
 	if m == nil || !strings.Contains(r.stdout, "shown only now") {
 		t.Fatalf("org create output:\n%s", r.stdout)
@@ -200,7 +300,7 @@ func testOperator(t *testing.T, b bank) {
 	}
 
 	// org create --json.
-	r = mustRun(t, b.operator("--json", "--operator", "yamada", "org", "create", "--name", "みどり生協", "--master-login-id", "midori01", "--master-email", "m@midori.example", "--request-ref", "APP-2026-0042")...)
+	r = approved(t, b, b.operator("--json", "--operator", "yamada", "org", "create", "--name", "みどり生協", "--master-login-id", "midori01", "--master-email", "m@midori.example", "--request-ref", "APP-2026-0042"))
 	var created orgCreated
 	decodeStrict(t, r.stdout, &created)
 	if !regexp.MustCompile(`^[0-9]{8}$`).MatchString(created.Code) || created.Code == code1 || created.Name != "みどり生協" || created.CertificateLogin ||
@@ -209,12 +309,16 @@ func testOperator(t *testing.T, b bank) {
 		t.Errorf("org create --json = %+v", created)
 	}
 	evs := auditEvents(t, db, audit.OrganizationCreated)
-	if len(evs) != 2 || evs[1].Actor != "operator:yamada" || !strings.Contains(evs[1].Detail, created.Code) || evs[1].RequestRef != "APP-2026-0042" || evs[0].RequestRef != "" {
-		t.Errorf("organization.created events = %+v, want the second by operator:yamada naming %s with request APP-2026-0042", evs, created.Code)
+	if len(evs) != 2 || evs[1].Actor != "operator:"+checker || !strings.Contains(evs[1].Detail, created.Code) || evs[1].RequestRef != "APP-2026-0042" || evs[0].RequestRef != "APP-2026-0041" {
+		t.Errorf("organization.created events = %+v, want the second by the approver naming %s with request APP-2026-0042", evs, created.Code)
+	}
+	evs = auditEvents(t, db, audit.OperatorRequestFiled)
+	if len(evs) != 2 || evs[1].Actor != "operator:yamada" || evs[1].RequestRef != "APP-2026-0042" {
+		t.Errorf("operator.request_filed events = %+v, want the second by operator:yamada with request APP-2026-0042", evs)
 	}
 	osUser, err := user.Current()
 	if err == nil && len(evs) == 2 && evs[0].Actor != "operator:"+osUser.Username {
-		t.Errorf("without --operator the actor is %q, want operator:%s (the OS user)", evs[0].Actor, osUser.Username)
+		t.Errorf("without --operator the maker is %q, want operator:%s (the OS user)", evs[0].Actor, osUser.Username)
 	}
 
 	// The passwords are never shown again.
@@ -238,7 +342,7 @@ func testOperator(t *testing.T, b bank) {
 	}
 
 	// A taken login ID.
-	r = run(t, b.operator("org", "create", "--name", "別の団体", "--master-login-id", "hikari01", "--master-email", "x@example.jp")...)
+	r = run(t, b.operator("org", "create", "--name", "別の団体", "--master-login-id", "hikari01", "--master-email", "x@example.jp", "--request-ref", "APP-X")...)
 	if r.code != 1 || !strings.Contains(r.stderr, "login ID already in use") {
 		t.Errorf("org create with a taken login ID: exit %d, %q", r.code, r.stderr)
 	}
@@ -251,15 +355,15 @@ func testOperator(t *testing.T, b bank) {
 	if o, err := ident.OrganizationByCode(ctx, code1); err != nil || o.CertificateLogin {
 		t.Errorf("after a refused command: %+v, %v; want certificate login still off", o, err)
 	}
-	r = mustRun(t, b.operator("--operator", "suzuki", "--json", "org", "certificate-login", "--org", code1, "--enable", "--request-ref", "APP-2026-0042")...)
+	r = approved(t, b, b.operator("--operator", "suzuki", "--json", "org", "certificate-login", "--org", code1, "--enable", "--request-ref", "APP-2026-0042"))
 	var state map[string]any
 	decodeStrict(t, r.stdout, &state)
 	if diff := cmp.Diff(map[string]any{"code": code1, "name": "ひかり労働組合", "certificate_login": true}, state); diff != "" {
 		t.Errorf("certificate-login --json (-want +got):\n%s", diff)
 	}
 	evs = auditEvents(t, db, audit.CertificateLoginEnabled)
-	if len(evs) != 1 || evs[0].RequestRef != "APP-2026-0042" || evs[0].Actor != "operator:suzuki" {
-		t.Errorf("certificate login events = %+v, want one with the request's reference by operator:suzuki", evs)
+	if len(evs) != 1 || evs[0].RequestRef != "APP-2026-0042" || evs[0].Actor != "operator:"+checker {
+		t.Errorf("certificate login events = %+v, want one with the request's reference by the approver", evs)
 	}
 	r = run(t, b.operator("org", "certificate-login", "--org", code1, "--enable", "--request-ref", "APP-2026-0043")...)
 	if r.code != 1 || !strings.Contains(r.stderr, "nothing to do") {
@@ -325,19 +429,20 @@ func testOperator(t *testing.T, b bank) {
 			}
 		})
 	}
-	r = mustRun(t, b.operator("--operator", "kobayashi", "--json", "cert", "revoke", "--serial", colons, "--reason", "keyCompromise", "--request-ref", "REV-2026-0007")...)
+	r = approved(t, b, b.operator("--operator", "kobayashi", "--json", "cert", "revoke", "--serial", colons, "--reason", "keyCompromise", "--request-ref", "REV-2026-0007"))
 	var revoked map[string]string
 	decodeStrict(t, r.stdout, &revoked)
 	revokedAt, err := time.Parse(time.RFC3339, revoked["revoked_at"])
 	if err != nil || time.Since(revokedAt) > time.Minute {
 		t.Errorf("revoked_at %q: %v", revoked["revoked_at"], err)
 	}
-	if diff := cmp.Diff(map[string]string{"serial": serial, "revoked_at": revoked["revoked_at"], "reason": "keyCompromise", "request_ref": "REV-2026-0007"}, revoked); diff != "" {
+	if diff := cmp.Diff(map[string]string{"serial": serial, "revoked_at": revoked["revoked_at"], "reason": "keyCompromise", "request_ref": "REV-2026-0007",
+		"login_id": "hikari01", "role": "master", "organization": code1}, revoked); diff != "" {
 		t.Errorf("cert revoke --json (-want +got):\n%s", diff)
 	}
 	evs = auditEvents(t, db, audit.CertificateRevoked)
-	if len(evs) != 1 || evs[0].RequestRef != "REV-2026-0007" || evs[0].Actor != "operator:kobayashi" || evs[0].Serial != serial {
-		t.Errorf("revocation events = %+v, want one for %s by operator:kobayashi with the reference", evs, serial)
+	if len(evs) != 1 || evs[0].RequestRef != "REV-2026-0007" || evs[0].Actor != "operator:"+checker || evs[0].Serial != serial {
+		t.Errorf("revocation events = %+v, want one for %s by the approver with the reference", evs, serial)
 	}
 	if c, err := db.CertificateBySerial(ctx, serial); err != nil || c.Status != certs.StatusRevoked {
 		t.Errorf("certificate after revocation: %+v, %v", c, err)
@@ -388,7 +493,7 @@ func testOperator(t *testing.T, b bank) {
 	if u, _, _ = db.UserByLoginID(ctx, "midori01"); !u.Locked() {
 		t.Fatalf("midori01 not locked after %d failures", identity.LockAfter)
 	}
-	r = mustRun(t, b.operator("--operator", "kobayashi", "--json", "user", "unlock", "--login-id", "midori01", "--request-ref", "UNL-0003")...)
+	r = approved(t, b, b.operator("--operator", "kobayashi", "--json", "user", "unlock", "--login-id", "midori01", "--request-ref", "UNL-0003"))
 	var unlocked map[string]any
 	decodeStrict(t, r.stdout, &unlocked)
 	if diff := cmp.Diff(map[string]any{"login_id": "midori01", "locked": false}, unlocked); diff != "" {
@@ -398,10 +503,10 @@ func testOperator(t *testing.T, b bank) {
 		t.Errorf("after unlock: locked %v, failed logins %d", u.Locked(), u.FailedLogins)
 	}
 	evs = auditEvents(t, db, audit.UserUnlocked)
-	if len(evs) != 1 || evs[0].RequestRef != "UNL-0003" || evs[0].Actor != "operator:kobayashi" || evs[0].UserID != u.ID {
+	if len(evs) != 1 || evs[0].RequestRef != "UNL-0003" || evs[0].Actor != "operator:"+checker || evs[0].UserID != u.ID {
 		t.Errorf("unlock events = %+v", evs)
 	}
-	r = run(t, b.operator("user", "unlock", "--login-id", "midori01")...)
+	r = run(t, b.operator("user", "unlock", "--login-id", "midori01", "--request-ref", "UNL-0004")...)
 	if r.code != 1 || !strings.Contains(r.stderr, "not locked") {
 		t.Errorf("unlocking an unlocked user: exit %d, %q", r.code, r.stderr)
 	}
@@ -410,7 +515,7 @@ func testOperator(t *testing.T, b bank) {
 	for _, args := range [][]string{
 		{"org", "certificate-login", "--org", "00000000", "--enable", "--request-ref", "APP-1"},
 		{"cert", "list", "--org", "00000000"},
-		{"user", "unlock", "--login-id", "nobody99"},
+		{"user", "unlock", "--login-id", "nobody99", "--request-ref", "UNL-0005"},
 	} {
 		r = run(t, b.operator(args...)...)
 		if r.code != 1 || !strings.Contains(r.stderr, "not found: check the code, login ID or serial") {
@@ -481,7 +586,10 @@ func TestUsage(t *testing.T) {
 		{"operator org create without master", []string{"operator", "--data", data, "org", "create", "--name", "x"}, 2, "--master-login-id", ""},
 		{"operator enable and disable", []string{"operator", "--data", data, "org", "certificate-login", "--org", "12345678", "--enable", "--disable", "--request-ref", "R"}, 2, "one of --enable or --disable", ""},
 		{"operator stray argument", []string{"operator", "--data", data, "cert", "list", "extra"}, 2, "unexpected arguments", ""},
-		{"operator user unlock without login ID", []string{"operator", "--data", data, "user", "unlock"}, 2, "--login-id is required", ""},
+		{"operator user unlock without login ID", []string{"operator", "--data", data, "user", "unlock"}, 2, "--login-id and --request-ref are required", ""},
+		{"operator request approve without ID", []string{"operator", "--data", data, "request", "approve"}, 2, "the request's ID is required", ""},
+		{"operator request reject without reason", []string{"operator", "--data", data, "request", "reject", "1"}, 2, "--reason is required", ""},
+		{"operator JSON error", []string{"operator", "--json", "--data", data, "user", "unlock"}, 2, `{"error":{"code":"usage","message":"usage: --login-id and --request-ref are required"}}`, ""},
 		{"cert without enroll", []string{"cert"}, 2, "cert enroll", ""},
 		{"serve with a bad flag", []string{"serve", "--confgi", "x"}, 2, "-confgi", ""},
 	}

@@ -13,7 +13,7 @@ import (
 // initial password and must change it first.
 func TestServe(t *testing.T) {
 	b := initBank(t, "")
-	r := mustRun(t, b.operator("--json", "org", "create", "--name", "ひかり労働組合", "--master-login-id", "hikari01", "--master-email", "m@hikari.example")...)
+	r := approved(t, b, b.operator("--json", "org", "create", "--name", "ひかり労働組合", "--master-login-id", "hikari01", "--master-email", "m@hikari.example", "--request-ref", "APP-1"))
 	var created orgCreated
 	decodeStrict(t, r.stdout, &created)
 

@@ -147,7 +147,7 @@ func newBankOrg(t *testing.T, b *testutil.Bank, name string, certificateLogin bo
 	if o.second, err = svc.OpenAccount(ctx, o.org.Code, banking.Current, "001", nextAccountNumber(), "ﾃｽﾄﾛｳｿ", "test", "REQ-OPEN-2"); err != nil {
 		t.Fatalf("open account: %v", err)
 	}
-	if _, err := svc.Deposit(ctx, o.main.ID, 1_000_000, "組合費 12月分", "test", "REQ-DEP-1"); err != nil {
+	if _, err := svc.Deposit(ctx, o.main.ID, 1_000_000, "組合費 12月分", "test", "REQ-DEP-"+o.main.Number); err != nil {
 		t.Fatalf("deposit: %v", err)
 	}
 	o.main, _ = svc.LookupAccount(ctx, o.main.BranchCode, o.main.Type, o.main.Number)

@@ -64,6 +64,7 @@ var domainErrors = map[string]error{
 	"identity.ErrInvalidName":               identity.ErrInvalidName,
 	"identity.ErrInvalidEmail":              identity.ErrInvalidEmail,
 	"identity.ErrCertificateLoginUnchanged": identity.ErrCertificateLoginUnchanged,
+	"identity.ErrPasswordResetByMaster":     identity.ErrPasswordResetByMaster,
 	"identity.ErrBusy":                      identity.ErrBusy,
 	"banking.ErrNotFound":                   banking.ErrNotFound,
 	"banking.ErrUnknownBank":                banking.ErrUnknownBank,
@@ -90,6 +91,7 @@ var domainErrors = map[string]error{
 	"banking.ErrInvalidCustomerCode":        banking.ErrInvalidCustomerCode,
 	"banking.ErrInvalidBatch":               banking.ErrInvalidBatch,
 	"banking.ErrRequestRefRequired":         banking.ErrRequestRefRequired,
+	"banking.ErrDepositRefUsed":             banking.ErrDepositRefUsed,
 	"banking.ErrUnknownEncoding":            banking.ErrUnknownEncoding,
 	"banking.ErrBatchItem":                  banking.ErrBatchItem,
 	"banking.ErrInterbankAlreadyWritten":    banking.ErrInterbankAlreadyWritten,
@@ -105,6 +107,8 @@ var operatorOnly = map[string]bool{
 	"identity.ErrOrganizationCodeTaken":     true, // organization set-up
 	"identity.ErrCertificateLoginUnchanged": true, // switching an organization to certificate login
 	"certs.ErrRequestRefRequired":           true, // a revocation by the bank on a written request
+	"identity.ErrPasswordResetByMaster":     true, // a password reset by the bank on a written request
+	"banking.ErrDepositRefUsed":             true, // a deposit by the bank on a written request
 }
 
 // exportedErrors returns the names of the exported package-level variables

@@ -105,6 +105,7 @@ var (
 	ErrInvalidName               = errors.New("identity: invalid name")
 	ErrInvalidEmail              = errors.New("identity: invalid e-mail address")
 	ErrCertificateLoginUnchanged = errors.New("identity: certificate login already in that state")
+	ErrPasswordResetByMaster     = errors.New("identity: a general user's passwords are reset by the organization's master user, not by the bank")
 )
 
 // Store is what identity needs from storage: reads outside any
@@ -790,6 +791,70 @@ func (s *Service) unlock(ctx context.Context, u User, actor, requestRef string) 
 		}
 		return tx.AppendAudit(ctx, ev)
 	})
+}
+
+// ResetPasswords gives a master user new initial login and confirmation
+// passwords, on the master's written request to the bank: both must be
+// changed at the next login, the lock and the count of failed logins (and
+// the login ID's throttle) are cleared, and every session of the user
+// ends. It returns the passwords, to be shown once (the 暗証番号通知書). A
+// general user's passwords are the master's to reset
+// (ErrPasswordResetByMaster).
+func (s *Service) ResetPasswords(ctx context.Context, loginID, actor, requestRef string) (InitialPasswords, error) {
+	u, _, err := s.store.UserByLoginID(ctx, loginID)
+	if err != nil {
+		return InitialPasswords{}, err
+	}
+	if u.Role != RoleMaster {
+		return InitialPasswords{}, ErrPasswordResetByMaster
+	}
+	var pw InitialPasswords
+	if pw.Password, err = GeneratePassword(s.rand); err != nil {
+		return InitialPasswords{}, err
+	}
+	if pw.ConfirmationPassword, err = GeneratePassword(s.rand); err != nil {
+		return InitialPasswords{}, err
+	}
+	ph, err := s.hasher.Hash(pw.Password)
+	if err != nil {
+		return InitialPasswords{}, err
+	}
+	ch, err := s.hasher.Hash(pw.ConfirmationPassword)
+	if err != nil {
+		return InitialPasswords{}, err
+	}
+	ev := audit.Event{At: s.now(), Type: audit.PasswordsReset, Actor: actor, OrganizationID: u.OrganizationID, UserID: u.ID,
+		RequestRef: requestRef, Detail: u.LoginID}
+	idKey := s.throttleKeys(u.LoginID, netip.Addr{})[1].key
+	err = s.store.InIdentityTx(ctx, func(tx Tx) error {
+		if err := tx.DeleteThrottle(ctx, idKey); err != nil {
+			return err
+		}
+		cur, err := tx.LockUser(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Deleted() {
+			return ErrNotFound
+		}
+		if err := tx.SetPassword(ctx, u.ID, LoginPassword, ph, true); err != nil {
+			return err
+		}
+		if err := tx.SetPassword(ctx, u.ID, ConfirmationPassword, ch, true); err != nil {
+			return err
+		}
+		if err := tx.SetLoginFailures(ctx, u.ID, 0, time.Time{}); err != nil {
+			return err
+		}
+		if err := tx.DeleteUserSessions(ctx, u.ID, ""); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
+		return InitialPasswords{}, err
+	}
+	return pw, nil
 }
 
 // UserByLoginID returns a user, not deleted, with the organization.

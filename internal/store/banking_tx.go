@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"kinko/internal/audit"
@@ -198,9 +199,13 @@ func (t *bankingTx) InsertAccount(ctx context.Context, a *banking.Account, reque
 
 // InsertPosting inserts a posting.
 func (t *bankingTx) InsertPosting(ctx context.Context, p *banking.Posting) error {
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO postings (account_id, transfer_id, kind, amount, balance_after, value_date, description, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		p.AccountID, nullInt(p.TransferID), string(p.Kind), p.Amount, p.BalanceAfter, dateText(p.Date), p.Description, micros(p.CreatedAt)).Scan(&p.ID)
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO postings (account_id, transfer_id, kind, amount, balance_after, value_date, description, request_ref, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		p.AccountID, nullInt(p.TransferID), string(p.Kind), p.Amount, p.BalanceAfter, dateText(p.Date), p.Description,
+		nullString(p.RequestRef), micros(p.CreatedAt)).Scan(&p.ID)
+	if name, ok := uniqueViolation(err); ok && (strings.Contains(name, "request_ref") || name == "postings_deposit_ref") {
+		return banking.ErrDepositRefUsed
+	}
 	return wrapErr(err, "insert posting")
 }
 
