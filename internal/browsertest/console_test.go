@@ -4,201 +4,45 @@ package browsertest
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"io"
-	"log/slog"
-	"math/big"
-	"net/http/httptest"
+	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"kinko/internal/console"
 	"kinko/internal/operators"
-	"kinko/internal/pki"
 )
 
-// consoleSite is the operator console of a site's bank on a real TLS
-// listener (the bank's server certificate) that requires a certificate of
-// an operator CA made for the test, with the operators it knows.
-type consoleSite struct {
-	s      *site
-	URL    string
-	record func(operators.Staff, *x509.Certificate) // records an operator's certificate
-	caCert *x509.Certificate
-	caKey  *ecdsa.PrivateKey
-}
-
-// newConsole starts the console of s's bank with operators known by their
-// certificates only (browserOperators).
-func (s *site) newConsole() *consoleSite {
+// operatorP12 adds an operator to s's bank with a certificate of its
+// operator CA, as "kinko operator staff add --out" does, and writes the
+// PKCS#12 file; it returns the file and its password.
+func (s *site) operatorP12(name, displayName string, role operators.Role) (string, string) {
 	s.t.Helper()
-	ops := &browserOperators{byCert: map[string]operators.Staff{}}
-	return s.newConsoleWith(ops, func(st operators.Staff, c *x509.Certificate) { ops.add(st, pki.Fingerprint(c.Raw)) })
-}
-
-// newConsoleWith starts the console of s's bank with the operators ops,
-// record recording each operator certificate that operatorP12 makes (the
-// operators' service records it with AddCertificate).
-func (s *site) newConsoleWith(ops console.Operators, record func(operators.Staff, *x509.Certificate)) *consoleSite {
-	s.t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
+	op := s.bank.NewOperator(s.t, name, displayName, role)
+	file := filepath.Join(s.dir, name+"-operator.p12")
+	if err := os.WriteFile(file, op.P12, 0o600); err != nil {
 		s.t.Fatal(err)
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kinko test operator CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign, MaxPathLenZero: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(der)
-	cs := &consoleSite{s: s, record: record, caCert: ca, caKey: key}
-	h, err := console.New(console.Config{
-		Identity: s.bank.Services.Identity, Certs: s.bank.Services.Certs, Banking: s.bank.Services.Banking,
-		Operators: ops, Store: s.bank.DB, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	srv := httptest.NewUnstartedServer(h)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{s.bank.ServerCert}, ClientAuth: tls.RequireAndVerifyClientCert,
-		ClientCAs: pool, MinVersion: tls.VersionTLS12}
-	srv.StartTLS()
-	s.t.Cleanup(srv.Close)
-	cs.URL = srv.URL
-	return cs
-}
-
-// operatorP12 makes an operator with a certificate of the test's operator
-// CA and returns it as a PKCS#12 file with password.
-func (cs *consoleSite) operatorP12(st operators.Staff, password string) string {
-	s := cs.s
-	s.t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	now := time.Now()
-	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: st.DisplayName},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, cs.caCert, key.Public(), cs.caKey)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	cs.record(st, leaf)
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	certFile := filepath.Join(s.dir, st.Name+"-operator.pem")
-	keyFile := filepath.Join(s.dir, st.Name+"-operator.key")
-	p12 := filepath.Join(s.dir, st.Name+"-operator.p12")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		s.t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		s.t.Fatal(err)
-	}
-	run(s.t, "openssl", "pkcs12", "-export", "-in", certFile, "-inkey", keyFile, "-name", st.Name,
-		"-out", p12, "-passout", "pass:"+password)
-	return p12
-}
-
-// browserOperators knows the operators of a browser test by their
-// certificates and has no requests: the least the console's reading pages
-// need. The operators' service (package operators) is the console's in
-// the server.
-type browserOperators struct {
-	mu     sync.Mutex
-	byCert map[string]operators.Staff
-	staff  []operators.Staff
-}
-
-func (o *browserOperators) add(st operators.Staff, fingerprint string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.byCert[fingerprint] = st
-	o.staff = append(o.staff, st)
-}
-
-func (o *browserOperators) StaffByCertificate(_ context.Context, fingerprint string) (operators.Staff, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	st, ok := o.byCert[fingerprint]
-	if !ok {
-		return operators.Staff{}, operators.ErrNotFound
-	}
-	return st, nil
-}
-
-func (o *browserOperators) ListStaff(context.Context) ([]operators.Staff, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return append([]operators.Staff(nil), o.staff...), nil
-}
-
-func (o *browserOperators) AddStaff(context.Context, operators.NewStaff, string) (operators.Staff, error) {
-	return operators.Staff{}, operators.ErrForbidden
-}
-
-func (o *browserOperators) File(context.Context, operators.Staff, operators.Kind, string, any) (operators.Request, error) {
-	return operators.Request{}, operators.ErrForbidden
-}
-
-func (o *browserOperators) Approve(context.Context, operators.Staff, int64) (operators.Request, operators.Outcome, error) {
-	return operators.Request{}, operators.Outcome{}, operators.ErrForbidden
-}
-
-func (o *browserOperators) Reject(context.Context, operators.Staff, int64, string) (operators.Request, error) {
-	return operators.Request{}, operators.ErrForbidden
-}
-
-func (o *browserOperators) Get(context.Context, int64) (operators.Request, error) {
-	return operators.Request{}, operators.ErrNotFound
-}
-
-func (o *browserOperators) List(context.Context, operators.Filter) ([]operators.Request, error) {
-	return nil, nil
+	return file, op.Password
 }
 
 // TestConsoleFindsAnOrganizationByALoginID: an operator with the operator
-// certificate in the PC's certificate store (NSS) opens the console,
-// searches a user's login ID and reaches the user's organization, shown
-// by its code.
+// certificate in the PC's certificate store (NSS) opens the bank's
+// console, searches a user's login ID and reaches the user's
+// organization, shown by its code.
 func TestConsoleFindsAnOrganizationByALoginID(t *testing.T) {
 	s := newSite(t)
 	org := s.bank.NewOrg(t, "みなと信用組合 事務センター", false)
 	other := s.bank.NewOrg(t, "別の協同組合", false)
 	user := s.bank.NewGeneralUser(t, org)
-	cs := s.newConsole()
-	const filePassword = "Operator-File-1"
-	p12 := cs.operatorP12(operators.Staff{ID: 1, Name: "tanaka", DisplayName: "田中 一郎", Role: operators.RoleClerk}, filePassword)
+	p12, password := s.operatorP12("tanaka", "田中 一郎", operators.RoleClerk)
 
 	p := s.person(t, "operator")
-	p.importP12(p12, filePassword)
+	p.importP12(p12, password)
 	b := p.open()
-	b.visit(cs.URL + "/")
+	b.visit(s.bank.ConsoleURL + "/")
 	b.wantText("#operator", "田中 一郎", "担当者")
 	b.fill("#q", user.LoginID)
 	b.submit("#search")
@@ -208,7 +52,7 @@ func TestConsoleFindsAnOrganizationByALoginID(t *testing.T) {
 	}
 	b.screenshot("console-search", "")
 	b.submit(`a[href="/organizations/` + org.Code + `"]`)
-	b.wantAt(cs.URL + "/organizations/" + org.Code)
+	b.wantAt(s.bank.ConsoleURL + "/organizations/" + org.Code)
 	b.wantText("#org-code", org.Code)
 	b.wantText("#users", org.Master.LoginID, user.LoginID)
 	b.screenshot("console-organization", "")
@@ -218,9 +62,78 @@ func TestConsoleFindsAnOrganizationByALoginID(t *testing.T) {
 	stranger := s.person(t, "stranger").open()
 	ctx, cancel := context.WithTimeout(stranger.ctx, stepTimeout)
 	defer cancel()
-	if _, err := chromedp.RunResponse(ctx, chromedp.Navigate(cs.URL+"/")); err == nil {
+	if _, err := chromedp.RunResponse(ctx, chromedp.Navigate(s.bank.ConsoleURL+"/")); err == nil {
 		if stranger.exists("#operator") {
 			stranger.errorf("the console served a browser without an operator certificate")
 		}
+	}
+}
+
+// TestConsoleRevokesAMastersCertificateWithTwoOperators: the bank's clerk
+// (担当者) finds an organization by a user's login ID and files the
+// revocation of its master's certificate on the master's written
+// request; it waits. The same clerk cannot approve it; a second operator,
+// an approver (承認者), does, and the master's open session is refused on
+// its next request.
+func TestConsoleRevokesAMastersCertificateWithTwoOperators(t *testing.T) {
+	s := newSite(t)
+	org := s.bank.NewOrg(t, "さくら労働組合", true)
+	clerkUser := s.bank.NewGeneralUser(t, org)
+	masterCert := s.bank.IssueCertificate(t, org.Master)
+	master := s.bank.Client(masterCert)
+	if r := master.CertPortal(http.MethodPost, "/api/v1/sessions", map[string]string{"password": org.Master.Password}); r.Status != http.StatusCreated {
+		t.Fatalf("the master's certificate login: %d %s", r.Status, r.Raw)
+	}
+	if r := master.CertPortal(http.MethodGet, "/api/v1/me", nil); r.Status != http.StatusOK {
+		t.Fatalf("the master's session: %d", r.Status)
+	}
+	serial := s.currentCertificate(org.Master.LoginID).Serial
+
+	clerkP12, clerkPassword := s.operatorP12("yamada", "山田 太郎", operators.RoleClerk)
+	approverP12, approverPassword := s.operatorP12("kimura", "木村 花子", operators.RoleApprover)
+
+	clerk := s.person(t, "clerk")
+	clerk.importP12(clerkP12, clerkPassword)
+	cb := clerk.open()
+	cb.visit(s.bank.ConsoleURL + "/")
+	cb.fill("#q", clerkUser.LoginID)
+	cb.submit("#search")
+	cb.submit(`a[href="/organizations/` + org.Code + `"]`)
+	cb.wantText("#org-code", org.Code)
+	cb.submit(`a[href="/file/certificate_revoke?serial=` + serial + `"]`)
+	cb.fill("#ref", "REV-2026-0042")
+	cb.screenshot("console-revocation-filed", "")
+	cb.submit("#file")
+	cb.wantText("#request-status", "承認待ち")
+	cb.wantText("#request-ref", "REV-2026-0042")
+	requestURL := cb.location()
+	if !strings.HasPrefix(requestURL, s.bank.ConsoleURL+"/requests/") {
+		t.Fatalf("after filing, the clerk is at %s", requestURL)
+	}
+	if cb.exists("#approve") {
+		cb.errorf("the clerk who filed the request is offered to approve it")
+	}
+	if r := master.CertPortal(http.MethodGet, "/api/v1/me", nil); r.Status != http.StatusOK {
+		t.Fatalf("a revocation only filed already ended the master's session: %d", r.Status)
+	}
+
+	approver := s.person(t, "approver")
+	approver.importP12(approverP12, approverPassword)
+	ab := approver.open()
+	ab.visit(requestURL)
+	ab.wantText("#request-maker", "yamada")
+	ab.submit("#approve")
+	ab.wantText("#request-status", "承認済み")
+	ab.wantText("#request-checker", "kimura")
+	ab.screenshot("console-revocation-approved", "")
+
+	// The master's open session: refused on its very next request (the
+	// certificate is revoked; its connection or its request is refused).
+	r := master.CertPortal(http.MethodGet, "/api/v1/me", nil)
+	if r.Err == nil && r.Status == http.StatusOK {
+		t.Fatalf("the master's session still works after the revocation: %d %s", r.Status, r.Raw)
+	}
+	if c, err := s.bank.Services.Certs.BySerial(context.Background(), serial); err != nil || c.Status != "revoked" || c.RequestRef != "REV-2026-0042" {
+		t.Errorf("the master's certificate %s: %s, request %q, %v; want revoked on REV-2026-0042", serial, c.Status, c.RequestRef, err)
 	}
 }

@@ -12,7 +12,9 @@ import (
 	"kinko/internal/calendar"
 	"kinko/internal/config"
 	"kinko/internal/demo"
+	"kinko/internal/operators"
 	"kinko/internal/pki"
+	"kinko/internal/server"
 	"kinko/internal/store"
 )
 
@@ -101,7 +103,13 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	f := demo.File{PortalURL: "https://" + srv.PortalAddr().String(), CertPortalURL: "https://" + srv.CertPortalAddr().String(),
-		PKIURL: "http://" + srv.PKIAddr().String(), ServerCA: serverCA, Organizations: orgs}
+		PKIURL: "http://" + srv.PKIAddr().String(), ServerCA: serverCA, Organizations: orgs, ConsoleURL: srv.ConsoleURL()}
+	if srv.Services.OperatorCA != nil {
+		if f.Operators, err = seedOperators(ctx, srv.Services, cfg.DataDir); err != nil {
+			srv.Close()
+			return err
+		}
+	}
 	if err := f.Write(demo.Path(cfg.DataDir)); err != nil {
 		srv.Close()
 		return err
@@ -121,7 +129,16 @@ func printDemo(env Env, f demo.File, cfg config.Config, dialect store.Dialect) {
 	if abs, err := filepath.Abs(mailDir); err == nil {
 		mailDir = abs
 	}
-	fmt.Fprintf(w, "  Mails (メール, written as .eml files, not sent): %s\n\n", mailDir)
+	fmt.Fprintf(w, "  Mails (メール, written as .eml files, not sent): %s\n", mailDir)
+	if f.ConsoleURL != "" {
+		fmt.Fprintf(w, "  Operator console (銀行のオペレータ画面):      %s\n", f.ConsoleURL)
+		for _, o := range f.Operators {
+			fmt.Fprintf(w, "    %-8s %s %s: certificate %s, file password %s\n", o.Name, o.DisplayName, o.RoleLabel, o.PKCS12File, o.PKCS12Password)
+		}
+		fmt.Fprintln(w, "    Import an operator's file into the browser's certificates (Windows, macOS: open it;")
+		fmt.Fprintln(w, "    Chrome on Linux: pk12util -i FILE -d sql:$HOME/.pki/nssdb), then open the console with it.")
+	}
+	fmt.Fprintln(w)
 	for _, o := range f.Organizations {
 		mode := "ID + password login"
 		if o.CertificateLogin {
@@ -152,6 +169,55 @@ Without a browser:
   curl --cacert %[3]s --cert %[1]s.pem --key %[1]s.key -b cookies.txt %[5]s/api/v1/me
 The same logins and URLs are in %[6]s.
 `, cu.LoginID, f.PortalURL, f.ServerCA, cu.Password, f.CertPortalURL, demo.Path(cfg.DataDir))
+}
+
+// seedOperators adds the demo's operators that do not exist yet and gives
+// each a certificate of the operator CA, as a PKCS#12 file in
+// DATA/operators with its password in demo.json; an operator whose file
+// and password a former start left is kept as it is.
+func seedOperators(ctx context.Context, svc *server.Services, dataDir string) ([]demo.Operator, error) {
+	prev := map[string]demo.Operator{}
+	if old, err := demo.Read(demo.Path(dataDir)); err == nil {
+		for _, o := range old.Operators {
+			prev[o.Name] = o
+		}
+	}
+	dir := filepath.Join(dataDir, "operators")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	var out []demo.Operator
+	for _, o := range demo.Operators() {
+		st, err := svc.Operators.StaffByName(ctx, o.Name)
+		if errors.Is(err, operators.ErrNotFound) {
+			st, err = svc.Operators.AddStaff(ctx, operators.NewStaff{Name: o.Name, DisplayName: o.DisplayName, Role: operators.Role(o.Role)}, "")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("demo operator %s: %w", o.Name, err)
+		}
+		o.RoleLabel = operators.RoleLabel(st.Role)
+		o.PKCS12File, err = filepath.Abs(filepath.Join(dir, o.Name+".p12"))
+		if err != nil {
+			return nil, err
+		}
+		if p, ok := prev[o.Name]; ok && p.PKCS12Password != "" {
+			if _, err := os.Stat(o.PKCS12File); err == nil {
+				o.PKCS12Password = p.PKCS12Password
+				out = append(out, o)
+				continue
+			}
+		}
+		p12, password, err := server.IssueOperatorCertificate(ctx, svc.OperatorCA, svc.Operators, st, svc.Parts)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(o.PKCS12File, p12, 0o600); err != nil {
+			return nil, err
+		}
+		o.PKCS12Password = password
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // demoRootDir is where the trial keeps its root CA's key: DATA/root, or

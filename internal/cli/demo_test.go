@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"software.sslmate.com/src/go-pkcs12"
 
 	"kinko/internal/calendar"
 	"kinko/internal/demo"
@@ -34,6 +35,15 @@ type demoFile struct {
 	PKIURL        string    `json:"pki_url"`
 	ServerCA      string    `json:"server_ca"`
 	Organizations []demoOrg `json:"organizations"`
+	ConsoleURL    string    `json:"console_url"`
+	Operators     []struct {
+		Name           string `json:"name"`
+		DisplayName    string `json:"display_name"`
+		Role           string `json:"role"`
+		RoleLabel      string `json:"role_label"`
+		PKCS12File     string `json:"pkcs12_file"`
+		PKCS12Password string `json:"pkcs12_password"`
+	} `json:"operators"`
 }
 
 type demoOrg struct {
@@ -103,6 +113,41 @@ func checkDemoFile(t *testing.T, f demoFile, dir string, r *running) {
 		resp.Body.Close()
 		if _, perr := x509.ParseRevocationList(body); resp.StatusCode != http.StatusOK || perr != nil {
 			t.Errorf("GET %s/pki/crl: %d, %v", f.PKIURL, resp.StatusCode, perr)
+		}
+	}
+	// The console, with a clerk (担当者) and an approver (承認者) whose
+	// PKCS#12 files open it.
+	if f.ConsoleURL == "" || len(f.Operators) != 2 || f.Operators[0].Role != "clerk" || f.Operators[1].Role != "approver" {
+		t.Errorf("console_url %q, operators %+v: want the console and a clerk and an approver", f.ConsoleURL, f.Operators)
+	}
+	for _, o := range f.Operators {
+		if !strings.Contains(r.stdout.String(), o.PKCS12File) || !strings.Contains(r.stdout.String(), o.PKCS12Password) ||
+			!strings.Contains(o.RoleLabel, map[string]string{"clerk": "担当者", "approver": "承認者"}[o.Role]) {
+			t.Errorf("the demo's output does not show operator %s's file and password (%+v):\n%s", o.Name, o, r.stdout)
+		}
+		raw, err := os.ReadFile(o.PKCS12File)
+		if err != nil {
+			t.Errorf("operator %s: %v", o.Name, err)
+			continue
+		}
+		key, cert, chain, err := pkcs12.DecodeChain(raw, o.PKCS12Password)
+		if err != nil {
+			t.Errorf("operator %s's PKCS#12 file: %v", o.Name, err)
+			continue
+		}
+		tc := &tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key}
+		for _, c := range chain {
+			tc.Certificate = append(tc.Certificate, c.Raw)
+		}
+		resp, err := httpsClient(t, f.ServerCA, tc).Get(f.ConsoleURL + "/")
+		if err != nil {
+			t.Errorf("operator %s on the console: %v", o.Name, err)
+			continue
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), o.DisplayName) {
+			t.Errorf("operator %s on the console: %d\n%s", o.Name, resp.StatusCode, page)
 		}
 	}
 	wantCA, _ := filepath.Abs(filepath.Join(dir, "pki", "root-ca.pem"))
@@ -544,6 +589,9 @@ func testDemo(t *testing.T, dbArgs []string) {
 	checkDemoFile(t, f2, dir, second)
 	if diff := cmp.Diff(f.Organizations, f2.Organizations); diff != "" {
 		t.Errorf("organizations changed on the second start (-first +second):\n%s", diff)
+	}
+	if diff := cmp.Diff(f.Operators, f2.Operators); diff != "" {
+		t.Errorf("operators changed on the second start (-first +second):\n%s", diff)
 	}
 	if strings.Contains(second.stdout.String(), "Created the demo bank's certificate authority") {
 		t.Errorf("the second start made a new authority:\n%s", second.stdout)

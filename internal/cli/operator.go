@@ -29,6 +29,7 @@ type operatorCtx struct {
 	ops      *operators.Service
 	operator string
 	json     bool
+	dataDir  string // --data, "" when only --db was given
 }
 
 type operatorFlags struct {
@@ -83,7 +84,7 @@ Direct (no second operator):
   account list [--org CODE]
   interbank export --date YYYY-MM-DD --out FILE [--crlf] [--eof] [--bank-code 2950]
   staff list
-  staff add --name NAME --display-name NAME --role clerk|approver|auditor
+  staff add --name NAME --display-name NAME --role clerk|approver|auditor [--out FILE.p12]
 `)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -153,7 +154,7 @@ func (of operatorFlags) parse(ctx context.Context, env Env, fs *flag.FlagSet, ar
 		db.Close()
 		return nil, err
 	}
-	oc := &operatorCtx{env: env, db: db, identity: ident, operator: of.operator, json: of.json,
+	oc := &operatorCtx{env: env, db: db, identity: ident, operator: of.operator, json: of.json, dataDir: of.data,
 		certs: certs.New(certs.Config{Store: db.Certs(), Identity: ident})}
 	if oc.bank, err = newBanking(db, ident, ""); err != nil {
 		db.Close()

@@ -377,8 +377,17 @@ func testInterbankExport(t *testing.T, b bank) {
 		var wantRecs []zengin.Transfer
 		for _, tr := range w.transfers {
 			typ, _ := strconv.Atoi(tr.Payee.AccountType.ZenginCode())
-			wantRecs = append(wantRecs, zengin.Transfer{BankCode: tr.Payee.BankCode, BranchCode: tr.Payee.BranchCode,
-				AccountType: zengin.AccountType(typ), AccountNumber: tr.Payee.AccountNumber, PayeeName: tr.Payee.Name, Amount: tr.Amount})
+			// The payee's bank and branch names, from the names shipped
+			// (a code they lack stays blank).
+			var bankName, branchName string
+			if bk, ok := zengin.Embedded().Bank(tr.Payee.BankCode); ok {
+				bankName = zengin.ZenginName(bk.Kana, 15)
+			}
+			if br, ok := zengin.Embedded().Branch(tr.Payee.BankCode, tr.Payee.BranchCode); ok {
+				branchName = zengin.ZenginName(br.Kana, 15)
+			}
+			wantRecs = append(wantRecs, zengin.Transfer{BankCode: tr.Payee.BankCode, BankName: bankName, BranchCode: tr.Payee.BranchCode,
+				BranchName: branchName, AccountType: zengin.AccountType(typ), AccountNumber: tr.Payee.AccountNumber, PayeeName: tr.Payee.Name, Amount: tr.Amount})
 		}
 		if diff := cmp.Diff(wantRecs, f.Records); diff != "" {
 			t.Errorf("%s records (-want +got):\n%s", w.path, diff)

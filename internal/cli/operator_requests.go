@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -15,6 +17,8 @@ import (
 	"kinko/internal/certs"
 	"kinko/internal/identity"
 	"kinko/internal/operators"
+	"kinko/internal/pki"
+	"kinko/internal/server"
 )
 
 // errNotStaff: --operator (or the OS user) is not an active operator.
@@ -374,6 +378,7 @@ func opStaffAdd(ctx context.Context, env Env, of operatorFlags, args []string) e
 	name := fs.String("name", "", "the operator's login name: ASCII letters, digits, '.', '_' or '-'")
 	display := fs.String("display-name", "", "the operator's full name, such as 佐藤 花子")
 	role := fs.String("role", "", "clerk (担当者), approver (承認者) or auditor (監査)")
+	out := fs.String("out", "", "write the operator's certificate, made by the operator CA of --data, to this PKCS#12 file (its password is shown once)")
 	oc, err := of.parse(ctx, env, fs, args)
 	if err != nil {
 		return err
@@ -385,14 +390,41 @@ func opStaffAdd(ctx context.Context, env Env, of operatorFlags, args []string) e
 	if !operators.ValidRole(operators.Role(*role)) {
 		return usageErr("--role %q: want clerk, approver or auditor", *role)
 	}
+	var ca *pki.OperatorCA
+	if *out != "" {
+		if oc.dataDir == "" {
+			return usageErr("--out needs --data DIR, whose authority holds the operator CA")
+		}
+		if ca, err = pki.LoadOperatorCA(pkiDir(oc.dataDir)); err != nil {
+			return fmt.Errorf("%w (an authority made before the console has none: kinko ca operator --data DIR --root-dir DIR makes it)", err)
+		}
+		if _, err := os.Lstat(*out); err == nil {
+			return usageErr("--out %s exists: choose a new file", *out)
+		}
+	}
 	st, err := oc.ops.AddStaff(ctx, operators.NewStaff{Name: *name, DisplayName: *display, Role: operators.Role(*role)}, "")
 	if err != nil {
 		return explain(err)
 	}
+	res := map[string]any{"name": st.Name, "display_name": st.DisplayName, "role": st.Role}
+	if ca != nil {
+		p12, password, err := server.IssueOperatorCertificate(ctx, ca, oc.ops, st, server.Parts{Now: time.Now, Rand: rand.Reader})
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, p12, 0o600); err != nil {
+			return fmt.Errorf("operator %s added, but the certificate file could not be written (add another certificate in the console): %w", st.Name, err)
+		}
+		res["pkcs12_file"], res["pkcs12_password"] = *out, password
+	}
 	if oc.json {
-		return oc.printJSON(map[string]any{"name": st.Name, "display_name": st.DisplayName, "role": st.Role})
+		return oc.printJSON(res)
 	}
 	fmt.Fprintf(env.Stdout, "Operator %s (%s) added as %s.\n", st.Name, st.DisplayName, operators.RoleLabel(st.Role))
+	if ca != nil {
+		fmt.Fprintf(env.Stdout, "Certificate for the console: %s, file password %s (shown only now).\n", *out, res["pkcs12_password"])
+		fmt.Fprintln(env.Stdout, "Import it into the operator's browser (Windows: open the file; Firefox/NSS: pk12util -i FILE -d sql:DIR), then delete the file.")
+	}
 	return nil
 }
 

@@ -2,15 +2,23 @@ package cli_test
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"software.sslmate.com/src/go-pkcs12"
+
 	"kinko/internal/audit"
 	"kinko/internal/banking"
 	"kinko/internal/identity"
+	"kinko/internal/operators"
+	"kinko/internal/pki"
+	"kinko/internal/server"
 )
 
 // TestOperatorRequests: every action of the list is filed and waits; a
@@ -217,5 +225,42 @@ func testOperatorRequests(t *testing.T, b bank) {
 	}
 	if r = run(t, b.operator("staff", "add", "--name", "ITO", "--display-name", "伊藤", "--role", "clerk")...); r.code != 1 || !strings.Contains(r.stderr, "exists") {
 		t.Errorf("staff add of a taken name: exit %d, %q", r.code, r.stderr)
+	}
+
+	// The first operators' certificates are made on the server: a PKCS#12
+	// file of the operator CA, its password shown once, the certificate
+	// recorded for the operator, whom the console's check then finds.
+	p12Path := filepath.Join(t.TempDir(), "kimura.p12")
+	r = mustRun(t, append(b.operator("staff", "add", "--name", "kimura", "--display-name", "木村 花子", "--role", "approver",
+		"--out", p12Path), "--data", b.dir, "--json")...)
+	var added map[string]string
+	if err := json.Unmarshal([]byte(r.stdout), &added); err != nil || added["pkcs12_password"] == "" {
+		t.Fatalf("staff add --out: %v\n%s", err, r.stdout)
+	}
+	fi, err := os.Stat(p12Path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the PKCS#12 file: %v, mode %v; want 0600", err, fi.Mode())
+	}
+	raw, _ := os.ReadFile(p12Path)
+	_, cert, _, err := pkcs12.DecodeChain(raw, added["pkcs12_password"])
+	if err != nil {
+		t.Fatalf("decode the operator's PKCS#12 file: %v", err)
+	}
+	ops, err := operators.New(operators.Config{Store: db, Actions: server.OperatorActions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := ops.StaffByCertificate(ctx, pki.Fingerprint(cert.Raw)); err != nil || st.Name != "kimura" || st.Role != operators.RoleApprover {
+		t.Errorf("the certificate's operator: %+v %v, want kimura, approver", st, err)
+	}
+	ca, err := pki.LoadOperatorCA(filepath.Join(b.dir, "pki"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: ca.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("the operator's certificate does not chain to the operator CA: %v", err)
+	}
+	if r = run(t, append(b.operator("staff", "add", "--name", "kubo", "--display-name", "久保", "--role", "clerk", "--out", p12Path), "--data", b.dir)...); r.code != 2 {
+		t.Errorf("staff add --out over an existing file: exit %d, %q", r.code, r.stderr)
 	}
 }

@@ -146,6 +146,9 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 		SMTP: smtp, MailDir: filepath.Join(cfg.DataDir, "mail"), MailFrom: cfg.MailFrom, BankName: cfg.BankName,
 		IdleTimeout: time.Duration(cfg.SessionIdleTimeout), MaxSession: time.Duration(cfg.SessionAbsoluteTimeout),
 		PasswordMemoryMiB: cfg.PasswordMemoryMiB, Banks: banks,
+		// The operator console, when console_addr is set; the interbank
+		// files it exports go to the data directory.
+		Console:     server.ConsoleHandler(filepath.Join(cfg.DataDir, "interbank")),
 		ServerNames: cfg.ServerNames, PortalURL: cfg.PortalURL, CertPortalURL: cfg.CertPortalURL, CRLValidity: time.Duration(cfg.CRLValidity),
 		PKIURL: cfg.PKIURL, ShutdownTimeout: time.Duration(cfg.ShutdownTimeout),
 		Throttle:    throttleOf(cfg),
@@ -172,15 +175,8 @@ func throttleOf(cfg config.Config) identity.Throttle {
 // listen opens the listeners of the config's addresses, then builds the
 // server on them.
 func (a *app) listen() (*server.Server, error) {
-	// The console listener opens only for a server that has a console to
-	// serve on it (server.Parts.Console).
-	consoleAddr := a.cfg.ConsoleAddr
-	if consoleAddr != "" && a.parts.Console == nil {
-		a.logger.Warn("console_addr is set, but this server has no operator console to serve: no console listener", "console_addr", consoleAddr)
-		consoleAddr = ""
-	}
 	ln, err := server.Listen(server.Addrs{Portal: a.cfg.PortalAddr, CertPortal: a.cfg.CertPortalAddr, PKI: a.cfg.PKIAddr, Ops: a.cfg.OpsAddr,
-		Console: consoleAddr})
+		Console: a.cfg.ConsoleAddr})
 	if err != nil {
 		return nil, err
 	}

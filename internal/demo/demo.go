@@ -165,6 +165,42 @@ type File struct {
 	PKIURL        string         `json:"pki_url"` // the CRL at /pki/crl, OCSP at /pki/ocsp
 	ServerCA      string         `json:"server_ca"`
 	Organizations []Organization `json:"organizations"`
+	// ConsoleURL is the operator console's; Operators are the bank's
+	// demo operators with their certificates (PKCS#12 files) for it.
+	ConsoleURL string     `json:"console_url,omitempty"`
+	Operators  []Operator `json:"operators,omitempty"`
+}
+
+// Operator is a demo operator of the bank: their name, role, and the
+// PKCS#12 file of their certificate for the operator console with its file
+// password.
+type Operator struct {
+	Name           string `json:"name"`
+	DisplayName    string `json:"display_name"`
+	Role           string `json:"role"`       // clerk, approver
+	RoleLabel      string `json:"role_label"` // 担当者 (clerk)
+	PKCS12File     string `json:"pkcs12_file"`
+	PKCS12Password string `json:"pkcs12_password"`
+}
+
+// Operators are the demo's operators: a clerk (担当者) who files the
+// written requests and an approver (承認者) who approves them.
+func Operators() []Operator {
+	return []Operator{
+		{Name: "yamada", DisplayName: "山田 太郎", Role: "clerk"},
+		{Name: "kimura", DisplayName: "木村 花子", Role: "approver"},
+	}
+}
+
+// Read reads a demo.json written before; an error when there is none.
+func Read(path string) (File, error) {
+	var f File
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return f, err
+	}
+	err = json.Unmarshal(b, &f)
+	return f, err
 }
 
 // Write writes f to path (mode 0600: it holds passwords).

@@ -26,6 +26,7 @@ import (
 	"kinko/internal/identity"
 	"kinko/internal/metrics"
 	"kinko/internal/notify"
+	"kinko/internal/operators"
 	"kinko/internal/pki"
 	"kinko/internal/pkihttp"
 	"kinko/internal/store"
@@ -169,6 +170,9 @@ type Services struct {
 	// console listener (Parts.OperatorCA or the authority's), nil
 	// otherwise.
 	OperatorCA *pki.OperatorCA
+	// Operators are the bank's operators and the written requests a
+	// second operator approves.
+	Operators *operators.Service
 	// mail is the outbox's sender, nil without one; a running server
 	// changes it (Server.SetMail).
 	mail atomic.Pointer[notify.Sender]
@@ -234,6 +238,10 @@ func Assemble(p Parts) (*Services, error) {
 			return out, err
 		}})
 	if err != nil {
+		return nil, err
+	}
+	if svc.Operators, err = operators.New(operators.Config{Store: p.DB, Now: p.Now,
+		Actions: OperatorActions{Identity: svc.Identity, Certs: svc.Certs, Banking: svc.Banking}}); err != nil {
 		return nil, err
 	}
 	if p.Authority != nil {

@@ -45,6 +45,7 @@ type Bank struct {
 	CertPortalURL string
 	PKIURL        string          // the plain-HTTP listener of the CRL and OCSP
 	OpsURL        string          // the plain-HTTP operations listener (/healthz, /readyz, /metrics)
+	ConsoleURL    string          // the operator console (an operator certificate of the operator CA required)
 	ServerCert    tls.Certificate // the listeners' certificate
 	Roots         *x509.CertPool  // trusts the listeners' certificate
 	stop          func()
@@ -120,6 +121,7 @@ func NewBankAt(t testing.TB, db *store.DB, at time.Time, change func(*server.Par
 		// is about them.
 		PasswordGate:            identity.NewGate(identity.GateConfig{Procs: 4, Queue: 1000, Wait: time.Minute}),
 		PasswordChecksPerClient: 1000,
+		Console:                 server.ConsoleHandler(filepath.Join(filepath.Dir(dir), "interbank")),
 	}
 	if change != nil {
 		change(&parts)
@@ -146,7 +148,14 @@ func NewBankAt(t testing.TB, db *store.DB, at time.Time, change func(*server.Par
 			}
 		}
 	}
-	ln, err := server.Listen(server.Addrs{Portal: "127.0.0.1:0", CertPortal: "127.0.0.1:0", PKI: "127.0.0.1:0", Ops: "127.0.0.1:0"})
+	// The console listens when the bank's authority has an operator CA
+	// (every authority pki.Create makes).
+	consoleAddr := ""
+	if _, err := pki.LoadOperatorCA(parts.Authority.Dir); err == nil || parts.OperatorCA != nil {
+		consoleAddr = "127.0.0.1:0"
+	}
+	ln, err := server.Listen(server.Addrs{Portal: "127.0.0.1:0", CertPortal: "127.0.0.1:0", PKI: "127.0.0.1:0", Ops: "127.0.0.1:0",
+		Console: consoleAddr})
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
@@ -169,7 +178,7 @@ func NewBankAt(t testing.TB, db *store.DB, at time.Time, change func(*server.Par
 	return &Bank{
 		DB: db, Clock: clock, Authority: parts.Authority, Services: srv.Services, Roots: roots, ServerCert: *parts.ServerCert,
 		PortalURL: "https://" + srv.PortalAddr().String(), CertPortalURL: "https://" + srv.CertPortalAddr().String(),
-		PKIURL: "http://" + srv.PKIAddr().String(), OpsURL: "http://" + srv.OpsAddr().String(), stop: stop,
+		PKIURL: "http://" + srv.PKIAddr().String(), OpsURL: "http://" + srv.OpsAddr().String(), ConsoleURL: srv.ConsoleURL(), stop: stop,
 	}
 }
 
