@@ -83,6 +83,7 @@ Direct (no second operator):
   account open --org CODE --type ordinary|current --branch 001 --number 1234567 --holder ｶﾅ --request-ref REF
   account list [--org CODE]
   interbank export --date YYYY-MM-DD --out FILE [--crlf] [--eof] [--bank-code 2950]
+  banks import --file zengin-code-VERSION.tgz
   staff list
   staff add --name NAME --display-name NAME --role clerk|approver|auditor [--out FILE.p12]
 `)
@@ -114,6 +115,7 @@ Direct (no second operator):
 		"account deposit":       opAccountDeposit,
 		"limit set":             opLimitSet,
 		"interbank export":      opInterbankExport,
+		"banks import":          opBanksImport,
 	}
 	name := rest[0] + " " + rest[1]
 	cmd, ok := commands[name]
