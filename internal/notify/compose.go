@@ -457,7 +457,7 @@ func (c composer) awaitingApproval() text {
 			lead:  []string{c.user + " asks for your approval of a " + c.whatEN() + "."},
 			facts: en,
 			next: []string{
-				"Log in, check it on the \"Approval\" (承認) screen, and approve, send back or reject it. Approving needs your confirmation password.",
+				"Log in, check it on the \"Approvals\" (承認) screen, and approve, send back or reject it. Approving needs your confirmation password.",
 				"If another approver has decided it already, there is nothing for you to do.",
 				"Do not approve a request you know nothing of: ask the requester or your master user.",
 			},
@@ -492,8 +492,8 @@ func (c composer) sentBack() text {
 		m.ja.next = []string{"コメントをご確認のうえ、必要であれば、ファイルを直して改めて依頼してください。", askJA}
 		m.en.next = []string{"Please read the comment and, if need be, correct the file and request it again.", askEN}
 	} else {
-		m.ja.next = []string{"コメントをご確認のうえ、ログインして「振込の状況」の画面から、内容を直して再依頼するか、取り消してください。", askJA}
-		m.en.next = []string{"Please read the comment, then log in and correct and resubmit it, or cancel it, from the transfers screen (振込の状況).", askEN}
+		m.ja.next = []string{"コメントをご確認のうえ、ログインして「振込一覧」の画面から、内容を直して再依頼するか、取り消してください。", askJA}
+		m.en.next = []string{"Please read the comment, then log in and correct and resubmit it, or cancel it, from the \"Transfers\" (振込一覧) screen.", askEN}
 	}
 	return m
 }
