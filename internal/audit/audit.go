@@ -75,6 +75,10 @@ type Event struct {
 	UserID         int64  // 0 when none
 	Serial         string // certificate serial in hex, when the event is about one
 	RequestRef     string // reference of the written request behind a bank's action
+	// TransferID and BatchID name the transfer or the batch of transfers
+	// (総合振込) a banking event is about; 0 when none.
+	TransferID int64
+	BatchID    int64
 	// RequestID is the ID of the HTTP request being served when the event
 	// was written (its X-Request-ID, as its log lines name it); empty for
 	// a background job or a command. The store takes it from the writing

@@ -1,9 +1,11 @@
 package audit
 
 // Event types of banking: accounts, postings, privileges, limits, payees
-// and every step of a transfer or a batch of transfers. The Detail of a
-// transfer event names the transfer (or batch) and its amount, for example
-// "transfer 123 amount 5000".
+// and every step of a transfer or a batch of transfers. A transfer event
+// names its transfer or batch in the typed fields TransferID and BatchID
+// (transfer.interbank_sent, about a file of many transfers, names none);
+// its Detail names them too, with the amount, for the people who read the
+// log: "transfer 123 amount 5000".
 const (
 	AccountOpened            Type = "account.opened"
 	AccountDeposit           Type = "account.deposit"

@@ -23,11 +23,14 @@ import (
 // is seen committed, so the linker never waits for a gap in the ids.
 //
 // Canonical encodes, in this order, every column of the row except hash:
-// id, (version 3) chain_seq, at, type, actor, organization_id, user_id,
-// serial, request_ref, (version 3) request_id, (versions 2 and 3) reason,
-// cause, password, then detail, prev_hash. A row with a chain_seq is
-// version 3; of the others, a row whose reason, cause and password are all
-// NULL is version 1, any other version 2. The first row's prev_hash is
+// id, (versions 3 and 4) chain_seq, at, type, actor, organization_id,
+// user_id, serial, request_ref, (versions 3 and 4) request_id, (version 4)
+// transfer_id, batch_id, (versions 2, 3 and 4) reason, cause, password,
+// then detail, prev_hash. A row with a chain_seq and a transfer_id or a
+// batch_id is version 4; any other row with a chain_seq is version 3; of
+// the others, a row whose reason, cause and password are all NULL is
+// version 1, any other version 2. A row keeps the version it was linked
+// with: version 4 added columns that are NULL in every older row. The first row's prev_hash is
 // GenesisHash. Hashes are stored as 64 lowercase hexadecimal digits. A
 // changed row no longer matches its hash; a removed or reordered row breaks
 // the link of the row after it; a removed last row no longer matches the
@@ -43,6 +46,7 @@ const (
 	canonicalMagic   = "kinko audit v1\n"
 	canonicalMagicV2 = "kinko audit v2\n"
 	canonicalMagicV3 = "kinko audit v3\n"
+	canonicalMagicV4 = "kinko audit v4\n"
 )
 
 // Field tags of the canonical encoding.
@@ -65,7 +69,9 @@ type Row struct {
 	UserID         NullInt
 	Serial         NullText
 	RequestRef     NullText
-	RequestID      NullText // version 3
+	RequestID      NullText // versions 3 and 4
+	TransferID     NullInt  // version 4
+	BatchID        NullInt  // version 4
 	Reason         NullText // version 2
 	Cause          NullText // version 2
 	Password       NullText // version 2
@@ -86,11 +92,14 @@ type NullText struct {
 	Valid bool
 }
 
-// Version returns the version of r's canonical encoding: 3 when it has a
-// chain_seq, else 1 when its reason, cause and password are all NULL, else
-// 2.
+// Version returns the version of r's canonical encoding: 4 when it has a
+// chain_seq and a transfer_id or a batch_id, 3 when it has a chain_seq and
+// neither, else 1 when its reason, cause and password are all NULL, else 2.
 func Version(r Row) int {
 	if r.ChainSeq.Valid {
+		if r.TransferID.Valid || r.BatchID.Valid {
+			return 4
+		}
 		return 3
 	}
 	if r.Reason.Valid || r.Cause.Valid || r.Password.Valid {
@@ -101,8 +110,9 @@ func Version(r Row) int {
 
 // Canonical returns the canonical encoding of every column of r except its
 // hash: the bytes of the magic of its Version, then each column in the
-// order of Row (chain_seq and request_id only in version 3, reason, cause
-// and password only in versions 2 and 3) as one byte
+// order of Row (chain_seq and request_id only in versions 3 and 4,
+// transfer_id and batch_id only in version 4, reason, cause and password
+// only in versions 2, 3 and 4) as one byte
 // tag followed by its value: tag 0 for NULL (no value), tag 1 for an
 // integer (8 bytes, big-endian two's complement), tag 2 for text (its length
 // in bytes as 4 bytes big-endian, then its UTF-8 bytes). The encoding is
@@ -111,6 +121,8 @@ func Canonical(r Row) []byte {
 	b := make([]byte, 0, 160+len(r.Detail))
 	version := Version(r)
 	switch version {
+	case 4:
+		b = append(b, canonicalMagicV4...)
 	case 3:
 		b = append(b, canonicalMagicV3...)
 	case 2:
@@ -138,7 +150,7 @@ func Canonical(r Row) []byte {
 		text(v.V)
 	}
 	num(r.ID)
-	if version == 3 {
+	if version >= 3 {
 		nullNum(r.ChainSeq)
 	}
 	num(r.At)
@@ -148,8 +160,12 @@ func Canonical(r Row) []byte {
 	nullNum(r.UserID)
 	nullText(r.Serial)
 	nullText(r.RequestRef)
-	if version == 3 {
+	if version >= 3 {
 		nullText(r.RequestID)
+	}
+	if version == 4 {
+		nullNum(r.TransferID)
+		nullNum(r.BatchID)
 	}
 	if version >= 2 {
 		nullText(r.Reason)

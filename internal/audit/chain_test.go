@@ -240,3 +240,61 @@ func TestVerifier(t *testing.T) {
 		})
 	}
 }
+
+// TestCanonicalVersion4: a linked row with a transfer_id or a batch_id is
+// version 4, which encodes them after request_id; a linked row without
+// keeps version 3, so that rows linked before version 4 still verify.
+func TestCanonicalVersion4(t *testing.T) {
+	v3 := sampleRow()
+	v3.ChainSeq = audit.NullInt{V: 7, Valid: true}
+	v3.RequestID = audit.NullText{V: "r-1", Valid: true}
+	if audit.Version(v3) != 3 {
+		t.Fatalf("version %d of a linked row without transfer or batch, want 3", audit.Version(v3))
+	}
+	enc3 := audit.Canonical(v3)
+	for _, tc := range []struct {
+		name     string
+		transfer audit.NullInt
+		batch    audit.NullInt
+		ids      []byte
+	}{
+		{"transfer", audit.NullInt{V: 42, Valid: true}, audit.NullInt{}, []byte{1, 0, 0, 0, 0, 0, 0, 0, 42, 0}},
+		{"batch", audit.NullInt{}, audit.NullInt{V: 5, Valid: true}, []byte{0, 1, 0, 0, 0, 0, 0, 0, 0, 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := v3
+			r.TransferID, r.BatchID = tc.transfer, tc.batch
+			if audit.Version(r) != 4 {
+				t.Fatalf("version %d, want 4", audit.Version(r))
+			}
+			// The v3 encoding with the magic of v4 and the two IDs
+			// after request_id, which is "r-1" (tag, length, bytes).
+			body := enc3[len("kinko audit v3\n"):]
+			cut := bytes.Index(body, []byte("\x02\x00\x00\x00\x03r-1")) + 8
+			want := append([]byte("kinko audit v4\n"), body[:cut]...)
+			want = append(want, tc.ids...)
+			want = append(want, body[cut:]...)
+			if got := audit.Canonical(r); !bytes.Equal(got, want) {
+				t.Errorf("canonical v4:\n got %x\nwant %x", got, want)
+			}
+			h := audit.ComputeHash(r)
+			for name, change := range map[string]func(r *audit.Row){
+				"transfer ID changed":        func(r *audit.Row) { r.TransferID = audit.NullInt{V: r.TransferID.V + 1, Valid: true} },
+				"batch ID changed":           func(r *audit.Row) { r.BatchID = audit.NullInt{V: r.BatchID.V + 1, Valid: true} },
+				"transfer and batch swapped": func(r *audit.Row) { r.TransferID, r.BatchID = r.BatchID, r.TransferID },
+			} {
+				c := r
+				change(&c)
+				if audit.ComputeHash(c) == h {
+					t.Errorf("%s: hash unchanged", name)
+				}
+			}
+		})
+	}
+	unlinked := v3
+	unlinked.ChainSeq = audit.NullInt{}
+	unlinked.TransferID = audit.NullInt{V: 42, Valid: true}
+	if v := audit.Version(unlinked); v == 4 {
+		t.Errorf("a row without chain_seq is version %d", v)
+	}
+}

@@ -76,6 +76,19 @@ func TestBatchGoesThroughApprovalAsOne(t *testing.T) {
 		if got := strings.Join(steps, ","); got != "requested,approved,executed" {
 			t.Errorf("item history %s, want the batch's steps with its own", got)
 		}
+		evs, err := db.ListAudit(f.ctx, store.AuditFilter{OrganizationID: o.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var named []string
+		for _, e := range evs {
+			if strings.HasPrefix(string(e.Type), "transfer.") && (e.BatchID != b.ID || e.TransferID != 0) {
+				named = append(named, string(e.Type))
+			}
+		}
+		if len(named) != 0 {
+			t.Errorf("batch events %v do not name the batch %d (and no transfer) as typed fields", named, b.ID)
+		}
 		f.verify()
 	})
 }

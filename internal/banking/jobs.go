@@ -71,8 +71,8 @@ func (s *Service) executeScheduled(ctx context.Context, u Unit, today calendar.D
 				return err
 			}
 			result = StatusFailed
-			return tx.AppendAudit(ctx, audit.Event{At: at, Type: audit.TransferFailed, Actor: audit.System,
-				OrganizationID: st.organizationID, UserID: st.requestedBy, Detail: st.about() + ": " + failedReason})
+			return tx.AppendAudit(ctx, u.about(audit.Event{At: at, Type: audit.TransferFailed, Actor: audit.System,
+				OrganizationID: st.organizationID, UserID: st.requestedBy, Detail: st.about() + ": " + failedReason}))
 		case err != nil:
 			return err
 		}
@@ -80,8 +80,8 @@ func (s *Service) executeScheduled(ctx context.Context, u Unit, today calendar.D
 			return err
 		}
 		result = StatusExecuted
-		return tx.AppendAudit(ctx, audit.Event{At: at, Type: audit.TransferExecuted, Actor: audit.System,
-			OrganizationID: st.organizationID, UserID: st.requestedBy, Detail: st.about()})
+		return tx.AppendAudit(ctx, u.about(audit.Event{At: at, Type: audit.TransferExecuted, Actor: audit.System,
+			OrganizationID: st.organizationID, UserID: st.requestedBy, Detail: st.about()}))
 	})
 	if err != nil {
 		return "", err

@@ -77,6 +77,13 @@ func lockUnit(ctx context.Context, tx Tx, u Unit) (unitState, error) {
 	return transferState(t), nil
 }
 
+// about sets the typed fields of ev that name the unit: its transfer or
+// its batch.
+func (u Unit) about(ev audit.Event) audit.Event {
+	ev.TransferID, ev.BatchID = u.TransferID, u.BatchID
+	return ev
+}
+
 // withDetail puts what an event is about before the event's own detail.
 func withDetail(ev audit.Event, about string) audit.Event {
 	if ev.Detail != "" {

@@ -208,7 +208,7 @@ func (s *Service) record(ctx context.Context, u identity.User, p Privileges, key
 				return err
 			}
 		}
-		return tx.AppendAudit(ctx, withDetail(ev, about))
+		return tx.AppendAudit(ctx, withDetail(unit.about(ev), about))
 	})
 	if err != nil {
 		return Unit{}, false, err
@@ -296,7 +296,8 @@ func (s *Service) Resubmit(ctx context.Context, u identity.User, id int64, r Tra
 	}
 	t.ID = cur.ID
 	actor := audit.UserActor(u.LoginID)
-	ev := audit.Event{At: now, Type: audit.TransferResubmitted, Actor: actor, OrganizationID: u.OrganizationID, UserID: u.ID}
+	ev := audit.Event{At: now, Type: audit.TransferResubmitted, Actor: actor, OrganizationID: u.OrganizationID, UserID: u.ID,
+		TransferID: cur.ID}
 	err = s.c.Store.InTx(ctx, func(tx Tx) error {
 		if err := tx.LockUser(ctx, u.ID); err != nil {
 			return err
@@ -589,16 +590,16 @@ func (s *Service) approve(ctx context.Context, approver identity.User, unit Unit
 			Actor: actor, UserID: approver.ID, Action: HistoryApproved}); err != nil {
 			return err
 		}
-		events := []audit.Event{{At: now, Type: audit.TransferApproved, Actor: actor, OrganizationID: approver.OrganizationID,
-			UserID: approver.ID, Detail: st.about()}}
+		events := []audit.Event{unit.about(audit.Event{At: now, Type: audit.TransferApproved, Actor: actor,
+			OrganizationID: approver.OrganizationID, UserID: approver.ID, Detail: st.about()})}
 		change := StatusChange{Status: StatusScheduled, At: now, ApprovedBy: approver.ID, ApprovedAt: now}
 		if !st.date.After(today) {
 			if err := executeItems(ctx, tx, st.items, today, now, audit.System); err != nil {
 				return err
 			}
 			change.Status, change.ExecutedAt = StatusExecuted, now
-			events = append(events, audit.Event{At: now, Type: audit.TransferExecuted, Actor: audit.System,
-				OrganizationID: st.organizationID, UserID: st.requestedBy, Detail: st.about()})
+			events = append(events, unit.about(audit.Event{At: now, Type: audit.TransferExecuted, Actor: audit.System,
+				OrganizationID: st.organizationID, UserID: st.requestedBy, Detail: st.about()}))
 		}
 		if err := tx.SetStatus(ctx, unit, change); err != nil {
 			return err
@@ -650,7 +651,7 @@ func (s *Service) decide(ctx context.Context, u identity.User, unit Unit, d deci
 		if err := tx.SetStatus(ctx, unit, StatusChange{Status: to, At: now}); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, withDetail(audit.Event{At: now, Type: typ, Actor: actor,
-			OrganizationID: u.OrganizationID, UserID: u.ID, Detail: comment}, st.about()))
+		return tx.AppendAudit(ctx, withDetail(unit.about(audit.Event{At: now, Type: typ, Actor: actor,
+			OrganizationID: u.OrganizationID, UserID: u.ID, Detail: comment}), st.about()))
 	})
 }

@@ -2,6 +2,7 @@ package banking_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,13 +69,14 @@ func TestInternalTransferBookedOnBothSides(t *testing.T) {
 		var types []string
 		for _, e := range evs {
 			if strings.HasPrefix(string(e.Type), "transfer.") {
-				types = append(types, string(e.Type)+" "+e.Detail)
+				types = append(types, fmt.Sprintf("%s %s (transfer_id %d batch_id %d)", e.Type, e.Detail, e.TransferID, e.BatchID))
 			}
 		}
+		ids := fmt.Sprintf(" (transfer_id %d batch_id 0)", tr.ID)
 		want := []string{
-			string(audit.TransferRequested) + " transfer " + itoa(tr.ID) + " amount 30000",
-			string(audit.TransferApproved) + " transfer " + itoa(tr.ID) + " amount 30000",
-			string(audit.TransferExecuted) + " transfer " + itoa(tr.ID) + " amount 30000",
+			string(audit.TransferRequested) + " transfer " + itoa(tr.ID) + " amount 30000" + ids,
+			string(audit.TransferApproved) + " transfer " + itoa(tr.ID) + " amount 30000" + ids,
+			string(audit.TransferExecuted) + " transfer " + itoa(tr.ID) + " amount 30000" + ids,
 		}
 		if strings.Join(types, "\n") != strings.Join(want, "\n") {
 			t.Errorf("audit events\n%s\nwant\n%s", strings.Join(types, "\n"), strings.Join(want, "\n"))

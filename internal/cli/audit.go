@@ -164,6 +164,8 @@ type auditJSON struct {
 	Serial         string `json:"serial,omitempty"`
 	RequestRef     string `json:"request_ref,omitempty"`
 	RequestID      string `json:"request_id,omitempty"`
+	TransferID     int64  `json:"transfer_id,omitempty"`
+	BatchID        int64  `json:"batch_id,omitempty"`
 	Reason         string `json:"reason,omitempty"`
 	Cause          string `json:"cause,omitempty"`
 	Password       string `json:"password,omitempty"`
@@ -230,7 +232,7 @@ func auditList(ctx context.Context, args []string, env Env) error {
 		for _, r := range recs {
 			out = append(out, auditJSON{ID: r.ID, At: r.At.UTC().Format(time.RFC3339Nano), Type: string(r.Type), Actor: r.Actor,
 				OrganizationID: r.OrganizationID, UserID: r.UserID, Serial: r.Serial, RequestRef: r.RequestRef, RequestID: r.RequestID,
-				Reason: r.Reason, Cause: string(r.Cause), Password: string(r.Password), Detail: r.Detail, Hash: r.Hash})
+				TransferID: r.TransferID, BatchID: r.BatchID, Reason: r.Reason, Cause: string(r.Cause), Password: string(r.Password), Detail: r.Detail, Hash: r.Hash})
 		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")

@@ -41,6 +41,25 @@ type Data struct {
 	// ConfirmationPassword reports whether the password changed is the
 	// confirmation password (確認用パスワード), not the login password.
 	ConfirmationPassword bool
+
+	// The transfer or batch (総合振込) of a banking mail, whose requester
+	// is UserName (LoginID). A batch has a BatchID, a Count and a total
+	// Amount; a transfer a TransferID, an Amount and its payee.
+	TransferID, BatchID int64
+	Amount              int64 // yen
+	Count               int
+	PayeeName           string
+	PayeeBankCode       string
+	PayeeBranchCode     string
+	ExecutionDate       calendar.Date
+	SourceFile          string // the batch's file name
+	// ActorName is the user who sent back or rejected it; empty when the
+	// requester did, or the system.
+	ActorName string
+	// Comment is the comment of a send-back or rejection.
+	Comment string
+	// FailureReason says why it failed (不能).
+	FailureReason string
 }
 
 // Compose writes the subject and body of a mail of kind. The body is plain
@@ -62,6 +81,9 @@ func Compose(kind Kind, d Data) (subject, body string, err error) {
 		if d.NotAfter.IsZero() {
 			return "", "", fmt.Errorf("%w: %s needs the certificate's expiry", ErrMissingData, kind)
 		}
+	}
+	if bankingKind(kind) && (d.TransferID == 0 && d.BatchID == 0 || d.Amount <= 0) {
+		return "", "", fmt.Errorf("%w: %s needs the transfer or batch and its amount", ErrMissingData, kind)
 	}
 	c := composer{d: d, bank: safe(d.BankName), org: safe(d.OrganizationName), user: safe(d.UserName),
 		loginID: safe(d.LoginID), serial: safe(d.Serial)}
@@ -86,6 +108,16 @@ func Compose(kind Kind, d Data) (subject, body string, err error) {
 		m = c.locked()
 	case PasswordChanged:
 		m = c.passwordChanged()
+	case TransferAwaitingApproval:
+		m = c.awaitingApproval()
+	case TransferSentBack:
+		m = c.sentBack()
+	case TransferRejected:
+		m = c.rejected()
+	case TransferExecuted:
+		m = c.executed()
+	case TransferFailed:
+		m = c.failed()
 	default:
 		return "", "", fmt.Errorf("%w: %q", ErrUnknownKind, kind)
 	}
@@ -344,6 +376,205 @@ func (c composer) passwordChanged() text {
 				"If you changed it yourself, you may delete this mail.",
 				"If you did not change it, someone else may be using your login: contact your branch of the bank at once.",
 			},
+		},
+	}
+}
+
+// yen writes an amount as 30,000円 and JPY 30,000.
+func yen(n int64) (ja, en string) {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + "円", "JPY " + b.String()
+}
+
+// paymentFacts are the facts of the transfer or batch, in both languages.
+func (c composer) paymentFacts() (ja, en [][2]string) {
+	d := c.d
+	amountJA, amountEN := yen(d.Amount)
+	ja = [][2]string{{"団体名", c.org}, {"依頼者", c.user + "（ログインID " + c.loginID + "）"}}
+	en = [][2]string{{"Organization", c.org}, {"Requested by", c.user + " (login ID " + c.loginID + ")"}}
+	if d.BatchID != 0 {
+		ja = append(ja, [2]string{"総合振込の番号", fmt.Sprint(d.BatchID)})
+		en = append(en, [2]string{"Transfer file number", fmt.Sprint(d.BatchID)})
+		if d.SourceFile != "" {
+			ja = append(ja, [2]string{"ファイル名", safe(d.SourceFile)})
+			en = append(en, [2]string{"File name", safe(d.SourceFile)})
+		}
+		ja = append(ja, [2]string{"件数", fmt.Sprintf("%d件", d.Count)}, [2]string{"合計金額", amountJA})
+		en = append(en, [2]string{"Transfers", fmt.Sprint(d.Count)}, [2]string{"Total", amountEN})
+	} else {
+		ja = append(ja, [2]string{"振込の番号", fmt.Sprint(d.TransferID)}, [2]string{"金額", amountJA})
+		en = append(en, [2]string{"Transfer number", fmt.Sprint(d.TransferID)}, [2]string{"Amount", amountEN})
+		if d.PayeeName != "" {
+			ja = append(ja, [2]string{"振込先", fmt.Sprintf("%s（金融機関コード %s 支店コード %s）", safe(d.PayeeName), safe(d.PayeeBankCode), safe(d.PayeeBranchCode))})
+			en = append(en, [2]string{"Payee", fmt.Sprintf("%s (bank code %s, branch code %s)", safe(d.PayeeName), safe(d.PayeeBankCode), safe(d.PayeeBranchCode))})
+		}
+	}
+	if !d.ExecutionDate.IsZero() {
+		t := d.ExecutionDate.Time()
+		ja = append(ja, [2]string{"振込指定日", t.Format("2006年1月2日")})
+		en = append(en, [2]string{"Execution date", t.Format("2006-01-02")})
+	}
+	return ja, en
+}
+
+// whatJA and whatEN name the transfer or the batch.
+func (c composer) whatJA() string {
+	if c.d.BatchID != 0 {
+		return "総合振込"
+	}
+	return "振込"
+}
+
+func (c composer) whatEN() string {
+	if c.d.BatchID != 0 {
+		return "transfer file"
+	}
+	return "transfer"
+}
+
+// byJA and byEN name who decided, when it was another user.
+func (c composer) byJA() string {
+	if c.d.ActorName == "" {
+		return ""
+	}
+	return safe(c.d.ActorName) + "さんにより"
+}
+
+func (c composer) byEN() string {
+	if c.d.ActorName == "" {
+		return ""
+	}
+	return " by " + safe(c.d.ActorName)
+}
+
+// askJA and askEN say whom the requester asks about a decision.
+const (
+	askJA = "ご不明な点は、承認者またはマスターユーザにご確認ください。"
+	askEN = "For any question, ask the approver or your master user."
+)
+
+func (c composer) awaitingApproval() text {
+	ja, en := c.paymentFacts()
+	ja = append(ja, [2]string{"依頼日時", jaDate(c.d.At)})
+	en = append(en, [2]string{"Requested", enDate(c.d.At)})
+	return text{
+		subjectJA: "承認待ちの" + c.whatJA() + "があります", subjectEN: "A " + c.whatEN() + " awaits your approval",
+		ja: section{
+			lead:  []string{c.user + "さんから、" + c.whatJA() + "の承認の依頼がありました。"},
+			facts: ja,
+			next: []string{
+				"ログインし、「承認」の画面で内容をご確認のうえ、承認、差戻し、または却下してください。承認には確認用パスワードが必要です。",
+				"ほかの承認者が先に承認、差戻し、または却下した場合は、操作は不要です。",
+				"お心当たりのない依頼は承認せず、依頼者またはマスターユーザにご確認ください。",
+			},
+		},
+		en: section{
+			lead:  []string{c.user + " asks for your approval of a " + c.whatEN() + "."},
+			facts: en,
+			next: []string{
+				"Log in, check it on the \"Approvals\" (承認) screen, and approve, send back or reject it. Approving needs your confirmation password.",
+				"If another approver has decided it already, there is nothing for you to do.",
+				"Do not approve a request you know nothing of: ask the requester or your master user.",
+			},
+		},
+	}
+}
+
+// decidedFacts adds the comment of a decision to the facts.
+func (c composer) decidedFacts(labelJA, labelEN string) (ja, en [][2]string) {
+	ja, en = c.paymentFacts()
+	ja = append(ja, [2]string{labelJA, jaDate(c.d.At)})
+	en = append(en, [2]string{labelEN, enDate(c.d.At)})
+	if c.d.ActorName != "" {
+		ja = append(ja, [2]string{"承認者", safe(c.d.ActorName)})
+		en = append(en, [2]string{"Approver", safe(c.d.ActorName)})
+	}
+	if c.d.Comment != "" {
+		ja = append(ja, [2]string{"コメント", safe(c.d.Comment)})
+		en = append(en, [2]string{"Comment", safe(c.d.Comment)})
+	}
+	return ja, en
+}
+
+func (c composer) sentBack() text {
+	ja, en := c.decidedFacts("差戻し日時", "Sent back")
+	m := text{
+		subjectJA: "依頼した" + c.whatJA() + "が差し戻されました", subjectEN: "Your " + c.whatEN() + " was sent back",
+		ja: section{lead: []string{"あなたが依頼した" + c.whatJA() + "が、" + c.byJA() + "差し戻されました。まだ実行されていません。"}, facts: ja},
+		en: section{lead: []string{"The " + c.whatEN() + " you requested was sent back" + c.byEN() + ". It has not been executed."}, facts: en},
+	}
+	if c.d.BatchID != 0 {
+		m.ja.next = []string{"コメントをご確認のうえ、必要であれば、ファイルを直して改めて依頼してください。", askJA}
+		m.en.next = []string{"Please read the comment and, if need be, correct the file and request it again.", askEN}
+	} else {
+		m.ja.next = []string{"コメントをご確認のうえ、ログインして「振込一覧」の画面から、内容を直して再依頼するか、取り消してください。", askJA}
+		m.en.next = []string{"Please read the comment, then log in and correct and resubmit it, or cancel it, from the \"Transfers\" (振込一覧) screen.", askEN}
+	}
+	return m
+}
+
+func (c composer) rejected() text {
+	ja, en := c.decidedFacts("却下日時", "Rejected")
+	return text{
+		subjectJA: "依頼した" + c.whatJA() + "が却下されました", subjectEN: "Your " + c.whatEN() + " was rejected",
+		ja: section{
+			lead:  []string{"あなたが依頼した" + c.whatJA() + "が、" + c.byJA() + "却下されました。この" + c.whatJA() + "は実行されません。"},
+			facts: ja,
+			next:  []string{"却下された依頼は再依頼できません。必要な場合は、改めて新しく依頼してください。", askJA},
+		},
+		en: section{
+			lead:  []string{"The " + c.whatEN() + " you requested was rejected" + c.byEN() + ". It will not be executed."},
+			facts: en,
+			next:  []string{"A rejected request cannot be resubmitted. If need be, make a new request.", askEN},
+		},
+	}
+}
+
+func (c composer) executed() text {
+	ja, en := c.paymentFacts()
+	ja = append(ja, [2]string{"実行日時", jaDate(c.d.At)})
+	en = append(en, [2]string{"Executed", enDate(c.d.At)})
+	return text{
+		subjectJA: "依頼した" + c.whatJA() + "を実行しました", subjectEN: "Your " + c.whatEN() + " was executed",
+		ja: section{
+			lead:  []string{"あなたが依頼した" + c.whatJA() + "は、承認され、実行されました。お支払口座から引き落としました。"},
+			facts: ja,
+			next:  []string{"入出金明細でご確認いただけます。お心当たりのない場合は、すぐにマスターユーザとお取引店にご連絡ください。"},
+		},
+		en: section{
+			lead:  []string{"The " + c.whatEN() + " you requested was approved and executed: the amount was debited from the account."},
+			facts: en,
+			next:  []string{"You can see it in the statement. If you know nothing of it, tell your master user and your branch of the bank at once."},
+		},
+	}
+}
+
+func (c composer) failed() text {
+	ja, en := c.paymentFacts()
+	ja = append(ja, [2]string{"不能となった日時", jaDate(c.d.At)})
+	en = append(en, [2]string{"Failed", enDate(c.d.At)})
+	if c.d.FailureReason != "" {
+		ja = append(ja, [2]string{"理由", safe(c.d.FailureReason)})
+		en = append(en, [2]string{"Reason", safe(c.d.FailureReason)})
+	}
+	return text{
+		subjectJA: "依頼した" + c.whatJA() + "ができませんでした（不能）", subjectEN: "Your " + c.whatEN() + " could not be made",
+		ja: section{
+			lead:  []string{"あなたが依頼した" + c.whatJA() + "は、振込指定日に実行できませんでした（不能）。お金は動いていません。"},
+			facts: ja,
+			next:  []string{"理由をご確認のうえ、必要であれば、お支払口座の残高をご確認いただき、改めて依頼してください。", "ご不明な点は、お取引店にお問い合わせください。"},
+		},
+		en: section{
+			lead:  []string{"The " + c.whatEN() + " you requested could not be executed on its date; no money moved."},
+			facts: en,
+			next:  []string{"Please see the reason and, if need be, check the balance of the account and request it again.", "For any question, contact your branch of the bank."},
 		},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode"
 
+	"kinko/internal/calendar"
 	"kinko/internal/notify"
 )
 
@@ -17,6 +18,8 @@ func baseData() notify.Data {
 	return notify.Data{
 		BankName: "テスト労働金庫", OrganizationName: "ひかり労働組合", UserName: "佐藤 一郎", LoginID: "clerk01",
 		Serial: "5f3a9c0e1b2d4f60", At: at, NotAfter: at.AddDate(1, 0, 0), DaysLeft: 14, Reason: "keyCompromise",
+		TransferID: 123, Amount: 1_230_000, Count: 1, PayeeName: "ｳｹﾄﾘ ﾀﾛｳ", PayeeBankCode: "0005", PayeeBranchCode: "001",
+		ExecutionDate: calendar.NewDate(2026, 11, 26), ActorName: "山田 花子", Comment: "金額が違います", FailureReason: "残高不足",
 	}
 }
 
@@ -38,6 +41,15 @@ func cases() []struct {
 	byBank.ByBank, byBank.RequestRef = true, "REV-2026-0042"
 	withdrawn := d
 	withdrawn.Withdrawn = true
+	approver := d
+	approver.RecipientName, approver.ActorName = "山田 花子", ""
+	batch := approver
+	batch.TransferID, batch.BatchID, batch.Count, batch.SourceFile, batch.PayeeName = 0, 5, 3, "sogo.txt", ""
+	batchBack := d
+	batchBack.TransferID, batchBack.BatchID, batchBack.Count, batchBack.SourceFile, batchBack.PayeeName = 0, 5, 3, "sogo.txt", ""
+	transfer := []string{"振込の番号: 123", "1,230,000円", "ｳｹﾄﾘ ﾀﾛｳ（金融機関コード 0005 支店コード 001）", "振込指定日: 2026年11月26日",
+		"Transfer number: 123", "JPY 1,230,000", "bank code 0005, branch code 001", "Execution date: 2026-11-26"}
+	batchFacts := []string{"総合振込の番号: 5", "ｓｏｇｏ．ｔｘｔ", "件数: 3件", "合計金額: 1,230,000円", "Transfers: 3", "Total: JPY 1,230,000"}
 	return []struct {
 		name string
 		kind notify.Kind
@@ -56,6 +68,19 @@ func cases() []struct {
 		{"locked, to the master", notify.UserLocked, aboutOther, []string{"利用者管理", "unlock them"}},
 		{"login password changed", notify.PasswordChanged, d, []string{"ログインパスワード", "お取引店", "login password", "contact your branch"}},
 		{"confirmation password changed", notify.PasswordChanged, confirm, []string{"確認用パスワード", "confirmation password"}},
+		{"transfer awaiting approval", notify.TransferAwaitingApproval, approver,
+			append([]string{"佐藤 一郎さんから、振込の承認の依頼", "確認用パスワード", "asks for your approval of a transfer"}, transfer...)},
+		{"batch awaiting approval", notify.TransferAwaitingApproval, batch,
+			append([]string{"総合振込の承認の依頼", "approval of a transfer file"}, batchFacts...)},
+		{"transfer sent back", notify.TransferSentBack, d,
+			append([]string{"山田 花子さんにより差し戻されました", "コメント: 金額が違います", "Comment: 金額が違います", "再依頼", "resubmit"}, transfer...)},
+		{"batch sent back", notify.TransferSentBack, batchBack,
+			append([]string{"総合振込が、山田 花子さんにより差し戻されました", "コメント: 金額が違います", "correct the file"}, batchFacts...)},
+		{"transfer rejected", notify.TransferRejected, d,
+			append([]string{"却下されました", "コメント: 金額が違います", "cannot be resubmitted"}, transfer...)},
+		{"transfer executed", notify.TransferExecuted, d, append([]string{"実行されました", "入出金明細", "executed", "statement"}, transfer...)},
+		{"transfer failed", notify.TransferFailed, d,
+			append([]string{"実行できませんでした（不能）", "理由: 残高不足", "could not be executed", "Reason: 残高不足"}, transfer...)},
 	}
 }
 
@@ -69,8 +94,12 @@ func TestComposeEveryKind(t *testing.T) {
 				t.Fatalf("Compose: %v", err)
 			}
 			want := []string{"ひかり労働組合", "佐藤 一郎", "clerk01", "テスト労働金庫"}
-			if tt.kind != notify.UserLocked && tt.kind != notify.PasswordChanged {
+			banking := strings.HasPrefix(string(tt.kind), "transfer_")
+			if tt.kind != notify.UserLocked && tt.kind != notify.PasswordChanged && !banking {
 				want = append(want, "5f3a9c0e1b2d4f60")
+			}
+			if banking && strings.Contains(body, "5f3a9c0e1b2d4f60") {
+				t.Errorf("a banking mail names a certificate:\n%s", body)
 			}
 			if tt.kind == notify.ExpiryNotice {
 				want = append(want, "2027年11月25日 15:04", "2027-11-25 15:04 JST") // the expiry
@@ -86,8 +115,8 @@ func TestComposeEveryKind(t *testing.T) {
 				t.Errorf("subject %q does not name the bank", subject)
 			}
 			greet := "佐藤 一郎 様"
-			if tt.data.AboutOther {
-				greet = "山田 花子 様"
+			if tt.data.RecipientName != "" {
+				greet = tt.data.RecipientName + " 様"
 			}
 			if !strings.Contains(body, greet) {
 				t.Errorf("body does not greet %q", greet)
@@ -140,6 +169,8 @@ func TestComposeNamesCannotCarryLinks(t *testing.T) {
 	d.BankName = "bank.example.jp"
 	d.RecipientName = "x@evil.example"
 	d.Reason = "http://reason.example"
+	d.PayeeName, d.Comment, d.ActorName = "www.payee.example", "see https://x.example/", "a@b.example"
+	d.FailureReason, d.SourceFile = "http://f.example", "www.file.example"
 	for _, k := range notify.Kinds {
 		t.Run(string(k), func(t *testing.T) {
 			subject, body, err := notify.Compose(k, d)
@@ -210,6 +241,8 @@ func TestComposeErrors(t *testing.T) {
 		{"no time", notify.UserLocked, func(d *notify.Data) { d.At = time.Time{} }, notify.ErrMissingData},
 		{"no serial", notify.CertificateRevoked, func(d *notify.Data) { d.Serial = "" }, notify.ErrMissingData},
 		{"no expiry", notify.ExpiryNotice, func(d *notify.Data) { d.NotAfter = time.Time{} }, notify.ErrMissingData},
+		{"no transfer nor batch", notify.TransferExecuted, func(d *notify.Data) { d.TransferID = 0 }, notify.ErrMissingData},
+		{"no amount", notify.TransferAwaitingApproval, func(d *notify.Data) { d.Amount = 0 }, notify.ErrMissingData},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,5 +1,5 @@
-// Package notify tells users by e-mail what happened to their certificates
-// and logins: it composes the mails (Japanese first, English below), renders
+// Package notify tells users by e-mail what happened to their certificates,
+// their logins and their transfers: it composes the mails (Japanese first, English below), renders
 // them as RFC 5322 messages, and delivers the mails of the outbox, at least
 // once, over SMTP or into a directory of .eml files.
 //
@@ -32,10 +32,31 @@ const (
 	ExpiryNotice       Kind = "expiry_notice"
 	UserLocked         Kind = "user_locked"
 	PasswordChanged    Kind = "password_changed"
+	// TransferAwaitingApproval: a transfer or a batch (総合振込) awaits
+	// the approval of the recipient.
+	TransferAwaitingApproval Kind = "transfer_awaiting_approval"
+	// TransferSentBack, TransferRejected, TransferExecuted and
+	// TransferFailed tell the requester what became of their transfer or
+	// batch: sent back (差戻し), rejected (却下), executed, failed (不能).
+	TransferSentBack Kind = "transfer_sent_back"
+	TransferRejected Kind = "transfer_rejected"
+	TransferExecuted Kind = "transfer_executed"
+	TransferFailed   Kind = "transfer_failed"
 )
 
 // Kinds are all kinds of mail, in a fixed order.
-var Kinds = []Kind{CertificateIssued, CertificateRenewed, CertificateRevoked, ExpiryNotice, UserLocked, PasswordChanged}
+var Kinds = []Kind{CertificateIssued, CertificateRenewed, CertificateRevoked, ExpiryNotice, UserLocked, PasswordChanged,
+	TransferAwaitingApproval, TransferSentBack, TransferRejected, TransferExecuted, TransferFailed}
+
+// bankingKind reports whether a mail of kind k tells of a transfer or a
+// batch.
+func bankingKind(k Kind) bool {
+	switch k {
+	case TransferAwaitingApproval, TransferSentBack, TransferRejected, TransferExecuted, TransferFailed:
+		return true
+	}
+	return false
+}
 
 // Errors.
 var (
@@ -53,9 +74,13 @@ var (
 
 // Message is a mail of the outbox, composed.
 type Message struct {
-	ID             int64 // the outbox row; stable across redeliveries
-	Kind           Kind
-	To             string // the recipient's address
+	ID   int64 // the outbox row; stable across redeliveries
+	Kind Kind
+	To   string // the recipient's address
+	// RecipientID is the user ID of the recipient of one of the
+	// deliveries of a mail to several users (the approvers of a
+	// transfer), each a Message of its own; 0 for a mail to one user.
+	RecipientID    int64
 	Subject        string
 	Body           string // plain text, lines separated by "\n"
 	CreatedAt      time.Time
@@ -83,7 +108,9 @@ type Store interface {
 	ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]outbox.Mail, error)
 	// MailFacts reads, as they stand now, what the text of m needs: the
 	// organization, the user the mail is about, the organization's master
-	// user, the certificate.
+	// user, the certificate; for a banking mail (m.Event names a transfer
+	// or a batch), the transfer or batch with its requester, the comment
+	// of the step, and the users who may approve it.
 	MailFacts(ctx context.Context, m outbox.Mail) (outbox.Facts, error)
 	// MarkMailDropped records that the mail will not be sent, and why.
 	MarkMailDropped(ctx context.Context, id int64, at time.Time, why string) error

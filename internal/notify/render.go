@@ -15,7 +15,8 @@ import (
 // Render writes m as an RFC 5322 message from from, dated date: CRLF line
 // ends, MIME 1.0, a UTF-8 text/plain body in base64, the subject encoded
 // per RFC 2047. The Message-ID depends on the message alone (its outbox ID,
-// creation time and the sender's domain), so that a mail delivered twice is
+// creation time, recipient's user ID when it has one, and the sender's
+// domain), so that a mail delivered twice is
 // recognisably the same mail.
 func Render(m Message, from string, date time.Time) []byte {
 	fromHeader, fromDomain := formatFrom(from)
@@ -47,10 +48,15 @@ func Render(m Message, from string, date time.Time) []byte {
 }
 
 // MessageID returns the Message-ID of m from a sender at domain:
-// <kinko-outbox.ID.CREATED@domain>, the same at every delivery.
+// <kinko-outbox.ID.CREATED@domain>, or, for one of the deliveries of a mail
+// to several users, <kinko-outbox.ID.CREATED.uRECIPIENT@domain>; the same at
+// every delivery.
 func MessageID(m Message, domain string) string {
 	if domain == "" {
 		domain = "localhost"
+	}
+	if m.RecipientID != 0 {
+		return fmt.Sprintf("<kinko-outbox.%d.%d.u%d@%s>", m.ID, m.CreatedAt.UnixMicro(), m.RecipientID, domain)
 	}
 	return fmt.Sprintf("<kinko-outbox.%d.%d@%s>", m.ID, m.CreatedAt.UnixMicro(), domain)
 }

@@ -116,6 +116,17 @@ func TestRender(t *testing.T) {
 		if c.Header.Get("Message-ID") == a.Header.Get("Message-ID") {
 			t.Error("two mails share a Message-ID")
 		}
+		// The deliveries of one mail to several users: one Message-ID
+		// each, the same at every delivery, and a file each.
+		toA, toB := m, m
+		toA.RecipientID, toB.RecipientID = 11, 12
+		idA, idB := notify.MessageID(toA, "bank.example"), notify.MessageID(toB, "bank.example")
+		if idA == idB || idA == notify.MessageID(m, "bank.example") || idA != notify.MessageID(toA, "bank.example") {
+			t.Errorf("Message-IDs %q and %q of one mail to two users", idA, idB)
+		}
+		if (notify.Dir{}).FileName(toA) == (notify.Dir{}).FileName(toB) {
+			t.Errorf("two deliveries share the file %s", notify.Dir{}.FileName(toA))
+		}
 	})
 	t.Run("no header injection", func(t *testing.T) {
 		bad := m

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"kinko/internal/audit"
+	"kinko/internal/calendar"
 	"kinko/internal/outbox"
 )
 
@@ -20,6 +21,15 @@ const (
 	// ToMaster: the organization's master user, told about another user;
 	// none when the user the event is about is the master user.
 	ToMaster Recipient = "master"
+	// ToApprovers: the users who may approve the transfer or batch the
+	// event is about, found when the mail is sent: the organization's
+	// users with the approval privilege and its master user, never the
+	// requester, not deleted, not locked, with an address. Each gets a
+	// Message of their own.
+	ToApprovers Recipient = "approvers"
+	// ToRequester: the user who requested the transfer or batch the event
+	// is about.
+	ToRequester Recipient = "requester"
 )
 
 // Mail is a mail that an audit event causes: what it tells and to whom.
@@ -36,10 +46,14 @@ type Mail struct {
 //     superseded by its renewal;
 //   - user locked: to the user and to the master user;
 //   - password changed: to the user;
-//   - expiry notice: to the user.
+//   - expiry notice: to the user;
+//   - transfer or batch requested or resubmitted: to those who may approve
+//     it (TransferAwaitingApproval);
+//   - sent back, rejected, executed, failed (不能): to its requester.
 //
-// Events about no user, and certificate events about no certificate, cause
-// none; other events cause none. When the mail is sent, the recipient must
+// Events about no user, certificate events about no certificate, and
+// transfer events about no transfer and no batch (TransferID, BatchID)
+// cause none; other events cause none. When the mail is sent, the recipient must
 // still be there, not deleted, with an address (see compose).
 func MailsOf(ev audit.Event) []Mail {
 	if ev.UserID == 0 {
@@ -54,6 +68,24 @@ func MailsOf(ev audit.Event) []Mail {
 		}
 	}
 	switch ev.Type {
+	case audit.TransferRequested, audit.TransferResubmitted, audit.TransferSentBack, audit.TransferRejected,
+		audit.TransferExecuted, audit.TransferFailed:
+		if ev.TransferID == 0 && ev.BatchID == 0 {
+			return nil
+		}
+	}
+	requester := func(k Kind) []Mail { return []Mail{{Kind: k, To: ToRequester}} }
+	switch ev.Type {
+	case audit.TransferRequested, audit.TransferResubmitted:
+		return []Mail{{Kind: TransferAwaitingApproval, To: ToApprovers}}
+	case audit.TransferSentBack:
+		return requester(TransferSentBack)
+	case audit.TransferRejected:
+		return requester(TransferRejected)
+	case audit.TransferExecuted:
+		return requester(TransferExecuted)
+	case audit.TransferFailed:
+		return requester(TransferFailed)
 	case audit.CertificateIssued:
 		return user(CertificateIssued)
 	case audit.CertificateRenewed:
@@ -93,22 +125,27 @@ func (Rules) Mails(ev audit.Event) []outbox.Intent {
 }
 
 // compose writes the mail m of the outbox from the facts f read when it is
-// sent, signed by bank. It returns a non-empty drop, saying why, for a mail
-// that is not to be sent: its recipient is gone, deleted or without an
-// address; the master's copy of a mail about the master user; a
-// certificate that cannot be found or was never signed.
-func compose(m outbox.Mail, f outbox.Facts, bank string) (msg Message, drop string, err error) {
-	msg = Message{ID: m.ID, Kind: Kind(m.Kind), CreatedAt: m.CreatedAt, Attempts: m.Attempts,
+// sent, signed by bank: one Message, or one per recipient for a mail to
+// several (the approvers). It returns a non-empty drop, saying why, for a
+// mail that is not to be sent: its recipient is gone, deleted or without
+// an address; the master's copy of a mail about the master user; a
+// certificate that cannot be found or was never signed; a transfer that
+// cannot be found, or no longer awaits approval; no approver to tell.
+func compose(m outbox.Mail, f outbox.Facts, bank string) (msgs []Message, drop string, err error) {
+	msg := Message{ID: m.ID, Kind: Kind(m.Kind), CreatedAt: m.CreatedAt, Attempts: m.Attempts,
 		OrganizationID: m.OrganizationID, UserID: m.UserID, Serial: m.Serial}
 	if m.To == "" {
 		// Composed when it was written.
 		msg.To, msg.Subject, msg.Body = m.Address, m.Subject, m.Body
-		return msg, "", nil
+		return []Message{msg}, "", nil
 	}
 	if f.User.ID == 0 {
-		return Message{}, "the user is gone", nil
+		return nil, "the user is gone", nil
 	}
 	kind := Kind(m.Kind)
+	if bankingKind(kind) {
+		return composePayment(msg, m, f, bank)
+	}
 	d := Data{BankName: bank, OrganizationName: f.OrganizationName, UserName: f.User.Name, LoginID: f.User.LoginID,
 		UserIsMaster: f.User.Master, Serial: m.Event.Serial, At: m.Event.At}
 	var to outbox.Person
@@ -117,32 +154,27 @@ func compose(m outbox.Mail, f outbox.Facts, bank string) (msg Message, drop stri
 		to = f.User
 	case ToMaster:
 		if f.User.Master {
-			return Message{}, "the user is the master user", nil
+			return nil, "the user is the master user", nil
 		}
 		to = f.Master
 		d.RecipientName, d.AboutOther = f.Master.Name, true
 	default:
-		return Message{}, "", fmt.Errorf("%w: recipient %q", ErrUnknownKind, m.To)
+		return nil, "", fmt.Errorf("%w: recipient %q", ErrUnknownKind, m.To)
 	}
-	switch {
-	case to.ID == 0:
-		return Message{}, "no recipient", nil
-	case to.Deleted:
-		return Message{}, "the recipient is deleted", nil
-	case to.Email == "":
-		return Message{}, "the recipient has no address", nil
+	if why := unreachable(to); why != "" {
+		return nil, why, nil
 	}
 	switch kind {
 	case CertificateIssued, CertificateRenewed, CertificateRevoked, ExpiryNotice:
 		if f.NotAfter.IsZero() {
-			return Message{}, "no such certificate", nil
+			return nil, "no such certificate", nil
 		}
 		d.NotAfter = f.NotAfter
 	}
 	switch kind {
 	case CertificateRevoked:
 		if !f.Issued {
-			return Message{}, "the certificate was never signed", nil
+			return nil, "the certificate was never signed", nil
 		}
 		d.Reason = m.Event.Reason
 		d.ByBank = strings.HasPrefix(m.Event.Actor, audit.OperatorActor(""))
@@ -156,9 +188,83 @@ func compose(m outbox.Mail, f outbox.Facts, bank string) (msg Message, drop stri
 	msg.To = to.Email
 	msg.Subject, msg.Body, err = Compose(kind, d)
 	if err != nil {
-		return Message{}, "", err
+		return nil, "", err
 	}
-	return msg, "", nil
+	return []Message{msg}, "", nil
+}
+
+// unreachable says why a mail cannot go to p, or "" when it can.
+func unreachable(p outbox.Person) string {
+	switch {
+	case p.ID == 0:
+		return "no recipient"
+	case p.Deleted:
+		return "the recipient is deleted"
+	case p.Email == "":
+		return "the recipient has no address"
+	}
+	return ""
+}
+
+// composePayment writes a banking mail: to each approver of the transfer
+// or batch, or to its requester.
+func composePayment(msg Message, m outbox.Mail, f outbox.Facts, bank string) ([]Message, string, error) {
+	kind := Kind(m.Kind)
+	p := f.Payment
+	if p == nil {
+		return nil, "no such transfer", nil
+	}
+	d := Data{BankName: bank, OrganizationName: f.OrganizationName, UserName: p.Requester.Name, LoginID: p.Requester.LoginID,
+		UserIsMaster: p.Requester.Master, At: m.Event.At, TransferID: p.TransferID, BatchID: p.BatchID,
+		Amount: p.Amount, Count: p.Count, PayeeName: p.PayeeName, PayeeBankCode: p.PayeeBankCode,
+		PayeeBranchCode: p.PayeeBranchCode, SourceFile: p.SourceFile, Comment: p.Comment, FailureReason: p.FailureReason}
+	if p.ExecutionDate != "" {
+		date, err := calendar.ParseDate(p.ExecutionDate)
+		if err != nil {
+			return nil, "", fmt.Errorf("notify: mail %d: execution date: %w", m.ID, err)
+		}
+		d.ExecutionDate = date
+	}
+	if f.User.ID != p.Requester.ID {
+		d.ActorName = f.User.Name
+	}
+	switch Recipient(m.To) {
+	case ToApprovers:
+		if p.Status != "awaiting_approval" {
+			return nil, "the transfer no longer awaits approval", nil
+		}
+		var out []Message
+		for _, a := range p.Approvers {
+			if a.ID == p.Requester.ID || a.Locked || unreachable(a) != "" {
+				continue
+			}
+			one := msg
+			one.To, one.RecipientID = a.Email, a.ID
+			d.RecipientName = a.Name
+			var err error
+			one.Subject, one.Body, err = Compose(kind, d)
+			if err != nil {
+				return nil, "", err
+			}
+			out = append(out, one)
+		}
+		if len(out) == 0 {
+			return nil, "no approver with an address", nil
+		}
+		return out, "", nil
+	case ToRequester:
+		if why := unreachable(p.Requester); why != "" {
+			return nil, why, nil
+		}
+		msg.To = p.Requester.Email
+		var err error
+		msg.Subject, msg.Body, err = Compose(kind, d)
+		if err != nil {
+			return nil, "", err
+		}
+		return []Message{msg}, "", nil
+	}
+	return nil, "", fmt.Errorf("%w: recipient %q of %s", ErrUnknownKind, m.To, kind)
 }
 
 // daysLeft counts the days from at to notAfter, part of a day as a day; 0

@@ -17,6 +17,7 @@ func TestMailsOf(t *testing.T) {
 	both := func(k notify.Kind) []notify.Mail {
 		return []notify.Mail{{Kind: k, To: notify.ToUser}, {Kind: k, To: notify.ToMaster}}
 	}
+	requester := func(k notify.Kind) []notify.Mail { return []notify.Mail{{Kind: k, To: notify.ToRequester}} }
 	ev := func(typ audit.Type, change func(e *audit.Event)) audit.Event {
 		e := audit.Event{Type: typ, Actor: "user:test", OrganizationID: 3, UserID: 9, Serial: "0abc"}
 		if change != nil {
@@ -49,7 +50,21 @@ func TestMailsOf(t *testing.T) {
 		{"login failed: none", ev(audit.LoginFailed, nil), nil},
 		{"mail sent: none", ev(audit.MailSent, nil), nil},
 		{"the detail is never read", ev(audit.CertificateRevoked, func(e *audit.Event) { e.Detail = "never signed" }), both(notify.CertificateRevoked)},
-		{"banking: none", ev(audit.TransferExecuted, nil), nil},
+		{"transfer requested: to the approvers", ev(audit.TransferRequested, func(e *audit.Event) { e.Serial, e.TransferID = "", 12 }),
+			[]notify.Mail{{Kind: notify.TransferAwaitingApproval, To: notify.ToApprovers}}},
+		{"batch requested: to the approvers", ev(audit.TransferRequested, func(e *audit.Event) { e.Serial, e.BatchID = "", 5 }),
+			[]notify.Mail{{Kind: notify.TransferAwaitingApproval, To: notify.ToApprovers}}},
+		{"transfer resubmitted: to the approvers", ev(audit.TransferResubmitted, func(e *audit.Event) { e.TransferID = 12 }),
+			[]notify.Mail{{Kind: notify.TransferAwaitingApproval, To: notify.ToApprovers}}},
+		{"transfer sent back: to the requester", ev(audit.TransferSentBack, func(e *audit.Event) { e.TransferID = 12 }), requester(notify.TransferSentBack)},
+		{"batch sent back: to the requester", ev(audit.TransferSentBack, func(e *audit.Event) { e.BatchID = 5 }), requester(notify.TransferSentBack)},
+		{"transfer rejected: to the requester", ev(audit.TransferRejected, func(e *audit.Event) { e.TransferID = 12 }), requester(notify.TransferRejected)},
+		{"transfer executed: to the requester", ev(audit.TransferExecuted, func(e *audit.Event) { e.TransferID = 12 }), requester(notify.TransferExecuted)},
+		{"transfer failed: to the requester", ev(audit.TransferFailed, func(e *audit.Event) { e.TransferID = 12 }), requester(notify.TransferFailed)},
+		{"transfer approved, not executed yet: none", ev(audit.TransferApproved, func(e *audit.Event) { e.TransferID = 12 }), nil},
+		{"transfer cancelled by its requester: none", ev(audit.TransferCancelled, func(e *audit.Event) { e.TransferID = 12 }), nil},
+		{"interbank file written: none", ev(audit.TransferInterbankSent, func(e *audit.Event) { e.TransferID = 12 }), nil},
+		{"transfer event naming no transfer nor batch: none", ev(audit.TransferExecuted, func(e *audit.Event) { e.Detail = "transfer 12 amount 5" }), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,10 +91,17 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 				continue
 			}
 		}
-		m, drop, err := compose(q, facts, s.BankName)
+		msgs, drop, err := compose(q, facts, s.BankName)
 		at := now()
 		if err == nil && drop == "" {
-			err = s.Transport.Deliver(ctx, m, Render(m, s.From, at))
+			// A mail to several users is delivered to each; a failure
+			// leaves the mail to be tried again, and the deliveries
+			// that succeeded are repeated with the same Message-IDs.
+			for _, m := range msgs {
+				if err = s.Transport.Deliver(ctx, m, Render(m, s.From, at)); err != nil {
+					break
+				}
+			}
 		}
 		if drop != "" {
 			logger.Info("mail dropped", "mail", q.ID, "kind", q.Kind, "why", drop)
@@ -115,13 +123,24 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 			}
 			continue
 		}
+		m := msgs[0]
+		var domains []string
+		for _, one := range msgs {
+			if d := RecipientDomain(one.To); !slices.Contains(domains, d) {
+				domains = append(domains, d)
+			}
+		}
+		to := strings.Join(domains, ",")
+		if len(msgs) > 1 {
+			to = fmt.Sprintf("%d recipients at %s", len(msgs), to)
+		}
 		ev := audit.Event{At: at, Type: audit.MailSent, Actor: audit.System, OrganizationID: m.OrganizationID,
-			UserID: m.UserID, Serial: m.Serial, Detail: fmt.Sprintf("%s to %s (mail %d)", m.Kind, RecipientDomain(m.To), m.ID)}
+			UserID: m.UserID, Serial: m.Serial, Detail: fmt.Sprintf("%s to %s (mail %d)", m.Kind, to, m.ID)}
 		if err := s.Store.MarkMailSent(ctx, m.ID, at, ev); err != nil {
 			errs = append(errs, fmt.Errorf("notify: mark mail %d sent: %w", m.ID, err))
 			continue
 		}
-		logger.Info("mail sent", "mail", m.ID, "kind", m.Kind, "to_domain", RecipientDomain(m.To))
+		logger.Info("mail sent", "mail", m.ID, "kind", m.Kind, "to_domain", to, "deliveries", len(msgs))
 		sent++
 	}
 	return sent, errors.Join(errs...)

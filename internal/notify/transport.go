@@ -179,7 +179,8 @@ type Dir struct {
 
 var _ Transport = Dir{}
 
-// FileName returns the name of m's file.
+// FileName returns the name of m's file: ID-KIND.eml, or ID-uRECIPIENT-KIND.eml
+// for one of the deliveries of a mail to several users.
 func (Dir) FileName(m Message) string {
 	kind := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' {
@@ -187,6 +188,9 @@ func (Dir) FileName(m Message) string {
 		}
 		return '_'
 	}, string(m.Kind))
+	if m.RecipientID != 0 {
+		return fmt.Sprintf("%d-u%d-%s.eml", m.ID, m.RecipientID, kind)
+	}
 	return fmt.Sprintf("%d-%s.eml", m.ID, kind)
 }
 

@@ -54,6 +54,36 @@ type Facts struct {
 	NotAfter time.Time
 	// Issued reports whether that certificate was ever signed.
 	Issued bool
+	// Payment is the transfer or batch a banking mail is about (the
+	// event's TransferID or BatchID); nil when the mail is about none, or
+	// it cannot be found.
+	Payment *Payment
+}
+
+// Payment is a transfer, or a batch of transfers (総合振込), as a banking
+// mail tells of it, read when the mail is sent.
+type Payment struct {
+	TransferID, BatchID int64
+	Status              string // banking.Status: awaiting_approval, sent_back, …
+	Amount              int64  // the transfer's amount, or the batch's total, in yen
+	Count               int    // the batch's items; 1 for a transfer
+	// PayeeName, PayeeBankCode and PayeeBranchCode are a transfer's
+	// payee; empty for a batch.
+	PayeeName       string
+	PayeeBankCode   string
+	PayeeBranchCode string
+	ExecutionDate   string // YYYY-MM-DD
+	SourceFile      string // the batch's file name; empty for a transfer
+	FailureReason   string // why it failed (不能), when it did
+	// Comment is the comment of the step the mail tells of (a send-back
+	// or a rejection), from the transfer's history.
+	Comment string
+	// Requester is the user who requested it.
+	Requester Person
+	// Approvers are the users who may approve it now: the organization's
+	// users with the approval privilege and its master user, not the
+	// requester, not deleted, not locked, with an address.
+	Approvers []Person
 }
 
 // Person is a user as a mail names and addresses them.
@@ -64,6 +94,7 @@ type Person struct {
 	Email   string // "" when the user has no address
 	Master  bool   // the organization's master user
 	Deleted bool
+	Locked  bool
 }
 
 // State is where a mail of the outbox stands, as the operators see it.

@@ -43,6 +43,8 @@ func auditRowOf(ev audit.Event) audit.Row {
 		Serial:         audit.NullText{V: ev.Serial, Valid: ev.Serial != ""},
 		RequestRef:     audit.NullText{V: ev.RequestRef, Valid: ev.RequestRef != ""},
 		RequestID:      audit.NullText{V: ev.RequestID, Valid: ev.RequestID != ""},
+		TransferID:     audit.NullInt{V: ev.TransferID, Valid: ev.TransferID != 0},
+		BatchID:        audit.NullInt{V: ev.BatchID, Valid: ev.BatchID != 0},
 		Reason:         audit.NullText{V: ev.Reason, Valid: ev.Reason != ""},
 		Cause:          audit.NullText{V: string(ev.Cause), Valid: ev.Cause != ""},
 		Password:       audit.NullText{V: string(ev.Password), Valid: ev.Password != ""},
@@ -59,10 +61,10 @@ func (d *DB) appendAudit(ctx context.Context, tx execer, ev audit.Event) (int64,
 	// recorded_at is the wall clock's, not the injected clock's: it says
 	// how long an event has waited to be linked, whatever time the bank's
 	// rules stand at.
-	err := tx.QueryRowContext(ctx, `INSERT INTO audit_events (at, type, actor, organization_id, user_id, serial, request_ref, request_id, reason, cause, password, detail, recorded_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+	err := tx.QueryRowContext(ctx, `INSERT INTO audit_events (at, type, actor, organization_id, user_id, serial, request_ref, request_id, transfer_id, batch_id, reason, cause, password, detail, recorded_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
 		r.At, r.Type, r.Actor, nullInt(ev.OrganizationID), nullInt(ev.UserID), nullString(ev.Serial), nullString(ev.RequestRef),
-		nullString(ev.RequestID), nullString(ev.Reason), nullString(string(ev.Cause)), nullString(string(ev.Password)), r.Detail,
+		nullString(ev.RequestID), nullInt(ev.TransferID), nullInt(ev.BatchID), nullString(ev.Reason), nullString(string(ev.Cause)), nullString(string(ev.Password)), r.Detail,
 		time.Now().UnixMicro()).Scan(&r.ID)
 	if err != nil {
 		return 0, err
@@ -276,15 +278,17 @@ func scanAuditRowV1(s scanner) (audit.Row, error) {
 	return r, nil
 }
 
-const auditRowColumns = `id, chain_seq, at, type, actor, organization_id, user_id, serial, request_ref, request_id, reason, cause, password, detail, prev_hash, hash`
+const auditRowColumns = `id, chain_seq, at, type, actor, organization_id, user_id, serial, request_ref, request_id, transfer_id, batch_id, reason, cause, password, detail, prev_hash, hash`
 
 func scanAuditRow(s scanner) (audit.Row, error) {
 	var r audit.Row
-	var seq, org, user sql.NullInt64
+	var seq, org, user, transfer, batch sql.NullInt64
 	var serial, ref, reqID, reason, cause, password, prev, hash sql.NullString
-	if err := s.Scan(&r.ID, &seq, &r.At, &r.Type, &r.Actor, &org, &user, &serial, &ref, &reqID, &reason, &cause, &password, &r.Detail, &prev, &hash); err != nil {
+	if err := s.Scan(&r.ID, &seq, &r.At, &r.Type, &r.Actor, &org, &user, &serial, &ref, &reqID, &transfer, &batch, &reason, &cause, &password, &r.Detail, &prev, &hash); err != nil {
 		return audit.Row{}, err
 	}
+	r.TransferID = audit.NullInt{V: transfer.Int64, Valid: transfer.Valid}
+	r.BatchID = audit.NullInt{V: batch.Int64, Valid: batch.Valid}
 	r.ChainSeq = audit.NullInt{V: seq.Int64, Valid: seq.Valid}
 	r.RequestID = audit.NullText{V: reqID.String, Valid: reqID.Valid}
 	r.OrganizationID = audit.NullInt{V: org.Int64, Valid: org.Valid}
@@ -467,16 +471,17 @@ func (d *DB) ListAuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord
 	return out, rows.Err()
 }
 
-const auditEventColumns = `id, at, type, actor, organization_id, user_id, serial, request_ref, request_id, reason, cause, password, detail, hash`
+const auditEventColumns = `id, at, type, actor, organization_id, user_id, serial, request_ref, request_id, transfer_id, batch_id, reason, cause, password, detail, hash`
 
 func scanAuditEvent(s scanner) (AuditRecord, error) {
 	var r AuditRecord
 	var at int64
-	var org, user sql.NullInt64
+	var org, user, transfer, batch sql.NullInt64
 	var serial, ref, reqID, reason, cause, password, hash sql.NullString
-	if err := s.Scan(&r.ID, &at, &r.Type, &r.Actor, &org, &user, &serial, &ref, &reqID, &reason, &cause, &password, &r.Detail, &hash); err != nil {
+	if err := s.Scan(&r.ID, &at, &r.Type, &r.Actor, &org, &user, &serial, &ref, &reqID, &transfer, &batch, &reason, &cause, &password, &r.Detail, &hash); err != nil {
 		return AuditRecord{}, err
 	}
+	r.TransferID, r.BatchID = transfer.Int64, batch.Int64
 	r.RequestID = reqID.String
 	r.At, r.OrganizationID, r.UserID, r.Serial, r.RequestRef, r.Hash = fromMicros(at), org.Int64, user.Int64, serial.String, ref.String, hash.String
 	r.Reason, r.Cause, r.Password = reason.String, audit.Cause(cause.String), audit.Password(password.String)

@@ -627,3 +627,82 @@ func linkedByServersAtOnce(t *testing.T, engine string) {
 		}
 	}
 }
+
+// TestAuditChainVersion4_TransferAndBatch: rows written before migration
+// 17 keep their versions and still verify after it; events about a
+// transfer or a batch are linked as version 4 with their transfer_id and
+// batch_id, read back as typed fields, and a changed transfer_id or
+// batch_id, or one given to an older row, breaks the chain there.
+func TestAuditChainVersion4_TransferAndBatch(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			dsn := filepath.Join(t.TempDir(), "kinko.db")
+			if engine == "postgres" {
+				dsn = testutil.PostgresDSN(t)
+			}
+			ctx := context.Background()
+			db, err := store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			chainEvents(t, db, 3)
+			for _, q := range []string{
+				`ALTER TABLE audit_events DROP COLUMN transfer_id`, `ALTER TABLE audit_events DROP COLUMN batch_id`,
+				`DELETE FROM schema_migrations WHERE version = 17`,
+			} {
+				exec(t, db, q)
+			}
+			db.Close()
+
+			db, err = store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if v := mustVerify(t, db); v.Break != nil || v.Count != 3 {
+				t.Fatalf("old rows after the migration: %+v", v)
+			}
+			for _, ev := range []audit.Event{
+				{At: unitT0, Type: audit.TransferRequested, Actor: "user:a", OrganizationID: 7, UserID: 100, TransferID: 41},
+				{At: unitT0, Type: audit.TransferRequested, Actor: "user:a", OrganizationID: 7, UserID: 100, BatchID: 5},
+				{At: unitT0, Type: audit.LoginSucceeded, Actor: "user:a", OrganizationID: 7, UserID: 100},
+			} {
+				if err := db.AppendAudit(ctx, ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			link(t, db)
+			if v := mustVerify(t, db); v.Break != nil || v.Count != 6 {
+				t.Fatalf("version 4 rows after the old ones: %+v", v)
+			}
+			evs, err := db.ListAudit(ctx, store.AuditFilter{Type: audit.TransferRequested})
+			if err != nil || len(evs) != 2 || evs[0].TransferID != 41 || evs[0].BatchID != 0 || evs[1].BatchID != 5 || evs[1].TransferID != 0 {
+				t.Fatalf("transfer events read back: %+v, %v", evs, err)
+			}
+			for _, tc := range []struct {
+				name, q string
+				id      int64
+			}{
+				{"transfer_id changed", `UPDATE audit_events SET transfer_id = 42 WHERE id = 4`, 4},
+				{"transfer_id removed", `UPDATE audit_events SET transfer_id = NULL WHERE id = 4`, 4},
+				{"batch_id changed", `UPDATE audit_events SET batch_id = 6 WHERE id = 5`, 5},
+				{"transfer_id moved to batch_id", `UPDATE audit_events SET batch_id = 41, transfer_id = NULL WHERE id = 4`, 4},
+				{"transfer_id given to a version 3 row", `UPDATE audit_events SET transfer_id = 41 WHERE id = 6`, 6},
+				{"transfer_id given to an old row", `UPDATE audit_events SET transfer_id = 41 WHERE id = 2`, 2},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					exec(t, db, `UPDATE audit_events SET transfer_id = NULL, batch_id = NULL WHERE id IN (1, 2, 3, 6)`)
+					exec(t, db, `UPDATE audit_events SET transfer_id = 41, batch_id = NULL WHERE id = 4`)
+					exec(t, db, `UPDATE audit_events SET transfer_id = NULL, batch_id = 5 WHERE id = 5`)
+					if v := mustVerify(t, db); v.Break != nil {
+						t.Fatalf("restored: %+v", v.Break)
+					}
+					exec(t, db, tc.q)
+					if v := mustVerify(t, db); v.Break == nil || v.Break.ID != tc.id {
+						t.Errorf("break %+v, want at row %d", v.Break, tc.id)
+					}
+				})
+			}
+		})
+	}
+}

@@ -128,7 +128,8 @@ func (d *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, 
 
 // MailFacts reads what the text of m needs, as it stands now: the user it
 // is about and the organization, the organization's master user who is not
-// deleted, and the certificate. See notify.Store.
+// deleted, the certificate, and the transfer or batch its event names
+// (mail_payment.go). See notify.Store.
 func (d *DB) MailFacts(ctx context.Context, m outbox.Mail) (outbox.Facts, error) {
 	var f outbox.Facts
 	var role string
@@ -149,6 +150,11 @@ func (d *DB) MailFacts(ctx context.Context, m outbox.Mail) (outbox.Facts, error)
 	f.User.Master, f.User.Deleted = role == "master", deleted.Valid
 	if masterID.Valid {
 		f.Master = outbox.Person{ID: masterID.Int64, Name: masterName.String, LoginID: masterLogin.String, Email: masterEmail.String, Master: true}
+	}
+	if m.Event.TransferID != 0 || m.Event.BatchID != 0 {
+		if f.Payment, err = d.mailPayment(ctx, m.Event); err != nil {
+			return outbox.Facts{}, fmt.Errorf("store: mail %d: %w", m.ID, err)
+		}
 	}
 	if m.Serial != "" {
 		var notAfter int64
