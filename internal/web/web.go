@@ -169,6 +169,8 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET "+pathUsers+"/{login_id}/revoke", h.session(h.master(h.revokeForm), 0))
 	m.HandleFunc("POST "+pathUsers+"/{login_id}/revoke", h.form(h.session(h.master(h.revoke), 0), h.inSession(h.renderRevoke)))
 	m.HandleFunc("POST "+pathUsers+"/{login_id}/unlock", h.form(h.session(h.master(h.unlock), 0), h.inSession(h.refuseUsersForm)))
+	m.HandleFunc("GET "+pathUsers+"/{login_id}/password-reset", h.session(h.master(h.resetForm), 0))
+	m.HandleFunc("POST "+pathUsers+"/{login_id}/password-reset", h.form(h.session(h.master(h.resetPasswords), 0), h.inSession(h.renderReset)))
 	m.HandleFunc("GET "+pathUsers+"/{login_id}/privileges", h.session(h.master(h.bank(h.privilegesForm)), 0))
 	m.HandleFunc("POST "+pathUsers+"/{login_id}/privileges", h.form(h.session(h.master(h.setPrivileges), 0), nil))
 	m.HandleFunc("GET "+pathAccounts, h.session(h.bank(h.accounts), 0))
