@@ -132,9 +132,24 @@ func memberOf(p auth.Principal) *member {
 	}
 }
 
-// render writes a page: the whole page is rendered into a buffer first, so
-// that a template error never sends half a page.
+// render writes a page. A form answered with an error is kept and
+// followed by a redirect to the page that shows it once (Post/Redirect/Get,
+// kept.go); the GET of that page shows it instead of its own.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, v *view) {
+	switch r.Method {
+	case http.MethodPost:
+		if (status >= http.StatusBadRequest || len(v.Errors) > 0) && h.keepRefused(w, r, status, page, v) {
+			return
+		}
+	case http.MethodGet:
+		status, page = h.showKept(w, r, status, page, v)
+	}
+	h.renderPage(w, r, status, page, v)
+}
+
+// renderPage writes a page: the whole page is rendered into a buffer
+// first, so that a template error never sends half a page.
+func (h *Handler) renderPage(w http.ResponseWriter, r *http.Request, status int, page string, v *view) {
 	l := language(r)
 	t := h.tmpl.pages[l][page]
 	if t == nil {

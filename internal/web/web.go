@@ -63,9 +63,13 @@ type Config struct {
 	// PasswordChecks limits the password checks without a session (login)
 	// in flight per client address; nil: no limit.
 	PasswordChecks *httpedge.PasswordChecks
-	Logger         *slog.Logger
-	Now            func() time.Time // default time.Now
-	Rand           io.Reader        // default crypto/rand
+	// Forms keeps the pages of refused forms for their one display after
+	// the redirect that follows them; nil: a refused form is answered with
+	// its page.
+	Forms  FormStore
+	Logger *slog.Logger
+	Now    func() time.Time // default time.Now
+	Rand   io.Reader        // default crypto/rand
 }
 
 // Handler serves the pages of one listener.
@@ -155,6 +159,7 @@ func (h *Handler) routes() {
 		m.HandleFunc("POST "+pathIssue+"/withdraw", h.form(h.withdrawCertificate, h.renderWithdrawal))
 	}
 	m.HandleFunc("GET /lang/{lang}", h.switchLanguage)
+	m.HandleFunc("GET "+pathRefused, h.refused)
 	m.Handle("GET /static/", h.static())
 	m.HandleFunc("GET "+pathHome, h.session(h.home, 0))
 	m.HandleFunc("GET "+pathCertificate, h.session(h.certificate, 0))
