@@ -172,8 +172,38 @@ func (h *Handler) keep(w http.ResponseWriter, r *http.Request, target string, st
 	return true
 }
 
+// keptSlot holds what a request took of the kept pages, so that the
+// handler (restoreTyped) and the rendering (showKept) of one GET share
+// the one read.
+type keptSlot struct {
+	done   bool
+	status int
+	k      keptPage
+	ok     bool
+}
+
+type keptSlotKey struct{}
+
+// withKeptSlot gives a request its slot.
+func withKeptSlot(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), keptSlotKey{}, &keptSlot{}))
+}
+
 // takeKept returns the page kept for this GET, if any, and forgets it.
 func (h *Handler) takeKept(r *http.Request) (int, keptPage, bool) {
+	slot, _ := r.Context().Value(keptSlotKey{}).(*keptSlot)
+	if slot != nil && slot.done {
+		return slot.status, slot.k, slot.ok
+	}
+	status, k, ok := h.readKept(r)
+	if slot != nil {
+		*slot = keptSlot{done: true, status: status, k: k, ok: ok}
+	}
+	return status, k, ok
+}
+
+// readKept reads and deletes the page kept for this GET, if any.
+func (h *Handler) readKept(r *http.Request) (int, keptPage, bool) {
 	if h.c.Forms == nil || r.Method != http.MethodGet {
 		return 0, keptPage{}, false
 	}
@@ -219,6 +249,46 @@ func (h *Handler) showKept(w http.ResponseWriter, r *http.Request, status int, p
 		v.Member = nil
 	}
 	return kst, k.Name
+}
+
+// restoreTyped puts the values typed in the form of this GET's page
+// before its language was switched (switchLanguageKeeping) into
+// r.PostForm, for the page to show them as a refused form does. It
+// reports whether there were any.
+func (h *Handler) restoreTyped(r *http.Request) bool {
+	_, k, ok := h.takeKept(r)
+	if !ok || k.Values == nil {
+		return false
+	}
+	r.PostForm, r.Form = k.Values, k.Values
+	return true
+}
+
+// typedTransferForm is the transfer form as typed before the language
+// was switched (restoreTyped), with key as its idempotency key when the
+// form had none.
+func typedTransferForm(r *http.Request, key string) transferForm {
+	f := transferFormOf(r)
+	if f.IdempotencyKey == "" {
+		f.IdempotencyKey = key
+	}
+	return f
+}
+
+// typedValues are the values of a form worth keeping: never a password
+// (any field whose name says so, and the fields of the password change)
+// nor the form token.
+func typedValues(f url.Values) url.Values {
+	out := url.Values{}
+	for name, vs := range f {
+		switch {
+		case name == csrfField, name == langNextField, strings.Contains(name, "password"),
+			strings.HasSuffix(name, "current"), strings.HasSuffix(name, "new"), strings.HasSuffix(name, "again"):
+			continue
+		}
+		out[name] = vs
+	}
+	return out
 }
 
 // refused is GET /refused: the refusal of a form that no form's page

@@ -123,3 +123,65 @@ func TestRefusedFormsRedirect(t *testing.T) {
 		}
 	})
 }
+
+// TestLanguageSwitchKeepsTypedForm: on a page with a form, the language
+// switch is a button of the form; the page comes back in the other
+// language with what was typed, never a password, and only once.
+func TestLanguageSwitchKeepsTypedForm(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		b := testutil.NewBankAt(t, db, bankingDay, nil)
+		s := newBankingSetup(t, b, banking.Privileges{Inquiry: true, TransferRequest: true, TransactionLimit: 500_000, DailyLimit: 1_000_000})
+		gc := bankingLogin(t, b, s.general, "")
+		mc := bankingLogin(t, b, s.org.Master, "")
+		cases := []struct {
+			name  string
+			c     *testutil.Client
+			path  string
+			form  string
+			typed url.Values
+			shown []string
+		}{
+			{"transfer", gc, "/transfers/new", "transfer-form", url.Values{"from_account": {itoa(s.account.ID)}, "bank_code": {"2950"}, "branch_code": {"002"},
+				"account_type": {"ordinary"}, "account_number": {"2000002"}, "payee_name": {"ｳｹﾄﾘ ﾀﾛｳ"}, "amount": {"12345"}, "memo": {"入力したメモ"}},
+				[]string{`value="2000002"`, `value="12345"`, "入力したメモ", "ｳｹﾄﾘ ﾀﾛｳ"}},
+			{"new user", mc, "/users/new", "add-user-form", url.Values{"login_id": {"typed01"}, "name": {"入力 名前"}, "email": {"typed01@example.org"},
+				"confirmation_password": {secretTyped}}, []string{`value="typed01"`, "入力 名前", "typed01@example.org"}},
+			{"login", b.Client(nil), "/login", "login-form", url.Values{"login_id": {"typed02"}, "password": {secretTyped}}, []string{`value="typed02"`}},
+			{"payee", gc, "/payees", "payee-form", url.Values{"nickname": {"入力した先"}, "bank_code": {"2950"}, "branch_code": {"002"},
+				"account_type": {"ordinary"}, "account_number": {"2000002"}, "payee_name": {"ｳｹﾄﾘ"}}, []string{`value="入力した先"`, `value="2000002"`}},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				setLanguage(t, b, tc.c, "ja")
+				form := get(t, tc.c, b.PortalURL+tc.path)
+				button := `form="` + tc.form + `" formaction="/lang/en" formmethod="post"`
+				if !strings.Contains(form.Raw, button) || !strings.Contains(form.Raw, `id="`+tc.form+`"`) {
+					t.Fatalf("the language switch is not a button of the form %s:\n%s", tc.form, form.Raw)
+				}
+				if strings.Contains(form.Raw, `class="lang-switch" href=`) {
+					t.Error("the page also has the switch that loses the form")
+				}
+				v := hiddenFields(form)
+				for k, x := range tc.typed {
+					v[k] = x
+				}
+				v.Set("lang_next", tc.path)
+				p := post(t, tc.c, b.PortalURL+"/lang/en", v)
+				wantPage(t, p, http.StatusOK, tc.path)
+				if pageLang(p) != "en" {
+					t.Fatalf("the page came back in %q, want en", pageLang(p))
+				}
+				wantText(t, p, tc.shown...)
+				if strings.Contains(p.Raw, secretTyped) {
+					t.Errorf("the switch kept a password:\n%s", p.Text)
+				}
+				again := get(t, tc.c, b.PortalURL+tc.path)
+				for _, x := range tc.shown {
+					if strings.Contains(again.Raw, x) {
+						t.Errorf("the next GET shows %q again", x)
+					}
+				}
+			})
+		}
+	})
+}

@@ -87,8 +87,11 @@ type view struct {
 	Home, Login              string
 	CertPortal               bool // the page is served by the certificate portal
 	Errors                   []message
-	Notice                   string // catalogue key of a confirmation
-	Data                     any
+	// LangForm is the id of the page's form whose typed values the
+	// language switch keeps ("" for none), and Here the page's path.
+	LangForm, Here string
+	Notice         string // catalogue key of a confirmation
+	Data           any
 }
 
 // message is a message of the catalogue shown on a page.
@@ -171,6 +174,7 @@ func (h *Handler) renderPage(w http.ResponseWriter, r *http.Request, status int,
 		here += "?" + r.URL.RawQuery
 	}
 	v.SwitchURL = "/lang/" + string(v.SwitchLang) + "?next=" + url.QueryEscape(here)
+	v.LangForm, v.Here = langForms[page], r.URL.Path
 	v.CSRF = h.csrfToken(w, r)
 	v.PortalURL, v.CertPortalURL = h.portalURL(r), h.certPortalURL(r)
 	v.CertPortal = h.c.Listener == httpedge.CertPortal

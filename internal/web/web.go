@@ -159,6 +159,7 @@ func (h *Handler) routes() {
 		m.HandleFunc("POST "+pathIssue+"/withdraw", h.form(h.withdrawCertificate, h.renderWithdrawal))
 	}
 	m.HandleFunc("GET /lang/{lang}", h.switchLanguage)
+	m.HandleFunc("POST /lang/{lang}", h.form(h.switchLanguageKeeping, nil))
 	m.HandleFunc("GET "+pathRefused, h.refused)
 	m.Handle("GET /static/", h.static())
 	m.HandleFunc("GET "+pathHome, h.session(h.home, 0))
@@ -226,7 +227,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Content-Security-Policy", contentSecurityPolicy)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
-	h.mux.ServeHTTP(w, r)
+	h.mux.ServeHTTP(w, withKeptSlot(r))
 }
 
 // Route returns the pattern of the page's route that serves r ("" when
