@@ -124,6 +124,32 @@ func TestRefusedFormsRedirect(t *testing.T) {
 	})
 }
 
+// TestRefusedUploadRedirects: the 総合振込 upload answered with an error
+// is followed by a redirect too; the GET lists the file's problems and
+// the form as filled, once.
+func TestRefusedUploadRedirects(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		b := testutil.NewBankAt(t, db, bankingDay, nil)
+		s := newBankingSetup(t, b, banking.Privileges{Inquiry: true, TransferRequest: true, TransactionLimit: 500_000, DailyLimit: 1_000_000})
+		gc := bankingLogin(t, b, s.general, "")
+		form := get(t, gc, b.PortalURL+"/transfers/batch")
+		p := upload(t, b, noRedirects(gc), csrfToken(t, form), map[string]string{"from_account": itoa(s.account.ID), "execution_date": "2026-12-02"},
+			"broken.txt", []byte("not a zengin file\r\n"))
+		if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/transfers/batch" {
+			t.Fatalf("refused upload answered %d to %q, want 303 to /transfers/batch\n%s", p.Status, p.Header.Get("Location"), p.Text)
+		}
+		shown := get(t, gc, b.PortalURL+"/transfers/batch")
+		if shown.Status != http.StatusBadRequest {
+			t.Fatalf("the refusal shown with %d, want 400", shown.Status)
+		}
+		wantText(t, shown, msg(t, "ja", "banking.error.zengin_file"), `value="2026-12-02"`)
+		again := get(t, gc, b.PortalURL+"/transfers/batch")
+		if again.Status != http.StatusOK || strings.Contains(again.Text, msg(t, "ja", "banking.error.zengin_file")) {
+			t.Errorf("the second GET: %d, the refusal shown again: %v", again.Status, strings.Contains(again.Text, msg(t, "ja", "banking.error.zengin_file")))
+		}
+	})
+}
+
 // TestLanguageSwitchKeepsTypedForm: on a page with a form, the language
 // switch is a button of the form; the page comes back in the other
 // language with what was typed, never a password, and only once.
