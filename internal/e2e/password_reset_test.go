@@ -5,21 +5,62 @@ package e2e_test
 // login; the user's sessions end and the lock is lifted.
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"io"
 	"net/http"
+	"net/mail"
+	"strings"
 	"testing"
+	"time"
 
 	"kinko/internal/audit"
+	"kinko/internal/notify"
+	"kinko/internal/server"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
 )
+
+// waitMail waits for the first mail of kind (X-Kinko-Kind) and returns
+// its body, decoded.
+func waitMail(t *testing.T, smtpd *testutil.SMTPServer, kind string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, r := range smtpd.Received() {
+			msg, err := mail.ReadMessage(bytes.NewReader(r.Raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg.Header.Get("X-Kinko-Kind") != kind {
+				continue
+			}
+			var body io.Reader = msg.Body
+			if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "base64") {
+				body = base64.NewDecoder(base64.StdEncoding, msg.Body)
+			}
+			b, err := io.ReadAll(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no %s mail arrived", kind)
+	return ""
+}
 
 func passwordResetPath(loginID string) string { return "/api/v1/users/" + loginID + "/password-reset" }
 
 func TestMasterResetsGeneralUsersPasswords(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		b := testutil.NewBank(t, db)
+		smtpd := testutil.StartSMTPServer(t, testutil.SMTPOptions{})
+		b := testutil.NewBankAt(t, db, bankingNow, func(p *server.Parts) {
+			p.SMTP = &notify.SMTP{Host: smtpd.Host, Port: smtpd.Port, From: "テスト労働金庫 <noreply@bank.example>", RootCAs: smtpd.RootCAs}
+		})
 		org := b.NewOrg(t, "再設定労組", false)
 		g := b.NewGeneralUser(t, org)
 		other := b.NewOrg(t, "隣の再設定労組", false)
@@ -67,6 +108,17 @@ func TestMasterResetsGeneralUsersPasswords(t *testing.T) {
 		}
 		if len(evs) != 1 || evs[0].Actor != audit.UserActor(org.Master.LoginID) {
 			t.Fatalf("audit of the reset: %+v", evs)
+		}
+
+		// The clerk is told by mail, without the passwords.
+		body := waitMail(t, smtpd, "passwords_reset")
+		for _, want := range []string{"マスターユーザが、あなたのログインパスワードと確認用パスワードを再設定しました", g.LoginID} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the reset mail lacks %q:\n%s", want, body)
+			}
+		}
+		if strings.Contains(body, pw) || strings.Contains(body, conf) {
+			t.Errorf("the reset mail carries a password:\n%s", body)
 		}
 	})
 }
