@@ -231,7 +231,7 @@ func (h *Handler) readKept(r *http.Request) (int, keptPage, bool) {
 // user of v: it returns the status and template to render.
 func (h *Handler) showKept(w http.ResponseWriter, r *http.Request, status int, page string, v *view) (int, string) {
 	kst, k, ok := h.takeKept(r)
-	if !ok || k.Values != nil {
+	if !ok || k.Values != nil || k.Name == "" {
 		return status, page
 	}
 	owner := ""

@@ -51,7 +51,7 @@ func (h *Handler) switchLanguageKeeping(w http.ResponseWriter, r *http.Request) 
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	next := localPath(r.PostForm.Get(langNextField))
 	if u, err := url.Parse(next); err == nil && h.c.Forms != nil {
-		if h.keep(w, r, u.Path, http.StatusOK, keptPage{Values: typedValues(r.PostForm)}) {
+		if typed := typedValues(r.PostForm); len(typed) > 0 && h.keep(w, r, u.Path, http.StatusOK, keptPage{Values: typed}) {
 			return
 		}
 	}
