@@ -211,3 +211,30 @@ func TestLanguageSwitchKeepsTypedForm(t *testing.T) {
 		}
 	})
 }
+
+// TestRefusedFormShownOnlyToItsUser: the page of a refused form is shown
+// only in the session of the user whose page it was, never to another user
+// who logs in on the same browser.
+func TestRefusedFormShownOnlyToItsUser(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		b := testutil.NewBank(t, db)
+		org := b.NewOrg(t, "ひとりずつ労働組合", false)
+		other := b.NewGeneralUser(t, org)
+		c := b.Client(nil)
+		wantPage(t, passwordLogin(t, b, c, org.Master.LoginID, org.Master.Password), http.StatusOK, "/home")
+		form := get(t, c, b.PortalURL+"/users/new")
+		p := post(t, noRedirects(c), b.PortalURL+"/users/new", url.Values{"csrf_token": {csrfToken(t, form)}, "login_id": {"bad id!"},
+			"name": {"マスターが入力"}, "email": {"typed@example.org"}, "confirmation_password": {secretTyped}})
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("refused form answered %d, want 303", p.Status)
+		}
+		// Another user logs in on the same browser before the page is shown.
+		home := get(t, c, b.PortalURL+"/home")
+		post(t, c, b.PortalURL+"/logout", url.Values{"csrf_token": {csrfToken(t, home)}})
+		wantPage(t, passwordLogin(t, b, c, other.LoginID, other.Password), http.StatusOK, "/home")
+		shown := get(t, c, b.PortalURL+"/users/new")
+		if strings.Contains(shown.Text, "マスターが入力") {
+			t.Fatalf("another user sees the master's refused form:\n%s", shown.Text)
+		}
+	})
+}
