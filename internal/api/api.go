@@ -73,6 +73,7 @@ func New(c Config) *API {
 	a.mux.HandleFunc("GET /api/v1/users", a.session(a.listUsers, httpedge.Ordinary))
 	a.mux.HandleFunc("POST /api/v1/users", a.session(a.createUser, httpedge.Ordinary))
 	a.mux.HandleFunc("POST /api/v1/users/{login_id}/unlock", a.session(a.unlockUser, httpedge.Ordinary))
+	a.mux.HandleFunc("POST /api/v1/users/{login_id}/password-reset", a.session(a.resetPasswords, httpedge.Ordinary))
 	a.mux.HandleFunc("POST /api/v1/users/{login_id}/certificate/revocation", a.session(a.revokeCertificate, httpedge.Ordinary))
 	a.mux.HandleFunc("GET /api/v1/accounts", a.bank(a.listAccounts))
 	a.mux.HandleFunc("GET /api/v1/accounts/{id}", a.bank(a.getAccount))

@@ -121,6 +121,28 @@ func (a *API) unlockUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// resetPasswords is POST /api/v1/users/{login_id}/password-reset
+// {"confirmation_password"} (master only, general users of the same
+// organization): new initial login and confirmation passwords, shown once
+// and to be changed at the user's next login; the user's sessions end and
+// the user's lock is lifted.
+func (a *API) resetPasswords(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		ConfirmationPassword string `json:"confirmation_password"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	loginID := r.PathValue("login_id")
+	pw, err := a.c.Identity.ResetPasswordsByMaster(r.Context(), principal(r).User, loginID, req.ConfirmationPassword)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"login_id": loginID, "password": pw.Password,
+		"confirmation_password": pw.ConfirmationPassword, "password_change_required": true})
+	return nil
+}
+
 type revokeRequest struct {
 	Reason               string `json:"reason"`
 	ConfirmationPassword string `json:"confirmation_password"`

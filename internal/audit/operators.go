@@ -30,8 +30,10 @@ const (
 	// OperatorCertificatesRevoked: an operator's console certificates were
 	// revoked.
 	OperatorCertificatesRevoked Type = "operator.certificates_revoked"
-	// PasswordsReset: the bank reset a master user's login and
-	// confirmation passwords on a written request; both must be changed at
-	// the next login, and the user's sessions ended.
+	// PasswordsReset: a user's login and confirmation passwords were
+	// reset: a master user's by the bank on a written request
+	// (RequestRef), a general user's by the organization's master user
+	// (the actor); both must be changed at the next login, and the user's
+	// sessions ended.
 	PasswordsReset Type = "user.passwords_reset"
 )

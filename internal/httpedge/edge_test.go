@@ -61,6 +61,7 @@ var domainErrors = map[string]error{
 	"identity.ErrOrganizationUserLimit":     identity.ErrOrganizationUserLimit,
 	"identity.ErrNotLocked":                 identity.ErrNotLocked,
 	"identity.ErrMasterUnlockByBank":        identity.ErrMasterUnlockByBank,
+	"identity.ErrMasterResetByBank":         identity.ErrMasterResetByBank,
 	"identity.ErrInvalidName":               identity.ErrInvalidName,
 	"identity.ErrInvalidEmail":              identity.ErrInvalidEmail,
 	"identity.ErrCertificateLoginUnchanged": identity.ErrCertificateLoginUnchanged,

@@ -128,6 +128,7 @@ var table = []struct {
 	{auth.ErrCertificateNotYetValid, Refusal{403, "certificate_not_yet_valid", "error.certificate_not_yet_valid"}},
 	{auth.ErrUserUnavailable, Refusal{403, "user_unavailable", "error.user_unavailable"}},
 	{identity.ErrMasterUnlockByBank, Refusal{403, "master_unlock_by_bank", "error.master_unlock_by_bank"}},
+	{identity.ErrMasterResetByBank, Refusal{403, "master_reset_by_bank", "error.master_reset_by_bank"}},
 	{identity.ErrForbidden, Refusal{403, "forbidden", "error.forbidden"}},
 	{identity.ErrNotFound, Refusal{404, "not_found", "error.not_found"}},
 	{certs.ErrNotFound, Refusal{404, "not_found", "error.not_found"}},

@@ -43,6 +43,7 @@ var wantStatus = []struct {
 	{auth.ErrCertificateNotYetValid, 403, "certificate_not_yet_valid"},
 	{auth.ErrUserUnavailable, 403, "user_unavailable"},
 	{identity.ErrMasterUnlockByBank, 403, "master_unlock_by_bank"},
+	{identity.ErrMasterResetByBank, 403, "master_reset_by_bank"},
 	{identity.ErrForbidden, 403, "forbidden"},
 	{ErrPasswordChangeRequired, 403, "password_change_required"},
 	{ErrCrossOrigin, 403, "cross_origin"},

@@ -106,6 +106,7 @@ var (
 	ErrInvalidEmail              = errors.New("identity: invalid e-mail address")
 	ErrCertificateLoginUnchanged = errors.New("identity: certificate login already in that state")
 	ErrPasswordResetByMaster     = errors.New("identity: a general user's passwords are reset by the organization's master user, not by the bank")
+	ErrMasterResetByBank         = errors.New("identity: a master user's passwords are reset by the bank")
 )
 
 // Store is what identity needs from storage: reads outside any
@@ -808,7 +809,46 @@ func (s *Service) ResetPasswords(ctx context.Context, loginID, actor, requestRef
 	if u.Role != RoleMaster {
 		return InitialPasswords{}, ErrPasswordResetByMaster
 	}
-	var pw InitialPasswords
+	return s.resetPasswords(ctx, u, actor, requestRef)
+}
+
+// ResetPasswordsByMaster gives a general user of the master's own
+// organization new initial login and confirmation passwords, with the
+// master's confirmation password (user management is a sensitive action,
+// and its check counts towards the master's lock as every confirmation
+// password does): both must be changed at the user's next login, the
+// user's lock and count of failed logins (and the login ID's throttle) are
+// cleared, and every session of the user ends. It returns the passwords,
+// to be shown to the master once. A caller who is not a master is
+// ErrForbidden; a user of another organization is ErrNotFound; a master
+// user's passwords are reset by the bank (ErrMasterResetByBank), before
+// the confirmation password is looked at.
+func (s *Service) ResetPasswordsByMaster(ctx context.Context, master User, loginID, confirmation string) (InitialPasswords, error) {
+	if master.Role != RoleMaster {
+		return InitialPasswords{}, ErrForbidden
+	}
+	u, _, err := s.store.UserByLoginID(ctx, loginID)
+	if err != nil {
+		return InitialPasswords{}, err
+	}
+	if u.OrganizationID != master.OrganizationID {
+		return InitialPasswords{}, ErrNotFound
+	}
+	if u.Role == RoleMaster {
+		return InitialPasswords{}, ErrMasterResetByBank
+	}
+	if err := s.CheckPassword(ctx, master, ConfirmationPassword, confirmation, "password reset"); err != nil {
+		return InitialPasswords{}, err
+	}
+	return s.resetPasswords(ctx, u, audit.UserActor(master.LoginID), "")
+}
+
+// resetPasswords gives u new initial passwords (see ResetPasswords).
+func (s *Service) resetPasswords(ctx context.Context, u User, actor, requestRef string) (InitialPasswords, error) {
+	var (
+		pw  InitialPasswords
+		err error
+	)
 	if pw.Password, err = GeneratePassword(s.rand); err != nil {
 		return InitialPasswords{}, err
 	}

@@ -569,3 +569,86 @@ func TestFailedAuditWriteIsLogged(t *testing.T) {
 		t.Fatalf("the failed audit write was not logged with its type and cause:\n%s", out)
 	}
 }
+
+func TestResetPasswordsByMaster(t *testing.T) {
+	r := newIdentityRig(t)
+	ctx := context.Background()
+	_, master := r.org(t)
+	g := r.general(t, master)
+	other := r.general(t, master)
+	_, otherMaster := r.org(t)
+	otherG := r.general(t, otherMaster)
+	cases := []struct {
+		name   string
+		actor  identity.User
+		target string
+		want   error
+	}{
+		{"general user as caller", other, g.LoginID, identity.ErrForbidden},
+		{"master user as target", master, master.LoginID, identity.ErrMasterResetByBank},
+		{"other organization's user", master, otherG.LoginID, identity.ErrNotFound},
+		{"other organization's master", master, otherMaster.LoginID, identity.ErrNotFound},
+		{"unknown user", master, "nobody99", identity.ErrNotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := r.svc.ResetPasswordsByMaster(ctx, tc.actor, tc.target, known(tc.actor.LoginID).ConfirmationPassword); !errors.Is(err, tc.want) {
+				t.Fatalf("reset: %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if _, err := r.svc.ResetPasswordsByMaster(ctx, master, g.LoginID, "Wrong-password1"); !errors.Is(err, identity.ErrInvalidConfirmation) {
+		t.Fatalf("reset with a wrong confirmation password: %v, want ErrInvalidConfirmation", err)
+	}
+	if u := r.user(t, master.LoginID); u.FailedLogins != 1 {
+		t.Errorf("master's failure count after a wrong confirmation password: %d, want 1", u.FailedLogins)
+	}
+	if _, _, err := r.svc.Authenticate(ctx, g.LoginID, known(g.LoginID).Password, "test", netip.Addr{}); err != nil {
+		t.Fatalf("a refused reset changed the password: %v", err)
+	}
+	r.lock(t, g.LoginID)
+	pw, err := r.svc.ResetPasswordsByMaster(ctx, r.user(t, master.LoginID), g.LoginID, known(master.LoginID).ConfirmationPassword)
+	if err != nil {
+		t.Fatalf("master resets own general user: %v", err)
+	}
+	if pw.Password == "" || pw.ConfirmationPassword == "" || pw.Password == pw.ConfirmationPassword {
+		t.Fatalf("new passwords %+v", pw)
+	}
+	u := r.user(t, g.LoginID)
+	if u.Locked() || u.FailedLogins != 0 || !u.PasswordChangeRequired || !u.ConfirmationChangeRequired {
+		t.Errorf("after reset: locked %v, count %d, change required %v/%v", u.Locked(), u.FailedLogins, u.PasswordChangeRequired, u.ConfirmationChangeRequired)
+	}
+	if _, _, err := r.svc.Authenticate(ctx, g.LoginID, known(g.LoginID).Password, "test", netip.Addr{}); !errors.Is(err, identity.ErrInvalidCredentials) {
+		t.Errorf("old password after reset: %v, want ErrInvalidCredentials", err)
+	}
+	if _, _, err := r.svc.Authenticate(ctx, g.LoginID, pw.Password, "test", netip.Addr{}); err != nil {
+		t.Errorf("new password after reset: %v", err)
+	}
+	if err := r.svc.CheckPassword(ctx, r.user(t, g.LoginID), identity.ConfirmationPassword, pw.ConfirmationPassword, "test"); err != nil {
+		t.Errorf("new confirmation password after reset: %v", err)
+	}
+	evs := r.events(t, store.AuditFilter{Type: audit.PasswordsReset, UserID: g.ID})
+	if len(evs) != 1 || evs[0].Actor != audit.UserActor(master.LoginID) || evs[0].OrganizationID != master.OrganizationID {
+		t.Errorf("reset events %+v, want one by the master", evs)
+	}
+}
+
+// TestResetPasswordsByMasterLockout: the master's confirmation password is
+// checked as every confirmation password is, and the master is locked at
+// the LockAfter-th wrong one.
+func TestResetPasswordsByMasterLockout(t *testing.T) {
+	r := newIdentityRig(t)
+	ctx := context.Background()
+	_, master := r.org(t)
+	g := r.general(t, master)
+	var err error
+	for i := 0; i < identity.LockAfter; i++ {
+		_, err = r.svc.ResetPasswordsByMaster(ctx, r.user(t, master.LoginID), g.LoginID, "Wrong-password1")
+	}
+	if !errors.Is(err, identity.ErrAccountLocked) {
+		t.Fatalf("after %d wrong confirmation passwords: %v, want ErrAccountLocked", identity.LockAfter, err)
+	}
+	if _, err := r.svc.ResetPasswordsByMaster(ctx, r.user(t, master.LoginID), g.LoginID, known(master.LoginID).ConfirmationPassword); !errors.Is(err, identity.ErrAccountLocked) {
+		t.Fatalf("locked master resets: %v, want ErrAccountLocked", err)
+	}
+}

@@ -108,6 +108,8 @@ func Compose(kind Kind, d Data) (subject, body string, err error) {
 		m = c.locked()
 	case PasswordChanged:
 		m = c.passwordChanged()
+	case PasswordsReset:
+		m = c.passwordsReset()
 	case TransferAwaitingApproval:
 		m = c.awaitingApproval()
 	case TransferSentBack:
@@ -378,6 +380,34 @@ func (c composer) passwordChanged() text {
 			},
 		},
 	}
+}
+
+// passwordsReset tells the user that both passwords were reset, by whom,
+// and where the new ones come from; never the passwords themselves.
+func (c composer) passwordsReset() text {
+	m := text{subjectJA: "パスワードを再設定しました", subjectEN: "Your passwords were reset"}
+	m.ja.facts = [][2]string{{"団体名", c.org}, {"利用者", c.user}, {"ログインID", c.loginID}, {"再設定日時", jaDate(c.d.At)}}
+	m.en.facts = [][2]string{{"Organization", c.org}, {"User", c.user}, {"Login ID", c.loginID}, {"Reset", enDate(c.d.At)}}
+	if c.d.ByBank {
+		lead := "書面によるお届けにもとづいて、当行があなたのログインパスワードと確認用パスワードを再設定しました。"
+		leadEN := "On your written request, the bank reset your login password and confirmation password."
+		if ref := safe(c.d.RequestRef); ref != "" {
+			lead = "書面によるお届けにもとづいて（受付番号 " + ref + "）、当行があなたのログインパスワードと確認用パスワードを再設定しました。"
+			leadEN = "On your written request (reference " + ref + "), the bank reset your login password and confirmation password."
+		}
+		m.ja.lead = []string{lead, "これまでのログインはすべて終了しました。"}
+		m.en.lead = []string{leadEN, "Every login you had open was ended."}
+		m.ja.next = []string{"新しい初期パスワードは、お取引店からお渡しする暗証番号通知書でお知らせします。次回のログインで、両方のパスワードの変更が必要です。"}
+		m.en.next = []string{"The new initial passwords come in the PIN notice (暗証番号通知書) your branch hands you. You must change both at your next login."}
+	} else {
+		m.ja.lead = []string{"マスターユーザが、あなたのログインパスワードと確認用パスワードを再設定しました。これまでのログインはすべて終了し、ロックも解除されました。"}
+		m.en.lead = []string{"Your master user reset your login password and confirmation password. Every login you had open was ended, and any lock was lifted."}
+		m.ja.next = []string{"新しい初期パスワードは、マスターユーザから直接お受け取りください。次回のログインで、両方のパスワードの変更が必要です。"}
+		m.en.next = []string{"Get the new initial passwords from your master user in person. You must change both at your next login."}
+	}
+	m.ja.next = append(m.ja.next, "再設定を依頼した覚えがない場合は、すぐにお取引店にご連絡ください。")
+	m.en.next = append(m.en.next, "If you did not ask for this, contact your branch of the bank at once.")
+	return m
 }
 
 // yen writes an amount as 30,000円 and JPY 30,000.

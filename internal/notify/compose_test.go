@@ -68,6 +68,8 @@ func cases() []struct {
 		{"locked, to the master", notify.UserLocked, aboutOther, []string{"利用者管理", "unlock them"}},
 		{"login password changed", notify.PasswordChanged, d, []string{"ログインパスワード", "お取引店", "login password", "contact your branch"}},
 		{"confirmation password changed", notify.PasswordChanged, confirm, []string{"確認用パスワード", "confirmation password"}},
+		{"passwords reset by the master", notify.PasswordsReset, d, []string{"マスターユーザが、あなたのログインパスワードと確認用パスワードを再設定しました", "マスターユーザから直接お受け取りください", "Your master user reset", "change both at your next login"}},
+		{"passwords reset by the bank", notify.PasswordsReset, byBank, []string{"受付番号 REV-2026-0042", "暗証番号通知書", "reference REV-2026-0042", "PIN notice"}},
 		{"transfer awaiting approval", notify.TransferAwaitingApproval, approver,
 			append([]string{"佐藤 一郎さんから、振込の承認の依頼", "確認用パスワード", "asks for your approval of a transfer"}, transfer...)},
 		{"batch awaiting approval", notify.TransferAwaitingApproval, batch,
@@ -95,7 +97,7 @@ func TestComposeEveryKind(t *testing.T) {
 			}
 			want := []string{"ひかり労働組合", "佐藤 一郎", "clerk01", "テスト労働金庫"}
 			banking := strings.HasPrefix(string(tt.kind), "transfer_")
-			if tt.kind != notify.UserLocked && tt.kind != notify.PasswordChanged && !banking {
+			if tt.kind != notify.UserLocked && tt.kind != notify.PasswordChanged && tt.kind != notify.PasswordsReset && !banking {
 				want = append(want, "5f3a9c0e1b2d4f60")
 			}
 			if banking && strings.Contains(body, "5f3a9c0e1b2d4f60") {

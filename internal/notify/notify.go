@@ -32,6 +32,10 @@ const (
 	ExpiryNotice       Kind = "expiry_notice"
 	UserLocked         Kind = "user_locked"
 	PasswordChanged    Kind = "password_changed"
+	// PasswordsReset: the user's login and confirmation passwords were
+	// reset, by the master user (a general user's) or by the bank (a
+	// master user's). The mail never carries the new passwords.
+	PasswordsReset Kind = "passwords_reset"
 	// TransferAwaitingApproval: a transfer or a batch (総合振込) awaits
 	// the approval of the recipient.
 	TransferAwaitingApproval Kind = "transfer_awaiting_approval"
@@ -45,7 +49,7 @@ const (
 )
 
 // Kinds are all kinds of mail, in a fixed order.
-var Kinds = []Kind{CertificateIssued, CertificateRenewed, CertificateRevoked, ExpiryNotice, UserLocked, PasswordChanged,
+var Kinds = []Kind{CertificateIssued, CertificateRenewed, CertificateRevoked, ExpiryNotice, UserLocked, PasswordChanged, PasswordsReset,
 	TransferAwaitingApproval, TransferSentBack, TransferRejected, TransferExecuted, TransferFailed}
 
 // bankingKind reports whether a mail of kind k tells of a transfer or a

@@ -101,6 +101,8 @@ func MailsOf(ev audit.Event) []Mail {
 		return userAndMaster(UserLocked)
 	case audit.PasswordChanged:
 		return user(PasswordChanged)
+	case audit.PasswordsReset:
+		return user(PasswordsReset)
 	case audit.CertificateExpiryNotice:
 		return user(ExpiryNotice)
 	}
@@ -184,6 +186,9 @@ func compose(m outbox.Mail, f outbox.Facts, bank string) (msgs []Message, drop s
 		d.DaysLeft = daysLeft(d.NotAfter, d.At)
 	case PasswordChanged:
 		d.ConfirmationPassword = m.Event.Password == audit.ConfirmationPassword
+	case PasswordsReset:
+		d.ByBank = strings.HasPrefix(m.Event.Actor, audit.OperatorActor(""))
+		d.RequestRef = m.Event.RequestRef
 	}
 	msg.To = to.Email
 	msg.Subject, msg.Body, err = Compose(kind, d)

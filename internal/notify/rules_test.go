@@ -42,6 +42,7 @@ func TestMailsOf(t *testing.T) {
 		{"user locked: to the user and the master", ev(audit.UserLocked, func(e *audit.Event) { e.Serial = "" }), both(notify.UserLocked)},
 		{"login password changed: to the user", ev(audit.PasswordChanged, func(e *audit.Event) { e.Password = audit.LoginPassword }),
 			user(notify.PasswordChanged)},
+		{"passwords reset: to the user", ev(audit.PasswordsReset, nil), user(notify.PasswordsReset)},
 		{"confirmation password changed: to the user", ev(audit.PasswordChanged, func(e *audit.Event) { e.Password = audit.ConfirmationPassword }),
 			user(notify.PasswordChanged)},
 		{"expiry notice: to the user", ev(audit.CertificateExpiryNotice, nil), user(notify.ExpiryNotice)},

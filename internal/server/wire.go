@@ -367,7 +367,7 @@ func New(p Parts, ln *Listeners) (*Server, error) {
 		w, err := web.New(web.Config{Listener: l, Identity: s.Identity, Certs: s.Certs, Auth: s.Auth,
 			Logins: loginHistory{p.DB}, ServiceHours: p.ServiceHours,
 			Banking: s.Banking, Calendar: p.Calendar, Cutoff: p.Cutoff, Hours: p.Hours,
-			PortalURL: portalURL, CertPortalURL: certPortalURL, PasswordChecks: checks,
+			PortalURL: portalURL, CertPortalURL: certPortalURL, PasswordChecks: checks, Forms: p.DB,
 			Logger: p.Logger, Now: p.Now, Rand: p.Rand})
 		if err != nil {
 			return nil, err

@@ -34,6 +34,9 @@ func (h *Handler) payees(w http.ResponseWriter, r *http.Request, p auth.Principa
 		d.Form = transferForm{BankCode: q.Get("bank_code"), BranchCode: q.Get("branch_code"), AccountType: q.Get("account_type"),
 			AccountNumber: q.Get("account_number"), PayeeName: q.Get("payee_name")}
 	}
+	if h.restoreTyped(r) {
+		d.Form, d.Nickname = transferFormOf(r), strings.TrimSpace(r.PostForm.Get("nickname"))
+	}
 	switch r.URL.Query().Get("done") {
 	case "registered":
 		d.Notice = "page.payees.registered"

@@ -284,6 +284,9 @@ func (h *Handler) editTransferForm(w http.ResponseWriter, r *http.Request, p aut
 	if today := calendar.DateOf(h.c.Now()); t.ExecutionDate.Before(today) {
 		f.ExecutionDate = today.String()
 	}
+	if h.restoreTyped(r) {
+		f = typedTransferForm(r, "")
+	}
 	h.renderTransferEntry(w, r, p, fmt.Sprintf("/transfers/%d/edit", id), id, f, http.StatusOK, nil)
 	return nil
 }

@@ -145,6 +145,9 @@ func (h *Handler) newTransferForm(w http.ResponseWriter, r *http.Request, p auth
 	if id := r.URL.Query().Get("payee"); id != "" {
 		f.PayeeID, f.BankCode = id, ""
 	}
+	if h.restoreTyped(r) {
+		f = typedTransferForm(r, key)
+	}
 	h.renderTransferEntry(w, r, p, pathNewTransfer, 0, f, http.StatusOK, nil)
 	return nil
 }

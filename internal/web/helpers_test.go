@@ -221,3 +221,19 @@ func cookieNamed(p page, name string) *http.Cookie {
 	}
 	return nil
 }
+
+// refusedAt is the page whose GET shows the refusal of a form posted to
+// path, after the redirect that follows it (Post/Redirect/Get).
+func refusedAt(path string) string {
+	switch {
+	case strings.HasSuffix(path, "/unlock") && strings.HasPrefix(path, "/users/"):
+		return "/users"
+	case path == "/issue/withdraw":
+		return "/issue"
+	case strings.HasSuffix(path, "/delete") && strings.HasPrefix(path, "/payees/"):
+		return "/payees"
+	case strings.HasSuffix(path, "/cancel"):
+		return strings.TrimSuffix(path, "/cancel")
+	}
+	return path
+}

@@ -20,6 +20,7 @@ type loginPage struct {
 // loginForm is GET /login on the portal: ID + password, the way to the
 // certificate login and to certificate issuance.
 func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
+	h.restoreTyped(r)
 	h.renderLogin(w, r, nil)
 }
 
@@ -55,8 +56,10 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, err error)
 	if err != nil {
 		status, v.Errors = h.refusal(r, err)
 		httpedge.SetRetryAfterOf(w, err)
-		d.LoginID = truncate(strings.TrimSpace(r.PostForm.Get("login_id")), 64)
 		d.CertificateLoginRequired = errors.Is(err, auth.ErrCertificateLoginRequired)
+	}
+	if r.PostForm != nil {
+		d.LoginID = truncate(strings.TrimSpace(r.PostForm.Get("login_id")), 64)
 	}
 	v.Data = d
 	h.render(w, r, status, "login", v)

@@ -61,7 +61,8 @@ func TestPublicPageContents(t *testing.T) {
 		}},
 		{"/security", "ja", func(t *testing.T) []string { return []string{msg(t, "ja", "page.security.password.idle", 15)} }},
 		{"/faq", "en", func(t *testing.T) []string {
-			return []string{msg(t, "en", "page.faq.q1"), msg(t, "en", "page.faq.q13"), "Q13"}
+			return []string{msg(t, "en", "page.faq.q1"), msg(t, "en", "page.faq.q13"), "Q13",
+				msg(t, "en", "page.faq.q14"), msg(t, "en", "page.faq.a14"), msg(t, "en", "page.faq.a14_master")}
 		}},
 		{"/manual", "ja", func(t *testing.T) []string {
 			return []string{"go run ./cmd/kinko demo", msg(t, "ja", "page.manual.screenshot", msg(t, "ja", "page.login.title"))}

@@ -87,8 +87,11 @@ type view struct {
 	Home, Login              string
 	CertPortal               bool // the page is served by the certificate portal
 	Errors                   []message
-	Notice                   string // catalogue key of a confirmation
-	Data                     any
+	// LangForm is the id of the page's form whose typed values the
+	// language switch keeps ("" for none), and Here the page's path.
+	LangForm, Here string
+	Notice         string // catalogue key of a confirmation
+	Data           any
 }
 
 // message is a message of the catalogue shown on a page.
@@ -132,9 +135,24 @@ func memberOf(p auth.Principal) *member {
 	}
 }
 
-// render writes a page: the whole page is rendered into a buffer first, so
-// that a template error never sends half a page.
+// render writes a page. A form answered with an error is kept and
+// followed by a redirect to the page that shows it once (Post/Redirect/Get,
+// kept.go); the GET of that page shows it instead of its own.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, v *view) {
+	switch r.Method {
+	case http.MethodPost:
+		if (status >= http.StatusBadRequest || len(v.Errors) > 0) && h.keepRefused(w, r, status, page, v) {
+			return
+		}
+	case http.MethodGet:
+		status, page = h.showKept(w, r, status, page, v)
+	}
+	h.renderPage(w, r, status, page, v)
+}
+
+// renderPage writes a page: the whole page is rendered into a buffer
+// first, so that a template error never sends half a page.
+func (h *Handler) renderPage(w http.ResponseWriter, r *http.Request, status int, page string, v *view) {
 	l := language(r)
 	t := h.tmpl.pages[l][page]
 	if t == nil {
@@ -156,6 +174,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 		here += "?" + r.URL.RawQuery
 	}
 	v.SwitchURL = "/lang/" + string(v.SwitchLang) + "?next=" + url.QueryEscape(here)
+	v.LangForm, v.Here = langForms[page], r.URL.Path
 	v.CSRF = h.csrfToken(w, r)
 	v.PortalURL, v.CertPortalURL = h.portalURL(r), h.certPortalURL(r)
 	v.CertPortal = h.c.Listener == httpedge.CertPortal

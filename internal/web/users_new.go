@@ -29,6 +29,7 @@ type createdUserPage struct {
 // newUserForm is GET /users/new (master only): add a general user (R6: at
 // most 19), with the login ID rules and the limit explained.
 func (h *Handler) newUserForm(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	h.restoreTyped(r)
 	h.renderNewUser(w, r, p, nil)
 }
 
@@ -106,9 +107,9 @@ func (h *Handler) renderNewUser(w http.ResponseWriter, r *http.Request, p auth.P
 	v := &view{Member: memberOf(p), Page: "users"}
 	if err != nil {
 		status, v.Errors = h.refusal(r, err)
-		if r.PostForm != nil {
-			d.LoginID, d.Name, d.Email = r.PostForm.Get("login_id"), r.PostForm.Get("name"), r.PostForm.Get("email")
-		}
+	}
+	if r.PostForm != nil {
+		d.LoginID, d.Name, d.Email = r.PostForm.Get("login_id"), r.PostForm.Get("name"), r.PostForm.Get("email")
 	}
 	v.Data = d
 	h.render(w, r, status, "users_new", v)

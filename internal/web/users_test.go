@@ -274,18 +274,28 @@ func TestR12_RevocationRefusals(t *testing.T) {
 			mc := usersCertLogin(t, b, lorg.Master, "")
 			path := "/users/" + luser.LoginID + "/revoke"
 			var p page
-			for range identity.LockAfter {
+			for i := range identity.LockAfter {
 				form := get(t, mc, b.CertPortalURL+path)
-				p = post(t, mc, b.CertPortalURL+path, url.Values{"csrf_token": {csrfToken(t, form)},
+				c := mc
+				if i == identity.LockAfter-1 {
+					c = noRedirects(mc)
+				}
+				p = post(t, c, b.CertPortalURL+path, url.Values{"csrf_token": {csrfToken(t, form)},
 					"reason": {"superseded"}, "confirmation_password": {"Wrong-pass1"}})
 			}
+			// The refusal is followed by a redirect to the page that shows
+			// it, without the session.
+			if p.Status != http.StatusSeeOther {
+				t.Fatalf("after %d wrong confirmation passwords: %d, want 303", identity.LockAfter, p.Status)
+			}
+			if ck := cookieNamed(p, httpedge.CertPortalCookie); ck == nil || ck.MaxAge >= 0 {
+				t.Errorf("the session cookie was not cleared: %+v", ck)
+			}
+			p = get(t, mc, b.CertPortalURL+p.Header.Get("Location"))
 			if p.Status != http.StatusLocked {
 				t.Fatalf("after %d wrong confirmation passwords: %d, want 423", identity.LockAfter, p.Status)
 			}
 			wantText(t, p, msg(t, "ja", "error.account_locked"))
-			if ck := cookieNamed(p, httpedge.CertPortalCookie); ck == nil || ck.MaxAge >= 0 {
-				t.Errorf("the session cookie was not cleared: %+v", ck)
-			}
 			usersWantActive(t, b, luser.LoginID)
 			// The locked master's certificate no longer reaches the pages.
 			if p := get(t, mc, b.CertPortalURL+"/users"); p.Status != http.StatusForbidden {
@@ -527,7 +537,11 @@ func TestUsersPagesAreForTheMasterOnly(t *testing.T) {
 					} else {
 						p = post(t, gc, b.CertPortalURL+tt.path, tt.form)
 					}
-					wantPage(t, p, http.StatusForbidden, tt.path)
+					if tt.method == http.MethodGet {
+						wantPage(t, p, http.StatusForbidden, tt.path)
+					} else {
+						wantPage(t, p, http.StatusForbidden, refusedAt(tt.path))
+					}
 					wantText(t, p, msg(t, lang, "error.forbidden"), msg(t, lang, "page.users_refused.general"))
 					if strings.Contains(p.Raw, `id="users"`) || strings.Contains(p.Raw, "<form id=") {
 						t.Error("the refusal shows the master's page")
@@ -561,7 +575,7 @@ func TestUsersPagesAreForTheMasterOnly(t *testing.T) {
 					} else {
 						p = post(t, mc, b.CertPortalURL+tt.path, tt.form)
 					}
-					wantPage(t, p, http.StatusNotFound, tt.path)
+					wantPage(t, p, http.StatusNotFound, refusedAt(tt.path))
 					wantText(t, p, msg(t, "ja", "error.not_found"), msg(t, "ja", "users.back"))
 					if strings.Contains(p.Raw, "一般 "+target) {
 						t.Errorf("%s %s shows the other organization's user", tt.method, tt.path)
@@ -739,7 +753,7 @@ func TestUnlockByMaster(t *testing.T) {
 					t.Fatalf("the unlock form asks for no confirmation password: %s", row.Raw)
 				}
 				p := post(t, c, b.PortalURL+"/users/"+user.LoginID+"/unlock", url.Values{"csrf_token": {csrfToken(t, list)}, "confirmation_password": {"Wrong-pass1"}})
-				wantPage(t, p, http.StatusForbidden, "/users/"+user.LoginID+"/unlock")
+				wantPage(t, p, http.StatusForbidden, "/users")
 				wantText(t, p, msg(t, lang, "error.invalid_confirmation_password"))
 				if !strings.Contains(usersRowOf(t, p, user.LoginID).Raw, "unlock-form") {
 					t.Fatal("a wrong confirmation password unlocked the user")
@@ -765,7 +779,7 @@ func TestUnlockByMaster(t *testing.T) {
 				for _, tt := range tests {
 					t.Run(tt.name, func(t *testing.T) {
 						p := post(t, c, b.PortalURL+"/users/"+tt.loginID+"/unlock", url.Values{"csrf_token": {csrfToken(t, list)}, "confirmation_password": {org.Master.Confirmation}})
-						wantPage(t, p, tt.status, "/users/"+tt.loginID+"/unlock")
+						wantPage(t, p, tt.status, "/users")
 						wantTitle(t, p, lang, "page.users.title")
 						wantText(t, p, msg(t, lang, tt.key), msg(t, lang, "page.users.bank.master_unlock"))
 						if usersNotice(p) != "" {
@@ -816,7 +830,7 @@ func TestUsersFormsNeedTheToken(t *testing.T) {
 						tt.form.Set("csrf_token", token)
 					}
 					p := post(t, mc, b.CertPortalURL+tt.path, tt.form)
-					wantPage(t, p, http.StatusForbidden, tt.path)
+					wantPage(t, p, http.StatusForbidden, refusedAt(tt.path))
 					wantTitle(t, p, "ja", tt.title)
 					wantText(t, p, msg(t, "ja", "error.form_token"))
 				})

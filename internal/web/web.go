@@ -63,9 +63,13 @@ type Config struct {
 	// PasswordChecks limits the password checks without a session (login)
 	// in flight per client address; nil: no limit.
 	PasswordChecks *httpedge.PasswordChecks
-	Logger         *slog.Logger
-	Now            func() time.Time // default time.Now
-	Rand           io.Reader        // default crypto/rand
+	// Forms keeps the pages of refused forms for their one display after
+	// the redirect that follows them; nil: a refused form is answered with
+	// its page.
+	Forms  FormStore
+	Logger *slog.Logger
+	Now    func() time.Time // default time.Now
+	Rand   io.Reader        // default crypto/rand
 }
 
 // Handler serves the pages of one listener.
@@ -155,6 +159,8 @@ func (h *Handler) routes() {
 		m.HandleFunc("POST "+pathIssue+"/withdraw", h.form(h.withdrawCertificate, h.renderWithdrawal))
 	}
 	m.HandleFunc("GET /lang/{lang}", h.switchLanguage)
+	m.HandleFunc("POST /lang/{lang}", h.form(h.switchLanguageKeeping, nil))
+	m.HandleFunc("GET "+pathRefused, h.refused)
 	m.Handle("GET /static/", h.static())
 	m.HandleFunc("GET "+pathHome, h.session(h.home, 0))
 	m.HandleFunc("GET "+pathCertificate, h.session(h.certificate, 0))
@@ -169,6 +175,8 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET "+pathUsers+"/{login_id}/revoke", h.session(h.master(h.revokeForm), 0))
 	m.HandleFunc("POST "+pathUsers+"/{login_id}/revoke", h.form(h.session(h.master(h.revoke), 0), h.inSession(h.renderRevoke)))
 	m.HandleFunc("POST "+pathUsers+"/{login_id}/unlock", h.form(h.session(h.master(h.unlock), 0), h.inSession(h.refuseUsersForm)))
+	m.HandleFunc("GET "+pathUsers+"/{login_id}/password-reset", h.session(h.master(h.resetForm), 0))
+	m.HandleFunc("POST "+pathUsers+"/{login_id}/password-reset", h.form(h.session(h.master(h.resetPasswords), 0), h.inSession(h.renderReset)))
 	m.HandleFunc("GET "+pathUsers+"/{login_id}/privileges", h.session(h.master(h.bank(h.privilegesForm)), 0))
 	m.HandleFunc("POST "+pathUsers+"/{login_id}/privileges", h.form(h.session(h.master(h.setPrivileges), 0), nil))
 	m.HandleFunc("GET "+pathAccounts, h.session(h.bank(h.accounts), 0))
@@ -219,7 +227,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Content-Security-Policy", contentSecurityPolicy)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
-	h.mux.ServeHTTP(w, r)
+	h.mux.ServeHTTP(w, withKeptSlot(r))
 }
 
 // Route returns the pattern of the page's route that serves r ("" when

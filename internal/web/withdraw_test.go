@@ -36,7 +36,7 @@ func TestR13_WithdrawFromTheIssuancePage(t *testing.T) {
 					certificateLogin(t, b, b.Client(mc), org.Master.Password)
 					p := post(t, c, b.PortalURL+"/issue/withdraw", url.Values{"csrf_token": {csrfToken(t, form)},
 						"login_id": {org.Master.LoginID}, "password": {org.Master.Password}})
-					wantPage(t, p, http.StatusConflict, "/issue/withdraw")
+					wantPage(t, p, http.StatusConflict, "/issue")
 					wantText(t, p, msg(t, lang, "error.certificate_not_withdrawable"), `value="`+org.Master.LoginID+`"`)
 					return
 				}
