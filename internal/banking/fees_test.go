@@ -35,7 +35,7 @@ func newFeeFixture(t *testing.T, db *store.DB) *fixture {
 // accountAt opens an account of o at a branch, with balance yen in it.
 func (f *fixture) accountAt(o org, branch string, balance int64) banking.Account {
 	f.t.Helper()
-	a, err := f.svc.OpenAccount(f.ctx, o.Code, banking.Ordinary, branch, "8"+itoa(1000000+accountSeq.Add(1))[1:], "ﾛｳｸﾐ ﾃｽﾄ", "test", "REQ-OPEN")
+	a, err := f.svc.OpenAccount(f.ctx, o.Code, banking.Ordinary, branch, "8"+itoa(1000000 + accountSeq.Add(1))[1:], "ﾛｳｸﾐ ﾃｽﾄ", "test", "REQ-OPEN")
 	if err != nil {
 		f.t.Fatalf("open account: %v", err)
 	}
