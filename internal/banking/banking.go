@@ -202,14 +202,17 @@ type Batch struct {
 	Status         Status
 	Count          int
 	Total          int64
-	Interbank      bool // some item goes to another bank
-	RequestedBy    int64
-	RequestedAt    time.Time
-	ApprovedBy     int64
-	ApprovedAt     time.Time
-	ExecutedAt     time.Time
-	FailureReason  string
-	UpdatedAt      time.Time
+	// Fees is the sum of the fees of its items (当方負担), debited with
+	// Total at execution.
+	Fees          int64
+	Interbank     bool // some item goes to another bank
+	RequestedBy   int64
+	RequestedAt   time.Time
+	ApprovedBy    int64
+	ApprovedAt    time.Time
+	ExecutedAt    time.Time
+	FailureReason string
+	UpdatedAt     time.Time
 	// Version counts the changes of the batch, as Transfer's does; its
 	// items change only with it.
 	Version int64

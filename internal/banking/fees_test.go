@@ -14,11 +14,7 @@ import (
 
 // testFees has a distinct fee for every kind of payee and band, so that a
 // fee taken from the wrong cell shows.
-var testFees = banking.FeeTable{
-	SameBranch:  banking.FeeBand{Below30000: 11, From30000: 22},
-	OtherBranch: banking.FeeBand{Below30000: 110, From30000: 220},
-	OtherBank:   banking.FeeBand{Below30000: 330, From30000: 440},
-}
+var testFees = testutil.Fees
 
 // newFeeFixture is newFixture with the bank charging testFees.
 func newFeeFixture(t *testing.T, db *store.DB) *fixture {
@@ -314,9 +310,15 @@ func TestFee_BatchItems(t *testing.T) {
 		if err != nil {
 			t.Fatalf("create batch: %v", err)
 		}
-		_, items, err := f.svc.Batch(f.ctx, req.User, b.ID)
+		if b.Fees != 792 {
+			t.Errorf("batch fees %d, want 792", b.Fees)
+		}
+		read, items, err := f.svc.Batch(f.ctx, req.User, b.ID)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if read.Fees != 792 {
+			t.Errorf("batch read back: fees %d, want 792", read.Fees)
 		}
 		if len(items) != 3 || items[0].Fee != 22 || items[1].Fee != 330 || items[2].Fee != 440 || banking.TotalFees(items) != 792 {
 			t.Fatalf("item fees %+v, want 22, 330, 440", items)

@@ -186,7 +186,7 @@ func (s *Service) record(ctx context.Context, u identity.User, p Privileges, key
 		}
 		var about string
 		if b != nil {
-			b.Count, b.Total = len(items), total
+			b.Count, b.Total, b.Fees = len(items), total, TotalFees(items)
 			if err := tx.InsertBatch(ctx, b); err != nil {
 				return err
 			}

@@ -377,7 +377,7 @@ func (d *DB) History(ctx context.Context, u banking.Unit) ([]banking.HistoryEntr
 
 const batchColumns = `b.id, b.organization_id, b.from_account_id, b.execution_date, b.source_file, b.status, b.item_count, b.total,
 	b.interbank, b.requested_by, b.created_at, b.updated_at, b.approved_by, b.approved_at, b.executed_at, b.failure_reason,
-	b.version`
+	b.version, (SELECT COALESCE(SUM(f.fee), 0) FROM transfers f WHERE f.batch_id = b.id)`
 
 func scanBatch(s scanner) (banking.Batch, error) {
 	var b banking.Batch
@@ -386,7 +386,7 @@ func scanBatch(s scanner) (banking.Batch, error) {
 	var approvedBy, approvedAt, executedAt sql.NullInt64
 	var reason sql.NullString
 	err := s.Scan(&b.ID, &b.OrganizationID, &b.FromAccountID, &date, &b.SourceFile, &status, &b.Count, &b.Total,
-		&b.Interbank, &b.RequestedBy, &created, &updated, &approvedBy, &approvedAt, &executedAt, &reason, &b.Version)
+		&b.Interbank, &b.RequestedBy, &created, &updated, &approvedBy, &approvedAt, &executedAt, &reason, &b.Version, &b.Fees)
 	if err != nil {
 		return banking.Batch{}, err
 	}
