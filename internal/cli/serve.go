@@ -121,6 +121,11 @@ func (a *app) reload(path string, env Env, srv *server.Server, level *slog.Level
 	// requested keep their fees.
 	if err := srv.Services.Banking.SetFees(*feesOf(cfg)); err != nil {
 		a.logger.Error("reload: transfer fees refused, the old ones kept", "err", err)
+	} else {
+		f := srv.Services.Banking.Fees()
+		a.logger.Info("reload: transfer fees", "same_branch", []int64{f.SameBranch.Below30000, f.SameBranch.From30000},
+			"other_branch", []int64{f.OtherBranch.Below30000, f.OtherBranch.From30000},
+			"other_bank", []int64{f.OtherBank.Below30000, f.OtherBank.From30000})
 	}
 	// The names of banks and branches, when the operator imported newer
 	// ones; a file refused keeps the names in use.
