@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"kinko/internal/banking"
@@ -336,5 +337,65 @@ func TestFee_BatchItems(t *testing.T) {
 			t.Errorf("fee postings %d, want 3", got)
 		}
 		f.verify()
+	})
+}
+
+// TestFee_ResubmissionDecidesTheFeeAgain: a transfer sent back and
+// resubmitted has the fee of its new request, by the table in force, and
+// its new fee payer.
+func TestFee_ResubmissionDecidesTheFeeAgain(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFeeFixture(t, db)
+		o := f.newOrg("労組")
+		from := f.accountAt(o, "101", 100_000)
+		req, appr := f.newUser(o, all), f.newUser(o, all)
+		tr := f.request(req, from.ID, elsewhere, 10_000)
+		if _, err := f.svc.SendBack(f.ctx, appr.User, tr.ID, tr.Version, "金額を確認してください"); err != nil {
+			t.Fatalf("send back: %v", err)
+		}
+		if _, err := f.svc.Resubmit(f.ctx, req.User, tr.ID, banking.TransferRequest{FromAccountID: from.ID, Payee: elsewhere,
+			Amount: 40_000, FeePayer: banking.FeePayerPayee}); err != nil {
+			t.Fatalf("resubmit: %v", err)
+		}
+		if got := f.transfer(tr.ID); got.Fee != 440 || got.FeePayer != banking.FeePayerPayee || got.Sent() != 39_560 {
+			t.Fatalf("resubmitted: fee %d %s sent %d, want 440 payee 39560", got.Fee, got.FeePayer, got.Sent())
+		}
+		f.approve(appr, tr.ID)
+		if got := f.balance(from.ID); got != 60_000 {
+			t.Errorf("balance %d, want 60000", got)
+		}
+		f.verify()
+	})
+}
+
+// TestFee_VerifyLedgerChecksTheFeePosting: an executed transfer with a fee
+// must have exactly its fee posting; one removed (with the balance put
+// back), or a fee changed behind the ledger's back, is reported.
+func TestFee_VerifyLedgerChecksTheFeePosting(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFeeFixture(t, db)
+		o := f.newOrg("労組")
+		from := f.accountAt(o, "101", 100_000)
+		req, appr := f.newUser(o, all), f.newUser(o, all)
+		tr := f.approve(appr, f.request(req, from.ID, elsewhere, 10_000).ID)
+		if got := ledger(t, db); len(got) != 0 {
+			t.Fatalf("a sound ledger has problems: %v", got)
+		}
+		exec(t, db, `UPDATE transfers SET fee = 331 WHERE id = $1`, tr.ID)
+		if got := ledger(t, db); len(got) == 0 {
+			t.Errorf("a fee changed behind the ledger's back is not reported")
+		}
+		exec(t, db, `UPDATE transfers SET fee = 330 WHERE id = $1`, tr.ID)
+		exec(t, db, `DELETE FROM postings WHERE transfer_id = $1 AND kind = 'fee'`, tr.ID)
+		exec(t, db, `UPDATE accounts SET balance = balance + 330 WHERE id = $1`, from.ID)
+		got := ledger(t, db)
+		want := fmt.Sprintf("account %d, transfer %d: executed with 0 fee postings of 330, want 1", from.ID, tr.ID)
+		found := false
+		for _, p := range got {
+			found = found || p == want
+		}
+		if !found {
+			t.Errorf("problems %v, want %q", got, want)
+		}
 	})
 }

@@ -76,6 +76,23 @@ func TestBankingFees_ShownOnConfirmationAndApproval(t *testing.T) {
 		st := get(t, gc, b.PortalURL+"/accounts/"+itoa(s.account.ID)+"/statement")
 		wantText(t, st, banking.FeeDescription, "440円", "29,560円")
 
+		// A batch's page shows its items' fees and what leaves the account.
+		bt, err := b.Services.Banking.CreateBatch(context.Background(), bankingUser(t, b, s.general.LoginID), banking.BatchRequest{
+			FromAccountID: s.account.ID, SourceFile: "sogo.txt", Items: []banking.BatchItem{
+				{Payee: banking.PayeeAccount{BankCode: "2950", BranchCode: "002", AccountType: banking.Ordinary, AccountNumber: "2000002", Name: "ｳｹﾄﾘｼﾖｳﾃﾝｶｲ"}, Amount: 30_000},
+				{Payee: banking.PayeeAccount{BankCode: "0005", BranchCode: "123", AccountType: banking.Ordinary, AccountNumber: "7654321", Name: "ﾀﾅｶ ﾊﾅｺ"}, Amount: 1_000},
+			}})
+		if err != nil {
+			t.Fatalf("create batch: %v", err)
+		}
+		bp := get(t, gc, b.PortalURL+"/batches/"+itoa(bt.ID))
+		wantPage(t, bp, http.StatusOK, "/batches/"+itoa(bt.ID))
+		if !strings.Contains(bp.Raw, `id="batch-fees"`) {
+			t.Fatalf("the batch page has no fees:\n%s", bp.Text)
+		}
+		// Another branch 30,000 yen: 220; another bank 1,000 yen: 330.
+		wantText(t, bp, msg(t, "ja", "fees.batch_total"), "550円", "31,550円")
+
 		tooSmall := entry("330", "payee")
 		wantText(t, tooSmall, msg(t, "ja", "error.amount_not_above_fee"))
 		if strings.Contains(tooSmall.Raw, `id="transfer-submit"`) {
