@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"kinko/internal/banking"
 	"kinko/internal/store"
@@ -397,5 +398,38 @@ func TestFee_VerifyLedgerChecksTheFeePosting(t *testing.T) {
 		if !found {
 			t.Errorf("problems %v, want %q", got, want)
 		}
+	})
+}
+
+// TestFee_ScheduledTransferFailsShortOfTheFee: on its execution date a
+// scheduled transfer whose account holds the amount but not the fee fails
+// (不能), and nothing is booked; with the fee there, it executes.
+func TestFee_ScheduledTransferFailsShortOfTheFee(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFeeFixture(t, db)
+		o := f.newOrg("労組")
+		short, enough := f.accountAt(o, "101", 10_000), f.accountAt(o, "101", 10_330)
+		req, appr := f.newUser(o, all), f.newUser(o, all)
+		tomorrow := day0.AddDays(1)
+		ask := func(from banking.Account) banking.Transfer {
+			tr, err := f.svc.RequestTransfer(f.ctx, req.User, banking.TransferRequest{FromAccountID: from.ID, Payee: elsewhere,
+				Amount: 10_000, ExecutionDate: tomorrow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f.approve(appr, tr.ID)
+		}
+		a, b := ask(short), ask(enough)
+		f.bank.Clock.Set(t0.Add(24 * time.Hour))
+		if _, err := f.svc.ExecuteDue(f.ctx, tomorrow); err != nil {
+			t.Fatalf("execute due: %v", err)
+		}
+		if got := f.transfer(a.ID); got.Status != banking.StatusFailed || f.balance(short.ID) != 10_000 {
+			t.Errorf("short of the fee: %s, balance %d; want failed and 10000", got.Status, f.balance(short.ID))
+		}
+		if got := f.transfer(b.ID); got.Status != banking.StatusExecuted || f.balance(enough.ID) != 0 {
+			t.Errorf("with the fee: %s, balance %d; want executed and 0", got.Status, f.balance(enough.ID))
+		}
+		f.verify()
 	})
 }
