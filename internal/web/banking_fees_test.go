@@ -93,6 +93,22 @@ func TestBankingFees_ShownOnConfirmationAndApproval(t *testing.T) {
 		// Another branch 30,000 yen: 220; another bank 1,000 yen: 330.
 		wantText(t, bp, msg(t, "ja", "fees.batch_total"), "550円", "31,550円")
 
+		// A transfer sent back opens for correction with its fee payer.
+		general := bankingUser(t, b, s.general.LoginID)
+		back, err := b.Services.Banking.RequestTransfer(context.Background(), general, banking.TransferRequest{FromAccountID: s.account.ID,
+			Payee: banking.PayeeAccount{BankCode: "0005", BranchCode: "123", AccountType: banking.Ordinary, AccountNumber: "7654321", Name: "ﾀﾅｶ ﾊﾅｺ"},
+			Amount: 5_000, FeePayer: banking.FeePayerPayee})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Services.Banking.SendBack(context.Background(), bankingUser(t, b, s.org.Master.LoginID), back.ID, back.Version, "金額を確認"); err != nil {
+			t.Fatal(err)
+		}
+		edit := get(t, gc, b.PortalURL+"/transfers/"+itoa(back.ID)+"/edit")
+		if !strings.Contains(edit.Raw, `<option value="payee" selected>`) {
+			t.Errorf("the correction form of a 先方負担 transfer does not keep 先方負担:\n%s", edit.Raw)
+		}
+
 		tooSmall := entry("330", "payee")
 		wantText(t, tooSmall, msg(t, "ja", "error.amount_not_above_fee"))
 		if strings.Contains(tooSmall.Raw, `id="transfer-submit"`) {
