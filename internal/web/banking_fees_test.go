@@ -96,7 +96,7 @@ func TestBankingFees_ShownOnConfirmationAndApproval(t *testing.T) {
 		// A transfer sent back opens for correction with its fee payer.
 		general := bankingUser(t, b, s.general.LoginID)
 		back, err := b.Services.Banking.RequestTransfer(context.Background(), general, banking.TransferRequest{FromAccountID: s.account.ID,
-			Payee: banking.PayeeAccount{BankCode: "0005", BranchCode: "123", AccountType: banking.Ordinary, AccountNumber: "7654321", Name: "ﾀﾅｶ ﾊﾅｺ"},
+			Payee:  banking.PayeeAccount{BankCode: "0005", BranchCode: "123", AccountType: banking.Ordinary, AccountNumber: "7654321", Name: "ﾀﾅｶ ﾊﾅｺ"},
 			Amount: 5_000, FeePayer: banking.FeePayerPayee})
 		if err != nil {
 			t.Fatal(err)
