@@ -31,6 +31,7 @@ type batchJSON struct {
 	Status        string         `json:"status"`
 	Count         int            `json:"count"`
 	Total         int64          `json:"total"`
+	Fees          int64          `json:"fees"`
 	Interbank     bool           `json:"interbank"`
 	RequestedBy   string         `json:"requested_by"`
 	RequestedAt   string         `json:"requested_at"`
@@ -45,7 +46,7 @@ type batchJSON struct {
 
 func (l *loginIDs) batch(b banking.Batch) batchJSON {
 	return batchJSON{ID: b.ID, FromAccountID: b.FromAccountID, ExecutionDate: b.ExecutionDate.String(), FileName: b.SourceFile,
-		Status: string(b.Status), Count: b.Count, Total: b.Total, Interbank: b.Interbank,
+		Status: string(b.Status), Count: b.Count, Total: b.Total, Fees: b.Fees, Interbank: b.Interbank,
 		RequestedBy: l.of(b.RequestedBy), RequestedAt: timeString(b.RequestedAt),
 		ApprovedBy: l.of(b.ApprovedBy), ApprovedAt: optionalTime(b.ApprovedAt), ExecutedAt: optionalTime(b.ExecutedAt),
 		FailureReason: b.FailureReason, UpdatedAt: timeString(b.UpdatedAt)}

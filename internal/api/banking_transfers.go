@@ -20,6 +20,9 @@ type transferJSON struct {
 	NewPayee        bool             `json:"new_payee"`
 	Interbank       bool             `json:"interbank"`
 	Amount          int64            `json:"amount"`
+	Fee             int64            `json:"fee"`
+	FeePayer        string           `json:"fee_payer"`
+	AmountReceived  int64            `json:"amount_received"`
 	ExecutionDate   string           `json:"execution_date"`
 	Memo            string           `json:"memo"`
 	CustomerCode1   string           `json:"customer_code1,omitempty"`
@@ -99,7 +102,8 @@ func (l *loginIDs) of(id int64) string {
 func (l *loginIDs) transfer(t banking.Transfer) transferJSON {
 	return transferJSON{ID: t.ID, BatchID: t.BatchID, FromAccountID: t.FromAccountID, Payee: l.a.payeeAccountOf(t.Payee),
 		NewPayee:  l.fresh[t.ID],
-		Interbank: t.Interbank, Amount: t.Amount, ExecutionDate: t.ExecutionDate.String(), Memo: t.Memo,
+		Interbank: t.Interbank, Amount: t.Amount, Fee: t.Fee, FeePayer: string(t.FeePayer), AmountReceived: t.Sent(),
+		ExecutionDate: t.ExecutionDate.String(), Memo: t.Memo,
 		CustomerCode1: t.CustomerCode1, CustomerCode2: t.CustomerCode2, Status: string(t.Status),
 		RequestedBy: l.of(t.RequestedBy), RequestedAt: timeString(t.RequestedAt),
 		ApprovedBy: l.of(t.ApprovedBy), ApprovedAt: optionalTime(t.ApprovedAt), ExecutedAt: optionalTime(t.ExecutedAt),
@@ -123,6 +127,9 @@ type transferRequest struct {
 	Amount        int64             `json:"amount"`
 	ExecutionDate string            `json:"execution_date"`
 	Memo          string            `json:"memo"`
+	// FeePayer is "payer" (当方負担, also when left out) or "payee"
+	// (先方負担).
+	FeePayer string `json:"fee_payer"`
 }
 
 func (t transferRequest) request() (banking.TransferRequest, error) {
@@ -130,7 +137,8 @@ func (t transferRequest) request() (banking.TransferRequest, error) {
 	if err != nil {
 		return banking.TransferRequest{}, err
 	}
-	r := banking.TransferRequest{FromAccountID: t.FromAccountID, PayeeID: t.PayeeID, Amount: t.Amount, ExecutionDate: d, Memo: t.Memo}
+	r := banking.TransferRequest{FromAccountID: t.FromAccountID, PayeeID: t.PayeeID, Amount: t.Amount, ExecutionDate: d, Memo: t.Memo,
+		FeePayer: banking.FeePayer(t.FeePayer)}
 	if t.Payee != nil {
 		r.Payee = t.Payee.account()
 	}

@@ -100,6 +100,7 @@ const (
 	PostingDeposit PostingKind = "deposit" // 入金 posted by the bank
 	PostingDebit   PostingKind = "debit"   // a transfer out of the account
 	PostingCredit  PostingKind = "credit"  // a transfer into the account
+	PostingFee     PostingKind = "fee"     // the fee of a transfer (振込手数料), out of the account
 )
 
 // Posting is one movement of money on an account: the only way a balance
@@ -161,9 +162,15 @@ type Transfer struct {
 	Payee          PayeeAccount
 	// ToAccountID is the payee's account when it is at this bank; 0 for a
 	// transfer to another bank (Interbank).
-	ToAccountID     int64
-	Interbank       bool
-	Amount          int64
+	ToAccountID int64
+	Interbank   bool
+	// Amount is the amount requested. The payee receives Sent(): the
+	// amount, less the fee when the payee bears it.
+	Amount int64
+	// Fee is the transfer's fee (振込手数料), fixed by the bank's table when
+	// the transfer was requested; FeePayer says who bears it.
+	Fee             int64
+	FeePayer        FeePayer
 	ExecutionDate   calendar.Date
 	Memo            string
 	CustomerCode1   string // batch items: 顧客コード1, up to 10 digits
@@ -195,14 +202,17 @@ type Batch struct {
 	Status         Status
 	Count          int
 	Total          int64
-	Interbank      bool // some item goes to another bank
-	RequestedBy    int64
-	RequestedAt    time.Time
-	ApprovedBy     int64
-	ApprovedAt     time.Time
-	ExecutedAt     time.Time
-	FailureReason  string
-	UpdatedAt      time.Time
+	// Fees is the sum of the fees of its items (当方負担), debited with
+	// Total at execution.
+	Fees          int64
+	Interbank     bool // some item goes to another bank
+	RequestedBy   int64
+	RequestedAt   time.Time
+	ApprovedBy    int64
+	ApprovedAt    time.Time
+	ExecutedAt    time.Time
+	FailureReason string
+	UpdatedAt     time.Time
 	// Version counts the changes of the batch, as Transfer's does; its
 	// items change only with it.
 	Version int64
@@ -390,6 +400,10 @@ type Config struct {
 	// and written in the interbank files. Default: zengin.Embedded(), the
 	// names that ship with kinko.
 	Banks *zengin.Directory
+	// Fees is the bank's table of transfer fees (振込手数料); nil means no
+	// fees at all. The server passes the config's table, whose default is
+	// DefaultFees.
+	Fees *FeeTable
 }
 
 // The defaults of Config.PayeeChecks and PayeeCheckWindow: enough for a
@@ -405,6 +419,8 @@ type Service struct {
 	c Config
 	// payee is the limit of payee checks in force (SetPayeeChecks).
 	payee atomic.Pointer[payeeLimit]
+	// fees is the fee table in force (SetFees).
+	fees atomic.Pointer[FeeTable]
 }
 
 // payeeLimit is Config.PayeeChecks and Config.PayeeCheckWindow.
@@ -441,6 +457,13 @@ func New(c Config) (*Service, error) {
 	}
 	s := &Service{c: c}
 	s.SetPayeeChecks(c.PayeeChecks, c.PayeeCheckWindow)
+	var fees FeeTable
+	if c.Fees != nil {
+		fees = *c.Fees
+	}
+	if err := s.SetFees(fees); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

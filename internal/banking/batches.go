@@ -174,8 +174,13 @@ func (s *Service) prepareItem(ctx context.Context, from Account, p Privileges, i
 	if to == from.ID {
 		return Transfer{}, fmt.Errorf("%w: the payee is the account the money comes from", ErrInvalidPayee)
 	}
-	return Transfer{FromAccountID: from.ID, Payee: acct, ToAccountID: to, Interbank: to == 0, Amount: it.Amount,
-		CustomerCode1: it.CustomerCode1, CustomerCode2: it.CustomerCode2}, nil
+	t := Transfer{FromAccountID: from.ID, Payee: acct, ToAccountID: to, Interbank: to == 0, Amount: it.Amount,
+		CustomerCode1: it.CustomerCode1, CustomerCode2: it.CustomerCode2}
+	// The items of a batch bear their fees on the payer's side (当方負担).
+	if err := s.withFee(&t, from, FeePayerPayer); err != nil {
+		return Transfer{}, err
+	}
+	return t, nil
 }
 
 // ApproveBatch approves a batch as one, with the rules of Approve; the

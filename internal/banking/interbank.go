@@ -139,9 +139,9 @@ func (s *Service) interbankFiles(ctx context.Context, pending []Transfer, r Inte
 			zf.Records = append(zf.Records, zengin.Transfer{BankCode: t.Payee.BankCode, BankName: bankName,
 				BranchCode: t.Payee.BranchCode, BranchName: branchName,
 				AccountType: zengin.AccountType(typ), AccountNumber: t.Payee.AccountNumber, PayeeName: t.Payee.Name,
-				Amount: t.Amount, CustomerCode1: t.CustomerCode1, CustomerCode2: t.CustomerCode2})
+				Amount: t.Sent(), CustomerCode1: t.CustomerCode1, CustomerCode2: t.CustomerCode2})
 			f.TransferIDs = append(f.TransferIDs, t.ID)
-			f.Total += t.Amount
+			f.Total += t.Sent()
 		}
 		var buf bytes.Buffer
 		if err := zengin.Write(&buf, zf, r.Options); err != nil {

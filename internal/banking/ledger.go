@@ -94,9 +94,10 @@ func withDetail(ev audit.Event, about string) audit.Event {
 }
 
 // executeItems books the items of a unit in tx: for each, a debit of its
-// account and, to an account here, a credit of the payee's, with the
-// balances; all or none. The money for every item must be there
-// (ErrInsufficientFunds), and nothing is written before that is known. It
+// account by the amount sent, a posting of its fee (振込手数料) when it has
+// one and, to an account here, a credit of the payee's by the amount sent,
+// with the balances; all or none. The money for every item, fees included,
+// must be there (ErrInsufficientFunds), and nothing is written before that is known. It
 // appends each item's "executed" history.
 func executeItems(ctx context.Context, tx Tx, items []Transfer, today calendar.Date, at time.Time, actor string) error {
 	var ids []int64
@@ -106,7 +107,7 @@ func executeItems(ctx context.Context, tx Tx, items []Transfer, today calendar.D
 		if t.ToAccountID != 0 {
 			ids = append(ids, t.ToAccountID)
 		}
-		need[t.FromAccountID] += t.Amount
+		need[t.FromAccountID] += t.Debited()
 	}
 	accounts, err := tx.LockAccounts(ctx, ids)
 	if err != nil {
@@ -128,18 +129,27 @@ func executeItems(ctx context.Context, tx Tx, items []Transfer, today calendar.D
 		}
 	}
 	for _, t := range items {
-		balance[t.FromAccountID] -= t.Amount
-		debit := Posting{AccountID: t.FromAccountID, TransferID: t.ID, Kind: PostingDebit, Amount: -t.Amount,
+		sent := t.Sent()
+		balance[t.FromAccountID] -= sent
+		debit := Posting{AccountID: t.FromAccountID, TransferID: t.ID, Kind: PostingDebit, Amount: -sent,
 			BalanceAfter: balance[t.FromAccountID], Date: today, Description: description("振込 " + t.Payee.Name), CreatedAt: at}
 		if err := tx.InsertPosting(ctx, &debit); err != nil {
 			return err
 		}
+		if t.Fee > 0 {
+			balance[t.FromAccountID] -= t.Fee
+			fee := Posting{AccountID: t.FromAccountID, TransferID: t.ID, Kind: PostingFee, Amount: -t.Fee,
+				BalanceAfter: balance[t.FromAccountID], Date: today, Description: FeeDescription, CreatedAt: at}
+			if err := tx.InsertPosting(ctx, &fee); err != nil {
+				return err
+			}
+		}
 		if t.ToAccountID != 0 {
-			if balance[t.ToAccountID] > math.MaxInt64-t.Amount {
+			if balance[t.ToAccountID] > math.MaxInt64-sent {
 				return ErrInvalidAmount
 			}
-			balance[t.ToAccountID] += t.Amount
-			credit := Posting{AccountID: t.ToAccountID, TransferID: t.ID, Kind: PostingCredit, Amount: t.Amount,
+			balance[t.ToAccountID] += sent
+			credit := Posting{AccountID: t.ToAccountID, TransferID: t.ID, Kind: PostingCredit, Amount: sent,
 				BalanceAfter: balance[t.ToAccountID], Date: today, Description: description("振込 " + holder[t.FromAccountID]), CreatedAt: at}
 			if err := tx.InsertPosting(ctx, &credit); err != nil {
 				return err
@@ -157,6 +167,9 @@ func executeItems(ctx context.Context, tx Tx, items []Transfer, today calendar.D
 	}
 	return nil
 }
+
+// FeeDescription is the description of a transfer's fee posting.
+const FeeDescription = "振込手数料"
 
 // description cuts a posting's description to MaxDescription characters.
 func description(s string) string {

@@ -27,6 +27,9 @@ type TransferRequest struct {
 	// is the Transfer's ExecutionDate.
 	ExecutionDate calendar.Date
 	Memo          string
+	// FeePayer says who bears the fee: FeePayerPayer (当方負担, also "")
+	// or FeePayerPayee (先方負担).
+	FeePayer FeePayer `json:",omitempty"`
 	// IdempotencyKey, when set, makes a repeat of the same request by the
 	// same user return the first transfer (API clients' Idempotency-Key).
 	IdempotencyKey string
@@ -101,6 +104,9 @@ func (s *Service) RequestTransfer(ctx context.Context, u identity.User, r Transf
 	}
 	key := r.IdempotencyKey
 	r.IdempotencyKey = ""
+	if r.FeePayer == FeePayerPayer {
+		r.FeePayer = "" // the default, hashed as before fees were asked for
+	}
 	hash := requestHash("transfer", r)
 	if unit, ok, err := s.idempotent(ctx, u, key, hash); err != nil {
 		return Transfer{}, err
@@ -180,7 +186,7 @@ func (s *Service) record(ctx context.Context, u identity.User, p Privileges, key
 		}
 		var about string
 		if b != nil {
-			b.Count, b.Total = len(items), total
+			b.Count, b.Total, b.Fees = len(items), total, TotalFees(items)
 			if err := tx.InsertBatch(ctx, b); err != nil {
 				return err
 			}
@@ -267,9 +273,13 @@ func (s *Service) prepare(ctx context.Context, u identity.User, p Privileges, r 
 	if err != nil {
 		return Transfer{}, err
 	}
-	return Transfer{OrganizationID: u.OrganizationID, FromAccountID: from.ID, Payee: acct, ToAccountID: to, Interbank: interbank,
+	t := Transfer{OrganizationID: u.OrganizationID, FromAccountID: from.ID, Payee: acct, ToAccountID: to, Interbank: interbank,
 		Amount: r.Amount, ExecutionDate: date, Memo: r.Memo, Status: StatusAwaitingApproval,
-		RequestedBy: u.ID, RequestedAt: now, UpdatedAt: now}, nil
+		RequestedBy: u.ID, RequestedAt: now, UpdatedAt: now}
+	if err := s.withFee(&t, from, r.FeePayer); err != nil {
+		return Transfer{}, err
+	}
+	return t, nil
 }
 
 // Resubmit replaces the request of a transfer that an approver sent back

@@ -32,8 +32,9 @@ func (s *Service) VerifyLedger(ctx context.Context) ([]LedgerProblem, error) {
 // balance is negative, that every account's balance is the sum of its
 // postings and the balance after its last posting, that each posting's
 // balance follows from the one before, that every executed transfer has
-// exactly its postings (one debit of its amount from its account and, to an
-// account here, one credit to it) and every other transfer none, and that
+// exactly its postings (one debit of the amount sent from its account, one
+// posting of its fee when it has one and, to an account here, one credit of
+// the amount sent) and every other transfer none, and that
 // the items of a batch are in the batch's status.
 func VerifyLedger(ctx context.Context, r LedgerReader) ([]LedgerProblem, error) {
 	var problems []LedgerProblem
@@ -102,26 +103,31 @@ func VerifyLedger(ctx context.Context, r LedgerReader) ([]LedgerProblem, error) 
 				}
 				return nil
 			}
-			var debits, credits int
+			var debits, credits, fees int
 			for _, p := range ps {
 				switch {
-				case p.kind == PostingDebit && p.account == t.FromAccountID && p.amount == -t.Amount:
+				case p.kind == PostingDebit && p.account == t.FromAccountID && p.amount == -t.Sent():
 					debits++
-				case p.kind == PostingCredit && !t.Interbank && p.account == t.ToAccountID && p.amount == t.Amount:
+				case p.kind == PostingCredit && !t.Interbank && p.account == t.ToAccountID && p.amount == t.Sent():
 					credits++
+				case p.kind == PostingFee && p.account == t.FromAccountID && p.amount == -t.Fee:
+					fees++
 				default:
 					add(p.account, t.ID, "unexpected %s posting of %d", p.kind, p.amount)
 				}
 			}
 			if debits != 1 {
-				add(t.FromAccountID, t.ID, "executed with %d debits of %d, want exactly 1", debits, t.Amount)
+				add(t.FromAccountID, t.ID, "executed with %d debits of %d, want exactly 1", debits, t.Sent())
+			}
+			if wantFees := min(t.Fee, 1); int64(fees) != wantFees {
+				add(t.FromAccountID, t.ID, "executed with %d fee postings of %d, want %d", fees, t.Fee, wantFees)
 			}
 			wantCredits := 1
 			if t.Interbank {
 				wantCredits = 0
 			}
 			if credits != wantCredits {
-				add(t.ToAccountID, t.ID, "executed with %d credits of %d, want %d", credits, t.Amount, wantCredits)
+				add(t.ToAccountID, t.ID, "executed with %d credits of %d, want %d", credits, t.Sent(), wantCredits)
 			}
 			return nil
 		},

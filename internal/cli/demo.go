@@ -92,7 +92,7 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 	}
 	parts := srv.Services.Parts
 	orgs, err := demo.Seed(ctx, demo.Config{Store: a.db, Hasher: parts.Hasher, BankCode: parts.BankCode,
-		Calendar: parts.Calendar, Cutoff: parts.Cutoff})
+		Calendar: parts.Calendar, Cutoff: parts.Cutoff, Fees: parts.Fees})
 	if err != nil {
 		srv.Close()
 		return err

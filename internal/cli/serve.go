@@ -74,12 +74,12 @@ func runServe(ctx context.Context, args []string, env Env) error {
 var reloadable = []string{"log_level", "smtp_host", "smtp_port", "smtp_user", "smtp_password_file", "smtp_tls", "mail_from",
 	"login_throttle_id_free", "login_throttle_id_delay", "login_throttle_id_max_delay", "login_throttle_id_window",
 	"login_throttle_address_free", "login_throttle_address_delay", "login_throttle_address_max_delay", "login_throttle_address_window",
-	"payee_checks", "payee_check_window"}
+	"payee_checks", "payee_check_window", "transfer_fees"}
 
 // reload reads the server certificate and key files and the config again
 // and applies what a running server can change: the certificate (for new
-// connections), the log level, the mail settings, the login throttle and
-// the limit of payee checks. A file or config that is refused is logged,
+// connections), the log level, the mail settings, the login throttle, the
+// limit of payee checks and the transfer fees. A file or config that is refused is logged,
 // and the server keeps what it had.
 func (a *app) reload(path string, env Env, srv *server.Server, level *slog.LevelVar) {
 	a.logger.Info("reload requested")
@@ -117,6 +117,16 @@ func (a *app) reload(path string, env Env, srv *server.Server, level *slog.Level
 	srv.SetMail(server.Mail{SMTP: smtp, From: cfg.MailFrom})
 	srv.Services.Identity.SetThrottle(throttleOf(cfg))
 	srv.Services.Banking.SetPayeeChecks(cfg.PayeeChecks, time.Duration(cfg.PayeeCheckWindow))
+	// The fee table applies to transfers requested from now on; those
+	// requested keep their fees.
+	if err := srv.Services.Banking.SetFees(*feesOf(cfg)); err != nil {
+		a.logger.Error("reload: transfer fees refused, the old ones kept", "err", err)
+	} else {
+		f := srv.Services.Banking.Fees()
+		a.logger.Info("reload: transfer fees", "same_branch", []int64{f.SameBranch.Below30000, f.SameBranch.From30000},
+			"other_branch", []int64{f.OtherBranch.Below30000, f.OtherBranch.From30000},
+			"other_bank", []int64{f.OtherBank.Below30000, f.OtherBank.From30000})
+	}
 	// The names of banks and branches, when the operator imported newer
 	// ones; a file refused keeps the names in use.
 	if err := srv.Services.Banking.Banks().Reload(a.cfg.DataDir); err != nil {

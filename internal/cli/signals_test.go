@@ -235,13 +235,17 @@ func TestServe_Signals(t *testing.T) {
 
 		// A good config: the log level changes at once, a listener's
 		// address is named as changing at the next start.
-		writeServeConfig(t, cfg, b.dir, `"log_level": "debug", "bank_code": "0009", "login_throttle_id_free": 3, "payee_checks": 50,`)
+		writeServeConfig(t, cfg, b.dir, `"log_level": "debug", "bank_code": "0009", "login_throttle_id_free": 3, "payee_checks": 50,
+  "transfer_fees": {"other_branch_below_30000": 110, "other_bank_below_30000": 154},`)
 		p.signal(t, syscall.SIGHUP)
 		p.waitForNth(t, `"msg":"reload: config applied"`, 2)
 		warn := p.waitFor(t, `"msg":"reload: these keys change only at the next start"`)
 		if !strings.Contains(warn, `"keys":["bank_code"]`) {
-			t.Errorf("the warning of keys for the next start: %s; want bank_code alone (log level, throttle and payee checks are reloaded)", warn)
+			t.Errorf("the warning of keys for the next start: %s; want bank_code alone (log level, throttle, payee checks and fees are reloaded)", warn)
 		}
+		// The transfer fees in force are the new table's, the keys left
+		// out the defaults.
+		p.waitFor(t, `"msg":"reload: transfer fees","same_branch":[0,0],"other_branch":[110,0],"other_bank":[154,330]`)
 		// A refusal is logged at debug: now it is.
 		before := p.count(`"msg":"request refused"`)
 		insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // the new certificate is self-signed

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"kinko/internal/banking"
 	"kinko/internal/calendar"
 	"kinko/internal/certs"
 	"kinko/internal/config"
@@ -153,6 +154,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 		PKIURL: cfg.PKIURL, ShutdownTimeout: time.Duration(cfg.ShutdownTimeout),
 		Throttle:    throttleOf(cfg),
 		PayeeChecks: cfg.PayeeChecks, PayeeCheckWindow: time.Duration(cfg.PayeeCheckWindow),
+		Fees:         feesOf(cfg),
 		ServiceHours: web.ServiceHours{Weekdays: cfg.ServiceHours.Weekdays, Weekends: cfg.ServiceHours.Weekends}}
 	if parts.TrustedProxies, err = httpedge.ParseProxies(cfg.TrustedProxies); err != nil {
 		db.Close()
@@ -203,4 +205,17 @@ func (a *app) run(ctx context.Context, env Env, srv *server.Server) error {
 	}
 	a.logger.Info("listening", attrs...)
 	return srv.Serve(ctx)
+}
+
+// feesOf returns the fee table of a config with defaults applied.
+func feesOf(cfg config.Config) *banking.FeeTable {
+	f := cfg.TransferFees
+	band := func(below, from string) banking.FeeBand {
+		return banking.FeeBand{Below30000: f.Fee(below), From30000: f.Fee(from)}
+	}
+	return &banking.FeeTable{
+		SameBranch:  band("same_branch_below_30000", "same_branch_from_30000"),
+		OtherBranch: band("other_branch_below_30000", "other_branch_from_30000"),
+		OtherBank:   band("other_bank_below_30000", "other_bank_from_30000"),
+	}
 }

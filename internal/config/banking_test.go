@@ -82,3 +82,66 @@ func TestHardening_PayeeCheckSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestTransferFees: the fee table has a labour bank's defaults, takes the
+// fees a bank publishes from the file and the environment (one left out is
+// the default's, 0 included as a fee of its own), and refuses a fee out of
+// range or a key it does not know, naming it.
+func TestTransferFees(t *testing.T) {
+	fees := func(c Config) [6]int64 {
+		var out [6]int64
+		for i, k := range []string{"same_branch_below_30000", "same_branch_from_30000", "other_branch_below_30000",
+			"other_branch_from_30000", "other_bank_below_30000", "other_bank_from_30000"} {
+			out[i] = c.TransferFees.Fee(k)
+		}
+		return out
+	}
+	t.Run("defaults", func(t *testing.T) {
+		got, err := Load("", envOf(nil))
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		if want := [6]int64{0, 0, 0, 0, 220, 330}; fees(got) != want {
+			t.Fatalf("fees %v, want %v", fees(got), want)
+		}
+	})
+	t.Run("from the file", func(t *testing.T) {
+		p := writeFile(t, "kinko.json", `{"transfer_fees": {"same_branch_below_30000": 0, "other_branch_below_30000": 110,
+  "other_branch_from_30000": 220, "other_bank_below_30000": 0, "other_bank_from_30000": 440}}`)
+		got, err := Load(p, envOf(nil))
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		if want := [6]int64{0, 0, 110, 220, 0, 440}; fees(got) != want {
+			t.Fatalf("fees %v, want %v", fees(got), want)
+		}
+	})
+	t.Run("from the environment", func(t *testing.T) {
+		got, err := Load("", envOf(map[string]string{"KINKO_TRANSFER_FEES": `{"other_bank_below_30000": 154}`}))
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		if want := [6]int64{0, 0, 0, 0, 154, 330}; fees(got) != want {
+			t.Fatalf("fees %v, want %v", fees(got), want)
+		}
+	})
+	for _, c := range []struct{ name, file, want string }{
+		{"negative", `{"transfer_fees": {"other_bank_below_30000": -1}}`, "other_bank_below_30000 -1"},
+		{"too large", `{"transfer_fees": {"same_branch_from_30000": 10000}}`, "same_branch_from_30000 10000"},
+		{"unknown key", `{"transfer_fees": {"other_bank_under_30000": 220}}`, "other_bank_under_30000"},
+		{"not a number", `{"transfer_fees": {"other_bank_below_30000": "220円"}}`, "other_bank_below_30000"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load(writeFile(t, "kinko.json", c.file), envOf(nil))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Load %s: %v, want an error naming %s", c.file, err, c.want)
+			}
+		})
+	}
+	t.Run("environment not an object", func(t *testing.T) {
+		_, err := Load("", envOf(map[string]string{"KINKO_TRANSFER_FEES": `220`}))
+		if err == nil || !strings.Contains(err.Error(), "KINKO_TRANSFER_FEES") {
+			t.Fatalf("Load: %v, want an error naming KINKO_TRANSFER_FEES", err)
+		}
+	})
+}

@@ -176,6 +176,10 @@ type Config struct {
 	PayeeChecks int `json:"payee_checks"`
 	// PayeeCheckWindow is the window of PayeeChecks. Zero: 1h.
 	PayeeCheckWindow Duration `json:"payee_check_window"`
+	// TransferFees is the bank's table of transfer fees (振込手数料), in yen
+	// with the consumption tax included. A fee left out is the default's
+	// (DefaultTransferFees).
+	TransferFees TransferFees `json:"transfer_fees"`
 	// ShutdownTimeout is how long a server told to stop (SIGTERM, SIGINT)
 	// waits for the requests in flight before it cuts them off. Zero:
 	// DefaultShutdownTimeout.
@@ -191,6 +195,82 @@ type Config struct {
 	// PROXY protocol (v1, v2) that every connection from TrustedProxies
 	// must begin with; refused from anyone else. Needs TrustedProxies.
 	ProxyProtocol bool `json:"proxy_protocol"`
+}
+
+// TransferFees is the bank's table of transfer fees, the way Japanese banks
+// publish it: to an account of the same branch of this bank, of another
+// branch of this bank, of another bank; for amounts below 30,000 yen and
+// from 30,000 yen. Yen, consumption tax included; nil: the default's.
+type TransferFees struct {
+	SameBranchBelow30000  *int64 `json:"same_branch_below_30000"`
+	SameBranchFrom30000   *int64 `json:"same_branch_from_30000"`
+	OtherBranchBelow30000 *int64 `json:"other_branch_below_30000"`
+	OtherBranchFrom30000  *int64 `json:"other_branch_from_30000"`
+	OtherBankBelow30000   *int64 `json:"other_bank_below_30000"`
+	OtherBankFrom30000    *int64 `json:"other_bank_from_30000"`
+}
+
+// MaxTransferFee is the largest fee of TransferFees.
+const MaxTransferFee = 9999
+
+// DefaultTransferFees are the fees of a labour bank's (労働金庫) internet
+// banking: free within the bank, 220 yen below 30,000 yen and 330 yen from
+// 30,000 yen to other banks.
+var DefaultTransferFees = TransferFees{
+	SameBranchBelow30000: yen(0), SameBranchFrom30000: yen(0),
+	OtherBranchBelow30000: yen(0), OtherBranchFrom30000: yen(0),
+	OtherBankBelow30000: yen(220), OtherBankFrom30000: yen(330),
+}
+
+func yen(n int64) *int64 { return &n }
+
+// fields returns the fees with their keys, in the order of the table.
+func (f *TransferFees) fields() []struct {
+	key string
+	fee **int64
+} {
+	return []struct {
+		key string
+		fee **int64
+	}{
+		{"same_branch_below_30000", &f.SameBranchBelow30000}, {"same_branch_from_30000", &f.SameBranchFrom30000},
+		{"other_branch_below_30000", &f.OtherBranchBelow30000}, {"other_branch_from_30000", &f.OtherBranchFrom30000},
+		{"other_bank_below_30000", &f.OtherBankBelow30000}, {"other_bank_from_30000", &f.OtherBankFrom30000},
+	}
+}
+
+// withDefaults returns f with every fee left out set to the default's.
+func (f TransferFees) withDefaults() TransferFees {
+	def := DefaultTransferFees
+	d := def.fields()
+	for i, x := range f.fields() {
+		if *x.fee == nil {
+			*x.fee = yen(**d[i].fee)
+		}
+	}
+	return f
+}
+
+// validate reports every fee out of 0..MaxTransferFee, by its key.
+func (f TransferFees) validate() []error {
+	var errs []error
+	for _, x := range f.fields() {
+		if *x.fee != nil && (**x.fee < 0 || **x.fee > MaxTransferFee) {
+			errs = append(errs, fmt.Errorf("transfer_fees: %s %d must be a fee in yen from 0 to %d", x.key, **x.fee, MaxTransferFee))
+		}
+	}
+	return errs
+}
+
+// Fee returns a fee of the table by its key (same_branch_below_30000 ...),
+// 0 for one left out.
+func (f TransferFees) Fee(key string) int64 {
+	for _, x := range f.fields() {
+		if x.key == key && *x.fee != nil {
+			return **x.fee
+		}
+	}
+	return 0
 }
 
 // DefaultBankCode is the bank code when none is set (the demo's).
@@ -265,6 +345,7 @@ func (c Config) WithDefaults() Config {
 	if c.PayeeCheckWindow == 0 {
 		c.PayeeCheckWindow = Duration(time.Hour)
 	}
+	c.TransferFees = c.TransferFees.withDefaults()
 	if c.TransferCutoff == (calendar.Clock{}) {
 		c.TransferCutoff = calendar.DefaultCutoff
 	}
@@ -398,6 +479,14 @@ func (c *Config) applyEnv(env func(string) string) error {
 				return fmt.Errorf("config: KINKO_%s: want a time like 15:00: %w", strings.ToUpper(key), err)
 			}
 			f.Set(reflect.ValueOf(c))
+		case TransferFees:
+			dec := json.NewDecoder(strings.NewReader(val))
+			dec.DisallowUnknownFields()
+			var fees TransferFees
+			if err := dec.Decode(&fees); err != nil {
+				return fmt.Errorf("config: KINKO_%s: want a JSON object like {\"other_bank_below_30000\": 220}: %w", strings.ToUpper(key), err)
+			}
+			f.Set(reflect.ValueOf(fees))
 		case ServiceHours:
 			dec := json.NewDecoder(strings.NewReader(val))
 			dec.DisallowUnknownFields()
@@ -417,6 +506,7 @@ func (c Config) Validate() error {
 	if len(c.BankCode) != 4 || strings.Trim(c.BankCode, "0123456789") != "" {
 		errs = append(errs, fmt.Errorf("bank_code %q must be 4 digits", c.BankCode))
 	}
+	errs = append(errs, c.TransferFees.validate()...)
 	if c.PayeeChecks < 1 {
 		errs = append(errs, fmt.Errorf("payee_checks %d must be at least 1", c.PayeeChecks))
 	}

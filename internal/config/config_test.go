@@ -57,6 +57,8 @@ func defaults() Config {
 		LoginThrottleAddressDelay:    Duration(time.Second),
 		LoginThrottleAddressMaxDelay: Duration(15 * time.Minute),
 		LoginThrottleAddressWindow:   Duration(time.Hour),
+
+		TransferFees: DefaultTransferFees,
 	}
 }
 
@@ -110,6 +112,7 @@ func TestLoadFile(t *testing.T) {
 	}
 	want.withThrottleDefaults()
 	want.ShutdownTimeout = Duration(DefaultShutdownTimeout)
+	want.TransferFees = DefaultTransferFees
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
@@ -190,6 +193,7 @@ func TestLoadEnvOverridesFile(t *testing.T) {
 	}
 	want.withThrottleDefaults()
 	want.ShutdownTimeout = Duration(DefaultShutdownTimeout)
+	want.TransferFees = DefaultTransferFees
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}

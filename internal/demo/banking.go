@@ -79,8 +79,13 @@ func newSeeder(c Config) (*seeder, error) {
 		return nil, err
 	}
 	cal, cutoff := c.Calendar, c.Cutoff
+	fees := c.Fees
+	if fees == nil {
+		def := banking.DefaultFees()
+		fees = &def
+	}
 	sd.bank, err = banking.New(banking.Config{Store: c.Store, Identity: sd.ident, Now: sd.clock.now, BankCode: c.BankCode,
-		NormalizeName: zengin.NormalizeKana,
+		NormalizeName: zengin.NormalizeKana, Fees: fees,
 		ExecutionDate: func(now time.Time, d calendar.Date, interbank bool) (calendar.Date, error) {
 			out, _, err := cal.ExecutionDate(now, d, interbank, cutoff)
 			return out, err

@@ -89,7 +89,7 @@ func TestSeed(t *testing.T) {
 					t.Errorf("%s: payee %s-%s has no names (%q %q)", o.Name, p.BankCode, p.BranchCode, bankName, branchName)
 				}
 			}
-			awaiting := 0
+			awaiting, interbank := 0, 0
 			for _, tr := range page.Transfers {
 				requester, _, err := ident.UserByID(ctx, tr.RequestedBy)
 				if err != nil {
@@ -108,12 +108,22 @@ func TestSeed(t *testing.T) {
 					if tr.ApprovedBy != master.ID || tr.Interbank == tr.InterbankSentAt.IsZero() {
 						t.Errorf("executed transfer %+v: want approved by the master, sent if to another bank", tr)
 					}
+					if tr.Interbank {
+						interbank++
+						// The demo charges the default fees: 220 or 330 yen to other banks.
+						if want := banking.DefaultFees().OtherBank.Of(tr.Amount); tr.Fee != want || want == 0 {
+							t.Errorf("transfer %d of %d yen to another bank: fee %d, want %d", tr.ID, tr.Amount, tr.Fee, want)
+						}
+					}
 				default:
 					t.Errorf("transfer %d: %s", tr.ID, tr.Status)
 				}
 			}
 			if awaiting != 1 || o.Pending == nil || o.Pending.RequestedBy != o.Users[1].LoginID {
 				t.Errorf("%s: %d transfers awaiting approval, pending %+v; want one by %s", o.Name, awaiting, o.Pending, o.Users[1].LoginID)
+			}
+			if interbank == 0 {
+				t.Errorf("%s: no executed transfer to another bank, whose fee the demo shows", o.Name)
 			}
 			if len(page.Transfers) < 7 {
 				t.Errorf("%s: %d transfers, want a few each month", o.Name, len(page.Transfers))
@@ -130,10 +140,17 @@ func TestSeed(t *testing.T) {
 			t.Fatal(err)
 		}
 		var dues []string
+		fees := 0
 		for _, p := range ps {
 			if strings.HasPrefix(p.Description, "ｸﾐｱｲﾋ ") {
 				dues = append(dues, p.Description)
 			}
+			if p.Kind == banking.PostingFee && p.Description == banking.FeeDescription && p.Amount < 0 {
+				fees++
+			}
+		}
+		if fees == 0 {
+			t.Errorf("no fee postings (振込手数料) in March: %+v", ps)
 		}
 		if len(dues) < 10 || !strings.Contains(strings.Join(dues, ","), "ｸﾐｱｲﾋ ﾀﾅｶ ｲﾁﾛｳ") {
 			t.Errorf("dues in March: %v", dues)

@@ -78,6 +78,9 @@ type Config struct {
 	Calendar *calendar.Calendar // default calendar.Default()
 	Cutoff   calendar.Clock     // zero: calendar.DefaultCutoff
 	Now      func() time.Time   // default time.Now
+	// Fees is the bank's table of transfer fees the history is booked
+	// with; nil: banking.DefaultFees, so that the demo shows fees.
+	Fees *banking.FeeTable
 }
 
 // Store is the database of identity and banking.

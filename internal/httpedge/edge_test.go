@@ -99,6 +99,9 @@ var domainErrors = map[string]error{
 	"banking.ErrVersionRequired":            banking.ErrVersionRequired,
 	"banking.ErrTransferChanged":            banking.ErrTransferChanged,
 	"banking.ErrTooManyLookups":             banking.ErrTooManyLookups,
+	"banking.ErrAmountNotAboveFee":          banking.ErrAmountNotAboveFee,
+	"banking.ErrInvalidFeePayer":            banking.ErrInvalidFeePayer,
+	"banking.ErrInvalidFees":                banking.ErrInvalidFees,
 }
 
 // operatorOnly are the domain errors that only the operator's command line
@@ -110,6 +113,7 @@ var operatorOnly = map[string]bool{
 	"certs.ErrRequestRefRequired":           true, // a revocation by the bank on a written request
 	"identity.ErrPasswordResetByMaster":     true, // a password reset by the bank on a written request
 	"banking.ErrDepositRefUsed":             true, // a deposit by the bank on a written request
+	"banking.ErrInvalidFees":                true, // a fee table of the config, refused at start or reload
 }
 
 // exportedErrors returns the names of the exported package-level variables

@@ -170,6 +170,8 @@ var table = []struct {
 	{banking.ErrInvalidPayee, Refusal{400, "invalid_payee", "error.invalid_payee"}},
 	{banking.ErrInvalidAccount, Refusal{400, "invalid_account", "error.invalid_account"}},
 	{banking.ErrInvalidAmount, Refusal{400, "invalid_amount", "error.invalid_amount"}},
+	{banking.ErrAmountNotAboveFee, Refusal{400, "amount_not_above_fee", "error.amount_not_above_fee"}},
+	{banking.ErrInvalidFeePayer, Refusal{400, "invalid_fee_payer", "error.invalid_fee_payer"}},
 	{banking.ErrInvalidDate, Refusal{400, "invalid_date", "error.invalid_date"}},
 	{banking.ErrInvalidExecutionDate, Refusal{400, "invalid_execution_date", "error.invalid_execution_date"}},
 	{banking.ErrInvalidIdempotencyKey, Refusal{400, "invalid_idempotency_key", "error.invalid_idempotency_key"}},

@@ -85,6 +85,8 @@ var wantStatus = []struct {
 	{banking.ErrInvalidPayee, 400, "invalid_payee"},
 	{banking.ErrInvalidAccount, 400, "invalid_account"},
 	{banking.ErrInvalidAmount, 400, "invalid_amount"},
+	{banking.ErrAmountNotAboveFee, 400, "amount_not_above_fee"},
+	{banking.ErrInvalidFeePayer, 400, "invalid_fee_payer"},
 	{banking.ErrInvalidDate, 400, "invalid_date"},
 	{banking.ErrInvalidExecutionDate, 400, "invalid_execution_date"},
 	{banking.ErrInvalidIdempotencyKey, 400, "invalid_idempotency_key"},

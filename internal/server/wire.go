@@ -117,6 +117,8 @@ type Parts struct {
 	// Banks are the names of the banks and branches; nil: the names
 	// shipped with kinko (zengin.Embedded).
 	Banks *zengin.Directory
+	// Fees is the bank's table of transfer fees (振込手数料); nil: no fees.
+	Fees *banking.FeeTable
 	// TrustRequestID reports whether a request's connection comes from a
 	// proxy whose X-Request-ID is taken as the request's ID; nil: the
 	// TrustedProxies are (none when there are none), and every other
@@ -232,7 +234,7 @@ func Assemble(p Parts) (*Services, error) {
 	cal, cutoff := p.Calendar, p.Cutoff
 	svc.Banking, err = banking.New(banking.Config{Store: p.DB, Identity: ident, Now: p.Now, BankCode: p.BankCode,
 		NormalizeName: zengin.NormalizeKana, PayeeChecks: p.PayeeChecks, PayeeCheckWindow: p.PayeeCheckWindow,
-		Banks: p.Banks,
+		Banks: p.Banks, Fees: p.Fees,
 		ExecutionDate: func(now time.Time, d calendar.Date, interbank bool) (calendar.Date, error) {
 			out, _, err := cal.ExecutionDate(now, d, interbank, cutoff)
 			return out, err

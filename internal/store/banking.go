@@ -250,19 +250,19 @@ func (d *DB) PayeeByID(ctx context.Context, id int64) (banking.Payee, error) {
 const transferColumns = `t.id, t.organization_id, t.batch_id, t.from_account_id, t.payee_bank_code, t.payee_branch_code,
 	t.payee_account_type, t.payee_account_number, t.payee_name, t.to_account_id, t.interbank, t.amount, t.execution_date, t.memo,
 	t.customer_code1, t.customer_code2, t.status, t.requested_by, t.created_at, t.updated_at, t.approved_by, t.approved_at,
-	t.executed_at, t.failure_reason, t.interbank_file, t.interbank_sent_at, t.version`
+	t.executed_at, t.failure_reason, t.interbank_file, t.interbank_sent_at, t.version, t.fee, t.fee_payer`
 
 // scanTransfer scans the transferColumns, then any more columns into more.
 func scanTransfer(s scanner, more ...any) (banking.Transfer, error) {
 	var t banking.Transfer
 	var batch, to, approvedBy, approvedAt, executedAt, sentAt sql.NullInt64
-	var typ, date, status string
+	var typ, date, status, feePayer string
 	var created, updated int64
 	var reason, file sql.NullString
 	dest := []any{&t.ID, &t.OrganizationID, &batch, &t.FromAccountID, &t.Payee.BankCode, &t.Payee.BranchCode,
 		&typ, &t.Payee.AccountNumber, &t.Payee.Name, &to, &t.Interbank, &t.Amount, &date, &t.Memo,
 		&t.CustomerCode1, &t.CustomerCode2, &status, &t.RequestedBy, &created, &updated, &approvedBy, &approvedAt,
-		&executedAt, &reason, &file, &sentAt, &t.Version}
+		&executedAt, &reason, &file, &sentAt, &t.Version, &t.Fee, &feePayer}
 	err := s.Scan(append(dest, more...)...)
 	if err != nil {
 		return banking.Transfer{}, err
@@ -271,7 +271,7 @@ func scanTransfer(s scanner, more ...any) (banking.Transfer, error) {
 		return banking.Transfer{}, err
 	}
 	t.BatchID, t.ToAccountID, t.ApprovedBy = batch.Int64, to.Int64, approvedBy.Int64
-	t.Payee.AccountType, t.Status = banking.AccountType(typ), banking.Status(status)
+	t.Payee.AccountType, t.Status, t.FeePayer = banking.AccountType(typ), banking.Status(status), banking.FeePayer(feePayer)
 	t.RequestedAt, t.UpdatedAt = fromMicros(created), fromMicros(updated)
 	t.ApprovedAt, t.ExecutedAt, t.InterbankSentAt = fromNullMicros(approvedAt), fromNullMicros(executedAt), fromNullMicros(sentAt)
 	t.FailureReason, t.InterbankFile = reason.String, file.String
@@ -377,7 +377,7 @@ func (d *DB) History(ctx context.Context, u banking.Unit) ([]banking.HistoryEntr
 
 const batchColumns = `b.id, b.organization_id, b.from_account_id, b.execution_date, b.source_file, b.status, b.item_count, b.total,
 	b.interbank, b.requested_by, b.created_at, b.updated_at, b.approved_by, b.approved_at, b.executed_at, b.failure_reason,
-	b.version`
+	b.version, (SELECT COALESCE(SUM(f.fee), 0) FROM transfers f WHERE f.batch_id = b.id)`
 
 func scanBatch(s scanner) (banking.Batch, error) {
 	var b banking.Batch
@@ -386,7 +386,7 @@ func scanBatch(s scanner) (banking.Batch, error) {
 	var approvedBy, approvedAt, executedAt sql.NullInt64
 	var reason sql.NullString
 	err := s.Scan(&b.ID, &b.OrganizationID, &b.FromAccountID, &date, &b.SourceFile, &status, &b.Count, &b.Total,
-		&b.Interbank, &b.RequestedBy, &created, &updated, &approvedBy, &approvedAt, &executedAt, &reason, &b.Version)
+		&b.Interbank, &b.RequestedBy, &created, &updated, &approvedBy, &approvedAt, &executedAt, &reason, &b.Version, &b.Fees)
 	if err != nil {
 		return banking.Batch{}, err
 	}

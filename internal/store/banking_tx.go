@@ -272,12 +272,12 @@ func (t *bankingTx) InsertBatch(ctx context.Context, b *banking.Batch) error {
 func (t *bankingTx) InsertTransfer(ctx context.Context, tr *banking.Transfer) error {
 	err := t.tx.QueryRowContext(ctx, `INSERT INTO transfers (organization_id, batch_id, from_account_id, payee_bank_code, payee_branch_code,
 			payee_account_type, payee_account_number, payee_name, to_account_id, interbank, amount, execution_date, memo,
-			customer_code1, customer_code2, status, requested_by, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id, version`,
+			customer_code1, customer_code2, status, requested_by, created_at, updated_at, fee, fee_payer)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id, version`,
 		tr.OrganizationID, nullInt(tr.BatchID), tr.FromAccountID, tr.Payee.BankCode, tr.Payee.BranchCode,
 		string(tr.Payee.AccountType), tr.Payee.AccountNumber, tr.Payee.Name, nullInt(tr.ToAccountID), tr.Interbank, tr.Amount,
 		dateText(tr.ExecutionDate), tr.Memo, tr.CustomerCode1, tr.CustomerCode2, string(tr.Status), tr.RequestedBy,
-		micros(tr.RequestedAt), micros(tr.UpdatedAt)).Scan(&tr.ID, &tr.Version)
+		micros(tr.RequestedAt), micros(tr.UpdatedAt), tr.Fee, feePayerText(tr.FeePayer)).Scan(&tr.ID, &tr.Version)
 	return wrapErr(err, "insert transfer")
 }
 
@@ -286,9 +286,10 @@ func (t *bankingTx) InsertTransfer(ctx context.Context, tr *banking.Transfer) er
 func (t *bankingTx) UpdateTransferRequest(ctx context.Context, tr banking.Transfer) error {
 	_, err := t.tx.ExecContext(ctx, `UPDATE transfers SET from_account_id = $1, payee_bank_code = $2, payee_branch_code = $3,
 			payee_account_type = $4, payee_account_number = $5, payee_name = $6, to_account_id = $7, interbank = $8, amount = $9,
-			execution_date = $10, memo = $11, status = $12, updated_at = $13, version = version + 1 WHERE id = $14`,
+			execution_date = $10, memo = $11, status = $12, updated_at = $13, fee = $14, fee_payer = $15, version = version + 1 WHERE id = $16`,
 		tr.FromAccountID, tr.Payee.BankCode, tr.Payee.BranchCode, string(tr.Payee.AccountType), tr.Payee.AccountNumber, tr.Payee.Name,
-		nullInt(tr.ToAccountID), tr.Interbank, tr.Amount, dateText(tr.ExecutionDate), tr.Memo, string(tr.Status), micros(tr.UpdatedAt), tr.ID)
+		nullInt(tr.ToAccountID), tr.Interbank, tr.Amount, dateText(tr.ExecutionDate), tr.Memo, string(tr.Status), micros(tr.UpdatedAt),
+		tr.Fee, feePayerText(tr.FeePayer), tr.ID)
 	return wrapErr(err, "update transfer")
 }
 
@@ -343,4 +344,13 @@ func (t *bankingTx) AddPayeeChecks(ctx context.Context, userID int64, n int, now
 		return 0, time.Time{}, wrapErr(err, "add payee checks")
 	}
 	return checks, fromMicros(end), nil
+}
+
+// feePayerText is a transfer's fee payer in its column: "payer" unless the
+// payee bears the fee.
+func feePayerText(p banking.FeePayer) string {
+	if p == banking.FeePayerPayee {
+		return string(p)
+	}
+	return string(banking.FeePayerPayer)
 }

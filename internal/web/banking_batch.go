@@ -34,6 +34,8 @@ type batchView struct {
 	StatusKey     string
 	Count         int
 	Total         money
+	Fees          money // the items' fees (当方負担)
+	Debited       money // Total and Fees
 	RequestedBy   string
 	RequestedAt   time.Time
 	ApprovedBy    string
@@ -48,6 +50,7 @@ func batchOf(d directory, b banking.Batch) batchView {
 	if b.ApprovedBy != 0 {
 		v.ApprovedBy = d.user(b.ApprovedBy)
 	}
+	v.Fees, v.Debited = money(b.Fees), money(b.Total+b.Fees)
 	return v
 }
 

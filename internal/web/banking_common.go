@@ -262,6 +262,8 @@ type transferView struct {
 	// registered payees (新規振込先); set where the page needs it
 	// (markNewPayees).
 	NewPayee bool
+	// Fees: its fee, who bears it, what the payee receives.
+	Fees feeView
 }
 
 // directory gives the names of an organization's users and its accounts,
@@ -316,6 +318,7 @@ func (h *Handler) transferOf(d directory, t banking.Transfer) transferView {
 	if t.ApprovedBy != 0 {
 		v.ApprovedBy = d.user(t.ApprovedBy)
 	}
+	v.Fees = feeOf(t)
 	return v
 }
 

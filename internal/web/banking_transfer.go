@@ -281,6 +281,7 @@ func (h *Handler) editTransferForm(w http.ResponseWriter, r *http.Request, p aut
 		BranchCode: t.Payee.BranchCode, AccountType: string(t.Payee.AccountType), AccountNumber: t.Payee.AccountNumber,
 		PayeeName: t.Payee.Name, Amount: strconv.FormatInt(t.Amount, 10), Memo: t.Memo,
 		ExecutionDate: t.ExecutionDate.String()}
+	f.FeePayer = string(t.FeePayer)
 	if today := calendar.DateOf(h.c.Now()); t.ExecutionDate.Before(today) {
 		f.ExecutionDate = today.String()
 	}

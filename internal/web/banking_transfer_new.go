@@ -45,6 +45,9 @@ type transferForm struct {
 	IdempotencyKey string
 	// Planned is the execution date shown on the confirmation page.
 	Planned string
+	// FeePayer is who bears the fee: "payer" (当方負担, also "") or
+	// "payee" (先方負担).
+	FeePayer string
 }
 
 func transferFormOf(r *http.Request) transferForm {
@@ -55,6 +58,7 @@ func transferFormOf(r *http.Request) transferForm {
 		AccountType: f.Get("account_type"), AccountNumber: strings.TrimSpace(f.Get("account_number")),
 		PayeeName: f.Get("payee_name"), Amount: f.Get("amount"), ExecutionDate: f.Get("execution_date"),
 		Memo: strings.TrimSpace(f.Get("memo")), IdempotencyKey: f.Get("idempotency_key"), Planned: f.Get("planned_date"),
+		FeePayer: f.Get("fee_payer"),
 	}
 }
 
@@ -106,6 +110,9 @@ type transferConfirmPage struct {
 	// DateMoved: the execution date changed since the last confirmation
 	// page (the cut-off passed meanwhile).
 	DateMoved string
+	// Fees: the transfer's fee by the bank's table, who bears it, what the
+	// payee receives and what leaves the account.
+	Fees feeView
 }
 
 // transferDonePage is the data of the page after the request.
@@ -131,6 +138,8 @@ type transferPlan struct {
 	// retryAfter is set when the user checked too many accounts at this
 	// bank: the page is 429 with Retry-After.
 	retryAfter time.Duration
+	// fee is the transfer's fee by the bank's table.
+	fee int64
 }
 
 // newTransferForm is GET /transfers/new (transfer-request privilege): the
@@ -253,8 +262,10 @@ func (h *Handler) transferStep(w http.ResponseWriter, r *http.Request, p auth.Pr
 // is about; "" for the form as a whole.
 func fieldOf(err error) string {
 	switch {
-	case errors.Is(err, banking.ErrInvalidAmount), errors.Is(err, banking.ErrLimitExceeded):
+	case errors.Is(err, banking.ErrInvalidAmount), errors.Is(err, banking.ErrLimitExceeded), errors.Is(err, banking.ErrAmountNotAboveFee):
 		return "amount"
+	case errors.Is(err, banking.ErrInvalidFeePayer):
+		return "fee_payer"
 	case errors.Is(err, banking.ErrInvalidPayeeName):
 		return "payee_name"
 	case errors.Is(err, banking.ErrInvalidPayee):
@@ -387,6 +398,7 @@ func (h *Handler) checkTransfer(r *http.Request, p auth.Principal, f transferFor
 	}
 	plan.req.FromAccountID, plan.req.Amount, plan.req.ExecutionDate = plan.from.ID, amount, requested
 	plan.req.Memo, plan.req.IdempotencyKey = f.Memo, f.IdempotencyKey
+	h.checkFee(r, f, &plan, errs)
 	return plan, errs
 }
 
@@ -487,7 +499,7 @@ func (h *Handler) renderTransferEntryWith(w http.ResponseWriter, r *http.Request
 		d.Payees = append(d.Payees, v)
 	}
 	for _, field := range []string{"", "from_account", "payee_id", "bank_code", "branch_code", "account_type", "account_number",
-		"payee_name", "amount", "execution_date", "memo"} {
+		"payee_name", "amount", "fee_payer", "execution_date", "memo"} {
 		if m, ok := errs[field]; ok {
 			d.Summary = append(d.Summary, m)
 		}
@@ -513,6 +525,7 @@ func (h *Handler) renderTransferConfirm(w http.ResponseWriter, r *http.Request, 
 	from.Balance = 0
 	d := transferConfirmPage{Action: action, EditID: editID, Form: f, From: from, Payee: payee, NameTyped: plan.typedName,
 		Amount: money(plan.req.Amount), Requested: plan.requested.Time(), Execution: plan.date.Time(), Reason: plan.reason,
-		Memo: plan.req.Memo, DateMoved: moved}
+		Memo: plan.req.Memo, DateMoved: moved,
+		Fees: feeOf(banking.Transfer{Amount: plan.req.Amount, Fee: plan.fee, FeePayer: plan.req.FeePayer})}
 	h.render(w, r, http.StatusOK, "transfer_confirm", &view{Member: memberOf(p), Page: "transfer_new", Data: d})
 }
