@@ -31,7 +31,7 @@ type unitState struct {
 	date           calendar.Date
 	interbank      bool
 	kind           BatchKind // of a batch
-	batchItem      bool // a transfer of a batch: not a unit of its own
+	batchItem      bool      // a transfer of a batch: not a unit of its own
 	items          []Transfer
 	total          int64
 	version        int64
