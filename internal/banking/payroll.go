@@ -359,6 +359,29 @@ func (s *Service) draft(ctx context.Context, u identity.User, p Privileges, row 
 		if out.PayrollLastDay, out.PayrollDeadline, err = s.PayrollDeadline(b.ExecutionDate); err != nil {
 			return BatchDraft{}, err
 		}
+		// Even the file's own uploader sees its names and amounts only
+		// with payroll inquiry.
+		if !p.Master && !p.PayrollInquiry {
+			for i := range out.Items {
+				hide(&out.Items[i])
+			}
+		}
 	}
 	return out, nil
+}
+
+// FileDate returns the date of a file's 振込指定日 (a month and day): the
+// first such day on or after today in Japan at now.
+func FileDate(md zengin.MonthDay, now time.Time) calendar.Date {
+	today := calendar.DateOf(now)
+	for year := today.Year; year <= today.Year+4; year++ {
+		d := calendar.Date{Year: year, Month: md.Month, Day: md.Day}
+		if calendar.NewDate(year, md.Month, md.Day) != d { // 29 February of another year
+			continue
+		}
+		if !d.Before(today) {
+			return d
+		}
+	}
+	return calendar.Date{Year: today.Year, Month: md.Month, Day: md.Day}
 }
