@@ -152,6 +152,28 @@ func TestPayrollDeadline(t *testing.T) {
 	})
 }
 
+// TestPayrollApprovalAfterItsDeadline: a payroll batch requested in time
+// is not approved after the deadline either; sent back, it is corrected
+// with a later payment date.
+func TestPayrollApprovalAfterItsDeadline(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		o, staff := f.newOrg("労組"), f.newOrg("職員")
+		acct, here := f.newAccount(o, 1_000_000), f.newAccount(staff, 0)
+		appr := f.newUser(o, all)
+		b, err := f.svc.CreateBatch(f.ctx, o.master.User, payroll(acct.ID, here))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.bank.Clock.Set(day0.At(calendar.Clock{Hour: 15, Minute: 1}))
+		_, err = f.svc.ApproveBatch(f.ctx, appr.User, b.ID, b.Version, appr.creds.Confirmation)
+		wantErr(t, "approve after the deadline", err, banking.ErrPayrollDeadline)
+		if _, err := f.svc.SendBackBatch(f.ctx, appr.User, b.ID, b.Version, "支払日を変えてください"); err != nil {
+			t.Fatalf("send back: %v", err)
+		}
+	})
+}
+
 // TestPayrollNamesHiddenWithoutPayrollInquiry: a user without the
 // payroll-inquiry privilege sees a payroll batch's count and total, never
 // its payees' names and amounts (batch, transfer, list); the privilege, set

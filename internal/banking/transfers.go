@@ -549,6 +549,12 @@ func (s *Service) checkDecision(u identity.User, st unitState, d decision, seen 
 		if date, err := s.c.ExecutionDate(now, st.date, st.interbank); err != nil || date != st.date {
 			return ErrExecutionDatePassed
 		}
+		// The bank's deadline of payroll applies to its approval too.
+		if st.kind.Payroll() {
+			if err := s.checkPayrollDeadline(now, st.date); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
