@@ -68,6 +68,13 @@ func (e *BatchError) Is(target error) bool { return target == ErrInvalidBatch }
 // transfers to other banks when any item goes to one. Every problem is
 // reported at once, by item, in a *BatchError.
 func (s *Service) CreateBatch(ctx context.Context, u identity.User, r BatchRequest) (Batch, error) {
+	return s.createBatch(ctx, u, r, true)
+}
+
+// createBatch is CreateBatch; countChecks says whether the items to
+// accounts here count as checks of them (not when confirming an upload,
+// whose staging counted them).
+func (s *Service) createBatch(ctx context.Context, u identity.User, r BatchRequest, countChecks bool) (Batch, error) {
 	p, err := s.need(ctx, u, canRequest)
 	if err != nil {
 		return Batch{}, err
@@ -86,7 +93,7 @@ func (s *Service) CreateBatch(ctx context.Context, u identity.User, r BatchReque
 		}
 		return s.c.Store.BatchByID(ctx, unit.BatchID)
 	}
-	b, items, err := s.checkBatch(ctx, u, p, r)
+	b, items, err := s.checkBatch(ctx, u, p, r, countChecks)
 	if err != nil {
 		return Batch{}, err
 	}
@@ -107,8 +114,9 @@ func (s *Service) CreateBatch(ctx context.Context, u identity.User, r BatchReque
 }
 
 // checkBatch checks a batch request of u, whose privileges are p, as
-// CreateBatch does, and returns the batch and its items to record.
-func (s *Service) checkBatch(ctx context.Context, u identity.User, p Privileges, r BatchRequest) (Batch, []Transfer, error) {
+// CreateBatch does, and returns the batch and its items to record. The
+// items to accounts here count as checks of them when countChecks is set.
+func (s *Service) checkBatch(ctx context.Context, u identity.User, p Privileges, r BatchRequest, countChecks bool) (Batch, []Transfer, error) {
 	kind := r.Kind
 	if kind == "" {
 		kind = BatchGeneral
@@ -134,8 +142,10 @@ func (s *Service) checkBatch(ctx context.Context, u identity.User, p Privileges,
 	}
 	// Each item to an account here is a check of it: a batch's answer
 	// says which accounts do not exist.
-	if err := s.countPayeeChecks(ctx, u, here); err != nil {
-		return Batch{}, nil, err
+	if countChecks {
+		if err := s.countPayeeChecks(ctx, u, here); err != nil {
+			return Batch{}, nil, err
+		}
 	}
 	now := s.c.Now()
 	var problems []BatchProblem

@@ -235,7 +235,9 @@ type draftJSON struct {
 	Source  DateSource
 }
 
-// StageBatch checks a batch request of u exactly as CreateBatch does, and
+// StageBatch checks a batch request of u exactly as CreateBatch does (its
+// items to accounts here count as checks of them, once: not again when the
+// upload is shown or confirmed), and
 // keeps it (in the database, so that any server answers the confirmation)
 // for DraftLifetime, awaiting ConfirmBatch or DiscardBatch. source says
 // whether r.ExecutionDate is the file's date or the page's. Nothing is
@@ -248,7 +250,7 @@ func (s *Service) StageBatch(ctx context.Context, u identity.User, r BatchReques
 	if err := checkIdempotencyKey(r.IdempotencyKey); err != nil {
 		return BatchDraft{}, err
 	}
-	if _, _, err := s.checkBatch(ctx, u, p, r); err != nil {
+	if _, _, err := s.checkBatch(ctx, u, p, r, true); err != nil {
 		return BatchDraft{}, err
 	}
 	raw, err := json.Marshal(draftJSON{Request: r, Source: source})
@@ -296,7 +298,8 @@ func (s *Service) ConfirmBatch(ctx context.Context, u identity.User, id int64) (
 	if err := json.Unmarshal([]byte(row.Request), &d); err != nil {
 		return Batch{}, fmt.Errorf("banking: batch draft %d: %w", id, err)
 	}
-	b, err := s.CreateBatch(ctx, u, d.Request)
+	// The staging counted the checks of the accounts here.
+	b, err := s.createBatch(ctx, u, d.Request, false)
 	if err != nil {
 		return Batch{}, err
 	}
@@ -340,7 +343,7 @@ func (s *Service) draft(ctx context.Context, u identity.User, p Privileges, row 
 	if err := json.Unmarshal([]byte(row.Request), &d); err != nil {
 		return BatchDraft{}, fmt.Errorf("banking: batch draft %d: %w", row.ID, err)
 	}
-	b, items, err := s.checkBatch(ctx, u, p, d.Request)
+	b, items, err := s.checkBatch(ctx, u, p, d.Request, false)
 	if err != nil {
 		return BatchDraft{}, err
 	}

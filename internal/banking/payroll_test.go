@@ -311,3 +311,38 @@ func TestBatchConfirmation(t *testing.T) {
 		}
 	})
 }
+
+// TestHardening_UploadCountsItsChecksOnce: the items of an upload to
+// accounts here count as checks of them when it is staged, not again when
+// its confirmation is shown or confirmed, so that a payroll file of many
+// staff at this bank is not refused for being looked at.
+func TestHardening_UploadCountsItsChecksOnce(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		svc, err := banking.New(banking.Config{Store: db, Identity: f.ident, Now: f.bank.Clock.Now, BankCode: thisBank, PayeeChecks: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.svc = svc
+		o, staff := f.newOrg("労組"), f.newOrg("職員")
+		acct, here := f.newAccount(o, 1_000_000), f.newAccount(staff, 0)
+		r := payroll(acct.ID, here) // one item here
+		d, err := svc.StageBatch(f.ctx, o.master.User, r, banking.DateFromFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if _, err := svc.BatchDraft(f.ctx, o.master.User, d.ID); err != nil {
+				t.Fatalf("show the upload: %v", err)
+			}
+		}
+		if _, err := svc.ConfirmBatch(f.ctx, o.master.User, d.ID); err != nil {
+			t.Fatalf("confirm: %v", err)
+		}
+		if _, err := svc.StageBatch(f.ctx, o.master.User, r, banking.DateFromFile); err != nil {
+			t.Fatalf("the second upload (2 checks of 2): %v", err)
+		}
+		_, err = svc.StageBatch(f.ctx, o.master.User, r, banking.DateFromFile)
+		wantErr(t, "the third upload", err, banking.ErrTooManyLookups)
+	})
+}
