@@ -16,7 +16,9 @@ type batchUploadJSON struct {
 	FileName      string `json:"file_name"`
 	Count         int    `json:"count"`
 	Total         int64  `json:"total"`
-	Interbank     bool   `json:"interbank"`
+	// FEES: the total of the items' fees goes here (each item's fee is
+	// its transfer's).
+	Interbank bool `json:"interbank"`
 	// ExecutionDate is the date that will be used; RequestedDate the date
 	// asked for, from the file's 振込指定日 (date_source "file") or the
 	// request's execution_date ("page"); DateReason why they differ.

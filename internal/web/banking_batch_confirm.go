@@ -24,7 +24,9 @@ type batchConfirmPage struct {
 	Payroll    bool
 	Count      int
 	Total      money
-	Items      []draftItem
+	// FEES: the total of the items' fees goes here, beside Total, and
+	// each item's fee in draftItem (batch_confirm.html marks both places).
+	Items []draftItem
 	// ExecutionDate is the date that will be used; Requested the date
 	// asked for, from the file (FromFile) or the page; Reason why they
 	// differ, in the user's language ("" when they do not).
