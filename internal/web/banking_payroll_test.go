@@ -107,6 +107,21 @@ func TestPayrollUploadConfirmedOnItsPage(t *testing.T) {
 		if err != nil || got.Status != banking.StatusScheduled || got.Kind != banking.BatchSalary {
 			t.Errorf("batch after the approval: %+v %v, want a scheduled 給与振込", got, err)
 		}
+
+		// The master gives payroll inquiry on the privileges page: the
+		// general user then sees the names and amounts.
+		path := b.PortalURL + "/users/" + s.general.LoginID + "/privileges"
+		pf := get(t, mc, path)
+		wantText(t, pf, msg(t, "ja", "page.privileges.payroll_inquiry"))
+		saved := post(t, mc, path, url.Values{"csrf_token": {csrfToken(t, pf)}, "inquiry": {"1"}, "transfer_request": {"1"},
+			"approval": {"1"}, "payroll_inquiry": {"1"}, "transaction_limit": {"1,000,000"}, "daily_limit": {"5,000,000"},
+			"confirmation_password": {s.org.Master.Confirmation}})
+		wantText(t, saved, msg(t, "ja", "page.privileges.saved"))
+		if !strings.Contains(saved.Raw, `id="payroll_inquiry" name="payroll_inquiry" type="checkbox" value="1" checked`) {
+			t.Errorf("payroll inquiry is not shown as given:\n%s", saved.Text)
+		}
+		shown := get(t, gc, b.PortalURL+done.URL.Path)
+		wantText(t, shown, "ﾔﾏﾀﾞ ﾀﾛｳ", "251,000円")
 	})
 }
 
