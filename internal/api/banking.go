@@ -352,6 +352,7 @@ type privilegesJSON struct {
 	Inquiry          bool   `json:"inquiry"`
 	TransferRequest  bool   `json:"transfer_request"`
 	Approval         bool   `json:"approval"`
+	PayrollInquiry   bool   `json:"payroll_inquiry"`
 	TransactionLimit int64  `json:"transaction_limit"`
 	DailyLimit       int64  `json:"daily_limit"`
 }
@@ -359,9 +360,11 @@ type privilegesJSON struct {
 // privilegesRequest is the body of PUT .../privileges. Every field is
 // required: a field left out must not quietly take away a privilege.
 type privilegesRequest struct {
-	Inquiry              *bool   `json:"inquiry"`
-	TransferRequest      *bool   `json:"transfer_request"`
-	Approval             *bool   `json:"approval"`
+	Inquiry         *bool `json:"inquiry"`
+	TransferRequest *bool `json:"transfer_request"`
+	Approval        *bool `json:"approval"`
+	// PayrollInquiry may be left out: the user keeps what they have.
+	PayrollInquiry       *bool   `json:"payroll_inquiry"`
 	TransactionLimit     *int64  `json:"transaction_limit"`
 	DailyLimit           *int64  `json:"daily_limit"`
 	ConfirmationPassword *string `json:"confirmation_password"`
@@ -381,7 +384,7 @@ func (a *API) privilegesOf(ctx context.Context, actor identity.User, loginID str
 		role = u.Role
 	}
 	return privilegesJSON{LoginID: loginID, Role: string(role), Inquiry: p.Inquiry, TransferRequest: p.TransferRequest,
-		Approval: p.Approval, TransactionLimit: p.TransactionLimit, DailyLimit: p.DailyLimit}, nil
+		Approval: p.Approval, PayrollInquiry: p.PayrollInquiry, TransactionLimit: p.TransactionLimit, DailyLimit: p.DailyLimit}, nil
 }
 
 // getPrivileges is GET /api/v1/users/{login_id}/privileges: the master
@@ -417,14 +420,18 @@ func (a *API) setPrivileges(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The user must be of the master's organization before the password
 	// is asked: not_found costs no attempt.
-	if _, err := a.c.Banking.Privileges(ctx, master, loginID); err != nil {
+	current, err := a.c.Banking.Privileges(ctx, master, loginID)
+	if err != nil {
 		return err
 	}
 	if err := a.c.Identity.CheckPassword(ctx, master, identity.ConfirmationPassword, *req.ConfirmationPassword, "privilege change"); err != nil {
 		return err
 	}
 	p := banking.Privileges{Inquiry: *req.Inquiry, TransferRequest: *req.TransferRequest, Approval: *req.Approval,
-		TransactionLimit: *req.TransactionLimit, DailyLimit: *req.DailyLimit}
+		PayrollInquiry: current.PayrollInquiry, TransactionLimit: *req.TransactionLimit, DailyLimit: *req.DailyLimit}
+	if req.PayrollInquiry != nil {
+		p.PayrollInquiry = *req.PayrollInquiry
+	}
 	if err := a.c.Banking.SetPrivileges(ctx, master, loginID, p); err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ const maxBatchBody = 4 << 20
 
 type batchJSON struct {
 	ID            int64          `json:"id"`
+	Kind          string         `json:"kind"` // general (総合振込), salary (給与振込), bonus (賞与振込)
 	FromAccountID int64          `json:"from_account_id"`
 	ExecutionDate string         `json:"execution_date"`
 	FileName      string         `json:"file_name"`
@@ -45,7 +46,7 @@ type batchJSON struct {
 }
 
 func (l *loginIDs) batch(b banking.Batch) batchJSON {
-	return batchJSON{ID: b.ID, FromAccountID: b.FromAccountID, ExecutionDate: b.ExecutionDate.String(), FileName: b.SourceFile,
+	return batchJSON{ID: b.ID, Kind: string(b.Kind), FromAccountID: b.FromAccountID, ExecutionDate: b.ExecutionDate.String(), FileName: b.SourceFile,
 		Status: string(b.Status), Count: b.Count, Total: b.Total, Fees: b.Fees, Interbank: b.Interbank,
 		RequestedBy: l.of(b.RequestedBy), RequestedAt: timeString(b.RequestedAt),
 		ApprovedBy: l.of(b.ApprovedBy), ApprovedAt: optionalTime(b.ApprovedAt), ExecutedAt: optionalTime(b.ExecutedAt),
@@ -116,45 +117,69 @@ type batchUploadRequest struct {
 	FileName      string `json:"file_name"`
 }
 
-// createBatch is POST /api/v1/transfer-batches: a 総合振込 file uploaded
-// as a batch of transfers awaiting approval as one. A file that does not
-// follow the format is refused with every error (invalid_zengin_file); a
-// file whose transfers cannot be made is refused with every item's problem
-// (invalid_batch).
+// createBatch is POST /api/v1/transfer-batches: a 総合振込 (or 給与・賞与振込)
+// file uploaded as a batch of transfers awaiting approval as one, at once.
+// A file that does not follow the format is refused with every error
+// (invalid_zengin_file); a file whose transfers cannot be made is refused
+// with every item's problem (invalid_batch). POST /api/v1/batch-uploads
+// shows the same file for a confirmation first.
 func (a *API) createBatch(w http.ResponseWriter, r *http.Request) error {
+	br, _, err := a.batchRequestOf(w, r)
+	if err != nil {
+		return a.batchRefusal(w, err)
+	}
+	u := principal(r).User
+	b, err := a.c.Banking.CreateBatch(r.Context(), u, br)
+	if err != nil {
+		return a.batchRefusal(w, err)
+	}
+	_, ts, err := a.c.Banking.Batch(r.Context(), u, b.ID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/transfer-batches/"+strconv.FormatInt(b.ID, 10))
+	return a.writeBatch(w, r, http.StatusCreated, b, ts, nil)
+}
+
+// batchRequestOf reads the body of an upload (batchUploadRequest) as a
+// batch request: the file's transfers, its kind (種別コード), and its date:
+// the request's execution_date, or the file's 振込指定日 when it has none.
+func (a *API) batchRequestOf(w http.ResponseWriter, r *http.Request) (banking.BatchRequest, banking.DateSource, error) {
 	var req batchUploadRequest
 	if err := decodeLarge(w, r, &req, maxBatchBody); err != nil {
-		return err
+		return banking.BatchRequest{}, "", err
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(req.File))
 	if err != nil {
-		return &httpedge.RequestError{Detail: "file is not base64"}
+		return banking.BatchRequest{}, "", &httpedge.RequestError{Detail: "file is not base64"}
 	}
 	f, err := zengin.Parse(bytes.NewReader(raw))
 	if err != nil {
 		var list zengin.ErrorList
 		if !errors.As(err, &list) {
-			return err
+			return banking.BatchRequest{}, "", err
 		}
 		out := make([]fileErrorJSON, 0, len(list))
 		for _, e := range list {
 			out = append(out, fileErrorJSON{Line: e.Line, Field: e.Field, Code: e.Code, Value: e.Value,
 				Message: e.Message("ja") + " / " + e.Message("en")})
 		}
-		return &problemsError{err: httpedge.ErrInvalidZenginFile, list: out}
+		return banking.BatchRequest{}, "", &problemsError{err: httpedge.ErrInvalidZenginFile, list: out}
 	}
 	u := principal(r).User
 	br := banking.BatchRequest{FromAccountID: req.FromAccountID, SourceFile: strings.TrimSpace(req.FileName),
-		IdempotencyKey: r.Header.Get("Idempotency-Key"), Items: make([]banking.BatchItem, 0, len(f.Records))}
+		Kind: banking.BatchKindOf(f.Header.Kind), IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		Items: make([]banking.BatchItem, 0, len(f.Records))}
 	if br.ExecutionDate, err = parseDate(req.ExecutionDate); err != nil {
-		return err
+		return banking.BatchRequest{}, "", err
 	}
+	source := banking.DateFromPage
 	if br.ExecutionDate.IsZero() {
-		br.ExecutionDate = nextMonthDay(f.Header.Date, a.c.Now())
+		br.ExecutionDate, source = nextMonthDay(f.Header.Date, a.c.Now()), banking.DateFromFile
 	}
 	if br.FromAccountID == 0 {
 		if br.FromAccountID, err = a.requesterAccount(r.Context(), u, f.Header); err != nil {
-			return err
+			return banking.BatchRequest{}, "", err
 		}
 	}
 	for _, t := range f.Records {
@@ -163,26 +188,41 @@ func (a *API) createBatch(w http.ResponseWriter, r *http.Request) error {
 			AccountType: typ, AccountNumber: zeroPad(t.AccountNumber, 7), Name: t.PayeeName},
 			Amount: t.Amount, CustomerCode1: t.CustomerCode1, CustomerCode2: t.CustomerCode2})
 	}
-	b, err := a.c.Banking.CreateBatch(r.Context(), u, br)
-	if err != nil {
-		var be *banking.BatchError
-		if errors.As(err, &be) {
-			out := make([]fileErrorJSON, 0, len(be.Problems))
-			for _, p := range be.Problems {
-				_, code, msg := httpedge.ToStatus(p.Err)
-				// Item n is the n-th data record: record n+1 after the header.
-				out = append(out, fileErrorJSON{Line: p.Item + 1, Code: code, Message: msg})
-			}
-			return &problemsError{err: err, list: out}
+	return br, source, nil
+}
+
+// payrollDeadlineBody is the answer of a payroll file past its deadline:
+// the code, the message naming the last day, and the day and time.
+type payrollDeadlineBody struct {
+	Error    string `json:"error"`
+	Message  string `json:"message"`
+	Payment  string `json:"payment_date"`
+	LastDay  string `json:"last_day"`
+	Deadline string `json:"deadline"`
+}
+
+// batchRefusal returns the refusal of an upload: every item's problem of a
+// *banking.BatchError; a payroll file past its deadline is answered here
+// with the last day it could have been requested.
+func (a *API) batchRefusal(w http.ResponseWriter, err error) error {
+	var be *banking.BatchError
+	if errors.As(err, &be) {
+		out := make([]fileErrorJSON, 0, len(be.Problems))
+		for _, p := range be.Problems {
+			_, code, msg := httpedge.ToStatus(p.Err)
+			// Item n is the n-th data record: record n+1 after the header.
+			out = append(out, fileErrorJSON{Line: p.Item + 1, Code: code, Message: msg})
 		}
-		return err
+		return &problemsError{err: err, list: out}
 	}
-	_, ts, err := a.c.Banking.Batch(r.Context(), u, b.ID)
-	if err != nil {
-		return err
+	var de *banking.PayrollDeadlineError
+	if errors.As(err, &de) {
+		rf := httpedge.RefusalOf(err)
+		writeJSON(w, rf.Status, payrollDeadlineBody{Error: rf.Code, Message: de.Ja() + " / " + de.En(),
+			Payment: de.Payment.String(), LastDay: de.LastDay.String(), Deadline: timeString(de.LastDay.At(de.Cutoff))})
+		return nil
 	}
-	w.Header().Set("Location", "/api/v1/transfer-batches/"+strconv.FormatInt(b.ID, 10))
-	return a.writeBatch(w, r, http.StatusCreated, b, ts, nil)
+	return err
 }
 
 // requesterAccount returns the account of u's organization that a file's

@@ -13,30 +13,33 @@ import (
 
 // transferJSON is a transfer in answers. Users are named by login ID.
 type transferJSON struct {
-	ID              int64            `json:"id"`
-	BatchID         int64            `json:"batch_id,omitempty"`
-	FromAccountID   int64            `json:"from_account_id"`
-	Payee           payeeAccountJSON `json:"payee"`
-	NewPayee        bool             `json:"new_payee"`
-	Interbank       bool             `json:"interbank"`
-	Amount          int64            `json:"amount"`
-	Fee             int64            `json:"fee"`
-	FeePayer        string           `json:"fee_payer"`
-	AmountReceived  int64            `json:"amount_received"`
-	ExecutionDate   string           `json:"execution_date"`
-	Memo            string           `json:"memo"`
-	CustomerCode1   string           `json:"customer_code1,omitempty"`
-	CustomerCode2   string           `json:"customer_code2,omitempty"`
-	Status          string           `json:"status"`
-	RequestedBy     string           `json:"requested_by"`
-	RequestedAt     string           `json:"requested_at"`
-	ApprovedBy      string           `json:"approved_by,omitempty"`
-	ApprovedAt      string           `json:"approved_at,omitempty"`
-	ExecutedAt      string           `json:"executed_at,omitempty"`
-	FailureReason   string           `json:"failure_reason,omitempty"`
-	InterbankSentAt string           `json:"interbank_sent_at,omitempty"`
-	UpdatedAt       string           `json:"updated_at"`
-	History         []historyJSON    `json:"history,omitempty"`
+	ID             int64            `json:"id"`
+	BatchID        int64            `json:"batch_id,omitempty"`
+	FromAccountID  int64            `json:"from_account_id"`
+	Payee          payeeAccountJSON `json:"payee"`
+	NewPayee       bool             `json:"new_payee"`
+	Interbank      bool             `json:"interbank"`
+	Amount         int64            `json:"amount"`
+	Fee            int64            `json:"fee"`
+	FeePayer       string           `json:"fee_payer"`
+	AmountReceived int64            `json:"amount_received"`
+	// PayrollHidden: an item of a payroll batch answered to a user
+	// without payroll inquiry; payee.name is "" and amount 0.
+	PayrollHidden   bool          `json:"payroll_hidden,omitempty"`
+	ExecutionDate   string        `json:"execution_date"`
+	Memo            string        `json:"memo"`
+	CustomerCode1   string        `json:"customer_code1,omitempty"`
+	CustomerCode2   string        `json:"customer_code2,omitempty"`
+	Status          string        `json:"status"`
+	RequestedBy     string        `json:"requested_by"`
+	RequestedAt     string        `json:"requested_at"`
+	ApprovedBy      string        `json:"approved_by,omitempty"`
+	ApprovedAt      string        `json:"approved_at,omitempty"`
+	ExecutedAt      string        `json:"executed_at,omitempty"`
+	FailureReason   string        `json:"failure_reason,omitempty"`
+	InterbankSentAt string        `json:"interbank_sent_at,omitempty"`
+	UpdatedAt       string        `json:"updated_at"`
+	History         []historyJSON `json:"history,omitempty"`
 }
 
 type historyJSON struct {
@@ -100,14 +103,19 @@ func (l *loginIDs) of(id int64) string {
 }
 
 func (l *loginIDs) transfer(t banking.Transfer) transferJSON {
-	return transferJSON{ID: t.ID, BatchID: t.BatchID, FromAccountID: t.FromAccountID, Payee: l.a.payeeAccountOf(t.Payee),
+	out := transferJSON{ID: t.ID, BatchID: t.BatchID, FromAccountID: t.FromAccountID, Payee: l.a.payeeAccountOf(t.Payee),
 		NewPayee:  l.fresh[t.ID],
 		Interbank: t.Interbank, Amount: t.Amount, Fee: t.Fee, FeePayer: string(t.FeePayer), AmountReceived: t.Sent(),
 		ExecutionDate: t.ExecutionDate.String(), Memo: t.Memo,
 		CustomerCode1: t.CustomerCode1, CustomerCode2: t.CustomerCode2, Status: string(t.Status),
 		RequestedBy: l.of(t.RequestedBy), RequestedAt: timeString(t.RequestedAt),
 		ApprovedBy: l.of(t.ApprovedBy), ApprovedAt: optionalTime(t.ApprovedAt), ExecutedAt: optionalTime(t.ExecutedAt),
-		FailureReason: t.FailureReason, InterbankSentAt: optionalTime(t.InterbankSentAt), UpdatedAt: timeString(t.UpdatedAt)}
+		FailureReason: t.FailureReason, InterbankSentAt: optionalTime(t.InterbankSentAt), UpdatedAt: timeString(t.UpdatedAt),
+		PayrollHidden: t.Hidden}
+	if t.Hidden {
+		out.Payee.Name, out.Amount = "", 0
+	}
+	return out
 }
 
 func historyOf(h []banking.HistoryEntry) []historyJSON {

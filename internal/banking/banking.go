@@ -185,6 +185,10 @@ type Transfer struct {
 	InterbankFile   string // the outgoing file it was written to
 	InterbankSentAt time.Time
 	UpdatedAt       time.Time
+	// Hidden says that the payee's name and the amount of this item of a
+	// payroll batch are hidden from the user who asked (no payroll
+	// inquiry): Name is Hidden and Amount 0.
+	Hidden bool
 	// Version counts the changes of the transfer: every change of its row
 	// makes it one higher. An approver's decision names the version the
 	// approver saw (see Approve).
@@ -204,8 +208,12 @@ type Batch struct {
 	Total          int64
 	// Fees is the sum of the fees of its items (当方負担), debited with
 	// Total at execution.
-	Fees          int64
-	Interbank     bool // some item goes to another bank
+	Fees      int64
+	Interbank bool // some item goes to another bank
+	// Kind is 総合振込, 給与振込 or 賞与振込: the items of a payroll batch
+	// are shown with their names and amounts only to users with the
+	// payroll-inquiry privilege.
+	Kind          BatchKind
 	RequestedBy   int64
 	RequestedAt   time.Time
 	ApprovedBy    int64
@@ -246,9 +254,12 @@ const (
 // Privileges are what the master user lets a general user do. A limit of 0
 // means the user may not transfer at all: limits are never "unlimited".
 type Privileges struct {
-	Inquiry          bool  // 照会: balances, statements, transfers
-	TransferRequest  bool  // 振込依頼: request transfers, register payees
-	Approval         bool  // 承認: approve, send back, reject
+	Inquiry         bool // 照会: balances, statements, transfers
+	TransferRequest bool // 振込依頼: request transfers, register payees
+	Approval        bool // 承認: approve, send back, reject
+	// PayrollInquiry (給与振込の照会) lets a user see the payees' names and
+	// amounts of payroll batches (給与・賞与振込).
+	PayrollInquiry   bool
 	TransactionLimit int64 // yen, the most one transfer may move
 	DailyLimit       int64 // yen, the most the user's requests for one execution date may move
 	// Master says these are the master user's: all, with the
@@ -404,6 +415,16 @@ type Config struct {
 	// fees at all. The server passes the config's table, whose default is
 	// DefaultFees.
 	Fees *FeeTable
+	// Calendar and Cutoff explain execution dates on the confirmation of
+	// an upload, and date the deadline of payroll batches. Default:
+	// calendar.Default() and calendar.DefaultCutoff.
+	Calendar *calendar.Calendar
+	Cutoff   calendar.Clock
+	// PayrollDays and PayrollCutoff are the bank's deadline for 給与・賞与振込:
+	// requested before PayrollCutoff, PayrollDays business days before the
+	// payment date. 0 means DefaultPayrollDays and DefaultPayrollCutoff.
+	PayrollDays   int
+	PayrollCutoff calendar.Clock
 }
 
 // The defaults of Config.PayeeChecks and PayeeCheckWindow: enough for a
@@ -454,6 +475,18 @@ func New(c Config) (*Service, error) {
 	}
 	if c.Banks == nil {
 		c.Banks = zengin.Embedded()
+	}
+	if c.Calendar == nil {
+		c.Calendar = calendar.Default()
+	}
+	if c.Cutoff == (calendar.Clock{}) {
+		c.Cutoff = calendar.DefaultCutoff
+	}
+	if c.PayrollDays <= 0 {
+		c.PayrollDays = DefaultPayrollDays
+	}
+	if c.PayrollCutoff == (calendar.Clock{}) {
+		c.PayrollCutoff = DefaultPayrollCutoff
 	}
 	s := &Service{c: c}
 	s.SetPayeeChecks(c.PayeeChecks, c.PayeeCheckWindow)

@@ -22,8 +22,10 @@ type BatchItem struct {
 // BatchRequest is a batch of transfers (総合振込) from one account on one
 // date, usually made from an uploaded Zengin file.
 type BatchRequest struct {
-	FromAccountID  int64
-	ExecutionDate  calendar.Date // zero: today
+	FromAccountID int64
+	ExecutionDate calendar.Date // zero: today
+	// Kind is 総合振込 (BatchGeneral, also when empty), 給与振込 or 賞与振込.
+	Kind           BatchKind `json:",omitempty"`
 	Items          []BatchItem
 	SourceFile     string // the uploaded file's name
 	IdempotencyKey string
@@ -66,6 +68,13 @@ func (e *BatchError) Is(target error) bool { return target == ErrInvalidBatch }
 // transfers to other banks when any item goes to one. Every problem is
 // reported at once, by item, in a *BatchError.
 func (s *Service) CreateBatch(ctx context.Context, u identity.User, r BatchRequest) (Batch, error) {
+	return s.createBatch(ctx, u, r, true)
+}
+
+// createBatch is CreateBatch; countChecks says whether the items to
+// accounts here count as checks of them (not when confirming an upload,
+// whose staging counted them).
+func (s *Service) createBatch(ctx context.Context, u identity.User, r BatchRequest, countChecks bool) (Batch, error) {
 	p, err := s.need(ctx, u, canRequest)
 	if err != nil {
 		return Batch{}, err
@@ -84,15 +93,46 @@ func (s *Service) CreateBatch(ctx context.Context, u identity.User, r BatchReque
 		}
 		return s.c.Store.BatchByID(ctx, unit.BatchID)
 	}
+	b, items, err := s.checkBatch(ctx, u, p, r, countChecks)
+	if err != nil {
+		return Batch{}, err
+	}
+	now := b.RequestedAt
+	ev := audit.Event{At: now, Type: audit.TransferRequested, Actor: audit.UserActor(u.LoginID),
+		OrganizationID: u.OrganizationID, UserID: u.ID, Detail: r.SourceFile}
+	unit, replayed, err := s.record(ctx, u, p, key, hash, &b, items, ev)
+	if err != nil {
+		return Batch{}, err
+	}
+	if replayed {
+		if unit.BatchID == 0 {
+			return Batch{}, ErrIdempotencyConflict // the key recorded a single transfer
+		}
+		return s.c.Store.BatchByID(ctx, unit.BatchID)
+	}
+	return b, nil
+}
+
+// checkBatch checks a batch request of u, whose privileges are p, as
+// CreateBatch does, and returns the batch and its items to record. The
+// items to accounts here count as checks of them when countChecks is set.
+func (s *Service) checkBatch(ctx context.Context, u identity.User, p Privileges, r BatchRequest, countChecks bool) (Batch, []Transfer, error) {
+	kind := r.Kind
+	if kind == "" {
+		kind = BatchGeneral
+	}
+	if !kind.valid() {
+		return Batch{}, nil, fmt.Errorf("%w: kind %q", ErrInvalidBatch, r.Kind)
+	}
 	if len(r.Items) == 0 || len(r.Items) > MaxBatchItems {
-		return Batch{}, fmt.Errorf("%w: %d items, must be 1..%d", ErrInvalidBatch, len(r.Items), MaxBatchItems)
+		return Batch{}, nil, fmt.Errorf("%w: %d items, must be 1..%d", ErrInvalidBatch, len(r.Items), MaxBatchItems)
 	}
 	if err := checkText(r.SourceFile, MaxSourceFile, true, ErrInvalidBatch); err != nil {
-		return Batch{}, err
+		return Batch{}, nil, err
 	}
 	from, err := s.orgAccount(ctx, u, r.FromAccountID)
 	if err != nil {
-		return Batch{}, err
+		return Batch{}, nil, err
 	}
 	here := 0
 	for _, it := range r.Items {
@@ -102,8 +142,10 @@ func (s *Service) CreateBatch(ctx context.Context, u identity.User, r BatchReque
 	}
 	// Each item to an account here is a check of it: a batch's answer
 	// says which accounts do not exist.
-	if err := s.countPayeeChecks(ctx, u, here); err != nil {
-		return Batch{}, err
+	if countChecks {
+		if err := s.countPayeeChecks(ctx, u, here); err != nil {
+			return Batch{}, nil, err
+		}
 	}
 	now := s.c.Now()
 	var problems []BatchProblem
@@ -121,32 +163,25 @@ func (s *Service) CreateBatch(ctx context.Context, u identity.User, r BatchReque
 		items = append(items, t)
 	}
 	if len(problems) > 0 {
-		return Batch{}, &BatchError{Problems: problems}
+		return Batch{}, nil, &BatchError{Problems: problems}
 	}
 	date, err := s.executionDate(now, r.ExecutionDate, interbank)
 	if err != nil {
-		return Batch{}, err
+		return Batch{}, nil, err
+	}
+	if kind.Payroll() {
+		if err := s.checkPayrollDeadline(now, date); err != nil {
+			return Batch{}, nil, err
+		}
 	}
 	for i := range items {
 		items[i].OrganizationID, items[i].ExecutionDate, items[i].Status = u.OrganizationID, date, StatusAwaitingApproval
 		items[i].RequestedBy, items[i].RequestedAt, items[i].UpdatedAt = u.ID, now, now
 	}
 	b := Batch{OrganizationID: u.OrganizationID, FromAccountID: from.ID, ExecutionDate: date, SourceFile: r.SourceFile,
-		Status: StatusAwaitingApproval, Count: len(items), Total: total, Interbank: interbank,
+		Status: StatusAwaitingApproval, Count: len(items), Total: total, Interbank: interbank, Kind: kind,
 		RequestedBy: u.ID, RequestedAt: now, UpdatedAt: now}
-	ev := audit.Event{At: now, Type: audit.TransferRequested, Actor: audit.UserActor(u.LoginID),
-		OrganizationID: u.OrganizationID, UserID: u.ID, Detail: r.SourceFile}
-	unit, replayed, err := s.record(ctx, u, p, key, hash, &b, items, ev)
-	if err != nil {
-		return Batch{}, err
-	}
-	if replayed {
-		if unit.BatchID == 0 {
-			return Batch{}, ErrIdempotencyConflict // the key recorded a single transfer
-		}
-		return s.c.Store.BatchByID(ctx, unit.BatchID)
-	}
-	return b, nil
+	return b, items, nil
 }
 
 // prepareItem checks one item of a batch from account from.
@@ -223,7 +258,9 @@ func (s *Service) CancelBatch(ctx context.Context, u identity.User, id int64, co
 }
 
 // Batch returns a batch of u's organization with its transfers. It needs
-// the privileges of Transfer.
+// the privileges of Transfer. The items of a payroll batch have their
+// names and amounts hidden (Transfer.Hidden) from a user without payroll
+// inquiry.
 func (s *Service) Batch(ctx context.Context, u identity.User, id int64) (Batch, []Transfer, error) {
 	if _, err := s.need(ctx, u, canSeeTransfers); err != nil {
 		return Batch{}, nil, err
@@ -234,6 +271,9 @@ func (s *Service) Batch(ctx context.Context, u identity.User, id int64) (Batch, 
 	}
 	ts, err := s.c.Store.BatchTransfers(ctx, id)
 	if err != nil {
+		return Batch{}, nil, err
+	}
+	if err := s.redact(ctx, u, ts); err != nil {
 		return Batch{}, nil, err
 	}
 	return b, ts, nil

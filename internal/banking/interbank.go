@@ -2,6 +2,7 @@ package banking
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +17,11 @@ import (
 // other banks paid from one account (a file's header names one requester
 // and one account).
 type InterbankFile struct {
-	Account          Account // the paying account
+	Account Account // the paying account
+	// Kind is the kind of its transfers: single transfers and 総合振込
+	// batches go in a 総合振込 file (種別コード 21), the items of payroll
+	// batches in a 給与振込 (11) or 賞与振込 (12) file of their own.
+	Kind             BatchKind
 	OrganizationCode string
 	TransferIDs      []int64 // in order of ID
 	Total            int64   // yen
@@ -54,7 +59,8 @@ type InterbankExport struct {
 
 // ExportInterbank writes the executed transfers to other banks that are
 // dated on or before r.Through and not yet sent, as 総合振込 files, one per
-// paying account in order of the account's ID, and records them as sent:
+// paying account in order of the account's ID (and 給与振込 and 賞与振込
+// files of the items of payroll batches, after the account's 総合振込), and records them as sent:
 // each file is written, then its transfers are marked sent (all or none);
 // when marking fails the file is removed. It returns the files written and
 // marked, none when nothing is pending; an error after some files says how
@@ -101,17 +107,44 @@ func (s *Service) interbankFiles(ctx context.Context, pending []Transfer, r Inte
 	for _, o := range orgs {
 		orgCode[o.ID] = o.Code
 	}
-	byAccount := map[int64][]Transfer{}
-	var accountIDs []int64
-	for _, t := range pending {
-		if _, ok := byAccount[t.FromAccountID]; !ok {
-			accountIDs = append(accountIDs, t.FromAccountID)
-		}
-		byAccount[t.FromAccountID] = append(byAccount[t.FromAccountID], t)
+	type group struct {
+		account int64
+		kind    BatchKind
 	}
-	slices.Sort(accountIDs)
+	kinds := map[int64]BatchKind{}
+	byGroup := map[group][]Transfer{}
+	var groups []group
+	for _, t := range pending {
+		kind := BatchGeneral
+		if t.BatchID != 0 {
+			k, ok := kinds[t.BatchID]
+			if !ok {
+				b, err := s.c.Store.BatchByID(ctx, t.BatchID)
+				if err != nil {
+					return nil, fmt.Errorf("banking: interbank export: batch %d: %w", t.BatchID, err)
+				}
+				k, kinds[t.BatchID] = b.Kind, b.Kind
+			}
+			if k.Payroll() {
+				kind = k
+			}
+		}
+		g := group{t.FromAccountID, kind}
+		if _, ok := byGroup[g]; !ok {
+			groups = append(groups, g)
+		}
+		byGroup[g] = append(byGroup[g], t)
+	}
+	order := map[BatchKind]int{BatchGeneral: 0, BatchSalary: 1, BatchBonus: 2}
+	slices.SortFunc(groups, func(a, b group) int {
+		if a.account != b.account {
+			return cmp.Compare(a.account, b.account)
+		}
+		return cmp.Compare(order[a.kind], order[b.kind])
+	})
 	var files []InterbankFile
-	for _, id := range accountIDs {
+	for _, g := range groups {
+		id := g.account
 		a, err := s.c.Store.AccountByID(ctx, id)
 		if err != nil {
 			return nil, fmt.Errorf("banking: interbank export: account %d: %w", id, err)
@@ -120,11 +153,11 @@ func (s *Service) interbankFiles(ctx context.Context, pending []Transfer, r Inte
 		if a.Type == Current {
 			at = zengin.AccountChecking
 		}
-		zf := &zengin.File{Header: zengin.Header{RequesterCode: orgCode[a.OrganizationID], RequesterName: a.HolderName,
+		zf := &zengin.File{Header: zengin.Header{Kind: g.kind.ZenginKind(), RequesterCode: orgCode[a.OrganizationID], RequesterName: a.HolderName,
 			Date: zengin.MonthDay{Month: r.Through.Month, Day: r.Through.Day}, BankCode: s.c.BankCode,
 			BranchCode: a.BranchCode, AccountType: at, AccountNumber: a.Number}}
-		f := InterbankFile{Account: a, OrganizationCode: orgCode[a.OrganizationID]}
-		for _, t := range byAccount[id] {
+		f := InterbankFile{Account: a, Kind: g.kind, OrganizationCode: orgCode[a.OrganizationID]}
+		for _, t := range byGroup[g] {
 			typ, err := strconv.Atoi(t.Payee.AccountType.ZenginCode())
 			if err != nil {
 				return nil, fmt.Errorf("banking: interbank export: transfer %d: account type %q", t.ID, t.Payee.AccountType)

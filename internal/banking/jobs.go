@@ -59,7 +59,7 @@ func (s *Service) executeScheduled(ctx context.Context, u Unit, today calendar.D
 		if st.status != StatusScheduled || st.date.After(today) {
 			return nil
 		}
-		err = executeItems(ctx, tx, st.items, today, at, audit.System)
+		err = executeItems(ctx, tx, st.items, st.kind, today, at, audit.System)
 		switch {
 		case errors.Is(err, ErrInsufficientFunds):
 			// Nothing was written before the funds were checked.

@@ -30,7 +30,8 @@ type unitState struct {
 	requestedBy    int64
 	date           calendar.Date
 	interbank      bool
-	batchItem      bool // a transfer of a batch: not a unit of its own
+	kind           BatchKind // of a batch
+	batchItem      bool      // a transfer of a batch: not a unit of its own
 	items          []Transfer
 	total          int64
 	version        int64
@@ -47,7 +48,7 @@ func (u unitState) about() string {
 // batchState is the state of a batch with its items.
 func batchState(b Batch, items []Transfer) unitState {
 	st := unitState{unit: Unit{BatchID: b.ID}, organizationID: b.OrganizationID, status: b.Status, requestedBy: b.RequestedBy,
-		date: b.ExecutionDate, interbank: b.Interbank, items: items, version: b.Version}
+		date: b.ExecutionDate, interbank: b.Interbank, kind: b.Kind, items: items, version: b.Version}
 	for _, t := range items {
 		st.total += t.Amount
 	}
@@ -99,7 +100,7 @@ func withDetail(ev audit.Event, about string) audit.Event {
 // with the balances; all or none. The money for every item, fees included,
 // must be there (ErrInsufficientFunds), and nothing is written before that is known. It
 // appends each item's "executed" history.
-func executeItems(ctx context.Context, tx Tx, items []Transfer, today calendar.Date, at time.Time, actor string) error {
+func executeItems(ctx context.Context, tx Tx, items []Transfer, kind BatchKind, today calendar.Date, at time.Time, actor string) error {
 	var ids []int64
 	need := map[int64]int64{}
 	for _, t := range items {
@@ -131,8 +132,14 @@ func executeItems(ctx context.Context, tx Tx, items []Transfer, today calendar.D
 	for _, t := range items {
 		sent := t.Sent()
 		balance[t.FromAccountID] -= sent
+		what := "振込 " + t.Payee.Name
+		if kind.Payroll() {
+			// The statement of the paying account does not name the
+			// payees of payroll.
+			what = kind.Label()
+		}
 		debit := Posting{AccountID: t.FromAccountID, TransferID: t.ID, Kind: PostingDebit, Amount: -sent,
-			BalanceAfter: balance[t.FromAccountID], Date: today, Description: description("振込 " + t.Payee.Name), CreatedAt: at}
+			BalanceAfter: balance[t.FromAccountID], Date: today, Description: description(what), CreatedAt: at}
 		if err := tx.InsertPosting(ctx, &debit); err != nil {
 			return err
 		}

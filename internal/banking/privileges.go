@@ -43,7 +43,7 @@ func (s *Service) effective(ctx context.Context, u identity.User) (Privileges, e
 		if err != nil {
 			return Privileges{}, err
 		}
-		return Privileges{Inquiry: true, TransferRequest: true, Approval: true, TransactionLimit: limit, DailyLimit: limit, Master: true}, nil
+		return Privileges{Inquiry: true, TransferRequest: true, Approval: true, PayrollInquiry: true, TransactionLimit: limit, DailyLimit: limit, Master: true}, nil
 	}
 	p, _, err := s.c.Store.Privileges(ctx, u.ID)
 	if err != nil {
@@ -94,8 +94,8 @@ func (s *Service) SetPrivileges(ctx context.Context, master identity.User, login
 	now := s.c.Now()
 	ev := audit.Event{At: now, Type: audit.PrivilegesChanged, Actor: audit.UserActor(master.LoginID),
 		OrganizationID: master.OrganizationID, UserID: target.ID,
-		Detail: fmt.Sprintf("user %s inquiry=%t transfer_request=%t approval=%t transaction_limit=%d daily_limit=%d",
-			target.LoginID, p.Inquiry, p.TransferRequest, p.Approval, p.TransactionLimit, p.DailyLimit)}
+		Detail: fmt.Sprintf("user %s inquiry=%t transfer_request=%t approval=%t payroll_inquiry=%t transaction_limit=%d daily_limit=%d",
+			target.LoginID, p.Inquiry, p.TransferRequest, p.Approval, p.PayrollInquiry, p.TransactionLimit, p.DailyLimit)}
 	return s.c.Store.InTx(ctx, func(tx Tx) error {
 		if err := tx.SetPrivileges(ctx, target.ID, target.OrganizationID, p, now); err != nil {
 			return err

@@ -43,6 +43,8 @@ type Store interface {
 	BatchByID(ctx context.Context, id int64) (Batch, error)
 	Batches(ctx context.Context, organizationID int64, offset, limit int) ([]Batch, int, error)
 	BatchTransfers(ctx context.Context, batchID int64) ([]Transfer, error)
+	// BatchDraft returns an upload kept for its confirmation.
+	BatchDraft(ctx context.Context, id int64) (DraftRow, error)
 	// DueUnits returns the scheduled units dated on or before today.
 	DueUnits(ctx context.Context, today calendar.Date) ([]Unit, error)
 	// InterbankPending returns executed transfers to other banks, dated on
@@ -139,6 +141,14 @@ type Tx interface {
 	// new one ending at windowEnd, whose count starts at n. It is one
 	// statement: concurrent calls on several servers all count.
 	AddPayeeChecks(ctx context.Context, userID int64, n int, now, windowEnd time.Time) (int, time.Time, error)
+	// InsertBatchDraft keeps an upload for its confirmation and fills its
+	// ID.
+	InsertBatchDraft(ctx context.Context, r *DraftRow) error
+	// DeleteBatchDraft deletes an upload and reports whether there was one.
+	DeleteBatchDraft(ctx context.Context, id int64) (bool, error)
+	// DeleteBatchDrafts deletes the uploads expired at or before now, and
+	// a user's oldest so that at most keep-1 remain.
+	DeleteBatchDrafts(ctx context.Context, now time.Time, userID int64, keep int) error
 	// AppendHistory appends a step to the history of a transfer or batch.
 	AppendHistory(ctx context.Context, h HistoryEntry) error
 	// AppendAudit appends an event to the audit chain, with the mails it

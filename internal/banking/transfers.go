@@ -416,7 +416,15 @@ func (s *Service) Transfer(ctx context.Context, u identity.User, id int64) (Tran
 	if _, err := s.need(ctx, u, canSeeTransfers); err != nil {
 		return Transfer{}, err
 	}
-	return s.orgTransfer(ctx, u, id)
+	t, err := s.orgTransfer(ctx, u, id)
+	if err != nil {
+		return Transfer{}, err
+	}
+	ts := []Transfer{t}
+	if err := s.redact(ctx, u, ts); err != nil {
+		return Transfer{}, err
+	}
+	return ts[0], nil
 }
 
 // TransferHistory returns every step of a transfer of u's organization,
@@ -463,6 +471,9 @@ func (s *Service) Transfers(ctx context.Context, u identity.User, q TransferQuer
 	}
 	ts, total, err := s.c.Store.Transfers(ctx, f)
 	if err != nil {
+		return TransferPage{}, err
+	}
+	if err := s.redact(ctx, u, ts); err != nil {
 		return TransferPage{}, err
 	}
 	return TransferPage{Transfers: ts, Total: total, Page: page, PerPage: perPage}, nil
@@ -548,6 +559,12 @@ func (s *Service) checkDecision(u identity.User, st unitState, d decision, seen 
 		if date, err := s.c.ExecutionDate(now, st.date, st.interbank); err != nil || date != st.date {
 			return ErrExecutionDatePassed
 		}
+		// The bank's deadline of payroll applies to its approval too.
+		if st.kind.Payroll() {
+			if err := s.checkPayrollDeadline(now, st.date); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -604,7 +621,7 @@ func (s *Service) approve(ctx context.Context, approver identity.User, unit Unit
 			OrganizationID: approver.OrganizationID, UserID: approver.ID, Detail: st.about()})}
 		change := StatusChange{Status: StatusScheduled, At: now, ApprovedBy: approver.ID, ApprovedAt: now}
 		if !st.date.After(today) {
-			if err := executeItems(ctx, tx, st.items, today, now, audit.System); err != nil {
+			if err := executeItems(ctx, tx, st.items, st.kind, today, now, audit.System); err != nil {
 				return err
 			}
 			change.Status, change.ExecutedAt = StatusExecuted, now

@@ -114,7 +114,24 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 		srv.Close()
 		return err
 	}
+	payroll, payday, err := demo.PayrollFile(orgs, parts.BankCode, parts.Calendar, nowFunc())
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	payrollPath := filepath.Join(cfg.DataDir, demo.PayrollFileName)
+	if err := os.WriteFile(payrollPath, payroll, 0o600); err != nil {
+		srv.Close()
+		return err
+	}
 	printDemo(env, f, cfg, a.db.Dialect())
+	fmt.Fprintf(env.Stdout, `
+給与振込 (payroll): %s is a sample 給与振込 file of %s paying its staff on %s.
+Upload it on 総合振込（ファイル） as %s (no 給与振込の照会: names and amounts hidden) and
+confirm it; %s approves it seeing the count and total only; the master %s sees everything
+and gives 給与振込の照会 on a user's privileges page.
+`, payrollPath, f.Organizations[0].Name, payday, f.Organizations[0].Users[1].LoginID, f.Organizations[0].Users[2].LoginID,
+		f.Organizations[0].Users[0].LoginID)
 	return a.run(ctx, env, srv)
 }
 

@@ -26,6 +26,7 @@ import (
 	"kinko/internal/demo"
 	"kinko/internal/pki"
 	"kinko/internal/testutil"
+	"kinko/internal/zengin"
 )
 
 // demoFile is demo.json as a newcomer's script reads it.
@@ -400,6 +401,18 @@ func testDemo(t *testing.T, dbArgs []string) {
 		if !strings.Contains(out, s) {
 			t.Errorf("the demo's output does not mention %q:\n%s", s, out)
 		}
+	}
+	// The sample payroll file: named in the output, a 給与振込 file of the
+	// first organization's account.
+	payrollPath := filepath.Join(dir, demo.PayrollFileName)
+	if !strings.Contains(out, payrollPath) {
+		t.Errorf("the demo's output does not name the sample payroll file %s:\n%s", payrollPath, out)
+	}
+	if raw, err := os.ReadFile(payrollPath); err != nil {
+		t.Errorf("sample payroll file: %v", err)
+	} else if zf, err := zengin.Parse(bytes.NewReader(raw)); err != nil || zf.Header.Kind != zengin.KindSalary ||
+		zf.Header.AccountNumber != certOrg.Accounts[0].Number {
+		t.Errorf("sample payroll file: %v, %+v", err, zf)
 	}
 	for _, o := range f.Organizations {
 		if !regexp.MustCompile(`承認待ちの振込 transfer [0-9]+ awaiting approval: .+ requested by .+, for ` + o.Users[0].LoginID + ` to approve`).MatchString(out) {

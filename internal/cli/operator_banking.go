@@ -278,6 +278,15 @@ type interbankDir struct {
 	paths map[string]string // by the name recorded
 }
 
+// kindSuffix tells a payroll file (給与振込, 賞与振込) from the 総合振込 file
+// of the same account in the files' names.
+func kindSuffix(k banking.BatchKind) string {
+	if k.Payroll() {
+		return "-" + string(k)
+	}
+	return ""
+}
+
 // Place names the files and refuses if any of them exists.
 func (d *interbankDir) Place(files []banking.InterbankFile) error {
 	d.paths = map[string]string{}
@@ -286,7 +295,7 @@ func (d *interbankDir) Place(files []banking.InterbankFile) error {
 		path := d.out
 		if len(files) > 1 {
 			ext := filepath.Ext(d.out)
-			path = strings.TrimSuffix(d.out, ext) + "-" + a.BranchCode + "-" + string(a.Type) + "-" + a.Number + ext
+			path = strings.TrimSuffix(d.out, ext) + "-" + a.BranchCode + "-" + string(a.Type) + "-" + a.Number + kindSuffix(files[i].Kind) + ext
 		}
 		if _, err := os.Lstat(path); err == nil {
 			return fmt.Errorf("%s exists already: nothing written (move it away or choose another --out)", path)

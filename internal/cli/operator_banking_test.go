@@ -367,7 +367,7 @@ func testInterbankExport(t *testing.T, b bank) {
 		if err != nil {
 			t.Fatalf("%s does not parse: %v", w.path, err)
 		}
-		wantHeader := zengin.Header{RequesterCode: "00" + w.org.Code, // the 10-digit field, zero-filled
+		wantHeader := zengin.Header{Kind: zengin.KindGeneral, RequesterCode: "00" + w.org.Code, // the 10-digit field, zero-filled
 			RequesterName: w.acct.Holder,
 			Date:          zengin.MonthDay{Month: today.Month, Day: today.Day}, BankCode: server.DefaultBankCode,
 			BranchCode: w.acct.Branch, AccountType: w.typ, AccountNumber: w.acct.Number}

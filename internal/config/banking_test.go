@@ -145,3 +145,26 @@ func TestTransferFees(t *testing.T) {
 		}
 	})
 }
+
+// TestPayrollDeadlineSettings: the deadline of 給与・賞与振込 defaults to 3
+// business days before the payment date at 15:00, is read from the
+// environment, and refuses a number of days out of range.
+func TestPayrollDeadlineSettings(t *testing.T) {
+	got, err := Load("", envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PayrollDeadlineDays != 3 || got.PayrollCutoff != (calendar.Clock{Hour: 15}) {
+		t.Errorf("defaults: %d days, %v", got.PayrollDeadlineDays, got.PayrollCutoff)
+	}
+	got, err = Load("", envOf(map[string]string{"KINKO_PAYROLL_DEADLINE_DAYS": "2", "KINKO_PAYROLL_CUTOFF": "11:30"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PayrollDeadlineDays != 2 || got.PayrollCutoff != (calendar.Clock{Hour: 11, Minute: 30}) {
+		t.Errorf("from the environment: %d days, %v", got.PayrollDeadlineDays, got.PayrollCutoff)
+	}
+	if _, err := Load("", envOf(map[string]string{"KINKO_PAYROLL_DEADLINE_DAYS": "-1"})); err == nil || !strings.Contains(err.Error(), "payroll_deadline_days") {
+		t.Errorf("-1 days: %v", err)
+	}
+}

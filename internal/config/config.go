@@ -156,6 +156,12 @@ type Config struct {
 	// TransferCutoff is the time ("15:00") after which a same-day transfer
 	// to another bank is dated the next business day. Zero: 15:00.
 	TransferCutoff calendar.Clock `json:"transfer_cutoff"`
+	// PayrollDeadlineDays and PayrollCutoff are the bank's deadline for
+	// 給与・賞与振込 files: requested before PayrollCutoff (Japan time),
+	// PayrollDeadlineDays business days before the payment date. Zero: 3
+	// and 15:00.
+	PayrollDeadlineDays int            `json:"payroll_deadline_days"`
+	PayrollCutoff       calendar.Clock `json:"payroll_cutoff"`
 	// The throttling of failed logins that need no certificate (portal
 	// login, certificate issuance), per login ID and per client address:
 	// the failures that cost nothing, the delay after the first one past
@@ -349,6 +355,12 @@ func (c Config) WithDefaults() Config {
 	if c.TransferCutoff == (calendar.Clock{}) {
 		c.TransferCutoff = calendar.DefaultCutoff
 	}
+	if c.PayrollDeadlineDays == 0 {
+		c.PayrollDeadlineDays = 3
+	}
+	if c.PayrollCutoff == (calendar.Clock{}) {
+		c.PayrollCutoff = calendar.Clock{Hour: 15}
+	}
 	if c.RenewalWindow == 0 {
 		c.RenewalWindow = Duration(DefaultRenewalWindow)
 	}
@@ -507,6 +519,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("bank_code %q must be 4 digits", c.BankCode))
 	}
 	errs = append(errs, c.TransferFees.validate()...)
+	if c.PayrollDeadlineDays < 0 || c.PayrollDeadlineDays > 20 {
+		errs = append(errs, fmt.Errorf("payroll_deadline_days %d must be 1..20 (0: 3)", c.PayrollDeadlineDays))
+	}
 	if c.PayeeChecks < 1 {
 		errs = append(errs, fmt.Errorf("payee_checks %d must be at least 1", c.PayeeChecks))
 	}

@@ -116,6 +116,10 @@ func (d interbankDir) Place(files []banking.InterbankFile) error {
 	for i := range files {
 		a := files[i].Account
 		name := fmt.Sprintf("interbank-%s-%s-%s-%s.txt", d.at.In(calendar.JST).Format("20060102-150405"), a.BranchCode, a.Type, a.Number)
+		if files[i].Kind.Payroll() {
+			// A payroll file of the same account beside its 総合振込 file.
+			name = strings.TrimSuffix(name, ".txt") + "-" + string(files[i].Kind) + ".txt"
+		}
 		if _, err := os.Lstat(filepath.Join(d.dir, name)); err == nil {
 			return fmt.Errorf("console: interbank file %s exists already", name)
 		}

@@ -83,6 +83,7 @@ var domainErrors = map[string]error{
 	"banking.ErrInvalidDate":                banking.ErrInvalidDate,
 	"banking.ErrInvalidExecutionDate":       banking.ErrInvalidExecutionDate,
 	"banking.ErrExecutionDatePassed":        banking.ErrExecutionDatePassed,
+	"banking.ErrPayrollDeadline":            banking.ErrPayrollDeadline,
 	"banking.ErrInvalidState":               banking.ErrInvalidState,
 	"banking.ErrIdempotencyConflict":        banking.ErrIdempotencyConflict,
 	"banking.ErrInvalidIdempotencyKey":      banking.ErrInvalidIdempotencyKey,

@@ -158,6 +158,7 @@ var table = []struct {
 	{banking.ErrLimitExceeded, Refusal{409, "limit_exceeded", "error.limit_exceeded"}},
 	{banking.ErrInvalidState, Refusal{409, "invalid_state", "error.invalid_state"}},
 	{banking.ErrExecutionDatePassed, Refusal{409, "execution_date_passed", "error.execution_date_passed"}},
+	{banking.ErrPayrollDeadline, Refusal{409, "payroll_deadline", "error.payroll_deadline"}},
 	{banking.ErrIdempotencyConflict, Refusal{409, "idempotency_conflict", "error.idempotency_conflict"}},
 	{banking.ErrBatchItem, Refusal{409, "batch_item", "error.batch_item"}},
 	{banking.ErrAccountExists, Refusal{409, "account_exists", "error.account_exists"}},

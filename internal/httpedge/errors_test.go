@@ -76,6 +76,7 @@ var wantStatus = []struct {
 	{banking.ErrLimitExceeded, 409, "limit_exceeded"},
 	{banking.ErrInvalidState, 409, "invalid_state"},
 	{banking.ErrExecutionDatePassed, 409, "execution_date_passed"},
+	{banking.ErrPayrollDeadline, 409, "payroll_deadline"},
 	{banking.ErrIdempotencyConflict, 409, "idempotency_conflict"},
 	{banking.ErrBatchItem, 409, "batch_item"},
 	{banking.ErrAccountExists, 409, "account_exists"},

@@ -107,6 +107,11 @@ type Parts struct {
 	// Cutoff is the time after which a same-day interbank transfer is
 	// dated the next business day; zero: calendar.DefaultCutoff.
 	Cutoff calendar.Clock
+	// PayrollDays and PayrollCutoff are the deadline of 給与・賞与振込
+	// (business days before the payment date, and the time of day); zero:
+	// banking's defaults.
+	PayrollDays   int
+	PayrollCutoff calendar.Clock
 	// Hours are the service hours of the pages and API behind the login;
 	// zero: calendar.DefaultHours().
 	Hours calendar.Hours
@@ -234,7 +239,7 @@ func Assemble(p Parts) (*Services, error) {
 	cal, cutoff := p.Calendar, p.Cutoff
 	svc.Banking, err = banking.New(banking.Config{Store: p.DB, Identity: ident, Now: p.Now, BankCode: p.BankCode,
 		NormalizeName: zengin.NormalizeKana, PayeeChecks: p.PayeeChecks, PayeeCheckWindow: p.PayeeCheckWindow,
-		Banks: p.Banks, Fees: p.Fees,
+		Banks: p.Banks, Fees: p.Fees, Calendar: cal, Cutoff: cutoff, PayrollDays: p.PayrollDays, PayrollCutoff: p.PayrollCutoff,
 		ExecutionDate: func(now time.Time, d calendar.Date, interbank bool) (calendar.Date, error) {
 			out, _, err := cal.ExecutionDate(now, d, interbank, cutoff)
 			return out, err

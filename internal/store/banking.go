@@ -191,8 +191,9 @@ func (d *DB) OrganizationDailyLimit(ctx context.Context, organizationID int64) (
 // Privileges returns a user's privileges, and false when none were set.
 func (d *DB) Privileges(ctx context.Context, userID int64) (banking.Privileges, bool, error) {
 	var p banking.Privileges
-	err := d.db.QueryRowContext(ctx, `SELECT inquiry, transfer_request, approval, transaction_limit, daily_limit
-		FROM privileges WHERE user_id = $1`, userID).Scan(&p.Inquiry, &p.TransferRequest, &p.Approval, &p.TransactionLimit, &p.DailyLimit)
+	err := d.db.QueryRowContext(ctx, `SELECT inquiry, transfer_request, approval, transaction_limit, daily_limit, payroll_inquiry
+		FROM privileges WHERE user_id = $1`, userID).Scan(&p.Inquiry, &p.TransferRequest, &p.Approval, &p.TransactionLimit, &p.DailyLimit,
+		&p.PayrollInquiry)
 	if errors.Is(err, sql.ErrNoRows) {
 		return banking.Privileges{}, false, nil
 	}
@@ -377,7 +378,7 @@ func (d *DB) History(ctx context.Context, u banking.Unit) ([]banking.HistoryEntr
 
 const batchColumns = `b.id, b.organization_id, b.from_account_id, b.execution_date, b.source_file, b.status, b.item_count, b.total,
 	b.interbank, b.requested_by, b.created_at, b.updated_at, b.approved_by, b.approved_at, b.executed_at, b.failure_reason,
-	b.version, (SELECT COALESCE(SUM(f.fee), 0) FROM transfers f WHERE f.batch_id = b.id)`
+	b.version, (SELECT COALESCE(SUM(f.fee), 0) FROM transfers f WHERE f.batch_id = b.id), b.kind`
 
 func scanBatch(s scanner) (banking.Batch, error) {
 	var b banking.Batch
@@ -385,15 +386,16 @@ func scanBatch(s scanner) (banking.Batch, error) {
 	var created, updated int64
 	var approvedBy, approvedAt, executedAt sql.NullInt64
 	var reason sql.NullString
+	var kind string
 	err := s.Scan(&b.ID, &b.OrganizationID, &b.FromAccountID, &date, &b.SourceFile, &status, &b.Count, &b.Total,
-		&b.Interbank, &b.RequestedBy, &created, &updated, &approvedBy, &approvedAt, &executedAt, &reason, &b.Version, &b.Fees)
+		&b.Interbank, &b.RequestedBy, &created, &updated, &approvedBy, &approvedAt, &executedAt, &reason, &b.Version, &b.Fees, &kind)
 	if err != nil {
 		return banking.Batch{}, err
 	}
 	if b.ExecutionDate, err = parseDate(date); err != nil {
 		return banking.Batch{}, err
 	}
-	b.Status, b.ApprovedBy, b.FailureReason = banking.Status(status), approvedBy.Int64, reason.String
+	b.Status, b.ApprovedBy, b.FailureReason, b.Kind = banking.Status(status), approvedBy.Int64, reason.String, banking.BatchKind(kind)
 	b.RequestedAt, b.UpdatedAt = fromMicros(created), fromMicros(updated)
 	b.ApprovedAt, b.ExecutedAt = fromNullMicros(approvedAt), fromNullMicros(executedAt)
 	return b, nil
@@ -573,4 +575,22 @@ func readLedger(ctx context.Context, tx *sql.Tx, r banking.LedgerRows) error {
 		}
 	}
 	return rows.Err()
+}
+
+// ---- batch drafts ----
+
+// BatchDraft returns an upload kept for its confirmation.
+func (d *DB) BatchDraft(ctx context.Context, id int64) (banking.DraftRow, error) {
+	var r banking.DraftRow
+	var created, expires int64
+	err := d.db.QueryRowContext(ctx, `SELECT id, organization_id, user_id, request, created_at, expires_at FROM batch_drafts WHERE id = $1`,
+		id).Scan(&r.ID, &r.OrganizationID, &r.UserID, &r.Request, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return banking.DraftRow{}, banking.ErrNotFound
+	}
+	if err != nil {
+		return banking.DraftRow{}, fmt.Errorf("store: batch draft: %w", err)
+	}
+	r.CreatedAt, r.ExpiresAt = fromMicros(created), fromMicros(expires)
+	return r, nil
 }

@@ -226,11 +226,11 @@ func (t *bankingTx) SetOrganizationDailyLimit(ctx context.Context, organizationI
 // SetPrivileges sets a user's privileges.
 func (t *bankingTx) SetPrivileges(ctx context.Context, userID, organizationID int64, p banking.Privileges, at time.Time) error {
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO privileges (user_id, organization_id, inquiry, transfer_request, approval,
-			transaction_limit, daily_limit, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			transaction_limit, daily_limit, updated_at, payroll_inquiry) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (user_id) DO UPDATE SET inquiry = excluded.inquiry, transfer_request = excluded.transfer_request,
 			approval = excluded.approval, transaction_limit = excluded.transaction_limit, daily_limit = excluded.daily_limit,
-			updated_at = excluded.updated_at`,
-		userID, organizationID, p.Inquiry, p.TransferRequest, p.Approval, p.TransactionLimit, p.DailyLimit, micros(at))
+			updated_at = excluded.updated_at, payroll_inquiry = excluded.payroll_inquiry`,
+		userID, organizationID, p.Inquiry, p.TransferRequest, p.Approval, p.TransactionLimit, p.DailyLimit, micros(at), p.PayrollInquiry)
 	return wrapErr(err, "set privileges")
 }
 
@@ -260,11 +260,15 @@ func (t *bankingTx) DeletePayee(ctx context.Context, id int64) error {
 
 // InsertBatch inserts a batch.
 func (t *bankingTx) InsertBatch(ctx context.Context, b *banking.Batch) error {
+	kind := b.Kind
+	if kind == "" {
+		kind = banking.BatchGeneral
+	}
 	err := t.tx.QueryRowContext(ctx, `INSERT INTO transfer_batches (organization_id, from_account_id, execution_date, source_file,
-			status, item_count, total, interbank, requested_by, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, version`,
+			status, item_count, total, interbank, requested_by, created_at, updated_at, kind)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id, version`,
 		b.OrganizationID, b.FromAccountID, dateText(b.ExecutionDate), b.SourceFile, string(b.Status), b.Count, b.Total,
-		b.Interbank, b.RequestedBy, micros(b.RequestedAt), micros(b.UpdatedAt)).Scan(&b.ID, &b.Version)
+		b.Interbank, b.RequestedBy, micros(b.RequestedAt), micros(b.UpdatedAt), string(kind)).Scan(&b.ID, &b.Version)
 	return wrapErr(err, "insert batch")
 }
 
@@ -353,4 +357,35 @@ func feePayerText(p banking.FeePayer) string {
 		return string(p)
 	}
 	return string(banking.FeePayerPayer)
+}
+
+// InsertBatchDraft keeps an upload for its confirmation.
+func (t *bankingTx) InsertBatchDraft(ctx context.Context, r *banking.DraftRow) error {
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO batch_drafts (organization_id, user_id, request, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		r.OrganizationID, r.UserID, r.Request, micros(r.CreatedAt), micros(r.ExpiresAt)).Scan(&r.ID)
+	return wrapErr(err, "insert batch draft")
+}
+
+// DeleteBatchDraft deletes an upload kept for its confirmation, and reports
+// whether there was one.
+func (t *bankingTx) DeleteBatchDraft(ctx context.Context, id int64) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM batch_drafts WHERE id = $1`, id)
+	if err != nil {
+		return false, fmt.Errorf("store: delete batch draft: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, wrapErr(err, "delete batch draft")
+}
+
+// DeleteBatchDrafts deletes the uploads that expired at or before now, and
+// a user's oldest beyond keep (the newest keep-1 stay, leaving room for one
+// more).
+func (t *bankingTx) DeleteBatchDrafts(ctx context.Context, now time.Time, userID int64, keep int) error {
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM batch_drafts WHERE expires_at <= $1`, micros(now)); err != nil {
+		return fmt.Errorf("store: delete expired batch drafts: %w", err)
+	}
+	_, err := t.tx.ExecContext(ctx, `DELETE FROM batch_drafts WHERE user_id = $1 AND id NOT IN
+		(SELECT id FROM batch_drafts WHERE user_id = $2 ORDER BY id DESC LIMIT $3)`, userID, userID, keep-1)
+	return wrapErr(err, "delete batch drafts")
 }

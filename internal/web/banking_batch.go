@@ -30,6 +30,8 @@ type batchView struct {
 	From          accountView
 	ExecutionDate time.Time
 	SourceFile    string
+	Kind          string // general, salary, bonus
+	KindKey       string
 	Status        string
 	StatusKey     string
 	Count         int
@@ -45,7 +47,7 @@ type batchView struct {
 
 func batchOf(d directory, b banking.Batch) batchView {
 	v := batchView{ID: b.ID, From: d.account(b.FromAccountID), ExecutionDate: b.ExecutionDate.Time(), SourceFile: b.SourceFile,
-		Status: string(b.Status), StatusKey: statusKeys[b.Status], Count: b.Count, Total: money(b.Total),
+		Kind: string(b.Kind), KindKey: batchKindKeys[b.Kind], Status: string(b.Status), StatusKey: statusKeys[b.Status], Count: b.Count, Total: money(b.Total),
 		RequestedBy: d.user(b.RequestedBy), RequestedAt: b.RequestedAt, ApprovedAt: b.ApprovedAt, Failure: b.FailureReason}
 	if b.ApprovedBy != 0 {
 		v.ApprovedBy = d.user(b.ApprovedBy)
@@ -65,6 +67,7 @@ type batchNewPage struct {
 	Error          string        // the form's error
 	Problems       []fileProblem // every error of the file
 	FileName       string
+	Discarded      bool // an upload was just dropped on its confirmation page
 }
 
 // fileProblem is one error of an uploaded file.
@@ -81,7 +84,8 @@ func (h *Handler) batchForm(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
-	h.renderBatchForm(w, r, p, http.StatusOK, batchNewPage{ExecutionDate: calendar.DateOf(h.c.Now()).String(), IdempotencyKey: key})
+	// An empty date is the file's 振込指定日.
+	h.renderBatchForm(w, r, p, http.StatusOK, batchNewPage{IdempotencyKey: key, Discarded: r.URL.Query().Get("done") == "discarded"})
 	return nil
 }
 
@@ -159,7 +163,12 @@ func (h *Handler) createBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 		fail(err)
 		return
 	}
-	req := banking.BatchRequest{FromAccountID: from, ExecutionDate: date, SourceFile: d.FileName, IdempotencyKey: d.IdempotencyKey}
+	source := banking.DateFromPage
+	if date.IsZero() {
+		date, source = banking.FileDate(zf.Header.Date, h.c.Now()), banking.DateFromFile
+	}
+	req := banking.BatchRequest{FromAccountID: from, ExecutionDate: date, SourceFile: d.FileName, IdempotencyKey: d.IdempotencyKey,
+		Kind: banking.BatchKindOf(zf.Header.Kind)}
 	for _, rec := range zf.Records {
 		typ, _ := banking.AccountTypeFromZengin(strconv.Itoa(int(rec.AccountType)))
 		number := rec.AccountNumber
@@ -170,7 +179,9 @@ func (h *Handler) createBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 			AccountType: typ, AccountNumber: number, Name: rec.PayeeName}, Amount: rec.Amount,
 			CustomerCode1: rec.CustomerCode1, CustomerCode2: rec.CustomerCode2})
 	}
-	b, err := h.c.Banking.CreateBatch(r.Context(), p.User, req)
+	// Nothing is requested yet: the upload is kept for its confirmation
+	// page (banking_batch_confirm.go).
+	draft, err := h.c.Banking.StageBatch(r.Context(), p.User, req, source)
 	var be *banking.BatchError
 	if errors.As(err, &be) {
 		for _, pr := range be.Problems {
@@ -189,7 +200,7 @@ func (h *Handler) createBatch(w http.ResponseWriter, r *http.Request, p auth.Pri
 		fail(err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/batches/%d?done=requested", b.ID), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("%s/%d", pathBatchDraft, draft.ID), http.StatusSeeOther)
 }
 
 // renderBatchForm shows the upload form, after a refusal with every error.

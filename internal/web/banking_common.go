@@ -48,6 +48,14 @@ func (h *Handler) bankingText(r *http.Request, err error) (int, string) {
 	if errors.As(err, &ke) {
 		text = ke.Message(string(l))
 	}
+	var de *banking.PayrollDeadlineError
+	if errors.As(err, &de) {
+		// The message names the last day the file could be requested.
+		text = de.Ja()
+		if l == langEN {
+			text = de.En()
+		}
+	}
 	return status, text
 }
 
@@ -243,10 +251,13 @@ var statuses = []banking.Status{banking.StatusAwaitingApproval, banking.StatusSe
 
 // transferView is a transfer as the pages show it.
 type transferView struct {
-	ID            int64
-	BatchID       int64
-	From          accountView
-	Payee         payeeView
+	ID      int64
+	BatchID int64
+	From    accountView
+	Payee   payeeView
+	// Hidden: an item of a payroll batch shown to a user without payroll
+	// inquiry; its name and amount are not shown.
+	Hidden        bool
 	Amount        money
 	ExecutionDate time.Time
 	Memo          string
@@ -311,7 +322,7 @@ func (d directory) account(id int64) accountView {
 }
 
 func (h *Handler) transferOf(d directory, t banking.Transfer) transferView {
-	v := transferView{ID: t.ID, BatchID: t.BatchID, From: d.account(t.FromAccountID), Payee: h.payeeOf(t.Payee),
+	v := transferView{ID: t.ID, BatchID: t.BatchID, From: d.account(t.FromAccountID), Payee: h.payeeOf(t.Payee), Hidden: t.Hidden,
 		Amount: money(t.Amount), ExecutionDate: t.ExecutionDate.Time(), Memo: t.Memo, Status: string(t.Status),
 		StatusKey: statusKeys[t.Status], RequestedBy: d.user(t.RequestedBy), RequestedAt: t.RequestedAt,
 		ApprovedAt: t.ApprovedAt, ExecutedAt: t.ExecutedAt, Failure: t.FailureReason}

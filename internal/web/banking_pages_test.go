@@ -279,9 +279,13 @@ func TestBankingBatchUpload(t *testing.T) {
 		if !strings.Contains(p.Raw, `data-line="2"`) {
 			t.Errorf("the item's error is not listed with its line:\n%s", p.Text)
 		}
-		ok := upload(t, b, gc, tok, fields, "good.txt", good)
+		review := upload(t, b, gc, tok, fields, "good.txt", good)
+		if review.Status != http.StatusOK || !strings.HasPrefix(review.URL.Path, "/batch-uploads/") {
+			t.Fatalf("a good file: %d at %s\n%s", review.Status, review.URL, review.Text)
+		}
+		ok := post(t, gc, b.PortalURL+review.URL.Path+"/confirm", url.Values{"csrf_token": {csrfToken(t, review)}})
 		if ok.Status != http.StatusOK || !strings.HasPrefix(ok.URL.Path, "/batches/") {
-			t.Fatalf("a good file: %d at %s\n%s", ok.Status, ok.URL, ok.Text)
+			t.Fatalf("the confirmation: %d at %s\n%s", ok.Status, ok.URL, ok.Text)
 		}
 		wantText(t, ok, msg(t, "ja", "banking.notice.batch_requested"), "3,000円", "good.txt", msg(t, "ja", "banking.status.awaiting_approval"))
 		mc := bankingLogin(t, b, s.org.Master, "")

@@ -17,6 +17,7 @@ type privilegesPage struct {
 	Inquiry          bool
 	TransferRequest  bool
 	Approval         bool
+	PayrollInquiry   bool   // 給与振込の照会
 	TransactionLimit string // as typed
 	DailyLimit       string
 	OrganizationMax  money // the organization's daily limit, for reference
@@ -35,7 +36,7 @@ func (h *Handler) privilegesForm(w http.ResponseWriter, r *http.Request, p auth.
 	if err != nil {
 		return err
 	}
-	d := privilegesPage{Inquiry: pr.Inquiry, TransferRequest: pr.TransferRequest, Approval: pr.Approval,
+	d := privilegesPage{Inquiry: pr.Inquiry, TransferRequest: pr.TransferRequest, Approval: pr.Approval, PayrollInquiry: pr.PayrollInquiry,
 		TransactionLimit: money(pr.TransactionLimit).String(), DailyLimit: money(pr.DailyLimit).String(),
 		Saved: r.URL.Query().Get("done") == "saved"}
 	h.renderPrivileges(w, r, p, target, http.StatusOK, d)
@@ -52,7 +53,7 @@ func (h *Handler) setPrivileges(w http.ResponseWriter, r *http.Request, p auth.P
 	f := r.PostForm
 	d := privilegesPage{Inquiry: f.Get("inquiry") != "", TransferRequest: f.Get("transfer_request") != "",
 		Approval: f.Get("approval") != "", TransactionLimit: f.Get("transaction_limit"), DailyLimit: f.Get("daily_limit"),
-		Errors: map[string]string{}}
+		PayrollInquiry: f.Get("payroll_inquiry") != "", Errors: map[string]string{}}
 	tx, err := parseAmount(d.TransactionLimit)
 	if err != nil {
 		_, d.Errors["transaction_limit"] = h.bankingText(r, err)
@@ -79,7 +80,7 @@ func (h *Handler) setPrivileges(w http.ResponseWriter, r *http.Request, p auth.P
 		return
 	}
 	err = h.c.Banking.SetPrivileges(r.Context(), p.User, target.LoginID, banking.Privileges{Inquiry: d.Inquiry,
-		TransferRequest: d.TransferRequest, Approval: d.Approval, TransactionLimit: tx, DailyLimit: daily})
+		TransferRequest: d.TransferRequest, Approval: d.Approval, PayrollInquiry: d.PayrollInquiry, TransactionLimit: tx, DailyLimit: daily})
 	if err != nil {
 		status, text := h.bankingText(r, err)
 		d.Errors[""] = text

@@ -23,7 +23,7 @@ const (
 	CodeInvalidAmount    = "invalid_amount"      // a negative amount (writing only)
 	CodeInvalidValue     = "invalid_value"       // a code outside its list (預金種目, 新規コード, ...)
 	CodeInvalidDate      = "invalid_date"        // 振込指定日 is not a month and day
-	CodeUnsupportedType  = "unsupported_type"    // 種別コード is not 21
+	CodeUnsupportedType  = "unsupported_type"    // 種別コード is not 21, 11 or 12
 	CodeUnsupportedCode  = "unsupported_code"    // コード区分 is not 0
 	CodeNotBlank         = "not_blank"           // a ダミー field holds something else than spaces
 	CodeCountMismatch    = "count_mismatch"      // 合計件数 differs from the data records
@@ -175,8 +175,8 @@ var messages = map[string][2]string{
 		"{field} \"{value}\" is not a valid month and day (MMDD).",
 	},
 	CodeUnsupportedType: {
-		"種別コード「{value}」のファイルは扱えません。総合振込（種別コード21）のファイルを選んでください。",
-		"files with type code \"{value}\" cannot be used. Choose a general transfer file (type code 21).",
+		"種別コード「{value}」のファイルは扱えません。総合振込（種別コード21）、給与振込（11）または賞与振込（12）のファイルを選んでください。",
+		"files with type code \"{value}\" cannot be used. Choose a general transfer (type code 21), salary (11) or bonus (12) file.",
 	},
 	CodeUnsupportedCode: {
 		"コード区分「{value}」のファイルは扱えません。JIS（Shift_JIS、コード区分0）で作ったファイルを選んでください。",

@@ -184,9 +184,17 @@ func (p *parser) parse(data []byte) *File {
 func (p *parser) header(line int, rec []byte) Header {
 	v := split(rec, headerLayout[:])
 	L := &headerLayout
-	p.fixed(line, L[hTypeCode], v[hTypeCode], TypeCode, CodeUnsupportedType)
+	kind := Kind(v[hTypeCode])
+	switch {
+	case kind.Valid():
+	case !allDigits(v[hTypeCode]):
+		p.fail(line, L[hTypeCode], CodeNotNumeric, show(v[hTypeCode]), "")
+	default:
+		p.fail(line, L[hTypeCode], CodeUnsupportedType, string(v[hTypeCode]), "21, 11, 12")
+	}
 	p.fixed(line, L[hCodeDivision], v[hCodeDivision], CodeDivision, CodeUnsupportedCode)
 	h := Header{
+		Kind:          kind,
 		RequesterCode: p.digits(line, L[hRequesterCode], v[hRequesterCode]),
 		RequesterName: p.text(line, L[hRequesterName], v[hRequesterName], true),
 		Date:          p.date(line, L[hDate], v[hDate]),

@@ -81,7 +81,7 @@ func TestParseInvalidFiles(t *testing.T) {
 			{Line: 3, Field: "受取人名", Code: CodeInvalidCharacter, Value: "ｬ"},
 		}},
 		{"invalid_fields.dat", ErrorList{
-			{Line: 1, Field: "種別コード", Code: CodeUnsupportedType, Value: "11", Expected: "21"},
+			{Line: 1, Field: "種別コード", Code: CodeUnsupportedType, Value: "91", Expected: "21, 11, 12"},
 			{Line: 1, Field: "コード区分", Code: CodeUnsupportedCode, Value: "1", Expected: "0"},
 			{Line: 1, Field: "振込依頼人コード", Code: CodeNotNumeric, Value: "00000A2345"},
 			{Line: 1, Field: "振込指定日", Code: CodeInvalidDate, Value: "0230"},

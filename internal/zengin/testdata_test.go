@@ -153,6 +153,7 @@ func validRecords(t *testing.T) []string {
 // wantValid is the valid file as Parse must return it, every field.
 var wantValid = &File{
 	Header: Header{
+		Kind:          KindGeneral,
 		RequesterCode: "0000012345",
 		RequesterName: "ｶﾝﾄｳｺｳﾂｳﾛｳﾄﾞｳｸﾐｱｲ",
 		Date:          MonthDay{Month: 4, Day: 15},
@@ -244,7 +245,7 @@ func testdataFiles(t *testing.T) map[string]string {
 	files["invalid_kana.dat"] = join([]string{kanaH, kanaD1, kanaD2, d3, tr, end}, "\r\n")
 
 	// One wrong value in almost every kind of field.
-	fieldsH := rec(t, "1", "11", "1", "00000A2345", c(t, "ｶﾝﾄｳｺｳﾂｳﾛｳﾄﾞｳｸﾐｱｲ", 40), "0230", "2963",
+	fieldsH := rec(t, "1", "91", "1", "00000A2345", c(t, "ｶﾝﾄｳｺｳﾂｳﾛｳﾄﾞｳｸﾐｱｲ", 40), "0230", "2963",
 		c(t, "ﾁﾕｳｵｳﾛｳｷﾝ", 15), "101", c(t, "ﾎﾝﾃﾝ", 15), "4", "1234567", sp(16)+"X")
 	fieldsD1 := rec(t, "2", "0001", c(t, "ﾐｽﾞﾎ", 15), "110", sp(15), "0000", "3", "0012345",
 		sp(30), "00000A0000", "3", "0000000001", "0000000002", "9", "N", sp(7))

@@ -87,7 +87,11 @@ func Write(w io.Writer, f *File, opts WriteOptions) error {
 func writeHeader(p *parser, line int, h Header) []byte {
 	r := newRecord(p, line, headerLayout[:])
 	r.put(hDivision, []byte{divHeader})
-	r.put(hTypeCode, []byte(TypeCode))
+	if k := h.Kind.orGeneral(); k.Valid() {
+		r.put(hTypeCode, []byte(k))
+	} else {
+		r.fail(hTypeCode, CodeUnsupportedType, string(h.Kind), "21, 11, 12")
+	}
 	r.put(hCodeDivision, []byte(CodeDivision))
 	r.number(hRequesterCode, h.RequesterCode, false)
 	r.text(hRequesterName, h.RequesterName, true)

@@ -84,6 +84,7 @@ func TestWriteParseRoundTrip(t *testing.T) {
 			t.Fatalf("%+v: Parse: %v", opts, err)
 		}
 		want := *f
+		want.Header.Kind = KindGeneral
 		want.Header.RequesterCode = "0000000042"
 		want.Header.BranchCode = "005"
 		want.Header.AccountNumber = "0000001"
@@ -241,5 +242,40 @@ func TestAccountTypeString(t *testing.T) {
 		if got := a.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", int(a), got, want)
 		}
+	}
+}
+
+// TestPayrollKindsRoundTrip: 給与振込 (11) and 賞与振込 (12) files share the
+// 総合振込 layout; the header's 種別コード says which, and survives a write
+// and a parse.
+func TestPayrollKindsRoundTrip(t *testing.T) {
+	for _, kind := range []Kind{KindSalary, KindBonus, KindGeneral} {
+		t.Run(string(kind), func(t *testing.T) {
+			f := &File{Header: Header{Kind: kind, RequesterCode: "42", RequesterName: "ｸﾐｱｲ", Date: MonthDay{Month: 4, Day: 25},
+				BankCode: "0001", BranchCode: "001", AccountType: AccountOrdinary, AccountNumber: "1234567"},
+				Records: []Transfer{{BankCode: "0005", BranchCode: "001", AccountType: AccountOrdinary, AccountNumber: "7654321",
+					PayeeName: "ﾔﾏﾀﾞ ﾀﾛｳ", Amount: 250000}}}
+			var b bytes.Buffer
+			if err := Write(&b, f, WriteOptions{CRLF: true}); err != nil {
+				t.Fatal(err)
+			}
+			if got := b.String()[1:3]; got != string(kind) {
+				t.Errorf("種別コード written %q, want %q", got, kind)
+			}
+			got, err := Parse(&b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Header.Kind != kind || got.Header.Kind.Payroll() != (kind != KindGeneral) {
+				t.Errorf("parsed kind %q (payroll %t), want %q", got.Header.Kind, got.Header.Kind.Payroll(), kind)
+			}
+		})
+	}
+	bad := &File{Header: Header{Kind: "91", RequesterCode: "42", RequesterName: "ｸﾐｱｲ", Date: MonthDay{Month: 4, Day: 25},
+		BankCode: "0001", BranchCode: "001", AccountType: AccountOrdinary, AccountNumber: "1234567"},
+		Records: []Transfer{{BankCode: "0005", BranchCode: "001", AccountType: AccountOrdinary, AccountNumber: "1", PayeeName: "ｱ", Amount: 1}}}
+	var list ErrorList
+	if err := Write(&bytes.Buffer{}, bad, WriteOptions{}); !errors.As(err, &list) || list[0].Code != CodeUnsupportedType {
+		t.Errorf("Write of kind 91: %v, want %s", err, CodeUnsupportedType)
 	}
 }

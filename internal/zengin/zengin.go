@@ -1,4 +1,5 @@
-// Package zengin reads and writes 総合振込 (general transfer) files in the
+// Package zengin reads and writes 総合振込 (general transfer) and 給与・賞与振込
+// (salary and bonus) files in the
 // fixed-length format of the Japanese Bankers Association (全銀協), and
 // converts names to the Zengin character set (half-width katakana, capital
 // letters, digits and a few symbols).
@@ -17,9 +18,34 @@ import (
 // RecordLen is the length in bytes of every record, without separators.
 const RecordLen = 120
 
-// TypeCode is the 種別コード of a 総合振込 file; files of other kinds
-// (給与振込 11, 賞与振込 12, ...) are refused.
+// TypeCode is the 種別コード of a 総合振込 file, the Kind of a header whose
+// Kind is empty.
 const TypeCode = "21"
+
+// Kind is the 種別コード of a file: 総合振込 (21), 給与振込 (11) or 賞与振込
+// (12). The three share one layout; files of other kinds are refused.
+type Kind string
+
+// Kinds of files.
+const (
+	KindGeneral Kind = "21" // 総合振込
+	KindSalary  Kind = "11" // 給与振込
+	KindBonus   Kind = "12" // 賞与振込
+)
+
+// Valid reports whether k is one of the kinds read and written.
+func (k Kind) Valid() bool { return k == KindGeneral || k == KindSalary || k == KindBonus }
+
+// Payroll reports whether k is 給与振込 or 賞与振込.
+func (k Kind) Payroll() bool { return k == KindSalary || k == KindBonus }
+
+// orGeneral returns k, or KindGeneral when k is empty.
+func (k Kind) orGeneral() Kind {
+	if k == "" {
+		return KindGeneral
+	}
+	return k
+}
 
 // CodeDivision is the コード区分 of a file in JIS (Shift_JIS, JIS X 0201
 // single bytes), the only one supported; 1 (EBCDIC) is refused.
@@ -60,6 +86,7 @@ func (f *File) Total() int64 {
 // Header is the header record (データ区分 1): who sends the transfers, from
 // which account, on which day.
 type Header struct {
+	Kind          Kind        // 種別コード: "" is written as 21 (総合振込)
 	RequesterCode string      // 振込依頼人コード: the bank's code for the requester, up to 10 digits
 	RequesterName string      // 振込依頼人名: Zengin kana, up to 40
 	Date          MonthDay    // 振込指定日 (取組日): the transfer day
