@@ -16,9 +16,10 @@ type batchUploadJSON struct {
 	FileName      string `json:"file_name"`
 	Count         int    `json:"count"`
 	Total         int64  `json:"total"`
-	// FEES: the total of the items' fees goes here (each item's fee is
-	// its transfer's).
-	Interbank bool `json:"interbank"`
+	// Fees is the total of the items' fees (振込手数料, each 当方負担,
+	// each item's in its transfer's fee).
+	Fees      int64 `json:"fees"`
+	Interbank bool  `json:"interbank"`
 	// ExecutionDate is the date that will be used; RequestedDate the date
 	// asked for, from the file's 振込指定日 (date_source "file") or the
 	// request's execution_date ("page"); DateReason why they differ.
@@ -43,7 +44,7 @@ type dateReasonJSON struct {
 func (a *API) writeUpload(w http.ResponseWriter, r *http.Request, status int, d banking.BatchDraft) error {
 	names := a.loginIDs(r.Context(), principal(r).User.OrganizationID)
 	out := batchUploadJSON{ID: d.ID, Kind: string(d.Batch.Kind), FromAccountID: d.Batch.FromAccountID, FileName: d.Batch.SourceFile,
-		Count: d.Batch.Count, Total: d.Batch.Total, Interbank: d.Batch.Interbank, ExecutionDate: d.Batch.ExecutionDate.String(),
+		Count: d.Batch.Count, Total: d.Batch.Total, Fees: banking.TotalFees(d.Items), Interbank: d.Batch.Interbank, ExecutionDate: d.Batch.ExecutionDate.String(),
 		RequestedDate: d.Requested.String(), DateSource: string(d.Source), ExpiresAt: timeString(d.ExpiresAt),
 		Transfers: make([]transferJSON, 0, len(d.Items))}
 	if d.Reason.Moved() {

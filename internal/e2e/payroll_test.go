@@ -184,3 +184,27 @@ func TestPayrollAPI_RefusedTheDayAfterItsDeadline(t *testing.T) {
 		}
 	})
 }
+
+// TestFees_UploadConfirmationShowsTheFees: the confirmation of an upload
+// answers each item's fee from the bank's table (当方負担) and their total,
+// before anything is requested.
+func TestFees_UploadConfirmationShowsTheFees(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		b := testutil.NewBankAt(t, db, bankingNow, testutil.WithFees)
+		o := newBankOrg(t, b, "手数料確認労組", false)
+		r := o.master.do(http.MethodPost, "/api/v1/batch-uploads", o.payrollBody(t))
+		expect(t, "upload", r, http.StatusCreated, "")
+		items := r.Body["transfers"].([]any)
+		var sum float64
+		for _, it := range items {
+			sum += it.(map[string]any)["fee"].(float64)
+		}
+		// The first item goes to another bank, from 30,000 yen.
+		if first := items[0].(map[string]any)["fee"].(float64); first != float64(testutil.Fees.OtherBank.From30000) {
+			t.Errorf("the first item's fee %v, want %d", first, testutil.Fees.OtherBank.From30000)
+		}
+		if fees, _ := r.Body["fees"].(float64); fees != sum || fees == 0 {
+			t.Errorf("the upload's fees %v, want the items' %v", r.Body["fees"], sum)
+		}
+	})
+}

@@ -24,9 +24,11 @@ type batchConfirmPage struct {
 	Payroll    bool
 	Count      int
 	Total      money
-	// FEES: the total of the items' fees goes here, beside Total, and
-	// each item's fee in draftItem (batch_confirm.html marks both places).
-	Items []draftItem
+	// Fees are the items' fees (振込手数料, each 当方負担), Debited what
+	// leaves the account with them.
+	Fees    money
+	Debited money
+	Items   []draftItem
 	// ExecutionDate is the date that will be used; Requested the date
 	// asked for, from the file (FromFile) or the page; Reason why they
 	// differ, in the user's language ("" when they do not).
@@ -102,6 +104,8 @@ func (h *Handler) renderBatchConfirm(w http.ResponseWriter, r *http.Request, p a
 	for i, t := range d.Items {
 		v.Items = append(v.Items, draftItem{No: i + 1, transferView: h.transferOf(dir, t)})
 	}
+	fees := banking.TotalFees(d.Items)
+	v.Fees, v.Debited = money(fees), money(d.Batch.Total+fees)
 	h.render(w, r, status, "batch_confirm", &view{Member: memberOf(p), Page: "transfers", Data: v})
 }
 

@@ -56,6 +56,10 @@ func TestPayrollUploadConfirmedOnItsPage(t *testing.T) {
 		wantTitle(t, review, "ja", "page.batch_confirm.title")
 		wantText(t, review, "給与振込", "三菱ＵＦＪ", "横浜中山", "ﾔﾏﾀﾞ ﾀﾛｳ", "251,000円", "434,000円",
 			msg(t, "ja", "page.batch_confirm.date_from_file", "2026年12月4日"), msg(t, "ja", "page.batch_confirm.payroll_deadline"))
+		// No fee table in this bank: the fees are shown as none.
+		if !strings.Contains(review.Raw, `id="draft-fees">`+msg(t, "ja", "fees.none")+`<`) {
+			t.Errorf("the confirmation does not show the fees:\n%s", review.Text)
+		}
 		if !strings.Contains(review.Raw, `id="draft-count">2<`) {
 			t.Errorf("the count is not 2:\n%s", review.Text)
 		}

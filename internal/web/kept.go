@@ -104,9 +104,11 @@ var refusedTargets = map[string]func(r *http.Request) string{
 	"POST " + pathApprovals + "/batches/{id}/{decision}": func(r *http.Request) string {
 		return pathApprovals + "/batches/" + r.PathValue("id")
 	},
-	"POST " + pathTransfers + "/{id}/cancel": func(r *http.Request) string { return pathTransfers + "/" + r.PathValue("id") },
-	"POST /batches/{id}/cancel":              func(r *http.Request) string { return "/batches/" + r.PathValue("id") },
-	"POST " + pathPayees + "/{id}/delete":    func(*http.Request) string { return pathPayees },
+	"POST " + pathTransfers + "/{id}/cancel":   func(r *http.Request) string { return pathTransfers + "/" + r.PathValue("id") },
+	"POST /batches/{id}/cancel":                func(r *http.Request) string { return "/batches/" + r.PathValue("id") },
+	"POST " + pathPayees + "/{id}/delete":      func(*http.Request) string { return pathPayees },
+	"POST " + pathBatchDraft + "/{id}/confirm": func(r *http.Request) string { return pathBatchDraft + "/" + r.PathValue("id") },
+	"POST " + pathBatchDraft + "/{id}/discard": func(r *http.Request) string { return pathBatchDraft + "/" + r.PathValue("id") },
 }
 
 // refusedTarget returns the path whose GET shows the refused form of r,
