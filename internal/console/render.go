@@ -17,6 +17,7 @@ import (
 
 	"kinko/internal/calendar"
 	"kinko/internal/httpedge"
+	"kinko/internal/look"
 	"kinko/internal/messages"
 	"kinko/internal/operators"
 	"kinko/internal/outbox"
@@ -329,6 +330,10 @@ func localPath(next string) string {
 // static serves the stylesheet under /static/.
 func (h *handler) static(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/static/")
+	if name == look.BaseCSSName {
+		look.ServeBaseCSS(w)
+		return
+	}
 	b, err := files.ReadFile("static/" + name)
 	if err != nil || name == "" || strings.Contains(name, "/") {
 		h.page(h.notFound)(w, r)

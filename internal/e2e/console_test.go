@@ -82,6 +82,19 @@ func TestConsole_OnlyOperatorCertificatesOpenIt(t *testing.T) {
 		if !strings.Contains(string(r.Raw), "佐藤 花子") {
 			t.Errorf("the console does not name its operator:\n%s", r.Raw)
 		}
+		// The portal and the console share one look: the same base
+		// stylesheet, each its own after it.
+		base := b.Client(op.Cert).Console(http.MethodGet, "/static/base.css", nil)
+		portalBase := b.Client(nil).Portal(http.MethodGet, "/static/base.css", nil)
+		if base.Status != http.StatusOK || portalBase.Status != http.StatusOK || string(base.Raw) != string(portalBase.Raw) ||
+			!strings.Contains(string(base.Raw), ":root") || !strings.HasPrefix(base.Header.Get("Content-Type"), "text/css") {
+			t.Errorf("base.css: console %d, portal %d, the same: %v", base.Status, portalBase.Status, string(base.Raw) == string(portalBase.Raw))
+		}
+		for _, page := range []string{string(r.Raw), string(b.Client(nil).Portal(http.MethodGet, "/", nil).Raw)} {
+			if !strings.Contains(page, `href="/static/base.css"`) {
+				t.Errorf("a page does not link the base stylesheet")
+			}
+		}
 
 		cbc := []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_128_GCM_SHA256}
 		if err := dialWith(t, b, b.ConsoleURL, op.Cert, &tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: cbc}); err == nil {

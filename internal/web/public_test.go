@@ -216,9 +216,12 @@ func TestSecurityHeaders(t *testing.T) {
 func TestStaticFiles(t *testing.T) {
 	b := testutil.NewBank(t, testutil.OpenSQLite(t))
 	c := b.Client(nil)
-	css := get(t, c, b.PortalURL+"/static/kinko.css")
-	if css.Status != http.StatusOK || !strings.HasPrefix(css.Header.Get("Content-Type"), "text/css") || !strings.Contains(css.Raw, ":focus-visible") {
-		t.Errorf("stylesheet: %d %s", css.Status, css.Header.Get("Content-Type"))
+	// The shared look (focus rings and all), then the portal's own.
+	for name, want := range map[string]string{"base.css": ":focus-visible", "kinko.css": ".bank-matches"} {
+		css := get(t, c, b.PortalURL+"/static/"+name)
+		if css.Status != http.StatusOK || !strings.HasPrefix(css.Header.Get("Content-Type"), "text/css") || !strings.Contains(css.Raw, want) {
+			t.Errorf("stylesheet %s: %d %s", name, css.Status, css.Header.Get("Content-Type"))
+		}
 	}
 	for _, m := range []string{"der.js", "csr.js", "pkcs12.js"} {
 		js := get(t, c, b.PortalURL+"/static/js/"+m)

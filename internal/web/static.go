@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+
+	"kinko/internal/look"
 )
 
 //go:embed static/*.css static/js/*.js static/screenshots/*.png
@@ -22,6 +24,10 @@ func (h *Handler) static() http.Handler {
 		name := strings.TrimPrefix(r.URL.Path, "/static/")
 		if name == "" || strings.HasSuffix(name, "/") {
 			h.notFound(w, r)
+			return
+		}
+		if name == look.BaseCSSName {
+			look.ServeBaseCSS(w)
 			return
 		}
 		if st, err := fs.Stat(sub, name); err != nil || st.IsDir() {
