@@ -43,7 +43,7 @@ func TestCatalogueHasEveryKeyTheCodeUses(t *testing.T) {
 	}
 	for _, l := range languages {
 		for _, k := range keys {
-			if _, ok := cat.msgs[l][k]; !ok {
+			if !cat.Has(string(l), k) {
 				t.Errorf("%s: no message %q", l, k)
 			}
 		}

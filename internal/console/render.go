@@ -37,48 +37,24 @@ const (
 
 var languages = []lang{langJA, langEN}
 
-// langCookie holds the operator's choice of language.
-const langCookie = "kinko-lang"
+// language returns the language of a request (httpedge.Language).
+func language(r *http.Request) lang { return lang(httpedge.Language(r)) }
 
-// language returns the language of a request: the kinko-lang cookie, or
-// Japanese.
-func language(r *http.Request) lang {
-	if c, err := r.Cookie(langCookie); err == nil {
-		if l := lang(c.Value); slices.Contains(languages, l) {
-			return l
-		}
-	}
-	return langJA
-}
-
-// catalogue holds every sentence of the pages in every language.
-type catalogue struct {
-	msgs map[lang]map[string]string
-}
+// catalogue is the message catalogue (package messages) in the console's
+// languages.
+type catalogue struct{ *messages.Catalogue }
 
 func loadCatalogue() (*catalogue, error) {
-	m, err := messages.Load()
+	c, err := messages.LoadCatalogue()
 	if err != nil {
 		return nil, fmt.Errorf("console: catalogue: %w", err)
 	}
-	c := &catalogue{msgs: map[lang]map[string]string{}}
-	for _, l := range languages {
-		c.msgs[l] = m[string(l)]
-	}
-	return c, nil
+	return &catalogue{c}, nil
 }
 
-// text returns the message key in l with {0}, {1}... replaced by args; a
-// missing key shows as itself in brackets (a test makes sure none is).
+// text returns the message key in l with {0}, {1}... replaced by args.
 func (c *catalogue) text(l lang, key string, args ...any) string {
-	m, ok := c.msgs[l][key]
-	if !ok {
-		return "[" + key + "]"
-	}
-	for i, a := range args {
-		m = strings.ReplaceAll(m, "{"+strconv.Itoa(i)+"}", fmt.Sprint(a))
-	}
-	return m
+	return c.Text(string(l), key, args...)
 }
 
 // jst formats t in Japan's time ("" for the zero time).
@@ -303,16 +279,7 @@ func (h *handler) switchLanguage(w http.ResponseWriter, r *http.Request) {
 
 // setLanguage sets the language cookie, also for the rest of this request.
 func setLanguage(w http.ResponseWriter, r *http.Request, l lang) {
-	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 60 * 60,
-		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	cs := r.Cookies()
-	r.Header.Del("Cookie")
-	for _, c := range cs {
-		if c.Name != langCookie {
-			r.AddCookie(c)
-		}
-	}
-	r.AddCookie(&http.Cookie{Name: langCookie, Value: string(l)})
+	httpedge.SetLanguage(w, r, string(l))
 }
 
 // localPath returns next if it is a path on this host, "/" otherwise.

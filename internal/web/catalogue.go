@@ -3,12 +3,10 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"kinko/internal/calendar"
+	"kinko/internal/httpedge"
 	"kinko/internal/messages"
 )
 
@@ -24,50 +22,26 @@ const (
 // languages are the supported languages, the default first.
 var languages = []lang{langJA, langEN}
 
-// langCookie holds the user's choice of language.
-const langCookie = "kinko-lang"
+// language returns the language of a request (httpedge.Language).
+func language(r *http.Request) lang { return lang(httpedge.Language(r)) }
 
-// language returns the language of a request: the kinko-lang cookie, or
-// Japanese.
-func language(r *http.Request) lang {
-	if c, err := r.Cookie(langCookie); err == nil {
-		if l := lang(c.Value); slices.Contains(languages, l) {
-			return l
-		}
-	}
-	return langJA
-}
+// catalogue is the message catalogue (package messages) in the pages'
+// languages.
+type catalogue struct{ *messages.Catalogue }
 
-// catalogue holds every user-visible string in every language.
-type catalogue struct {
-	msgs map[lang]map[string]string
-}
-
-// loadCatalogue reads the message catalogue (package messages).
+// loadCatalogue reads the message catalogue.
 func loadCatalogue() (*catalogue, error) {
-	m, err := messages.Load()
+	c, err := messages.LoadCatalogue()
 	if err != nil {
 		return nil, fmt.Errorf("web: catalogue: %w", err)
 	}
-	c := &catalogue{msgs: map[lang]map[string]string{}}
-	for _, l := range languages {
-		c.msgs[l] = m[string(l)]
-	}
-	return c, nil
+	return &catalogue{c}, nil
 }
 
 // text returns the message for key in language l with {0}, {1}, ...
-// replaced by args. A missing key shows as itself in brackets (a test
-// makes sure none is missing).
+// replaced by args; a missing key shows as itself in brackets.
 func (c *catalogue) text(l lang, key string, args ...any) string {
-	m, ok := c.msgs[l][key]
-	if !ok {
-		return "[" + key + "]"
-	}
-	for i, a := range args {
-		m = strings.ReplaceAll(m, "{"+strconv.Itoa(i)+"}", fmt.Sprint(a))
-	}
-	return m
+	return c.Text(string(l), key, args...)
 }
 
 // dateTime formats t for language l, in Japan's time.

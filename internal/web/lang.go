@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"kinko/internal/httpedge"
 )
 
 // switchLanguage is GET /lang/{lang}?next=PATH: the language switch of
@@ -16,8 +18,7 @@ func (h *Handler) switchLanguage(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 60 * 60,
-		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	httpedge.SetLanguage(w, r, string(l))
 	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 }
 
@@ -47,8 +48,7 @@ func (h *Handler) switchLanguageKeeping(w http.ResponseWriter, r *http.Request) 
 		h.notFound(w, r)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 60 * 60,
-		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	httpedge.SetLanguage(w, r, string(l))
 	next := localPath(r.PostForm.Get(langNextField))
 	if u, err := url.Parse(next); err == nil && h.c.Forms != nil {
 		if typed := typedValues(r.PostForm); len(typed) > 0 && h.keep(w, r, u.Path, http.StatusOK, keptPage{Values: typed}) {
