@@ -184,6 +184,9 @@ func (s *Service) Transactions(ctx context.Context, u identity.User, accountID i
 	if err != nil {
 		return TransactionPage{}, err
 	}
+	if ps, err = s.mergePayroll(ctx, u, ps); err != nil {
+		return TransactionPage{}, err
+	}
 	return TransactionPage{Account: a, From: from, To: to, Postings: ps, Total: total, Page: page, PerPage: perPage}, nil
 }
 

@@ -175,6 +175,72 @@ func (s *Service) redact(ctx context.Context, u identity.User, ts []Transfer) er
 	return nil
 }
 
+// mergePayroll makes the postings of each payroll batch one line of the
+// paying account's statement for a user without payroll inquiry: the
+// consecutive postings of its items (their debits and fees) become one
+// posting of their total, with the balance after the last, described by
+// the batch's kind and its count, so that no salary can be read from the
+// statement, its download or the API. A user with payroll inquiry gets ps
+// as it is.
+func (s *Service) mergePayroll(ctx context.Context, u identity.User, ps []Posting) ([]Posting, error) {
+	see, err := s.MaySeePayroll(ctx, u)
+	if err != nil || see {
+		return ps, err
+	}
+	batchOf := map[int64]int64{} // transfer: its payroll batch, 0 for none
+	kinds := map[int64]BatchKind{}
+	out := make([]Posting, 0, len(ps))
+	var cur int64 // the payroll batch of out's last line
+	transfers := map[int64]bool{}
+	for _, p := range ps {
+		var b int64
+		if p.TransferID != 0 {
+			id, ok := batchOf[p.TransferID]
+			if !ok {
+				t, err := s.c.Store.TransferByID(ctx, p.TransferID)
+				if err != nil {
+					return nil, err
+				}
+				if t.BatchID != 0 {
+					k, known := kinds[t.BatchID]
+					if !known {
+						bt, err := s.c.Store.BatchByID(ctx, t.BatchID)
+						if err != nil {
+							return nil, err
+						}
+						k, kinds[t.BatchID] = bt.Kind, bt.Kind
+					}
+					if k.Payroll() {
+						id = t.BatchID
+					}
+				}
+				batchOf[p.TransferID] = id
+			}
+			b = id
+		}
+		if b != 0 && b == cur && len(out) > 0 {
+			last := &out[len(out)-1]
+			last.Amount += p.Amount
+			last.BalanceAfter = p.BalanceAfter
+			transfers[p.TransferID] = true
+			last.Description = payrollLine(kinds[b], len(transfers))
+			continue
+		}
+		cur = b
+		if b != 0 {
+			transfers = map[int64]bool{p.TransferID: true}
+			p.TransferID, p.Kind, p.Description = 0, PostingDebit, payrollLine(kinds[b], 1)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// payrollLine describes the one line of a payroll batch's n payments.
+func payrollLine(k BatchKind, n int) string {
+	return fmt.Sprintf("%s %d件（手数料を含む）", k.Label(), n)
+}
+
 // hide removes a payroll item's name and amount.
 func hide(t *Transfer) {
 	t.Payee.Name, t.Amount, t.Hidden = Hidden, 0, true

@@ -9,6 +9,7 @@ import (
 
 	"kinko/internal/banking"
 	"kinko/internal/calendar"
+	"kinko/internal/identity"
 	"kinko/internal/store"
 	"kinko/internal/testutil"
 	"kinko/internal/zengin"
@@ -101,6 +102,31 @@ func TestPayrollBatchApprovedAndExportedWithItsKind(t *testing.T) {
 			if strings.Contains(p.Description, "ﾔﾏﾀﾞ") || strings.Contains(p.Description, "ﾊﾅｺ") {
 				t.Errorf("posting %q names a payroll payee", p.Description)
 			}
+		}
+		// Nor its amounts, to a user without payroll inquiry: the batch's
+		// payments are one line of their total; the master, who has it,
+		// sees each.
+		clerk := f.newUser(o, banking.Privileges{Inquiry: true})
+		payrollLines := func(u identity.User) []banking.Posting {
+			tp, err := f.svc.Transactions(f.ctx, u, acct.ID, calendar.Date{}, calendar.Date{}, 1, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []banking.Posting
+			for _, p := range tp.Postings {
+				if strings.HasPrefix(p.Description, banking.BatchSalary.Label()) {
+					out = append(out, p)
+				}
+			}
+			return out
+		}
+		each := payrollLines(o.master.User)
+		if len(each) != 2 || each[0].Amount+each[1].Amount != -430_000 {
+			t.Fatalf("the master's statement: %+v, want 2 payroll lines of -430000 together", each)
+		}
+		if got := payrollLines(clerk.User); len(got) != 1 || got[0].Amount != -430_000 || got[0].TransferID != 0 ||
+			got[0].BalanceAfter != each[1].BalanceAfter || !strings.Contains(got[0].Description, "2件") {
+			t.Errorf("the statement of a user without payroll inquiry: %+v, want one line of -430000, 2件, balance %d", got, each[1].BalanceAfter)
 		}
 		f.verify()
 	})
