@@ -39,6 +39,13 @@ func (h *Handler) privilegesForm(w http.ResponseWriter, r *http.Request, p auth.
 	d := privilegesPage{Inquiry: pr.Inquiry, TransferRequest: pr.TransferRequest, Approval: pr.Approval, PayrollInquiry: pr.PayrollInquiry,
 		TransactionLimit: money(pr.TransactionLimit).String(), DailyLimit: money(pr.DailyLimit).String(),
 		Saved: r.URL.Query().Get("done") == "saved"}
+	if h.restoreTyped(r) {
+		// What was typed before the language was switched.
+		f := r.PostForm
+		d = privilegesPage{Inquiry: f.Get("inquiry") != "", TransferRequest: f.Get("transfer_request") != "",
+			Approval: f.Get("approval") != "", TransactionLimit: f.Get("transaction_limit"), DailyLimit: f.Get("daily_limit"),
+			PayrollInquiry: f.Get("payroll_inquiry") != ""}
+	}
 	h.renderPrivileges(w, r, p, target, http.StatusOK, d)
 	return nil
 }

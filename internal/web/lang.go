@@ -35,6 +35,7 @@ var langForms = map[string]string{
 	"users_new":    "add-user-form",
 	"payees":       "payee-form",
 	"transfer_new": "transfer-form",
+	"privileges":   "privileges-form",
 }
 
 // switchLanguageKeeping is POST /lang/{lang}, the language switch of a

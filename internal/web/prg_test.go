@@ -175,6 +175,9 @@ func TestLanguageSwitchKeepsTypedForm(t *testing.T) {
 			{"login", b.Client(nil), "/login", "login-form", url.Values{"login_id": {"typed02"}, "password": {secretTyped}}, []string{`value="typed02"`}},
 			{"payee", gc, "/payees", "payee-form", url.Values{"nickname": {"入力した先"}, "bank_code": {"2950"}, "branch_code": {"002"},
 				"account_type": {"ordinary"}, "account_number": {"2000002"}, "payee_name": {"ｳｹﾄﾘ"}}, []string{`value="入力した先"`, `value="2000002"`}},
+			{"privileges", mc, "/users/" + s.general.LoginID + "/privileges", "privileges-form", url.Values{"inquiry": {"on"},
+				"transaction_limit": {"765,432"}, "daily_limit": {"1,234,567"}, "confirmation_password": {secretTyped}},
+				[]string{`value="765,432"`, `value="1,234,567"`}},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
