@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"kinko/internal/audit"
+	"kinko/internal/calendar"
 	"kinko/internal/identity"
 	"kinko/internal/store"
 )
@@ -139,7 +139,9 @@ func auditLink(ctx context.Context, args []string, env Env) error {
 	return nil
 }
 
-// parseAuditTime parses RFC 3339 or YYYY-MM-DD (midnight UTC).
+// parseAuditTime parses a time of the audit log's flags in Japan time:
+// YYYY-MM-DD (midnight in Japan), YYYY-MM-DDTHH:MM or YYYY-MM-DD HH:MM
+// (Japan time), or RFC 3339 with its own offset.
 func parseAuditTime(flagName, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -147,10 +149,12 @@ func parseAuditTime(flagName, s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
+	for _, layout := range []string{time.DateOnly, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, calendar.JST); err == nil {
+			return t, nil
+		}
 	}
-	return time.Time{}, usageErr("--%s %q: want RFC 3339 (2026-04-01T09:00:00Z) or YYYY-MM-DD", flagName, s)
+	return time.Time{}, usageErr("--%s %q: want a day or a time in Japan time (2026-04-01, 2026-04-01T09:00) or RFC 3339 (2026-04-01T09:00:00+09:00)", flagName, s)
 }
 
 // auditJSON is one event of "kinko audit list --json".
@@ -159,8 +163,10 @@ type auditJSON struct {
 	At             string `json:"at"`
 	Type           string `json:"type"`
 	Actor          string `json:"actor"`
-	OrganizationID int64  `json:"organization_id,omitempty"`
-	UserID         int64  `json:"user_id,omitempty"`
+	// The organization by its code and the user by the login ID, never
+	// by an internal ID.
+	OrganizationCode string `json:"organization_code,omitempty"`
+	LoginID          string `json:"login_id,omitempty"`
 	Serial         string `json:"serial,omitempty"`
 	RequestRef     string `json:"request_ref,omitempty"`
 	RequestID      string `json:"request_id,omitempty"`
@@ -227,11 +233,39 @@ func auditList(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	// Organizations by their codes and users by their login IDs, each
+	// read once.
+	codes, logins := map[int64]string{}, map[int64]string{}
+	name := func(r store.AuditRecord) (code, login string, err error) {
+		if r.UserID != 0 {
+			if _, ok := logins[r.UserID]; !ok {
+				u, o, err := db.UserByID(ctx, r.UserID)
+				if err != nil && !errors.Is(err, identity.ErrNotFound) {
+					return "", "", err
+				}
+				logins[r.UserID], codes[o.ID] = u.LoginID, o.Code
+			}
+		}
+		if r.OrganizationID != 0 {
+			if _, ok := codes[r.OrganizationID]; !ok {
+				o, err := db.OrganizationByID(ctx, r.OrganizationID)
+				if err != nil && !errors.Is(err, identity.ErrNotFound) {
+					return "", "", err
+				}
+				codes[r.OrganizationID] = o.Code
+			}
+		}
+		return codes[r.OrganizationID], logins[r.UserID], nil
+	}
 	if *asJSON {
 		out := make([]auditJSON, 0, len(recs))
 		for _, r := range recs {
-			out = append(out, auditJSON{ID: r.ID, At: r.At.UTC().Format(time.RFC3339Nano), Type: string(r.Type), Actor: r.Actor,
-				OrganizationID: r.OrganizationID, UserID: r.UserID, Serial: r.Serial, RequestRef: r.RequestRef, RequestID: r.RequestID,
+			code, login, err := name(r)
+			if err != nil {
+				return err
+			}
+			out = append(out, auditJSON{ID: r.ID, At: r.At.In(calendar.JST).Format(time.RFC3339Nano), Type: string(r.Type), Actor: r.Actor,
+				OrganizationCode: code, LoginID: login, Serial: r.Serial, RequestRef: r.RequestRef, RequestID: r.RequestID,
 				TransferID: r.TransferID, BatchID: r.BatchID, Reason: r.Reason, Cause: string(r.Cause), Password: string(r.Password), Detail: r.Detail, Hash: r.Hash})
 		}
 		enc := json.NewEncoder(env.Stdout)
@@ -239,22 +273,20 @@ func auditList(ctx context.Context, args []string, env Env) error {
 		return enc.Encode(out)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tAT (UTC)\tEVENT\tACTOR\tORG\tUSER\tSERIAL\tREQUEST\tREQUEST ID\tDETAIL")
+	fmt.Fprintln(tw, "ID\tAT (JST)\tEVENT\tACTOR\tORG\tUSER\tSERIAL\tREQUEST\tREQUEST ID\tDETAIL")
 	dash := func(s string) string {
 		if s == "" {
 			return "-"
 		}
 		return s
 	}
-	id := func(v int64) string {
-		if v == 0 {
-			return "-"
-		}
-		return strconv.FormatInt(v, 10)
-	}
 	for _, r := range recs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.At.UTC().Format("2006-01-02 15:04:05"), r.Type, r.Actor,
-			id(r.OrganizationID), id(r.UserID), dash(r.Serial), dash(r.RequestRef), dash(r.RequestID), r.Summary())
+		code, login, err := name(r)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.At.In(calendar.JST).Format("2006-01-02 15:04:05"), r.Type, r.Actor,
+			dash(code), dash(login), dash(r.Serial), dash(r.RequestRef), dash(r.RequestID), r.Summary())
 	}
 	return tw.Flush()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -177,7 +178,9 @@ func TestAuditListCommand(t *testing.T) {
 				{"organization", []string{"--org", a.org.Code}, []int64{1, 2, 3}},
 				{"user (the organization's creation names its master)", []string{"--login-id", a.user.LoginID}, []int64{1, 2, 3}},
 				{"event", []string{"--event", string(audit.LoginFailed)}, []int64{2, 4}},
-				{"since a day, inclusive", []string{"--since", "2026-04-02"}, []int64{2, 3, 4}},
+				{"since a day in Japan, inclusive", []string{"--since", "2026-04-02"}, []int64{2, 3, 4}},
+				{"since a time in Japan", []string{"--since", "2026-04-02T18:00"}, []int64{2, 3, 4}},
+				{"since a minute later in Japan", []string{"--since", "2026-04-02 18:01"}, []int64{3, 4}},
 				{"until RFC 3339, exclusive", []string{"--until", "2026-04-03T09:00:00Z"}, []int64{1, 2}},
 				{"combined", []string{"--org", a.org.Code, "--event", string(audit.LoginFailed), "--since", "2026-04-01", "--until", "2026-05-01"}, []int64{2}},
 				{"nothing", []string{"--event", "no.such"}, []int64{}},
@@ -213,10 +216,16 @@ func TestAuditListCommand(t *testing.T) {
 				if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || len(got) != 1 {
 					t.Fatalf("%v: %s", err, r.stdout)
 				}
-				for k, want := range map[string]any{"at": "2026-04-01T09:00:00Z", "type": "organization.created", "actor": "operator:suzuki",
-					"request_ref": "REQ-1", "request_id": "r-0001", "organization_id": float64(a.org.ID), "detail": "created"} {
+				for k, want := range map[string]any{"at": "2026-04-01T18:00:00+09:00", "type": "organization.created", "actor": "operator:suzuki",
+					"request_ref": "REQ-1", "request_id": "r-0001", "organization_code": a.org.Code, "login_id": a.user.LoginID, "detail": "created"} {
 					if got[0][k] != want {
 						t.Errorf("%s = %v, want %v", k, got[0][k], want)
+					}
+				}
+				// An organization by its code, a user by the login ID: never an internal ID.
+				for _, k := range []string{"organization_id", "user_id"} {
+					if _, ok := got[0][k]; ok {
+						t.Errorf("the JSON has %s", k)
 					}
 				}
 			})
@@ -226,10 +235,14 @@ func TestAuditListCommand(t *testing.T) {
 				if len(lines) != 4 || !strings.HasPrefix(lines[0], "ID") {
 					t.Fatalf("table:\n%s", r.stdout)
 				}
-				for i, want := range []string{"1   2026-04-01 09:00:00  organization.created  operator:suzuki  1    1     -       REQ-1    r-0001      created",
-					"2   2026-04-02 09:00:00  login.failed", "3   2026-04-03 09:00:00  login.succeeded"} {
-					if !strings.HasPrefix(lines[i+1], want) {
-						t.Errorf("line %d %q, want it to start with %q", i+1, lines[i+1], want)
+				if !strings.Contains(lines[0], "AT (JST)") {
+					t.Errorf("header %q", lines[0])
+				}
+				for i, want := range [][]string{{"1", "2026-04-01 18:00:00", "organization.created", "operator:suzuki", a.org.Code, a.user.LoginID, "-", "REQ-1", "r-0001", "created"},
+					{"2", "2026-04-02 18:00:00", "login.failed"}, {"3", "2026-04-03 18:00:00", "login.succeeded"}} {
+					fields := regexp.MustCompile(`\s{2,}`).Split(lines[i+1], -1)
+					if len(fields) < len(want) || fmt.Sprint(fields[:len(want)]) != fmt.Sprint(want) {
+						t.Errorf("line %d %q, want it to begin with %q", i+1, lines[i+1], want)
 					}
 				}
 			})

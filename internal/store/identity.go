@@ -91,6 +91,20 @@ func (d *DB) OrganizationByCode(ctx context.Context, code string) (identity.Orga
 	return s.org(), nil
 }
 
+// OrganizationByID returns an organization by its internal ID, for the
+// readers that show it by its code.
+func (d *DB) OrganizationByID(ctx context.Context, id int64) (identity.Organization, error) {
+	var s orgScan
+	err := d.db.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations o WHERE o.id = $1`, id).Scan(s.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return identity.Organization{}, identity.ErrNotFound
+	}
+	if err != nil {
+		return identity.Organization{}, fmt.Errorf("store: organization %d: %w", id, err)
+	}
+	return s.org(), nil
+}
+
 // ListOrganizations returns all organizations by code.
 func (d *DB) ListOrganizations(ctx context.Context) ([]identity.Organization, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT `+orgColumns+` FROM organizations o ORDER BY o.code`)
