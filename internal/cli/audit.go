@@ -159,24 +159,24 @@ func parseAuditTime(flagName, s string) (time.Time, error) {
 
 // auditJSON is one event of "kinko audit list --json".
 type auditJSON struct {
-	ID             int64  `json:"id"`
-	At             string `json:"at"`
-	Type           string `json:"type"`
-	Actor          string `json:"actor"`
+	ID    int64  `json:"id"`
+	At    string `json:"at"`
+	Type  string `json:"type"`
+	Actor string `json:"actor"`
 	// The organization by its code and the user by the login ID, never
 	// by an internal ID.
 	OrganizationCode string `json:"organization_code,omitempty"`
 	LoginID          string `json:"login_id,omitempty"`
-	Serial         string `json:"serial,omitempty"`
-	RequestRef     string `json:"request_ref,omitempty"`
-	RequestID      string `json:"request_id,omitempty"`
-	TransferID     int64  `json:"transfer_id,omitempty"`
-	BatchID        int64  `json:"batch_id,omitempty"`
-	Reason         string `json:"reason,omitempty"`
-	Cause          string `json:"cause,omitempty"`
-	Password       string `json:"password,omitempty"`
-	Detail         string `json:"detail"`
-	Hash           string `json:"hash"`
+	Serial           string `json:"serial,omitempty"`
+	RequestRef       string `json:"request_ref,omitempty"`
+	RequestID        string `json:"request_id,omitempty"`
+	TransferID       int64  `json:"transfer_id,omitempty"`
+	BatchID          int64  `json:"batch_id,omitempty"`
+	Reason           string `json:"reason,omitempty"`
+	Cause            string `json:"cause,omitempty"`
+	Password         string `json:"password,omitempty"`
+	Detail           string `json:"detail"`
+	Hash             string `json:"hash"`
 }
 
 func auditList(ctx context.Context, args []string, env Env) error {
