@@ -85,37 +85,11 @@ func (a *Authority) SignIssuing(pub crypto.PublicKey, now time.Time, rnd io.Read
 		now = time.Now()
 	}
 	now = now.UTC().Truncate(time.Second)
-	sigAlg, err := signatureAlgorithm(a.Root.PublicKey)
+	tmpl, err := subordinateCA(a.Root, pub, now, issuingValidityYears, rnd)
 	if err != nil {
 		return nil, err
 	}
-	serial, err := NewSerial(rnd)
-	if err != nil {
-		return nil, err
-	}
-	ski, err := subjectKeyID(pub)
-	if err != nil {
-		return nil, err
-	}
-	notAfter := now.AddDate(issuingValidityYears, 0, 0)
-	if notAfter.After(a.Root.NotAfter) {
-		notAfter = a.Root.NotAfter
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		RawSubject:            bytes.Clone(a.Issuing.RawSubject),
-		NotBefore:             now,
-		NotAfter:              notAfter,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLen:            0,
-		MaxPathLenZero:        true,
-		SubjectKeyId:          ski,
-		AuthorityKeyId:        a.Root.SubjectKeyId,
-		SignatureAlgorithm:    sigAlg,
-	}
+	tmpl.RawSubject = bytes.Clone(a.Issuing.RawSubject)
 	der, err := x509.CreateCertificate(rnd, tmpl, a.Root, pub, a.RootKey)
 	if err != nil {
 		return nil, fmt.Errorf("pki: sign issuing CA: %w", err)
@@ -128,6 +102,44 @@ func (a *Authority) SignIssuing(pub crypto.PublicKey, now time.Time, rnd io.Read
 		return nil, fmt.Errorf("pki: sign issuing CA: %w", err)
 	}
 	return der, nil
+}
+
+// subordinateCA is the profile both CAs under the root share, the
+// client-issuing CA and the operator CA, but for their subjects: valid
+// years from now and no longer than the root, path length 0, key usage
+// certSign, cRLSign and digitalSignature, extended key usage clientAuth,
+// subject and authority key identifiers, the root's signature algorithm.
+func subordinateCA(root *x509.Certificate, pub crypto.PublicKey, now time.Time, years int, rnd io.Reader) (*x509.Certificate, error) {
+	sigAlg, err := signatureAlgorithm(root.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	serial, err := NewSerial(rnd)
+	if err != nil {
+		return nil, err
+	}
+	ski, err := subjectKeyID(pub)
+	if err != nil {
+		return nil, err
+	}
+	notAfter := now.AddDate(years, 0, 0)
+	if notAfter.After(root.NotAfter) {
+		notAfter = root.NotAfter
+	}
+	return &x509.Certificate{
+		SerialNumber:          serial,
+		NotBefore:             now,
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLen:            0,
+		MaxPathLenZero:        true,
+		SubjectKeyId:          ski,
+		AuthorityKeyId:        root.SubjectKeyId,
+		SignatureAlgorithm:    sigAlg,
+	}, nil
 }
 
 // NewIssuingKey makes a key for a new issuing CA on the root's curve, to

@@ -41,40 +41,12 @@ var ErrNoOperatorCA = errors.New("pki: no operator CA")
 // clientAuth, subject "<bank> Operator CA" in O=<bank>. The bank's name is
 // the root's organization.
 func operatorCATemplate(root *x509.Certificate, bank string, pub crypto.PublicKey, now time.Time, rnd io.Reader) (*x509.Certificate, error) {
-	sigAlg, err := signatureAlgorithm(root.PublicKey)
+	tmpl, err := subordinateCA(root, pub, now, operatorCAValidityYears, rnd)
 	if err != nil {
 		return nil, err
 	}
-	serial, err := NewSerial(rnd)
-	if err != nil {
-		return nil, err
-	}
-	ski, err := subjectKeyID(pub)
-	if err != nil {
-		return nil, err
-	}
-	notAfter := now.AddDate(operatorCAValidityYears, 0, 0)
-	if notAfter.After(root.NotAfter) {
-		notAfter = root.NotAfter
-	}
-	return &x509.Certificate{
-		SerialNumber: serial,
-		Subject: pkix.Name{
-			Organization: []string{bank},
-			CommonName:   bank + " Operator CA",
-		},
-		NotBefore:             now,
-		NotAfter:              notAfter,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLen:            0,
-		MaxPathLenZero:        true,
-		SubjectKeyId:          ski,
-		AuthorityKeyId:        root.SubjectKeyId,
-		SignatureAlgorithm:    sigAlg,
-	}, nil
+	tmpl.Subject = pkix.Name{Organization: []string{bank}, CommonName: bank + " Operator CA"}
+	return tmpl, nil
 }
 
 // bankName is the bank's name as the root certificate holds it.
